@@ -1,0 +1,46 @@
+/* Text utilities (see text.h). */
+#include "base/text.h"
+
+#include "tightrope/base.h"
+
+#include <ctype.h>
+#include <string.h>
+
+size_t tr_edit_distance(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b);
+  size_t small[64];
+  size_t *row = lb + 1 <= 64 ? small : tr_malloc((lb + 1) * sizeof *row);
+  if (!row) return (size_t)-1;
+  for (size_t j = 0; j <= lb; j++) row[j] = j;
+  for (size_t i = 1; i <= la; i++) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= lb; j++) {
+      size_t up = row[j];
+      int same = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]);
+      size_t best = diag + (same ? 0 : 1);
+      if (up + 1 < best) best = up + 1;
+      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+      row[j] = best;
+      diag = up;
+    }
+  }
+  size_t d = row[lb];
+  if (row != small) tr_free(row);
+  return d;
+}
+
+const char *tr_closest(const char *name, const char *const *candidates, size_t n) {
+  size_t limit = strlen(name) / 3;
+  if (limit < 2) limit = 2;
+  const char *best = NULL;
+  size_t best_d = limit + 1;
+  for (size_t i = 0; i < n; i++) {
+    size_t d = tr_edit_distance(name, candidates[i]);
+    if (d < best_d) {
+      best_d = d;
+      best = candidates[i];
+    }
+  }
+  return best;
+}

@@ -1,0 +1,189 @@
+/* Unit tests: status codes and error buffers, allocation with failure injection, arena,
+ * string builder, hash map, closest-match. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "base/arena.h"
+#include "base/hashmap.h"
+#include "base/strbuf.h"
+#include "base/text.h"
+#include "tightrope/base.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static void test_status_messages(void **state) {
+  (void)state;
+  assert_int_equal(TR_OK, 0);
+  assert_string_equal(tr_strerror(TR_OK), "success");
+  assert_string_equal(tr_strerror(TR_ERR_NOMEM), "out of memory");
+  assert_string_equal(tr_status_name(TR_ERR_CYCLE), "TR_ERR_CYCLE");
+  assert_string_equal(tr_strerror(12345), "unknown status");
+  assert_true(TR_ERR_INTERNAL < 0);
+  assert_int_equal(tr_status_exit_code(TR_ERR_PARSE), 2);
+  assert_int_equal(tr_status_exit_code(TR_ERR_IO), 1);
+  assert_int_equal(tr_status_exit_code(TR_OK), 0);
+}
+
+static void test_error_positions(void **state) {
+  (void)state;
+  tr_error e;
+  tr_error_clear(&e);
+  assert_int_equal(e.code, TR_OK);
+  int rc = tr_error_set(&e, TR_ERR_UNKNOWN_NAME, "model.xmile", 12, 7,
+                        "unknown variable '%s' (did you mean '%s'?)", "Revnue", "Revenue");
+  assert_int_equal(rc, TR_ERR_UNKNOWN_NAME);
+  assert_string_equal(tr_error_text(&e),
+                      "model.xmile:12:7: unknown variable 'Revnue' (did you mean 'Revenue'?)");
+  tr_error_set(&e, TR_ERR_IO, "data.csv", 3, 0, "bad row");
+  assert_string_equal(tr_error_text(&e), "data.csv:3: bad row");
+  tr_error_set(&e, TR_ERR_IO, NULL, 0, 0, NULL);
+  assert_string_equal(tr_error_text(&e), "input/output error");
+  /* re-raising with the buffer's own file name must not corrupt it */
+  tr_error_set(&e, TR_ERR_PARSE, "a.yaml", 1, 2, "x");
+  tr_error_set(&e, TR_ERR_PARSE, e.file, 4, 5, "y");
+  assert_string_equal(tr_error_text(&e), "a.yaml:4:5: y");
+  assert_int_equal(tr_error_set(NULL, TR_ERR_LIMIT, NULL, 0, 0, "z"), TR_ERR_LIMIT);
+}
+
+static void test_alloc_failure_injection(void **state) {
+  (void)state;
+  tr_alloc_fail_after(2, 0);
+  void *a = tr_malloc(10);
+  void *b = tr_malloc(10);
+  void *c = tr_malloc(10);
+  assert_non_null(a);
+  assert_null(b);
+  assert_non_null(c);
+  assert_int_equal(tr_alloc_count(), 3);
+  tr_free(a);
+  tr_free(c);
+  tr_alloc_fail_after(1, 1);
+  assert_null(tr_malloc(1));
+  assert_null(tr_strdup("x"));
+  tr_alloc_fail_after(0, 0);
+  char *s = tr_strdup("hello");
+  assert_string_equal(s, "hello");
+  tr_free(s);
+  tr_free(NULL);
+  assert_null(tr_calloc(SIZE_MAX / 2, 4));
+}
+
+static void test_arena(void **state) {
+  (void)state;
+  tr_arena a;
+  tr_arena_init(&a);
+  char *first = tr_arena_strdup(&a, "first");
+  for (int i = 0; i < 5000; i++) {
+    int *p = tr_arena_alloc(&a, sizeof *p);
+    assert_non_null(p);
+    assert_int_equal(*p, 0);
+    assert_int_equal((uintptr_t)p % 16, 0);
+    *p = i;
+  }
+  char *big = tr_arena_alloc(&a, 100000);
+  assert_non_null(big);
+  memset(big, 'x', 100000);
+  char *s = tr_arena_printf(&a, "%s-%d", "n", 42);
+  assert_string_equal(s, "n-42");
+  assert_string_equal(tr_arena_strndup(&a, "abcdef", 3), "abc");
+  assert_string_equal(first, "first");
+  assert_null(tr_arena_calloc(&a, SIZE_MAX / 2, 8));
+  tr_arena_release(&a);
+  tr_arena_release(&a);
+  tr_arena_release(NULL);
+  /* every allocation failure surfaces as NULL */
+  tr_alloc_fail_after(1, 1);
+  assert_null(tr_arena_alloc(&a, 8));
+  tr_alloc_fail_after(0, 0);
+}
+
+static void test_strbuf(void **state) {
+  (void)state;
+  tr_sb sb = TR_SB_INIT;
+  assert_string_equal(tr_sb_str(&sb), "");
+  tr_sb_append(&sb, "a");
+  tr_sb_putc(&sb, ',');
+  tr_sb_printf(&sb, "%d|%s", 7, "x");
+  for (int i = 0; i < 1000; i++) tr_sb_putc(&sb, 'z');
+  assert_int_equal(sb.len, 1005);
+  assert_memory_equal(tr_sb_str(&sb), "a,7|xz", 6);
+  tr_sb_reset(&sb);
+  tr_sb_append_double(&sb, 0.1);
+  tr_sb_putc(&sb, ' ');
+  tr_sb_append_double(&sb, 1.0 / 3.0);
+  tr_sb_putc(&sb, ' ');
+  tr_sb_append_double(&sb, NAN);
+  tr_sb_putc(&sb, ' ');
+  tr_sb_append_double(&sb, -INFINITY);
+  assert_string_equal(tr_sb_str(&sb), "0.1 0.3333333333333333 NaN -Inf");
+  char *t = tr_sb_take(&sb);
+  assert_null(sb.buf);
+  tr_free(t);
+  /* a failed growth is sticky and reported once */
+  tr_alloc_fail_after(1, 1);
+  tr_sb_append(&sb, "boom");
+  tr_sb_append(&sb, "again");
+  assert_false(tr_sb_ok(&sb));
+  tr_alloc_fail_after(0, 0);
+  assert_null(tr_sb_take(&sb));
+  tr_sb_free(&sb);
+  tr_sb_free(NULL);
+}
+
+static void test_hashmap(void **state) {
+  (void)state;
+  tr_map m;
+  tr_map_init(&m);
+  int found = 1;
+  assert_null(tr_map_get(&m, "nothing", &found));
+  assert_int_equal(found, 0);
+  static char keys[2000][8];
+  for (int i = 0; i < 2000; i++) {
+    snprintf(keys[i], sizeof keys[i], "k%d", i);
+    assert_int_equal(tr_map_put(&m, keys[i], (void *)(intptr_t)(i + 1)), TR_OK);
+  }
+  assert_int_equal(m.count, 2000);
+  for (int i = 0; i < 2000; i++) assert_int_equal((intptr_t)tr_map_get(&m, keys[i], NULL), i + 1);
+  assert_int_equal(tr_map_put(&m, "k5", NULL), TR_OK);
+  assert_null(tr_map_get(&m, "k5", &found));
+  assert_int_equal(found, 1);
+  assert_int_equal(m.count, 2000);
+  size_t it = 0, n = 0;
+  const char *k;
+  while (tr_map_next(&m, &it, &k, NULL)) n++;
+  assert_int_equal(n, 2000);
+  tr_map_free(&m);
+  tr_map_free(NULL);
+  /* growth failure leaves the map usable */
+  tr_map_init(&m);
+  tr_alloc_fail_after(1, 0);
+  assert_int_equal(tr_map_put(&m, "a", NULL), TR_ERR_NOMEM);
+  assert_int_equal(tr_map_put(&m, "a", NULL), TR_OK);
+  tr_alloc_fail_after(0, 0);
+  tr_map_free(&m);
+}
+
+static void test_closest(void **state) {
+  (void)state;
+  const char *names[] = {"simulate", "scenarios", "scorecard", "help"};
+  assert_int_equal(tr_edit_distance("kitten", "sitting"), 3);
+  assert_int_equal(tr_edit_distance("ABC", "abc"), 0);
+  assert_string_equal(tr_closest("simulaet", names, 4), "simulate");
+  assert_string_equal(tr_closest("scenario", names, 4), "scenarios");
+  assert_null(tr_closest("xyzzy", names, 4));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_status_messages), cmocka_unit_test(test_error_positions),
+      cmocka_unit_test(test_alloc_failure_injection), cmocka_unit_test(test_arena),
+      cmocka_unit_test(test_strbuf), cmocka_unit_test(test_hashmap),
+      cmocka_unit_test(test_closest),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
