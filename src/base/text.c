@@ -44,3 +44,48 @@ const char *tr_closest(const char *name, const char *const *candidates, size_t n
   }
   return best;
 }
+
+size_t tr_canon_ident(const char *raw, size_t len, char *out, size_t cap) {
+  size_t n = 0;
+  int pending_sep = 0;
+  size_t i = 0, end = len;
+  /* strip one pair of surrounding quotes */
+  while (i < end && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r')) i++;
+  while (end > i && (raw[end - 1] == ' ' || raw[end - 1] == '\t' || raw[end - 1] == '\n' ||
+                     raw[end - 1] == '\r'))
+    end--;
+  if (end - i >= 2 && raw[i] == '"' && raw[end - 1] == '"') {
+    i++;
+    end--;
+  }
+#define PUT(ch)                                                                                    \
+  do {                                                                                             \
+    if (n + 1 < cap) out[n] = (char)(ch);                                                          \
+    n++;                                                                                           \
+  } while (0)
+  for (; i < end; i++) {
+    unsigned char c = (unsigned char)raw[i];
+    if (c == '\\' && i + 1 < end) {
+      unsigned char d = (unsigned char)raw[i + 1];
+      if (d == 'n' || d == 'r' || d == 't') {
+        pending_sep = n > 0;
+        i++;
+        continue;
+      }
+      if (d == '"' || d == '\\') {
+        c = d;
+        i++;
+      }
+    }
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '_') {
+      pending_sep = n > 0;
+      continue;
+    }
+    if (pending_sep) PUT('_');
+    pending_sep = 0;
+    PUT(tolower(c));
+  }
+#undef PUT
+  if (cap) out[n < cap ? n : cap - 1] = '\0';
+  return n;
+}

@@ -178,12 +178,35 @@ static void test_closest(void **state) {
   assert_null(tr_closest("xyzzy", names, 4));
 }
 
+static void test_canon_ident(void **state) {
+  (void)state;
+  char buf[64];
+  struct { const char *in, *out; } cases[] = {
+      {"Teacup Temperature", "teacup_temperature"},
+      {"\"Heat Loss to Room\"", "heat_loss_to_room"},
+      {"  a__b  c ", "a_b_c"},
+      {"Sales\\nGrowth", "sales_growth"},
+      {"Sales\nGrowth", "sales_growth"},
+      {"hares.Hares", "hares.hares"},
+      {"\"quote\\\"d\"", "quote\"d"},
+      {"$ Cost!", "$_cost!"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    size_t n = tr_canon_ident(cases[i].in, strlen(cases[i].in), buf, sizeof buf);
+    assert_string_equal(buf, cases[i].out);
+    assert_int_equal(n, strlen(cases[i].out));
+  }
+  /* truncation reports the full length */
+  assert_int_equal(tr_canon_ident("abcdef", 6, buf, 4), 6);
+  assert_string_equal(buf, "abc");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_status_messages), cmocka_unit_test(test_error_positions),
       cmocka_unit_test(test_alloc_failure_injection), cmocka_unit_test(test_arena),
       cmocka_unit_test(test_strbuf), cmocka_unit_test(test_hashmap),
-      cmocka_unit_test(test_closest),
+      cmocka_unit_test(test_closest), cmocka_unit_test(test_canon_ident),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
