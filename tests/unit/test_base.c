@@ -142,7 +142,7 @@ static void test_hashmap(void **state) {
   int found = 1;
   assert_null(tr_map_get(&m, "nothing", &found));
   assert_int_equal(found, 0);
-  static char keys[2000][8];
+  static char keys[2000][16];
   for (int i = 0; i < 2000; i++) {
     snprintf(keys[i], sizeof keys[i], "k%d", i);
     assert_int_equal(tr_map_put(&m, keys[i], (void *)(intptr_t)(i + 1)), TR_OK);
