@@ -19,7 +19,7 @@
  * TR_ERR_LIMIT. Nesting depth is bounded by the ignored-subtree rule: only a fixed, shallow
  * set of element paths opens a frame.
  */
-#include "xmile/model.h"
+#include "xmile/reader_impl.h"
 
 #include "base/hashmap.h"
 #include "base/strbuf.h"
@@ -36,8 +36,6 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#define MAX_FILE_BYTES ((size_t)256 << 20) /* 256 MiB */
-#define MAX_VARS 1000000ul
 #define MAX_FRAMES 32
 #define READ_CHUNK 65536
 
@@ -147,6 +145,7 @@ typedef struct parser {
   vec dim_elems;       /* current <dim>: const char * canonical */
   vec dim_names;       /* current <dim>: const char * as written */
   tr_dim cur_dim;
+  tr_srcpos dim_pos;   /* its start tag */
   int dim_has_size;
 
   vec models;          /* model_b */
@@ -170,6 +169,7 @@ typedef struct parser {
   double xmin, xmax;
 
   unsigned long n_vars_total;
+  unsigned long max_vars;
 } parser;
 
 /* ---- errors ------------------------------------------------------------------------------- */
@@ -247,6 +247,10 @@ static const char *local_name(const char *name) {
 }
 
 static int is(const char *a, const char *b) { return strcmp(a, b) == 0; }
+
+static int is_var_element(const char *el) {
+  return is(el, "stock") || is(el, "flow") || is(el, "aux") || is(el, "gf") || is(el, "module");
+}
 
 static const char *attr(const char **atts, const char *name) {
   for (size_t i = 0; atts[i]; i += 2)
@@ -380,8 +384,8 @@ static void begin_var(parser *p, const char *el, const char **atts) {
     fail(p, TR_ERR_INVALID, pos.line, pos.col, "<%s> without a name", el);
     return;
   }
-  if (++p->n_vars_total > MAX_VARS) {
-    fail(p, TR_ERR_LIMIT, pos.line, pos.col, "more than %lu variables", MAX_VARS);
+  if (++p->n_vars_total > p->max_vars) {
+    fail(p, TR_ERR_LIMIT, pos.line, pos.col, "more than %lu variables", p->max_vars);
     return;
   }
   memset(&p->var, 0, sizeof p->var);
@@ -540,13 +544,14 @@ static void start_dim(parser *p, const char **atts) {
     return;
   }
   memset(&p->cur_dim, 0, sizeof p->cur_dim);
+  p->dim_pos = pos;
   p->cur_dim.name = display_name(p, name);
   p->cur_dim.ident = canon(p, name);
   p->dim_has_size = 0;
   const char *size = attr(atts, "size");
   if (size) {
     double s;
-    if (!parse_double(size, strlen(size), &s) || s < 1 || s > (double)MAX_VARS ||
+    if (!parse_double(size, strlen(size), &s) || s < 1 || s > (double)TR_XMILE_MAX_VARS ||
         s != floor(s)) {
       fail(p, TR_ERR_INVALID, pos.line, pos.col,
            "dimension '%s': size '%s' is not a positive whole number", name, size);
@@ -690,7 +695,11 @@ static void on_start(void *ud, const char *name, const char **atts) {
     } else ignore(p);
     break;
   case C_MODEL:
-    if (is(el, "variables")) {
+    if (is_var_element(el)) { /* legacy (pre-1.0 "smile") files: no <variables> wrapper */
+      p->container = &((model_b *)p->models.data + (p->models.n - 1))->vars;
+      begin_var(p, el, atts);
+      if (p->status == TR_OK && p->var.v.kind == TR_VK_GF) begin_gf(p, atts, 0);
+    } else if (is(el, "variables")) {
       p->container = &((model_b *)p->models.data + (p->models.n - 1))->vars;
       push(p, C_VARIABLES);
     } else if (is(el, "behavior")) {
@@ -709,7 +718,7 @@ static void on_start(void *ud, const char *name, const char **atts) {
     } else ignore(p);
     break;
   case C_VARIABLES:
-    if (is(el, "stock") || is(el, "flow") || is(el, "aux") || is(el, "gf") || is(el, "module")) {
+    if (is_var_element(el)) {
       begin_var(p, el, atts);
       if (p->status == TR_OK && p->var.v.kind == TR_VK_GF) begin_gf(p, atts, 0);
     } else ignore(p); /* groups, aliases, vendor extensions */
@@ -995,7 +1004,7 @@ static void end_var(parser *p) {
 
 static void end_dim(parser *p) {
   tr_dim *d = &p->cur_dim;
-  tr_srcpos pos = here(p);
+  tr_srcpos pos = p->dim_pos;
   if (p->dim_elems.n) {
     if (p->dim_has_size && d->size != p->dim_elems.n) {
       fail(p, TR_ERR_INVALID, pos.line, pos.col,
@@ -1218,8 +1227,10 @@ static int finish(parser *p) {
 
 static const XML_Memory_Handling_Suite tr_expat_memory = {tr_malloc, tr_realloc, tr_free};
 
-static int begin(parser *p, const char *file, tr_xmile **out, tr_error *err) {
+static int begin(parser *p, const char *file, unsigned long max_vars, tr_xmile **out,
+                 tr_error *err) {
   memset(p, 0, sizeof *p);
+  p->max_vars = max_vars;
   p->err = err;
   p->beh_stock = p->beh_flow = -1;
   tr_sb_init(&p->text);
@@ -1275,18 +1286,22 @@ static int end(parser *p, int rc, tr_xmile **out) {
   return TR_OK;
 }
 
-/* Read an XMILE file (see model.h). The file is streamed through expat in chunks, so memory
- * is the model's size, not the file's. */
-int tr_xmile_read_file(const char *path, tr_xmile **out, tr_error *err) {
+static const tr_xmile_limits default_limits = {TR_XMILE_MAX_BYTES, TR_XMILE_MAX_VARS};
+
+/* Read an XMILE file with explicit limits (reader_impl.h). The file is streamed through expat
+ * in chunks, so memory is the model's size, not the file's. */
+int tr_xmile_read_file_limited(const char *path, const tr_xmile_limits *lim, tr_xmile **out,
+                               tr_error *err) {
+  if (!lim) lim = &default_limits;
   *out = NULL;
   struct stat sb;
-  if (stat(path, &sb) == 0 && (size_t)sb.st_size > MAX_FILE_BYTES)
-    return tr_error_set(err, TR_ERR_LIMIT, path, 0, 0,
-                        "file is %lld bytes; the limit is 256 MiB", (long long)sb.st_size);
+  if (stat(path, &sb) == 0 && (size_t)sb.st_size > lim->max_bytes)
+    return tr_error_set(err, TR_ERR_LIMIT, path, 0, 0, "file is %lld bytes; the limit is %zu",
+                        (long long)sb.st_size, lim->max_bytes);
   FILE *fp = fopen(path, "rb");
   if (!fp) return tr_error_set(err, TR_ERR_IO, path, 0, 0, "cannot open: %s", strerror(errno));
   parser p;
-  int rc = begin(&p, path, out, err);
+  int rc = begin(&p, path, lim->max_vars, out, err);
   if (rc) {
     fclose(fp);
     return rc;
@@ -1297,8 +1312,8 @@ int tr_xmile_read_file(const char *path, tr_xmile **out, tr_error *err) {
   while (rc == TR_OK) {
     size_t n = fread(buf, 1, READ_CHUNK, fp);
     total += n;
-    if (total > MAX_FILE_BYTES) {
-      rc = fail(&p, TR_ERR_LIMIT, 0, 0, "file is over the 256 MiB limit");
+    if (total > lim->max_bytes) {
+      rc = fail(&p, TR_ERR_LIMIT, 0, 0, "input is over the limit of %zu bytes", lim->max_bytes);
       break;
     }
     if (n < READ_CHUNK && ferror(fp)) {
@@ -1314,15 +1329,16 @@ int tr_xmile_read_file(const char *path, tr_xmile **out, tr_error *err) {
   return end(&p, rc, out);
 }
 
-/* Read XMILE from memory (see model.h); `filename` names the buffer in messages. */
-int tr_xmile_read_buffer(const char *buf, size_t len, const char *filename, tr_xmile **out,
-                         tr_error *err) {
+/* Read XMILE from memory with explicit limits (reader_impl.h). */
+int tr_xmile_read_buffer_limited(const char *buf, size_t len, const char *filename,
+                                 const tr_xmile_limits *lim, tr_xmile **out, tr_error *err) {
+  if (!lim) lim = &default_limits;
   *out = NULL;
-  if (len > MAX_FILE_BYTES)
-    return tr_error_set(err, TR_ERR_LIMIT, filename, 0, 0,
-                        "input is %zu bytes; the limit is 256 MiB", len);
+  if (len > lim->max_bytes)
+    return tr_error_set(err, TR_ERR_LIMIT, filename, 0, 0, "input is %zu bytes; the limit is %zu",
+                        len, lim->max_bytes);
   parser p;
-  int rc = begin(&p, filename, out, err);
+  int rc = begin(&p, filename, lim->max_vars, out, err);
   if (rc) return rc;
   size_t off = 0;
   do {
@@ -1331,6 +1347,17 @@ int tr_xmile_read_buffer(const char *buf, size_t len, const char *filename, tr_x
     off += n;
   } while (rc == TR_OK && off < len);
   return end(&p, rc, out);
+}
+
+/* Read an XMILE file (see model.h), with the default limits. */
+int tr_xmile_read_file(const char *path, tr_xmile **out, tr_error *err) {
+  return tr_xmile_read_file_limited(path, NULL, out, err);
+}
+
+/* Read XMILE from memory (see model.h), with the default limits. */
+int tr_xmile_read_buffer(const char *buf, size_t len, const char *filename, tr_xmile **out,
+                         tr_error *err) {
+  return tr_xmile_read_buffer_limited(buf, len, filename, NULL, out, err);
 }
 
 /* Free a model and everything in its arena; NULL is a no-op. */
