@@ -349,7 +349,13 @@ static int set_name(parser *p, tr_ast *node, const token *t) {
   node->raw = tr_arena_strndup(p->a, p->src + t->pos, (size_t)t->len);
   node->name = node->raw ? canon_name(p->a, p->src + t->pos, t->len) : NULL;
   if (!node->name) return nomem(p), 0;
-  if (!node->name[0]) return fail(p, TR_ERR_PARSE, t->pos, "empty name %s", node->raw), 0;
+  const char *nm = node->name;
+  if (!nm[0]) return fail(p, TR_ERR_PARSE, t->pos, "empty name '%s'", node->raw), 0;
+  if (nm[0] == '.' || nm[strlen(nm) - 1] == '.' || strstr(nm, "..")) {
+    fail(p, TR_ERR_PARSE, t->pos, "malformed name '%s': a module path needs a name on each side "
+         "of every '.'", node->raw);
+    return 0;
+  }
   return 1;
 }
 

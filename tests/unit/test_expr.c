@@ -177,7 +177,7 @@ static void test_names(void **state) {
   assert_string_equal(canon("dt * StartTime"), "(DT() * STARTTIME())");
   assert_string_equal(canon("abs(x) + Abs(y) + ABS(z)"), "((ABS(x) + ABS(y)) + ABS(z))");
   assert_string_equal(canon("step"), "step"); /* only 0-argument builtins go bare */
-  assert_string_equal(canon("\" \""), "!! m.xmile:1:1: empty name \" \"");
+  assert_string_equal(canon("\" \""), "!! m.xmile:1:1: empty name '\" \"'");
 }
 
 static void test_keywords_and_comments(void **state) {
