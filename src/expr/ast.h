@@ -14,6 +14,9 @@
  *   primary := NUMBER | NAME | NAME '(' args ')' | NAME '[' subs ']' | '(' expr ')'
  * NAME is a bare identifier (letters, digits, _, $, UTF-8, '.' for module paths) or a
  * "quoted name"; keywords and function names are case-insensitive; {comments} are skipped.
+ * The parser also accepts IF ... THEN ... ELSE as an operand (1 + IF c THEN a ELSE b), as
+ * Stella does, its ELSE branch reaching as far right as it can; nesting deeper than 1000
+ * levels is refused with TR_ERR_LIMIT.
  */
 #ifndef TR_EXPR_AST_H
 #define TR_EXPR_AST_H
@@ -64,7 +67,9 @@ int tr_expr_parse(tr_arena *a, const char *src, size_t len, const char *file, in
 void tr_expr_position(const char *src, int offset, int line, int col, int *out_line, int *out_col);
 
 /* Print an AST in a fully parenthesised canonical form (for golden tests and debugging):
- * numbers with %.17g, names canonical, calls upper-case, e.g. "(-(2 ^ 2))". */
+ * numbers in the shortest of %.15g..%.17g that reads back exactly, names canonical (quoted
+ * when they would not read back bare), calls upper-case, e.g. "(-(2 ^ 2))"; the result
+ * parses back to the same tree. */
 char *tr_expr_to_string(const tr_ast *n); /* caller frees with tr_free; NULL on ENOMEM */
 
 /* A deep copy of `n` into arena `a` (the flattener copies apply-to-all and macro bodies). */
