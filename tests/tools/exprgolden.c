@@ -6,9 +6,11 @@
  *   exprgolden FILE        run the cases, exit 1 if any fails
  *   exprgolden --print     read one equation per line from stdin (same escapes as the
  *                          golden file) and print what the parser makes of it
+ *   exprgolden --builtins  print the builtin table: NAME, TAB, number of arguments
  */
 #include "base/arena.h"
 #include "expr/ast.h"
+#include "expr/builtins.h"
 #include "tightrope/base.h"
 
 #include <stdio.h>
@@ -90,10 +92,28 @@ static int print_mode(void) {
   return 0;
 }
 
+/* The compiled builtin table, one "NAME<TAB>arguments" line per builtin, for the check that
+ * keeps docs/xmile.md true (tests/suites/xmile_doc.sh). */
+static int builtins_mode(void) {
+  for (int i = 0; i < TR_FN_COUNT; i++) {
+    const tr_builtin *b = &tr_builtins[i];
+    if (b->max_args < 0)
+      printf("%s\tat least %d\n", b->name, b->min_args);
+    else if (b->min_args == b->max_args)
+      printf("%s\t%d\n", b->name, b->min_args);
+    else if (b->max_args == b->min_args + 1)
+      printf("%s\t%d or %d\n", b->name, b->min_args, b->max_args);
+    else
+      printf("%s\t%d to %d\n", b->name, b->min_args, b->max_args);
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "--print") == 0) return print_mode();
+  if (argc == 2 && strcmp(argv[1], "--builtins") == 0) return builtins_mode();
   if (argc != 2) {
-    fprintf(stderr, "usage: exprgolden FILE | exprgolden --print\n");
+    fprintf(stderr, "usage: exprgolden FILE | exprgolden --print | exprgolden --builtins\n");
     return 2;
   }
   FILE *f = fopen(argv[1], "r");
