@@ -1,0 +1,242 @@
+/* Unit tests: the flattener (engine/flatten*.c) — name resolution, modules, arrays,
+ * expansions of delays and smooths into hidden stocks, macros, errors with their positions,
+ * allocation failure. Models are XMILE text read by the real reader. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "engine/flat.h"
+#include "expr/builtins.h"
+#include "tightrope/base.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define HEAD                                                                                       \
+  "<?xml version=\"1.0\"?>\n<xmile version=\"1.0\"><header><name>t</name></header>\n"              \
+  "<sim_specs><start>0</start><stop>10</stop><dt>0.5</dt></sim_specs>\n"
+#define MODEL(vars) HEAD "<model><variables>\n" vars "</variables></model>\n</xmile>\n"
+#define DIMS(d, vars)                                                                              \
+  HEAD "<dimensions>" d "</dimensions>\n<model><variables>\n" vars "</variables></model>\n</xmile>\n"
+
+typedef struct fx {
+  tr_xmile *x;
+  tr_arena a;
+  tr_flat f;
+  tr_error e;
+  int rc;
+} fx;
+
+static int load(fx *t, const char *xml) {
+  memset(t, 0, sizeof *t);
+  tr_arena_init(&t->a);
+  tr_error_clear(&t->e);
+  t->rc = tr_xmile_read_buffer(xml, strlen(xml), "m.xmile", &t->x, &t->e);
+  if (t->rc != TR_OK) {
+    print_message("reader: %s\n", tr_error_text(&t->e));
+    return t->rc;
+  }
+  t->rc = tr_flatten(t->x, &t->a, &t->f, &t->e);
+  return t->rc;
+}
+
+static void done(fx *t) {
+  tr_arena_release(&t->a);
+  tr_xmile_free(t->x);
+}
+
+static const tr_fvar *var(const fx *t, const char *ident) {
+  int i = tr_flat_find(&t->f, ident);
+  if (i < 0) print_message("no variable '%s'\n", ident);
+  assert_true(i >= 0);
+  return &t->f.vars[i];
+}
+
+/* The variable's equation in the parser's canonical printed form. */
+static void check_eqn(const fx *t, const char *ident, const char *want) {
+  const tr_fvar *v = var(t, ident);
+  assert_non_null(v->eqn);
+  char *s = tr_expr_to_string(v->eqn);
+  assert_non_null(s);
+  if (strcmp(s, want) != 0) print_message("%s: got %s, wanted %s\n", ident, s, want);
+  assert_string_equal(s, want);
+  tr_free(s);
+}
+
+/* Every NAME in the tree is resolved to the variable it names. */
+static void check_resolved(const tr_flat *f, const tr_ast *n) {
+  if (!n) return;
+  assert_int_not_equal(n->kind, TR_AST_INDEX);
+  assert_int_not_equal(n->kind, TR_AST_WILDCARD);
+  if (n->kind == TR_AST_NAME) {
+    assert_true(n->var >= 0 && (size_t)n->var < f->n_vars);
+    assert_string_equal(n->name, f->vars[n->var].ident);
+  }
+  for (int i = 0; i < n->nargs; i++) check_resolved(f, n->args[i]);
+}
+
+static void check_all_resolved(const tr_flat *f) {
+  for (size_t i = 0; i < f->n_vars; i++) {
+    if (f->vars[i].kind == TR_FV_GF) {
+      assert_null(f->vars[i].eqn);
+      assert_non_null(f->vars[i].gf);
+      continue;
+    }
+    assert_non_null(f->vars[i].eqn);
+    check_resolved(f, f->vars[i].eqn);
+    for (size_t k = 0; k < f->vars[i].n_inflows; k++)
+      assert_true(f->vars[i].inflows[k] >= 0 && (size_t)f->vars[i].inflows[k] < f->n_vars);
+    for (size_t k = 0; k < f->vars[i].n_outflows; k++)
+      assert_true(f->vars[i].outflows[k] >= 0 && (size_t)f->vars[i].outflows[k] < f->n_vars);
+  }
+}
+
+static void check_error(const char *xml, int code, const char *text) {
+  fx t;
+  int rc = load(&t, xml);
+  if (rc != code || !strstr(tr_error_text(&t.e), text))
+    print_message("got %s: %s\n", tr_status_name(rc), tr_error_text(&t.e));
+  assert_int_equal(rc, code);
+  assert_non_null(strstr(tr_error_text(&t.e), text));
+  done(&t);
+}
+
+static size_t __attribute__((unused)) count_hidden(const tr_flat *f, tr_fvar_kind kind) {
+  size_t n = 0;
+  for (size_t i = 0; i < f->n_vars; i++) n += f->vars[i].hidden && f->vars[i].kind == kind;
+  return n;
+}
+
+/* ---- milestone 1: scalar models ----------------------------------------------------------- */
+
+static const char *teacup =
+    MODEL("<flow name=\"Heat Loss to Room\"><eqn>(\"Teacup Temperature\"-\"Room Temperature\")"
+          "/\"Characteristic Time\"</eqn></flow>\n"
+          "<aux name=\"Room Temperature\"><eqn>70</eqn><units>F</units></aux>\n"
+          "<stock name=\"Teacup Temperature\"><outflow>\"Heat Loss to Room\"</outflow>"
+          "<eqn>180</eqn></stock>\n"
+          "<aux name=\"Characteristic Time\"><eqn>10</eqn></aux>\n");
+
+static void test_teacup(void **state) {
+  (void)state;
+  fx t;
+  assert_int_equal(load(&t, teacup), TR_OK);
+  assert_int_equal(t.f.n_vars, 4);
+  assert_string_equal(t.f.file, "m.xmile");
+  assert_true(t.f.specs.dt == 0.5);
+  /* file order, names as written, canonical idents */
+  assert_string_equal(t.f.vars[0].name, "Heat Loss to Room");
+  assert_string_equal(t.f.vars[0].ident, "heat_loss_to_room");
+  assert_int_equal(t.f.vars[0].kind, TR_FV_FLOW);
+  assert_int_equal(t.f.vars[2].kind, TR_FV_STOCK);
+  assert_string_equal(t.f.vars[1].units, "F");
+  check_eqn(&t, "heat_loss_to_room",
+            "((teacup_temperature - room_temperature) / characteristic_time)");
+  const tr_fvar *cup = var(&t, "teacup_temperature");
+  assert_int_equal(cup->n_inflows, 0);
+  assert_int_equal(cup->n_outflows, 1);
+  assert_int_equal(cup->outflows[0], 0);
+  assert_int_equal(t.f.vars[0].eqn->args[0]->args[0]->var, 2);
+  assert_int_equal(t.f.vars[0].eqn->args[0]->args[1]->var, 1);
+  check_eqn(&t, "teacup_temperature", "180");
+  assert_int_equal(cup->hidden, 0);
+  check_all_resolved(&t.f);
+  assert_int_equal(tr_flat_find(&t.f, "nope"), -1);
+  done(&t);
+}
+
+static void test_case_and_quotes(void **state) {
+  (void)state;
+  fx t;
+  assert_int_equal(load(&t, MODEL("<aux name=\"Net Revenue\"><eqn>10</eqn></aux>\n"
+                                  "<aux name=\"b\"><eqn>NET_REVENUE * \"net  revenue\" + "
+                                  "net_Revenue + TIME + dt</eqn></aux>\n"
+                                  "<aux name=\"time\"><eqn>3</eqn></aux>\n"
+                                  "<aux name=\"c\"><eqn>Time</eqn></aux>\n")),
+                   TR_OK);
+  /* a variable named like a builtin (time) takes precedence; DT stays the builtin */
+  check_eqn(&t, "b", "((((net_revenue * net_revenue) + net_revenue) + time) + DT())");
+  done(&t);
+}
+
+static void test_builtin_time(void **state) {
+  (void)state;
+  fx t;
+  assert_int_equal(load(&t, MODEL("<aux name=\"c\"><eqn>Time + pi</eqn></aux>\n")), TR_OK);
+  assert_int_equal(t.f.vars[0].eqn->args[0]->kind, TR_AST_CALL);
+  assert_int_equal(t.f.vars[0].eqn->args[0]->builtin, TR_FN_TIME);
+  assert_int_equal(t.f.vars[0].eqn->args[1]->builtin, TR_FN_PI);
+  done(&t);
+}
+
+static void test_graphical_functions(void **state) {
+  (void)state;
+  fx t;
+  assert_int_equal(
+      load(&t, MODEL("<gf name=\"table\"><xscale min=\"0\" max=\"2\"/><ypts>0,5,10</ypts></gf>\n"
+                     "<aux name=\"a\"><eqn>table(TIME) + LOOKUP(table, 2)</eqn></aux>\n"
+                     "<aux name=\"inline\"><eqn>a</eqn><gf><xscale min=\"0\" max=\"1\"/>"
+                     "<ypts>1,2</ypts></gf></aux>\n"
+                     "<aux name=\"b\"><eqn>inline(0.5)</eqn></aux>\n")),
+      TR_OK);
+  const tr_fvar *g = var(&t, "table");
+  assert_int_equal(g->kind, TR_FV_GF);
+  assert_null(g->eqn);
+  assert_int_equal(g->gf->n, 3);
+  const tr_ast *e = var(&t, "a")->eqn;
+  assert_int_equal(e->args[0]->kind, TR_AST_CALL);
+  assert_int_equal(e->args[0]->builtin, TR_FN_LOOKUP);
+  assert_int_equal(e->args[0]->nargs, 2);
+  assert_int_equal(e->args[0]->args[0]->var, 0);
+  assert_int_equal(e->args[0]->args[1]->builtin, TR_FN_TIME);
+  assert_int_equal(e->args[1]->builtin, TR_FN_LOOKUP);
+  assert_int_equal(e->args[1]->args[0]->var, 0);
+  /* an aux with an inline gf: its value is gf(eqn); called by name it is a LOOKUP too */
+  const tr_fvar *in = var(&t, "inline");
+  assert_non_null(in->gf);
+  check_eqn(&t, "inline", "a");
+  const tr_ast *b = var(&t, "b")->eqn;
+  assert_int_equal(b->builtin, TR_FN_LOOKUP);
+  assert_int_equal(b->args[0]->var, tr_flat_find(&t.f, "inline"));
+  check_all_resolved(&t.f);
+  done(&t);
+  check_error(MODEL("<gf name=\"table\"><xscale min=\"0\" max=\"2\"/><ypts>0,5,10</ypts></gf>\n"
+                    "<aux name=\"a\"><eqn>table + 1</eqn></aux>\n"),
+              TR_ERR_INVALID, "graphical function 'table' used as a value");
+  check_error(MODEL("<gf name=\"table\"><xscale min=\"0\" max=\"2\"/><ypts>0,5,10</ypts></gf>\n"
+                    "<aux name=\"a\"><eqn>table(1, 2)</eqn></aux>\n"),
+              TR_ERR_ARITY, "takes 1 argument");
+  check_error(MODEL("<aux name=\"x\"><eqn>1</eqn></aux>\n"
+                    "<aux name=\"a\"><eqn>x(1)</eqn></aux>\n"),
+              TR_ERR_INVALID, "'x' is a variable, not a function");
+}
+
+static void test_unknown_variable(void **state) {
+  (void)state;
+  /* lines 1-4 are the header and <model>; the name starts at column 24 of line 6 */
+  check_error(MODEL("<aux name=\"Revenue\"><eqn>1</eqn></aux>\n"
+                    "<aux name=\"b\"><eqn>2 * Revnue</eqn></aux>\n"),
+              TR_ERR_UNKNOWN_NAME,
+              "m.xmile:6:24: unknown variable 'Revnue' (did you mean 'Revenue'?)");
+  check_error(MODEL("<aux name=\"b\"><eqn>\n  2 *\n    zzzzzzzz</eqn></aux>\n"),
+              TR_ERR_UNKNOWN_NAME, "m.xmile:7:5: unknown variable 'zzzzzzzz'");
+  check_error(MODEL("<aux name=\"b\"><eqn>smht1(1, 2)</eqn></aux>\n"), TR_ERR_UNKNOWN_NAME,
+              "m.xmile:5:20: unknown function 'smht1' (did you mean 'SMTH1'?)");
+  check_error(MODEL("<aux name=\"b\"><eqn>1 +</eqn></aux>\n"), TR_ERR_PARSE, "m.xmile:5:");
+  check_error(MODEL("<aux name=\"b\"></aux>\n"), TR_ERR_INVALID, "'b' has no equation");
+  check_error(MODEL("<aux name=\"b\"><eqn>ABS(1, 2)</eqn></aux>\n"), TR_ERR_ARITY, "ABS");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_teacup),
+      cmocka_unit_test(test_case_and_quotes),
+      cmocka_unit_test(test_builtin_time),
+      cmocka_unit_test(test_graphical_functions),
+      cmocka_unit_test(test_unknown_variable),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
