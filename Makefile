@@ -28,7 +28,13 @@ TEST_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 TOOL_SRC  := $(sort $(wildcard tests/tools/*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 
-LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+# Web assets embedded into the library (tools/embed.c); uPlot comes from `npm ci` in web/.
+WEB_FILES := web/index.html web/app.js web/style.css
+UPLOT_DIR := web/node_modules/uplot/dist
+UPLOT     := $(UPLOT_DIR)/uPlot.iife.min.js $(UPLOT_DIR)/uPlot.min.css
+ASSETS_C  := $(BUILD)/gen/assets.c
+
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/assets.o
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 LIB       := $(BUILD)/libtightrope.a
 BIN       := $(BUILD)/tightrope
@@ -42,6 +48,23 @@ all: $(BIN) $(TESTS) $(TOOLS)
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/embed: tools/embed.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -std=c11 -Wall -Wextra -o $@ $<
+
+$(ASSETS_C): $(BUILD)/embed $(WEB_FILES) $(UPLOT)
+	@mkdir -p $(@D)
+	$(BUILD)/embed $@ index.html=web/index.html app.js=web/app.js style.css=web/style.css \
+	  uplot.js=$(UPLOT_DIR)/uPlot.iife.min.js uplot.css=$(UPLOT_DIR)/uPlot.min.css
+
+$(BUILD)/obj/gen/assets.o: $(ASSETS_C)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(UPLOT):
+	@echo "missing $@: the web assets come from npm; run ./setup (or: cd web && npm ci)" >&2
+	@exit 1
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(@D)

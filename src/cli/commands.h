@@ -8,6 +8,15 @@
 
 #include "cli/cli.h"
 
-#define TR_CLI_COMMAND_LIST(X)
+/* Each command file defines `int tr_cmd_<name>(const tr_cli_cmd *, int, char **)` and
+ * `const tr_cli_opt tr_cmd_<name>_opts[]` (terminated by {NULL}); declare both here. */
+int tr_cmd_serve(const tr_cli_cmd *cmd, int argc, char **argv);
+extern const tr_cli_opt tr_cmd_serve_opts[];
+
+#define TR_CLI_COMMAND_LIST(X)                                                                     \
+  X("serve", tr_cmd_serve, "[WORKSPACE]", "the dashboard and JSON API in the browser",            \
+    "Serves the workspace on a local port until Ctrl-C. Requests that change anything need the\n" \
+    "access token (X-Tightrope-Token header); it is created on first start and shown once.",     \
+    tr_cmd_serve_opts)
 
 #endif

@@ -1,0 +1,20 @@
+/* Web assets embedded at build time (tools/embed.c writes the table). */
+#ifndef TR_SERVER_ASSETS_H
+#define TR_SERVER_ASSETS_H
+
+#include <stddef.h>
+
+typedef struct tr_asset {
+  const char *name;          /* URL path without the leading '/', e.g. "app.js" */
+  const char *mime;          /* Content-Type */
+  const unsigned char *data; /* bytes */
+  long size;
+} tr_asset;
+
+extern const tr_asset tr_assets[];
+extern const int tr_nassets;
+
+/* The asset with this name, or NULL. */
+const tr_asset *tr_asset_find(const char *name);
+
+#endif

@@ -1,0 +1,81 @@
+/*
+ * The JSON API: one route table (STYLE rule 8). GET /api lists it; docs/api.md documents
+ * it, and a test checks the two agree.
+ */
+#include "server/server_impl.h"
+
+#include "tightrope/base.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void h_index(tr_http_req *req, tr_http_resp *resp);
+
+static void h_health(tr_http_req *req, tr_http_resp *resp) {
+  cJSON *o = cJSON_CreateObject();
+  if (o) {
+    cJSON_AddStringToObject(o, "status", "ok");
+    cJSON_AddStringToObject(o, "version", TR_VERSION);
+    cJSON_AddStringToObject(o, "workspace", req->srv->workspace);
+  }
+  tr_http_json(resp, 200, o);
+}
+
+/* Parse a positive job id from a path segment; 0 when it is not one. */
+static long job_id(const char *s) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  return (*s && !*end && !errno && v > 0) ? v : 0;
+}
+
+static void h_jobs(tr_http_req *req, tr_http_resp *resp) {
+  cJSON *o = cJSON_CreateObject();
+  if (o) cJSON_AddItemToObject(o, "jobs", tr_jobs_list(req->srv->jobs));
+  tr_http_json(resp, 200, o);
+}
+
+static void h_job(tr_http_req *req, tr_http_resp *resp) {
+  long id = job_id(req->params[0]);
+  cJSON *o = id ? tr_jobs_describe(req->srv->jobs, id, 1) : NULL;
+  if (!o) {
+    tr_http_error(resp, 404, "no job %s", req->params[0]);
+    return;
+  }
+  tr_http_json(resp, 200, o);
+}
+
+static void h_job_cancel(tr_http_req *req, tr_http_resp *resp) {
+  long id = job_id(req->params[0]);
+  if (!id || tr_jobs_cancel(req->srv->jobs, id) != TR_OK) {
+    tr_http_error(resp, 404, "no job %s", req->params[0]);
+    return;
+  }
+  tr_http_json(resp, 202, tr_jobs_describe(req->srv->jobs, id, 0));
+}
+
+const tr_route tr_routes[] = {
+    {"GET", "/api", h_index, 0, "this list of routes"},
+    {"GET", "/api/health", h_health, 0, "liveness: status, version, workspace"},
+    {"GET", "/api/jobs", h_jobs, 0, "jobs with their state and progress"},
+    {"GET", "/api/jobs/{id}", h_job, 0, "one job, with its result when done"},
+    {"DELETE", "/api/jobs/{id}", h_job_cancel, 0, "cancel a job"},
+};
+const int tr_nroutes = (int)(sizeof tr_routes / sizeof tr_routes[0]);
+
+static void h_index(tr_http_req *req, tr_http_resp *resp) {
+  (void)req;
+  cJSON *o = cJSON_CreateObject();
+  cJSON *a = o ? cJSON_AddArrayToObject(o, "routes") : NULL;
+  for (int i = 0; a && i < tr_nroutes; i++) {
+    cJSON *r = cJSON_CreateObject();
+    if (!r) break;
+    cJSON_AddStringToObject(r, "method", tr_routes[i].method);
+    cJSON_AddStringToObject(r, "path", tr_routes[i].pattern);
+    cJSON_AddStringToObject(r, "summary", tr_routes[i].summary);
+    cJSON_AddBoolToObject(r, "token", strcmp(tr_routes[i].method, "GET") != 0);
+    cJSON_AddItemToArray(a, r);
+  }
+  tr_http_json(resp, 200, o);
+}
