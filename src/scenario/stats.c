@@ -1,0 +1,511 @@
+/* Monte Carlo statistics: exact then streaming percentiles, events, tails, convergence. */
+#include "scenario/stats.h"
+
+#include "scenario/special.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const double tr_stats_pct[TR_STATS_NPCT] = {0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95};
+
+typedef struct cell {
+  uint64_t n, nonfinite;
+  double mean, m2;  /* Welford */
+  double min, max;
+  double lo, width; /* streaming histogram over [lo, lo + width]; width 0 = not started */
+  uint64_t *bins;   /* streaming: points into tr_stats.hist */
+} cell;
+
+struct tr_stats {
+  size_t cells, cap, nbins;
+  uint64_t runs;
+  double *vals;   /* exact mode: runs × cells, row-major */
+  size_t vcap;    /* rows allocated in vals */
+  uint64_t *hist; /* streaming mode: cells × nbins */
+  cell *c;
+};
+
+size_t tr_stats_cap_for_memory(size_t bytes, size_t cells) {
+  size_t per_run = (cells ? cells : 1) * sizeof(double);
+  size_t cap = bytes / per_run;
+  return cap ? cap : 1;
+}
+
+int tr_stats_new(tr_stats **out, size_t cells, size_t exact_cap, size_t bins, tr_error *err) {
+  *out = NULL;
+  if (cells == 0 || exact_cap == 0 || bins < 16 || bins % 2 != 0)
+    return tr_error_set(err, TR_ERR_INVALID, NULL, 0, 0,
+                        "statistics need cells >= 1, an exact cap >= 1 and an even bin count "
+                        ">= 16 (got %zu, %zu, %zu)",
+                        cells, exact_cap, bins);
+  tr_stats *s = tr_calloc(1, sizeof *s);
+  if (s) s->c = tr_calloc(cells, sizeof *s->c);
+  if (!s || !s->c) {
+    tr_free(s);
+    return tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  }
+  s->cells = cells;
+  s->cap = exact_cap;
+  s->nbins = bins;
+  for (size_t i = 0; i < cells; i++) {
+    s->c[i].min = INFINITY;
+    s->c[i].max = -INFINITY;
+  }
+  *out = s;
+  return TR_OK;
+}
+
+void tr_stats_free(tr_stats *s) {
+  if (!s) return;
+  tr_free(s->vals);
+  tr_free(s->hist);
+  tr_free(s->c);
+  tr_free(s);
+}
+
+uint64_t tr_stats_runs(const tr_stats *s) { return s->runs; }
+
+int tr_stats_is_exact(const tr_stats *s) { return s->hist == NULL; }
+
+/* Double the histogram's range towards x until x fits; pairs of bins merge exactly. */
+static void hist_expand(cell *c, size_t nb, double x) {
+  size_t half = nb / 2;
+  while (x < c->lo || x > c->lo + c->width) {
+    uint64_t *b = c->bins;
+    if (x < c->lo) {
+      /* New range [lo - width, lo + width]: old bin i lands in new bin half + i/2. */
+      for (size_t i = half; i-- > 0;) b[half + i] = b[2 * i] + b[2 * i + 1];
+      for (size_t i = 0; i < half; i++) b[i] = 0;
+      c->lo -= c->width;
+    } else {
+      /* New range [lo, lo + 2 width]: old bin i lands in new bin i/2. */
+      for (size_t i = 0; i < half; i++) b[i] = b[2 * i] + b[2 * i + 1];
+      for (size_t i = half; i < nb; i++) b[i] = 0;
+    }
+    c->width *= 2;
+  }
+}
+
+static void hist_add(cell *c, size_t nb, double x) {
+  if (c->width == 0) {
+    double e = (fabs(x) > 0 ? fabs(x) : 1.0) * 1e-6;
+    c->lo = x - 0.5 * e;
+    c->width = e;
+  }
+  hist_expand(c, nb, x);
+  size_t j = (size_t)((x - c->lo) / c->width * (double)nb);
+  c->bins[j < nb ? j : nb - 1]++;
+}
+
+/* Welford update of the finite moments and min/max. */
+static void moments_add(cell *c, double x) {
+  c->n++;
+  double d = x - c->mean;
+  c->mean += d / (double)c->n;
+  c->m2 += d * (x - c->mean);
+  if (x < c->min) c->min = x;
+  if (x > c->max) c->max = x;
+}
+
+/* Exact -> streaming: a histogram per cell over the observed range, then the kept values. */
+static int go_streaming(tr_stats *s) {
+  size_t nb = s->nbins;
+  s->hist = tr_calloc(s->cells * nb, sizeof *s->hist);
+  if (!s->hist) return TR_ERR_NOMEM;
+  for (size_t ci = 0; ci < s->cells; ci++) {
+    cell *c = &s->c[ci];
+    c->bins = &s->hist[ci * nb];
+    if (c->n > 0 && c->max > c->min) {
+      c->lo = c->min;
+      c->width = c->max - c->min;
+    }
+    for (uint64_t r = 0; r < s->runs; r++) {
+      double x = s->vals[r * s->cells + ci];
+      if (isfinite(x)) hist_add(c, nb, x);
+    }
+  }
+  tr_free(s->vals);
+  s->vals = NULL;
+  s->vcap = 0;
+  return TR_OK;
+}
+
+int tr_stats_add(tr_stats *s, const double *values) {
+  if (!s->hist) {
+    if (s->runs == s->cap) {
+      if (go_streaming(s) != TR_OK) return TR_ERR_NOMEM;
+    } else if (s->runs == s->vcap) {
+      size_t want = s->vcap ? s->vcap * 2 : 64;
+      if (want > s->cap) want = s->cap;
+      double *nv = tr_realloc(s->vals, want * s->cells * sizeof *nv);
+      if (!nv) return TR_ERR_NOMEM;
+      s->vals = nv;
+      s->vcap = want;
+    }
+  }
+  if (!s->hist) memcpy(&s->vals[s->runs * s->cells], values, s->cells * sizeof *values);
+  for (size_t ci = 0; ci < s->cells; ci++) {
+    cell *c = &s->c[ci];
+    double x = values[ci];
+    if (!isfinite(x)) {
+      c->nonfinite++;
+      continue;
+    }
+    moments_add(c, x);
+    if (s->hist) hist_add(c, s->nbins, x);
+  }
+  s->runs++;
+  return TR_OK;
+}
+
+void tr_stats_moments(const tr_stats *s, size_t cell_i, uint64_t *n, double *mean, double *sd) {
+  const cell *c = &s->c[cell_i];
+  *n = c->n;
+  *mean = c->n ? c->mean : NAN;
+  *sd = c->n > 1 ? sqrt(c->m2 / (double)(c->n - 1)) : 0.0;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* The finite values of an exact cell, sorted, in a new array (*out NULL when n == 0). */
+static int sorted_values(const tr_stats *s, size_t ci, double **out, size_t *n) {
+  *out = NULL;
+  *n = 0;
+  const cell *c = &s->c[ci];
+  if (c->n == 0) return TR_OK;
+  double *v = tr_malloc(c->n * sizeof *v);
+  if (!v) return TR_ERR_NOMEM;
+  size_t k = 0;
+  for (uint64_t r = 0; r < s->runs; r++) {
+    double x = s->vals[r * s->cells + ci];
+    if (isfinite(x)) v[k++] = x;
+  }
+  qsort(v, k, sizeof *v, cmp_double);
+  *out = v;
+  *n = k;
+  return TR_OK;
+}
+
+static double type7(const double *x, size_t n, double q) {
+  double h = q * (double)(n - 1);
+  size_t i = (size_t)floor(h);
+  if (i + 1 >= n) return x[n - 1];
+  return x[i] + (h - (double)i) * (x[i + 1] - x[i]);
+}
+
+/* Streaming estimate: inside the bin holding order statistic floor(q (n - 1)). */
+static double hist_quantile(const cell *c, size_t nb, double q) {
+  uint64_t k = (uint64_t)floor(q * (double)(c->n - 1)), cum = 0;
+  double bw = c->width / (double)nb;
+  for (size_t j = 0; j < nb; j++) {
+    if (c->bins[j] > k - cum) {
+      double f = ((double)(k - cum) + 0.5) / (double)c->bins[j];
+      double x = c->lo + ((double)j + f) * bw;
+      return x < c->min ? c->min : x > c->max ? c->max : x;
+    }
+    cum += c->bins[j];
+  }
+  return c->max;
+}
+
+int tr_stats_quantile(const tr_stats *s, size_t ci, double q, double *out) {
+  const cell *c = &s->c[ci];
+  if (c->n == 0) {
+    *out = NAN;
+    return TR_OK;
+  }
+  if (s->hist) {
+    *out = hist_quantile(c, s->nbins, q);
+    return TR_OK;
+  }
+  double *v;
+  size_t n;
+  if (sorted_values(s, ci, &v, &n) != TR_OK) return TR_ERR_NOMEM;
+  *out = type7(v, n, q);
+  tr_free(v);
+  return TR_OK;
+}
+
+int tr_stats_summary(const tr_stats *s, size_t ci, tr_summary *out) {
+  const cell *c = &s->c[ci];
+  memset(out, 0, sizeof *out);
+  out->n = c->n;
+  out->nonfinite = c->nonfinite;
+  out->exact = s->hist == NULL;
+  uint64_t n;
+  tr_stats_moments(s, ci, &n, &out->mean, &out->sd);
+  out->min = c->n ? c->min : NAN;
+  out->max = c->n ? c->max : NAN;
+  if (c->n == 0) {
+    for (int i = 0; i < TR_STATS_NPCT; i++) out->pct[i] = NAN;
+    return TR_OK;
+  }
+  if (s->hist) {
+    out->err_bound = c->width / (double)s->nbins;
+    for (int i = 0; i < TR_STATS_NPCT; i++)
+      out->pct[i] = hist_quantile(c, s->nbins, tr_stats_pct[i]);
+    return TR_OK;
+  }
+  double *v;
+  size_t k;
+  if (sorted_values(s, ci, &v, &k) != TR_OK) return TR_ERR_NOMEM;
+  for (int i = 0; i < TR_STATS_NPCT; i++) out->pct[i] = type7(v, k, tr_stats_pct[i]);
+  tr_free(v);
+  return TR_OK;
+}
+
+int tr_stats_tail(const tr_stats *s, size_t ci, double alpha, double *var, double *cvar,
+                  tr_error *err) {
+  const cell *c = &s->c[ci];
+  if (!(alpha > 0 && alpha < 1))
+    return tr_error_set(err, TR_ERR_INVALID, NULL, 0, 0,
+                        "the tail level must be between 0 and 1 (got %g)", alpha);
+  if (c->n == 0)
+    return tr_error_set(err, TR_ERR_INVALID, NULL, 0, 0, "no finite values to take a tail of");
+  uint64_t m = (uint64_t)ceil(alpha * (double)c->n);
+  if (m == 0) m = 1;
+  if (!s->hist) {
+    double *v;
+    size_t k;
+    if (sorted_values(s, ci, &v, &k) != TR_OK)
+      return tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    *var = type7(v, k, alpha);
+    double sum = 0;
+    for (uint64_t i = 0; i < m; i++) sum += v[i];
+    *cvar = sum / (double)m;
+    tr_free(v);
+    return TR_OK;
+  }
+  *var = hist_quantile(c, s->nbins, alpha);
+  double bw = c->width / (double)s->nbins, sum = 0;
+  uint64_t left = m;
+  for (size_t j = 0; j < s->nbins && left > 0; j++) {
+    uint64_t take = c->bins[j] < left ? c->bins[j] : left;
+    double mid = c->lo + ((double)j + 0.5) * bw;
+    if (mid < c->min) mid = c->min;
+    if (mid > c->max) mid = c->max;
+    sum += (double)take * mid;
+    left -= take;
+  }
+  *cvar = sum / (double)m;
+  return TR_OK;
+}
+
+/* ---- events ------------------------------------------------------------------------------ */
+
+static void trim_copy(char *dst, size_t cap, const char *b, const char *e) {
+  while (b < e && isspace((unsigned char)*b)) b++;
+  while (e > b && isspace((unsigned char)e[-1])) e--;
+  if (e - b >= 2 && ((*b == '"' && e[-1] == '"') || (*b == '\'' && e[-1] == '\''))) {
+    b++;
+    e--;
+  }
+  size_t n = (size_t)(e - b);
+  if (n >= cap) n = cap - 1;
+  memcpy(dst, b, n);
+  dst[n] = '\0';
+}
+
+static int full_number(const char *s, double *v) {
+  char *end;
+  errno = 0;
+  if (!*s) return 0;
+  *v = strtod(s, &end);
+  return end != s && *end == '\0' && !errno && isfinite(*v);
+}
+
+int tr_event_parse(const char *text, tr_event *ev, tr_error *err) {
+  memset(ev, 0, sizeof *ev);
+  snprintf(ev->text, sizeof ev->text, "%s", text);
+  const char *p = strpbrk(text, "<>=!");
+  if (!p)
+    return tr_error_set(err, TR_ERR_PARSE, NULL, 0, 0,
+                        "event '%s': expected a comparison such as 'cash < 0'", text);
+  static const struct {
+    const char *s;
+    tr_cmp op;
+  } ops[] = {{"<=", TR_CMP_LE}, {">=", TR_CMP_GE}, {"==", TR_CMP_EQ}, {"!=", TR_CMP_NE},
+             {"<>", TR_CMP_NE}, {"<", TR_CMP_LT},  {">", TR_CMP_GT},  {"=", TR_CMP_EQ}};
+  size_t oplen = 0;
+  tr_cmp op = TR_CMP_LT;
+  for (size_t i = 0; i < sizeof ops / sizeof ops[0] && !oplen; i++)
+    if (strncmp(p, ops[i].s, strlen(ops[i].s)) == 0) {
+      oplen = strlen(ops[i].s);
+      op = ops[i].op;
+    }
+  if (!oplen)
+    return tr_error_set(err, TR_ERR_PARSE, NULL, 0, 0,
+                        "event '%s': unknown comparison at '%s' (use <, <=, >, >=, ==, !=)", text,
+                        p);
+  char left[256], right[256];
+  trim_copy(left, sizeof left, text, p);
+  trim_copy(right, sizeof right, p + oplen, p + strlen(p));
+  if (strpbrk(right, "<>=!"))
+    return tr_error_set(err, TR_ERR_PARSE, NULL, 0, 0,
+                        "event '%s': only one comparison is allowed", text);
+  double lv, rv;
+  int lnum = full_number(left, &lv), rnum = full_number(right, &rv);
+  if (rnum && !lnum) {
+    ev->rhs = rv;
+    snprintf(ev->var, sizeof ev->var, "%s", left);
+    ev->op = op;
+  } else if (lnum && !rnum) {
+    ev->rhs = lv;
+    snprintf(ev->var, sizeof ev->var, "%s", right);
+    static const tr_cmp flip[] = {[TR_CMP_LT] = TR_CMP_GT, [TR_CMP_LE] = TR_CMP_GE,
+                                  [TR_CMP_GT] = TR_CMP_LT, [TR_CMP_GE] = TR_CMP_LE,
+                                  [TR_CMP_EQ] = TR_CMP_EQ, [TR_CMP_NE] = TR_CMP_NE};
+    ev->op = flip[op];
+  } else {
+    return tr_error_set(err, TR_ERR_PARSE, NULL, 0, 0,
+                        "event '%s': compare one variable with one number, e.g. 'cash < 0'",
+                        text);
+  }
+  if (!ev->var[0])
+    return tr_error_set(err, TR_ERR_PARSE, NULL, 0, 0, "event '%s': the variable is missing",
+                        text);
+  return TR_OK;
+}
+
+int tr_event_test(const tr_event *ev, double x) {
+  switch (ev->op) {
+  case TR_CMP_LT:
+    return x < ev->rhs;
+  case TR_CMP_LE:
+    return x <= ev->rhs;
+  case TR_CMP_GT:
+    return x > ev->rhs;
+  case TR_CMP_GE:
+    return x >= ev->rhs;
+  case TR_CMP_EQ:
+    return x == ev->rhs;
+  case TR_CMP_NE:
+    return x != ev->rhs;
+  }
+  return 0;
+}
+
+int tr_event_acc_init(tr_event_acc *a, size_t n_times) {
+  memset(a, 0, sizeof *a);
+  a->first = tr_calloc(n_times ? n_times : 1, sizeof *a->first);
+  if (!a->first) return TR_ERR_NOMEM;
+  a->n_times = n_times;
+  return TR_OK;
+}
+
+void tr_event_acc_free(tr_event_acc *a) {
+  if (!a) return;
+  tr_free(a->first);
+  a->first = NULL;
+}
+
+void tr_event_acc_add(tr_event_acc *a, const tr_event *ev, const double *series) {
+  a->runs++;
+  for (size_t t = 0; t < a->n_times; t++)
+    if (tr_event_test(ev, series[t])) {
+      a->any++;
+      a->first[t]++;
+      break;
+    }
+  if (a->n_times && tr_event_test(ev, series[a->n_times - 1])) a->at_end++;
+}
+
+double tr_event_first_passage_quantile(const tr_event_acc *a, const double *times, double q) {
+  if (a->any == 0) return NAN;
+  /* Type 7 over the discrete first-passage times. */
+  double h = q * (double)(a->any - 1);
+  uint64_t lo = (uint64_t)floor(h), hi = lo + 1 < a->any ? lo + 1 : lo;
+  double xlo = NAN, xhi = NAN;
+  uint64_t cum = 0;
+  for (size_t t = 0; t < a->n_times; t++) {
+    cum += a->first[t];
+    if (isnan(xlo) && cum > lo) xlo = times[t];
+    if (cum > hi) {
+      xhi = times[t];
+      break;
+    }
+  }
+  return xlo + (h - (double)lo) * (xhi - xlo);
+}
+
+/* ---- convergence rule -------------------------------------------------------------------- */
+
+int tr_until_parse(const char *text, tr_until *u, tr_error *err) {
+  memset(u, 0, sizeof *u);
+  const char *s = text;
+  while (isspace((unsigned char)*s)) s++;
+  if (strncmp(s, "mean", 4) != 0 || (s[4] != '(' && !isspace((unsigned char)s[4])))
+    return tr_error_set(err, TR_ERR_PARSE, NULL, 0, 0,
+                        "convergence rule '%s': expected 'mean(NAME) ±1%% @95%%' (only the mean "
+                        "is supported)",
+                        text);
+  s += 4;
+  while (isspace((unsigned char)*s)) s++;
+  if (*s != '(')
+    return tr_error_set(err, TR_ERR_PARSE, NULL, 0, 0,
+                        "convergence rule '%s': expected '(' after mean", text);
+  const char *close = strchr(s, ')');
+  if (!close)
+    return tr_error_set(err, TR_ERR_PARSE, NULL, 0, 0, "convergence rule '%s': missing ')'",
+                        text);
+  trim_copy(u->var, sizeof u->var, s + 1, close);
+  if (!u->var[0])
+    return tr_error_set(err, TR_ERR_PARSE, NULL, 0, 0,
+                        "convergence rule '%s': the variable is missing", text);
+  s = close + 1;
+  while (isspace((unsigned char)*s)) s++;
+  if (strncmp(s, "\xc2\xb1", 2) == 0)
+    s += 2;
+  else if (strncmp(s, "+/-", 3) == 0)
+    s += 3;
+  else if (strncmp(s, "+-", 2) == 0)
+    s += 2;
+  else
+    return tr_error_set(err, TR_ERR_PARSE, NULL, 0, 0,
+                        "convergence rule '%s': expected '±' (or '+-') and a half-width", text);
+  char *end;
+  errno = 0;
+  u->half = strtod(s, &end);
+  if (end == s || errno || !(u->half > 0) || !isfinite(u->half))
+    return tr_error_set(err, TR_ERR_PARSE, NULL, 0, 0,
+                        "convergence rule '%s': the half-width must be a number > 0", text);
+  s = end;
+  if (*s == '%') {
+    u->relative = 1;
+    u->half /= 100;
+    s++;
+  }
+  while (isspace((unsigned char)*s)) s++;
+  u->conf = 0.95;
+  if (*s == '@') {
+    s++;
+    errno = 0;
+    double c = strtod(s, &end);
+    if (end == s || *end != '%' || !(c > 0 && c < 100))
+      return tr_error_set(err, TR_ERR_PARSE, NULL, 0, 0,
+                          "convergence rule '%s': the confidence must be a percentage in (0, "
+                          "100), e.g. @95%%",
+                          text);
+    u->conf = c / 100;
+    s = end + 1;
+  }
+  while (isspace((unsigned char)*s)) s++;
+  if (*s)
+    return tr_error_set(err, TR_ERR_PARSE, NULL, 0, 0,
+                        "convergence rule '%s': unexpected '%s'", text, s);
+  u->z = tr_sf_norm_quantile(1 - (1 - u->conf) / 2);
+  return TR_OK;
+}
+
+int tr_until_met(const tr_until *u, uint64_t n, double mean, double sd) {
+  if (n < TR_UNTIL_MIN_RUNS || !isfinite(mean) || !isfinite(sd)) return 0;
+  double allowed = u->relative ? u->half * fabs(mean) : u->half;
+  return u->z * sd / sqrt((double)n) <= allowed;
+}

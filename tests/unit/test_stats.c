@@ -1,0 +1,231 @@
+/* Monte Carlo statistics against analytic values and exact order statistics. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "scenario/sample.h"
+#include "scenario/stats.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* stats-1: a linear model with normal inputs, Y = 3 + 2 X1 - 0.5 X2, X1 ~ N(10, 2),
+ * X2 ~ N(4, 3): E[Y] = 21, Var[Y] = 18.25. The MC mean and variance lie in their 99.9%
+ * confidence intervals (the draws are fixed by the seed, so this cannot flake). */
+static void test_linear_normal_model(void **state) {
+  (void)state;
+  enum { N = 20000 };
+  tr_dist d[2];
+  assert_int_equal(tr_dist_parse(&d[0], "normal(10, 2)", NULL, 0, 0, NULL), TR_OK);
+  assert_int_equal(tr_dist_parse(&d[1], "normal(4, 3)", NULL, 0, 0, NULL), TR_OK);
+  for (int method = 0; method < 2; method++) {
+    tr_sampler *smp;
+    assert_int_equal(tr_sampler_new(&smp, d, 2, N, (tr_sampling)method, 2026, NULL, NULL, NULL),
+                     TR_OK);
+    tr_stats *st;
+    assert_int_equal(tr_stats_new(&st, 1, N, TR_STATS_DEFAULT_BINS, NULL), TR_OK);
+    for (size_t i = 0; i < N; i++) {
+      tr_rng r;
+      double x[2];
+      tr_rng_seed_stream(&r, 2026, i);
+      tr_sampler_row(smp, i, &r, x);
+      double y = 3 + 2 * x[0] - 0.5 * x[1];
+      assert_int_equal(tr_stats_add(st, &y), TR_OK);
+    }
+    tr_summary sum;
+    assert_int_equal(tr_stats_summary(st, 0, &sum), TR_OK);
+    const double mu = 21, var = 18.25, z = 3.2905;
+    assert_true(sum.exact);
+    assert_true(fabs(sum.mean - mu) <= z * sqrt(var / N));
+    assert_true(fabs(sum.sd * sum.sd - var) <= z * var * sqrt(2.0 / (N - 1)));
+    /* The median of a normal is its mean; p95 is mu + 1.645 sd. */
+    assert_true(fabs(sum.pct[3] - mu) < 0.1);
+    assert_true(fabs(sum.pct[6] - (mu + 1.6448536269514722 * sqrt(var))) < 0.15);
+    tr_stats_free(st);
+    tr_sampler_free(smp);
+  }
+}
+
+/* stats-2: exact percentiles are type 7: of 1..101, p5 = 6, p25 = 26, p50 = 51; min, max. */
+static void test_exact_percentiles(void **state) {
+  (void)state;
+  tr_stats *st;
+  assert_int_equal(tr_stats_new(&st, 2, 1000, 64, NULL), TR_OK);
+  for (int i = 0; i < 101; i++) {
+    double v[2] = {(double)((i * 37) % 101 + 1), i == 50 ? NAN : 1.0};
+    assert_int_equal(tr_stats_add(st, v), TR_OK);
+  }
+  tr_summary s;
+  assert_int_equal(tr_stats_summary(st, 0, &s), TR_OK);
+  const double want[TR_STATS_NPCT] = {6, 11, 26, 51, 76, 91, 96};
+  for (int i = 0; i < TR_STATS_NPCT; i++) assert_true(fabs(s.pct[i] - want[i]) < 1e-12);
+  assert_true(s.min == 1 && s.max == 101 && s.mean == 51);
+  assert_true(fabs(s.sd - sqrt(101.0 * 102 / 12)) < 1e-9); /* sample sd of 1..n: n(n+1)/12 */
+  assert_true(s.n == 101 && s.nonfinite == 0 && s.exact && s.err_bound == 0);
+  assert_int_equal(tr_stats_summary(st, 1, &s), TR_OK);
+  assert_true(s.n == 100 && s.nonfinite == 1 && s.sd == 0 && s.pct[3] == 1);
+  double var, cvar;
+  assert_int_equal(tr_stats_tail(st, 0, 0.05, &var, &cvar, NULL), TR_OK);
+  assert_true(fabs(var - 6) < 1e-12);
+  assert_true(fabs(cvar - 3.5) < 1e-12); /* mean of the ceil(5.05) = 6 smallest: 1..6 */
+  tr_error err;
+  assert_int_equal(tr_stats_tail(st, 0, 1.5, &var, &cvar, &err), TR_ERR_INVALID);
+  tr_stats_free(st);
+}
+
+/* stats-3: beyond the cap the histogram estimate stays within its documented bound of the
+ * exact order statistic, the range grows both ways, and memory no longer grows. */
+static void test_streaming(void **state) {
+  (void)state;
+  enum { N = 60000, CAP = 500 };
+  tr_stats *st;
+  assert_int_equal(tr_stats_new(&st, 1, CAP, 1024, NULL), TR_OK);
+  double *all = malloc(N * sizeof *all);
+  tr_rng r;
+  tr_rng_seed(&r, 77);
+  for (int i = 0; i < N; i++) {
+    /* Narrow at first (the histogram starts over the range of the first 500), then wider
+     * both ways: exercises the doubling. */
+    double scale = i < CAP ? 1 : i < 20000 ? 10 : 100;
+    all[i] = 50 + scale * tr_rng_normal(&r);
+    assert_int_equal(tr_stats_add(st, &all[i]), TR_OK);
+  }
+  assert_false(tr_stats_is_exact(st));
+  assert_true(tr_stats_runs(st) == N);
+  tr_summary s;
+  assert_int_equal(tr_stats_summary(st, 0, &s), TR_OK);
+  assert_false(s.exact);
+  assert_true(s.err_bound > 0 && s.err_bound < 2.0);
+  double mean = 0;
+  for (int i = 0; i < N; i++) mean += all[i];
+  mean /= N;
+  assert_true(fabs(s.mean - mean) < 1e-9 * fabs(mean));
+  qsort(all, N, sizeof *all, cmp_double);
+  assert_true(s.min == all[0] && s.max == all[N - 1]);
+  for (int i = 0; i < TR_STATS_NPCT; i++) {
+    size_t k = (size_t)floor(tr_stats_pct[i] * (N - 1));
+    if (!(fabs(s.pct[i] - all[k]) <= s.err_bound))
+      print_error("p%g: %g vs order statistic %g (bound %g)\n", tr_stats_pct[i] * 100, s.pct[i],
+                  all[k], s.err_bound);
+    assert_true(fabs(s.pct[i] - all[k]) <= s.err_bound);
+  }
+  double var, cvar, want_cvar = 0;
+  assert_int_equal(tr_stats_tail(st, 0, 0.1, &var, &cvar, NULL), TR_OK);
+  for (int i = 0; i < N / 10; i++) want_cvar += all[i];
+  want_cvar /= N / 10;
+  assert_true(fabs(var - all[(size_t)floor(0.1 * (N - 1))]) <= s.err_bound);
+  assert_true(fabs(cvar - want_cvar) <= s.err_bound);
+  free(all);
+  tr_stats_free(st);
+}
+
+/* stats-4: events: parsing, normalisation, probabilities and first passage. */
+static void test_events(void **state) {
+  (void)state;
+  tr_event ev;
+  tr_error err;
+  assert_int_equal(tr_event_parse("cash < 0", &ev, &err), TR_OK);
+  assert_string_equal(ev.var, "cash");
+  assert_true(ev.op == TR_CMP_LT && ev.rhs == 0);
+  assert_int_equal(tr_event_parse(" 100 <= \"Backlog Weeks\" ", &ev, &err), TR_OK);
+  assert_string_equal(ev.var, "Backlog Weeks");
+  assert_true(ev.op == TR_CMP_GE && ev.rhs == 100);
+  assert_int_equal(tr_event_parse("cash", &ev, &err), TR_ERR_PARSE);
+  assert_int_equal(tr_event_parse("cash < debt", &ev, &err), TR_ERR_PARSE);
+  assert_non_null(strstr(err.msg, "one variable with one number"));
+  assert_int_equal(tr_event_parse("1 < 2", &ev, &err), TR_ERR_PARSE);
+  assert_int_equal(tr_event_parse("0 < cash < 5", &ev, &err), TR_ERR_PARSE);
+  assert_int_equal(tr_event_parse("< 5", &ev, &err), TR_ERR_PARSE);
+
+  assert_int_equal(tr_event_parse("cash < 0", &ev, &err), TR_OK);
+  const double times[4] = {0, 1, 2, 3};
+  const double runs[5][4] = {
+      {5, -1, 2, 3}, {5, 4, -2, -3}, {5, 4, 3, 2}, {-1, -1, -1, -1}, {5, 4, -1, 1}};
+  tr_event_acc acc;
+  assert_int_equal(tr_event_acc_init(&acc, 4), TR_OK);
+  for (int i = 0; i < 5; i++) tr_event_acc_add(&acc, &ev, runs[i]);
+  assert_true(acc.runs == 5 && acc.any == 4 && acc.at_end == 2);
+  assert_true(acc.first[0] == 1 && acc.first[1] == 1 && acc.first[2] == 2 && acc.first[3] == 0);
+  /* First passages {0, 1, 2, 2}: type 7 median = 1.5, p0 = 0, p100 = 2. */
+  assert_true(tr_event_first_passage_quantile(&acc, times, 0.5) == 1.5);
+  assert_true(tr_event_first_passage_quantile(&acc, times, 0.0) == 0);
+  assert_true(tr_event_first_passage_quantile(&acc, times, 1.0) == 2);
+  tr_event_acc_free(&acc);
+  tr_event_acc_free(&acc);
+  tr_event_acc_free(NULL);
+}
+
+/* stats-5: the convergence rule. */
+static void test_until(void **state) {
+  (void)state;
+  tr_until u;
+  tr_error err;
+  assert_int_equal(tr_until_parse("mean(revenue) \xc2\xb1" "1% @95%", &u, &err), TR_OK);
+  assert_string_equal(u.var, "revenue");
+  assert_true(u.relative && fabs(u.half - 0.01) < 1e-15 && fabs(u.z - 1.959963984540054) < 1e-12);
+  /* z sd / sqrt(n) = 1.96 * 5 / 10 = 0.98 <= 1% of 100, but 1.18 > 1 with sd 6. */
+  assert_true(tr_until_met(&u, 100, 100, 5));
+  assert_false(tr_until_met(&u, 100, 100, 6));
+  assert_false(tr_until_met(&u, 99, 100, 0.1)); /* below the minimum number of runs */
+  assert_int_equal(tr_until_parse("mean( Net Cash ) +- 5", &u, &err), TR_OK);
+  assert_string_equal(u.var, "Net Cash");
+  assert_true(!u.relative && u.half == 5 && u.conf == 0.95);
+  assert_int_equal(tr_until_parse("mean(x) +/-2% @99%", &u, &err), TR_OK);
+  assert_true(fabs(u.z - 2.5758293035489004) < 1e-12);
+  assert_int_equal(tr_until_parse("median(x) +-1%", &u, &err), TR_ERR_PARSE);
+  assert_non_null(strstr(err.msg, "only the mean"));
+  assert_int_equal(tr_until_parse("mean(x) 1%", &u, &err), TR_ERR_PARSE);
+  assert_int_equal(tr_until_parse("mean(x) +--1%", &u, &err), TR_ERR_PARSE);
+  assert_int_equal(tr_until_parse("mean(x) +-1% @120%", &u, &err), TR_ERR_PARSE);
+  assert_int_equal(tr_until_parse("mean() +-1%", &u, &err), TR_ERR_PARSE);
+  assert_int_equal(tr_until_parse("mean(x +-1%", &u, &err), TR_ERR_PARSE);
+  assert_int_equal(tr_until_parse("mean(x) +-1% junk", &u, &err), TR_ERR_PARSE);
+}
+
+/* stats-6: bad sizes, and allocation failure while growing or switching to streaming leaves
+ * the accumulator consistent (the failed run is not counted). */
+static void test_errors_and_alloc(void **state) {
+  (void)state;
+  tr_stats *st;
+  tr_error err;
+  assert_int_equal(tr_stats_new(&st, 0, 10, 64, &err), TR_ERR_INVALID);
+  assert_int_equal(tr_stats_new(&st, 1, 10, 15, &err), TR_ERR_INVALID);
+  assert_int_equal(tr_stats_new(&st, 3, 100, 64, NULL), TR_OK);
+  double v[3] = {1, 2, 3};
+  for (int i = 0; i < 64; i++) assert_int_equal(tr_stats_add(st, v), TR_OK);
+  tr_alloc_fail_after(1, 0);
+  assert_int_equal(tr_stats_add(st, v), TR_ERR_NOMEM); /* growth past 64 rows */
+  tr_alloc_fail_after(0, 0);
+  assert_true(tr_stats_runs(st) == 64);
+  for (int i = 0; i < 36; i++) assert_int_equal(tr_stats_add(st, v), TR_OK);
+  tr_alloc_fail_after(1, 0);
+  assert_int_equal(tr_stats_add(st, v), TR_ERR_NOMEM); /* the switch to streaming */
+  tr_alloc_fail_after(0, 0);
+  assert_true(tr_stats_runs(st) == 100 && tr_stats_is_exact(st));
+  assert_int_equal(tr_stats_add(st, v), TR_OK);
+  assert_false(tr_stats_is_exact(st));
+  tr_summary s;
+  assert_int_equal(tr_stats_summary(st, 2, &s), TR_OK);
+  assert_true(s.n == 101 && s.pct[3] == 3 && s.mean == 3);
+  tr_stats_free(st);
+  tr_stats_free(NULL);
+  assert_true(tr_stats_cap_for_memory(8000, 10) == 100);
+  assert_true(tr_stats_cap_for_memory(1, 10) == 1);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_linear_normal_model), cmocka_unit_test(test_exact_percentiles),
+      cmocka_unit_test(test_streaming),           cmocka_unit_test(test_events),
+      cmocka_unit_test(test_until),               cmocka_unit_test(test_errors_and_alloc),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
