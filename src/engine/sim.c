@@ -1,0 +1,516 @@
+/*
+ * Runs: options, constant overrides, storage, and the integrators (Euler, RK2, RK4 as Stella
+ * defines them) around the batched VM. Save points come from the integer step index,
+ * t = start + n * dt, never from an accumulated t += dt, so a run from 1 with dt 0.1 saves
+ * 1.0 exactly and long runs do not drift.
+ *
+ * One step of every method, from the values at step point n (slots already evaluated):
+ *   Euler  y += dt * f(n)
+ *   RK2    (Heun) k1 = f(y), k2 = f(y + dt k1); y += dt (k1 + k2) / 2
+ *   RK4    the classical four stages at t, t + dt/2, t + dt/2, t + dt
+ * then non-negative stocks are clamped at 0, TIME advances, PREVIOUS values are committed and
+ * the step code runs at step point n + 1 (random draws and DELAY histories advance only at
+ * step points; Runge-Kutta stages hold them).
+ */
+#include "engine/engine_impl.h"
+
+#include "base/text.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_STEPS 1000000000L
+#define MAX_LANES (1u << 20)
+
+struct tr_sim {
+  const tr_model *m;
+  const tr_program *p;
+  tr_sim_opts o;
+  long nsteps;       /* integration steps */
+  long save_every;   /* steps between saved points */
+  size_t nsave;      /* saved points */
+  tr_error err;
+  char warning[600]; /* first numeric hazard of the last run, "" if none */
+  double *base;      /* [n_fixed][lanes]: starting values of fixed slots (constants set) */
+  size_t base_lanes;
+  double *vals;      /* [n_slots][lanes] */
+  size_t vals_cap;
+  double *scratch;   /* [5][n_stocks][lanes]: y0, k1..k4 */
+  size_t scratch_cap;
+  double *hist;      /* DELAY histories */
+  size_t hist_cap;
+  tr_rng *rng;       /* [lanes] */
+  tr_rng *seeded;    /* [n_seeded][lanes] */
+  size_t rng_cap;
+  size_t *watch;     /* watched variables */
+  size_t n_watch;
+  long *watch_pos;   /* [n_vars]: position in watch, or -1 */
+  double *out;       /* [n_watch][lanes][nsave] */
+  size_t out_cap;
+  double *times;     /* [nsave] */
+  size_t times_cap;
+  int ran;           /* results are those of a completed run */
+};
+
+/* ---- the model's accessors (they need only the flat model and the program) ------------- */
+
+const char *tr_model_file(const tr_model *m) { return m->flat.file; }
+
+const char *tr_model_name(const tr_model *m) { return m->x ? m->x->model_name : NULL; }
+
+tr_sim_opts tr_model_default_opts(const tr_model *m) {
+  tr_sim_opts o;
+  memset(&o, 0, sizeof o);
+  o.start = m->flat.specs.start;
+  o.stop = m->flat.specs.stop;
+  o.dt = m->flat.specs.dt;
+  o.method = m->flat.specs.method == TR_METHOD_RK4   ? TR_INTEG_RK4
+             : m->flat.specs.method == TR_METHOD_RK2 ? TR_INTEG_RK2
+                                                     : TR_INTEG_EULER;
+  o.save_step = o.dt;
+  o.lanes = 1;
+  return o;
+}
+
+size_t tr_model_var_count(const tr_model *m) { return m->flat.n_vars; }
+
+void tr_model_var(const tr_model *m, size_t i, tr_var_info *out) {
+  const tr_fvar *fv = &m->flat.vars[i];
+  memset(out, 0, sizeof *out);
+  out->name = fv->name;
+  out->ident = fv->ident;
+  out->type = fv->kind == TR_FV_STOCK  ? TR_VAR_STOCK
+              : fv->kind == TR_FV_FLOW ? TR_VAR_FLOW
+              : fv->kind == TR_FV_AUX  ? TR_VAR_AUX
+                                       : TR_VAR_GF;
+  out->units = fv->units;
+  out->doc = fv->doc;
+  out->eqn = fv->eqn_text;
+  out->is_constant = m->prog.vclass[i] == TR_VC_CONST;
+  out->hidden = fv->hidden;
+  out->value = out->is_constant ? m->prog.slot_init[i] : NAN;
+}
+
+static int same_ci(const char *a, const char *b) {
+  for (; *a && *b; a++, b++) {
+    int x = (unsigned char)*a, y = (unsigned char)*b;
+    if (x >= 'A' && x <= 'Z') x += 32;
+    if (y >= 'A' && y <= 'Z') y += 32;
+    if (x != y) return 0;
+  }
+  return *a == *b;
+}
+
+long tr_model_find(const tr_model *m, const char *name) {
+  char canon[512];
+  size_t need = tr_canon_ident(name, strlen(name), canon, sizeof canon);
+  for (size_t i = 0; i < m->flat.n_vars; i++) {
+    const tr_fvar *fv = &m->flat.vars[i];
+    if ((need < sizeof canon && fv->ident && strcmp(fv->ident, canon) == 0) ||
+        (fv->name && same_ci(fv->name, name)))
+      return (long)i;
+  }
+  return -1;
+}
+
+const char *tr_model_suggest(const tr_model *m, const char *name) {
+  size_t n = m->flat.n_vars;
+  const char **names = tr_malloc((n ? n : 1) * sizeof *names);
+  if (!names) return NULL;
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    if (!m->flat.vars[i].hidden && m->flat.vars[i].name) names[k++] = m->flat.vars[i].name;
+  const char *best = tr_closest(name, names, k);
+  tr_free(names);
+  return best;
+}
+
+/* ---- options and storage ---------------------------------------------------------------- */
+
+/* Check options and derive the step and save counts. */
+static int check_opts(const tr_sim_opts *o, const char *file, long *nsteps, long *every,
+                      tr_error *err) {
+  if (!isfinite(o->start) || !isfinite(o->stop) || !isfinite(o->dt) || !(o->dt > 0))
+    return tr_error_set(err, TR_ERR_INVALID, file, 0, 0,
+                        "time step must be a positive number (dt = %g)", o->dt);
+  if (o->stop < o->start)
+    return tr_error_set(err, TR_ERR_INVALID, file, 0, 0, "stop time %g is before start time %g",
+                        o->stop, o->start);
+  double steps = (o->stop - o->start) / o->dt;
+  if (!(steps <= (double)MAX_STEPS))
+    return tr_error_set(err, TR_ERR_LIMIT, file, 0, 0,
+                        "%.3g steps from %g to %g with dt %g: more than the limit of 1e9",
+                        steps, o->start, o->stop, o->dt);
+  *nsteps = (long)llround(steps);
+  double ss = o->save_step > 0 ? o->save_step : o->dt;
+  double k = ss / o->dt;
+  if (!isfinite(k) || llround(k) < 1 || fabs(k - (double)llround(k)) > 1e-6 * k)
+    return tr_error_set(err, TR_ERR_INVALID, file, 0, 0,
+                        "save step %g is not a multiple of dt %g", ss, o->dt);
+  *every = (long)llround(k);
+  if (o->lanes < 1 || o->lanes > MAX_LANES)
+    return tr_error_set(err, TR_ERR_INVALID, file, 0, 0, "lanes must be between 1 and %u",
+                        MAX_LANES);
+  if (o->method < TR_INTEG_EULER || o->method > TR_INTEG_RK4)
+    return tr_error_set(err, TR_ERR_INVALID, file, 0, 0, "unknown integration method %d",
+                        o->method);
+  return TR_OK;
+}
+
+/* Grow *buf to hold n elements of `size` bytes (contents are not kept). */
+static int reserve(void **buf, size_t *cap, size_t n, size_t size) {
+  if (n <= *cap && *buf) return TR_OK;
+  if (n > SIZE_MAX / size) return TR_ERR_NOMEM;
+  void *p = tr_realloc(*buf, (n ? n : 1) * size);
+  if (!p) return TR_ERR_NOMEM;
+  *buf = p;
+  *cap = n;
+  return TR_OK;
+}
+
+/* Rebuild the constant table for `lanes` lanes, keeping the settings of existing lanes. */
+static int resize_base(tr_sim *s, size_t lanes) {
+  if (s->base && s->base_lanes == lanes) return TR_OK;
+  const tr_program *p = s->p;
+  size_t nf = p->n_fixed;
+  if (lanes && nf > SIZE_MAX / sizeof(double) / lanes) return TR_ERR_NOMEM;
+  size_t cells = nf * lanes;
+  double *nb = tr_malloc((cells ? cells : 1) * sizeof *nb);
+  if (!nb) return TR_ERR_NOMEM;
+  for (size_t i = 0; i < nf; i++)
+    for (size_t l = 0; l < lanes; l++)
+      nb[i * lanes + l] =
+          s->base && l < s->base_lanes ? s->base[i * s->base_lanes + l] : p->slot_init[i];
+  tr_free(s->base);
+  s->base = nb;
+  s->base_lanes = lanes;
+  return TR_OK;
+}
+
+static size_t mul_sat(size_t a, size_t b) { return b && a > SIZE_MAX / b ? SIZE_MAX : a * b; }
+
+/* Storage for a run with the current options. */
+static int ensure_storage(tr_sim *s) {
+  const tr_program *p = s->p;
+  size_t L = s->o.lanes;
+  size_t nsave = s->nsave;
+  int rc = TR_OK;
+  if (reserve((void **)&s->vals, &s->vals_cap, mul_sat(p->n_slots, L), sizeof(double)) ||
+      reserve((void **)&s->scratch, &s->scratch_cap, mul_sat(5 * p->n_stocks, L),
+              sizeof(double)) ||
+      reserve((void **)&s->hist, &s->hist_cap,
+              mul_sat(mul_sat(p->n_delays, (size_t)s->nsteps + 1), L), sizeof(double)) ||
+      reserve((void **)&s->rng, &s->rng_cap, mul_sat(p->n_seeded + 1, L), sizeof(tr_rng)) ||
+      reserve((void **)&s->out, &s->out_cap, mul_sat(mul_sat(s->n_watch, L), nsave),
+              sizeof(double)) ||
+      reserve((void **)&s->times, &s->times_cap, nsave, sizeof(double)))
+    rc = tr_error_set(&s->err, TR_ERR_NOMEM, NULL, 0, 0,
+                      "out of memory for a run of %zu lanes, %ld steps, %zu saved variables", L,
+                      s->nsteps, s->n_watch);
+  s->seeded = s->rng ? s->rng + L : NULL;
+  return rc;
+}
+
+static int watch_all(tr_sim *s) {
+  const tr_program *p = s->p;
+  size_t n = 0;
+  for (size_t v = 0; v < p->n_vars; v++) n += p->vclass[v] != TR_VC_GF;
+  size_t *w = tr_malloc((n ? n : 1) * sizeof *w);
+  if (!w) return tr_error_set(&s->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  n = 0;
+  for (size_t v = 0; v < p->n_vars; v++) {
+    s->watch_pos[v] = p->vclass[v] != TR_VC_GF ? (long)n : -1;
+    if (p->vclass[v] != TR_VC_GF) w[n++] = v;
+  }
+  tr_free(s->watch);
+  s->watch = w;
+  s->n_watch = n;
+  return TR_OK;
+}
+
+int tr_sim_set_opts(tr_sim *s, const tr_sim_opts *opts) {
+  long nsteps = 0, every = 1;
+  int rc = check_opts(opts, s->m->flat.file, &nsteps, &every, &s->err);
+  if (rc) return rc;
+  if ((rc = resize_base(s, opts->lanes)))
+    return tr_error_set(&s->err, rc, NULL, 0, 0, "out of memory for %zu lanes", opts->lanes);
+  s->o = *opts;
+  s->nsteps = nsteps;
+  s->save_every = every;
+  s->nsave = (size_t)(nsteps / every) + 1;
+  s->ran = 0;
+  return TR_OK;
+}
+
+const tr_sim_opts *tr_sim_opts_get(const tr_sim *s) { return &s->o; }
+
+int tr_sim_new(const tr_model *m, const tr_sim_opts *opts, tr_sim **out, tr_error *err) {
+  *out = NULL;
+  tr_sim *s = tr_calloc(1, sizeof *s);
+  if (!s) return tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  s->m = m;
+  s->p = &m->prog;
+  s->watch_pos = tr_malloc((m->prog.n_vars ? m->prog.n_vars : 1) * sizeof *s->watch_pos);
+  int rc = s->watch_pos ? watch_all(s) : TR_ERR_NOMEM;
+  tr_sim_opts def = tr_model_default_opts(m);
+  if (rc == TR_OK) rc = tr_sim_set_opts(s, opts ? opts : &def);
+  if (rc) {
+    if (rc == TR_ERR_NOMEM && s->err.code != TR_ERR_NOMEM)
+      tr_error_set(&s->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    tr_error_copy(err, &s->err);
+    tr_sim_free(s);
+    return rc;
+  }
+  *out = s;
+  return TR_OK;
+}
+
+void tr_sim_free(tr_sim *s) {
+  if (!s) return;
+  tr_free(s->base);
+  tr_free(s->vals);
+  tr_free(s->scratch);
+  tr_free(s->hist);
+  tr_free(s->rng);
+  tr_free(s->watch);
+  tr_free(s->watch_pos);
+  tr_free(s->out);
+  tr_free(s->times);
+  tr_free(s);
+}
+
+tr_error *tr_sim_error(tr_sim *s) { return &s->err; }
+
+const char *tr_sim_warning(const tr_sim *s) { return s->warning[0] ? s->warning : NULL; }
+
+int tr_sim_set_const_index(tr_sim *s, size_t var, long lane, double v) {
+  const tr_program *p = s->p;
+  if (var >= p->n_vars || p->vclass[var] != TR_VC_CONST)
+    return tr_error_set(&s->err, TR_ERR_INVALID, s->m->flat.file, 0, 0,
+                        "'%s' is not a constant: only variables whose equation is a number can "
+                        "be set",
+                        var < p->n_vars ? p->flat->vars[var].name : "?");
+  size_t L = s->base_lanes;
+  if (lane >= (long)L)
+    return tr_error_set(&s->err, TR_ERR_INVALID, NULL, 0, 0, "lane %ld does not exist (%zu lanes)",
+                        lane, L);
+  for (size_t l = 0; l < L; l++)
+    if (lane < 0 || (size_t)lane == l) s->base[var * L + l] = v;
+  return TR_OK;
+}
+
+int tr_sim_set_const(tr_sim *s, const char *name, long lane, double v) {
+  long i = tr_model_find(s->m, name);
+  if (i < 0) {
+    const char *best = tr_model_suggest(s->m, name);
+    return tr_error_set(&s->err, TR_ERR_UNKNOWN_NAME, s->m->flat.file, 0, 0,
+                        "unknown variable '%s'%s%s%s", name, best ? " (did you mean '" : "",
+                        best ? best : "", best ? "'?)" : "");
+  }
+  return tr_sim_set_const_index(s, (size_t)i, lane, v);
+}
+
+void tr_sim_reset_consts(tr_sim *s) {
+  size_t L = s->base_lanes;
+  for (size_t i = 0; i < s->p->n_fixed; i++)
+    for (size_t l = 0; l < L; l++) s->base[i * L + l] = s->p->slot_init[i];
+}
+
+int tr_sim_watch(tr_sim *s, const size_t *vars, size_t n) {
+  const tr_program *p = s->p;
+  for (size_t i = 0; i < n; i++)
+    if (vars[i] >= p->n_vars || p->vclass[vars[i]] == TR_VC_GF)
+      return tr_error_set(&s->err, TR_ERR_INVALID, NULL, 0, 0,
+                          "variable %zu cannot be watched", vars[i]);
+  size_t *w = tr_malloc((n ? n : 1) * sizeof *w);
+  if (!w) return tr_error_set(&s->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  for (size_t v = 0; v < p->n_vars; v++) s->watch_pos[v] = -1;
+  for (size_t i = 0; i < n; i++) {
+    w[i] = vars[i];
+    s->watch_pos[vars[i]] = (long)i;
+  }
+  tr_free(s->watch);
+  s->watch = w;
+  s->n_watch = n;
+  s->ran = 0;
+  return TR_OK;
+}
+
+size_t tr_sim_saved_count(const tr_sim *s) { return s->ran ? s->nsave : 0; }
+
+const double *tr_sim_times(const tr_sim *s) { return s->ran ? s->times : NULL; }
+
+const double *tr_sim_series(const tr_sim *s, size_t var, size_t lane) {
+  if (!s->ran || var >= s->p->n_vars || lane >= s->o.lanes || s->watch_pos[var] < 0) return NULL;
+  return s->out + ((size_t)s->watch_pos[var] * s->o.lanes + lane) * s->nsave;
+}
+
+/* ---- the run ---------------------------------------------------------------------------- */
+
+static void set_time(tr_sim *s, tr_vm *vm, double t) {
+  double *T = s->vals + (s->p->n_vars + TR_SLOT_TIME) * vm->lanes;
+  vm->time = t;
+  for (size_t l = 0; l < vm->lanes; l++) T[l] = t;
+}
+
+/* k[stock][lane] = net flow of every stock from the current flow values. */
+static void net_flows(const tr_program *p, const double *v, size_t L, double *k) {
+  for (size_t i = 0; i < p->n_stocks; i++) {
+    double *K = k + i * L;
+    for (size_t l = 0; l < L; l++) K[l] = 0;
+    for (int f = p->flow_off[i]; f < p->flow_off[i + 1]; f++) {
+      const double *F = v + (size_t)p->flow_slot[f] * L;
+      double sg = p->flow_sign[f];
+      for (size_t l = 0; l < L; l++) K[l] += sg * F[l];
+    }
+  }
+}
+
+/* Stocks = y0 + h * k (stage values: no clamping). */
+static void set_stocks(const tr_program *p, double *v, size_t L, const double *y0,
+                       const double *k, double h) {
+  for (size_t i = 0; i < p->n_stocks; i++) {
+    double *S = v + (size_t)p->stocks[i] * L;
+    for (size_t l = 0; l < L; l++) S[l] = y0[i * L + l] + h * k[i * L + l];
+  }
+}
+
+static void clamp_stocks(const tr_program *p, double *v, size_t L) {
+  for (size_t i = 0; i < p->n_stocks; i++) {
+    if (!p->stock_nonneg[i]) continue;
+    double *S = v + (size_t)p->stocks[i] * L;
+    for (size_t l = 0; l < L; l++)
+      if (S[l] < 0) S[l] = 0;
+  }
+}
+
+/* Euler straight into the stocks, without scratch copies: the common single-run path. */
+static void euler(const tr_program *p, double *v, size_t L, double dt) {
+  for (size_t i = 0; i < p->n_stocks; i++) {
+    double *S = v + (size_t)p->stocks[i] * L;
+    int f0 = p->flow_off[i], f1 = p->flow_off[i + 1];
+    for (size_t l = 0; l < L; l++) {
+      double net = 0;
+      for (int f = f0; f < f1; f++) net += p->flow_sign[f] * v[(size_t)p->flow_slot[f] * L + l];
+      double y = S[l] + dt * net;
+      S[l] = p->stock_nonneg[i] && y < 0 ? 0 : y;
+    }
+  }
+}
+
+/* Record the first variable that became NaN or infinite. Returns 1 when one did. */
+static int hazard(tr_sim *s, size_t L, double t) {
+  const double *v = s->vals;
+  size_t n = s->p->n_vars * L;
+  double acc = 0;
+  for (size_t i = 0; i < n; i++) acc += v[i] * 0.0; /* NaN iff some value is not finite */
+  if (acc == acc) return 0;
+  for (size_t i = 0; i < n; i++)
+    if (!isfinite(v[i]) && s->p->vclass[i / L] != TR_VC_GF) {
+      size_t var = i / L, lane = i % L;
+      snprintf(s->warning, sizeof s->warning, "'%s' became %s at time %g (lane %zu)",
+               s->p->flat->vars[var].name, isnan(v[i]) ? "NaN" : "infinite", t, lane);
+      return 1;
+    }
+  return 0;
+}
+
+static void save(tr_sim *s, size_t k, size_t L) {
+  size_t nsave = s->nsave;
+  for (size_t j = 0; j < s->n_watch; j++) {
+    const double *V = s->vals + s->watch[j] * L;
+    double *o = s->out + j * L * nsave + k;
+    for (size_t l = 0; l < L; l++) o[l * nsave] = V[l];
+  }
+}
+
+static void commit_previous(const tr_program *p, double *v, size_t L) {
+  for (size_t i = 0; i < p->n_prev; i++)
+    memcpy(v + (size_t)p->prev_state[i] * L, v + (size_t)p->prev_pending[i] * L,
+           L * sizeof *v);
+}
+
+static int after_point(tr_sim *s, tr_vm *vm, long n) {
+  const tr_program *p = s->p;
+  size_t L = vm->lanes;
+  if (p->post.n) tr_vm_exec(p, &p->post, vm);
+  if (!s->warning[0] && hazard(s, L, vm->time) && s->o.strict_math)
+    return tr_error_set(&s->err, TR_ERR_MATH, s->m->flat.file, 0, 0, "numeric hazard: %s",
+                        s->warning);
+  if (n % s->save_every == 0) save(s, (size_t)(n / s->save_every), L);
+  return TR_OK;
+}
+
+int tr_sim_run(tr_sim *s) {
+  const tr_program *p = s->p;
+  size_t L = s->o.lanes;
+  int rc;
+  s->ran = 0;
+  s->warning[0] = '\0';
+  tr_error_clear(&s->err);
+  if ((rc = ensure_storage(s))) return rc;
+  double *v = s->vals;
+  double start = s->o.start, dt = s->o.dt;
+  memcpy(v, s->base, p->n_fixed * L * sizeof *v);
+  for (size_t l = 0; l < L; l++) {
+    v[(p->n_vars + TR_SLOT_DT) * L + l] = dt;
+    v[(p->n_vars + TR_SLOT_START) * L + l] = start;
+    v[(p->n_vars + TR_SLOT_STOP) * L + l] = s->o.stop;
+    tr_rng_seed_stream(&s->rng[l], s->o.seed, s->o.first_run + l);
+  }
+  for (size_t i = 0; i < p->n_seeded; i++)
+    for (size_t l = 0; l < L; l++) tr_rng_seed_stream(&s->seeded[i * L + l], p->seeds[i], 0);
+  for (size_t k = 0; k < s->nsave; k++)
+    s->times[k] = start + (double)((long)k * s->save_every) * dt;
+  tr_vm vm = {v, L, TR_PH_INIT, 0, start, start, dt, s->hist, (size_t)s->nsteps + 1, s->rng,
+              s->seeded};
+  set_time(s, &vm, start);
+  tr_vm_exec(p, &p->init, &vm);
+  if ((rc = after_point(s, &vm, 0))) return rc;
+  size_t ns = p->n_stocks;
+  double *y0 = s->scratch, *k1 = y0 + ns * L, *k2 = k1 + ns * L, *k3 = k2 + ns * L,
+         *k4 = k3 + ns * L;
+  for (long n = 0; n < s->nsteps; n++) {
+    double t = start + (double)n * dt, t1 = start + (double)(n + 1) * dt;
+    if (s->o.method == TR_INTEG_EULER) {
+      euler(p, v, L, dt);
+    } else {
+      for (size_t i = 0; i < ns; i++)
+        memcpy(y0 + i * L, v + (size_t)p->stocks[i] * L, L * sizeof *v);
+      net_flows(p, v, L, k1);
+      vm.phase = TR_PH_STAGE;
+      if (s->o.method == TR_INTEG_RK2) {
+        set_stocks(p, v, L, y0, k1, dt);
+        set_time(s, &vm, t1);
+        tr_vm_exec(p, &p->step, &vm);
+        net_flows(p, v, L, k2);
+        for (size_t i = 0; i < ns * L; i++) k1[i] = (k1[i] + k2[i]) * 0.5;
+        set_stocks(p, v, L, y0, k1, dt);
+      } else {
+        set_stocks(p, v, L, y0, k1, dt * 0.5);
+        set_time(s, &vm, t + dt * 0.5);
+        tr_vm_exec(p, &p->step, &vm);
+        net_flows(p, v, L, k2);
+        set_stocks(p, v, L, y0, k2, dt * 0.5);
+        tr_vm_exec(p, &p->step, &vm);
+        net_flows(p, v, L, k3);
+        set_stocks(p, v, L, y0, k3, dt);
+        set_time(s, &vm, t1);
+        tr_vm_exec(p, &p->step, &vm);
+        net_flows(p, v, L, k4);
+        for (size_t i = 0; i < ns * L; i++) k1[i] = (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]) / 6;
+        set_stocks(p, v, L, y0, k1, dt);
+      }
+      clamp_stocks(p, v, L);
+    }
+    vm.phase = TR_PH_STEP;
+    vm.step = n + 1;
+    set_time(s, &vm, t1);
+    commit_previous(p, v, L);
+    tr_vm_exec(p, &p->step, &vm);
+    if ((rc = after_point(s, &vm, n + 1))) return rc;
+  }
+  s->ran = 1;
+  return TR_OK;
+}
