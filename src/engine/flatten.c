@@ -246,6 +246,15 @@ static int inst_name(fl_ctx *c, fl_site *s, const tr_ast *n, tr_ast **out) {
   }
   int known = s->frame ? macro_var(s->frame->m, n->name) >= 0
                        : fl_lookup(c, s->scope, n->name) != NULL;
+  if (!known && !s->frame) {
+    /* a dimension name used as a value: the current element's position (Stella) */
+    const tr_dim *dim = fl_find_dim(c->x, n->name);
+    const fl_bind *b = dim ? fl_binding(s, dim, 0) : NULL;
+    if (b) {
+      *out = fl_num(c, (double)(b->elem + 1), n->pos);
+      return *out ? TR_OK : fl_nomem(c);
+    }
+  }
   if (!known) {
     /* TIME, DT, PI ... written without parentheses */
     const tr_builtin *b = tr_builtin_find(n->name);

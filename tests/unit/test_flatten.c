@@ -40,6 +40,7 @@ static int load(fx *t, const char *xml) {
     return t->rc;
   }
   t->rc = tr_flatten(t->x, &t->a, &t->f, &t->e);
+  if (t->rc != TR_OK) print_message("flatten: %s\n", tr_error_text(&t->e));
   return t->rc;
 }
 
@@ -230,6 +231,146 @@ static void test_unknown_variable(void **state) {
   check_error(MODEL("<aux name=\"b\"><eqn>ABS(1, 2)</eqn></aux>\n"), TR_ERR_ARITY, "ABS");
 }
 
+
+/* ---- modules ------------------------------------------------------------------------------ */
+
+#define HL "../shared/conformance/sdxorg-test-models/samples/bpowers-hares_and_lynxes_modules/"
+
+static void test_modules_hares_lynxes(void **state) {
+  (void)state;
+  fx t;
+  memset(&t, 0, sizeof t);
+  tr_arena_init(&t.a);
+  assert_int_equal(tr_xmile_read_file(HL "model.xmile", &t.x, &t.e), TR_OK);
+  assert_int_equal(tr_flatten(t.x, &t.a, &t.f, &t.e), TR_OK);
+  /* 8 hares + 8 lynxes variables inlined in place, then the root's two auxes */
+  assert_int_equal(t.f.n_vars, 18);
+  assert_string_equal(t.f.vars[0].name, "hares.hares");
+  assert_string_equal(t.f.vars[0].ident, "hares.hares");
+  assert_string_equal(t.f.vars[8].ident, "lynxes.lynxes");
+  assert_string_equal(t.f.vars[16].ident, "area");
+  check_eqn(&t, "hares.births", "(hares.hares * hares.birth_fraction)");
+  check_eqn(&t, "hares.deaths", "(hares.lynxes * hares.hares_killed_per_lynx)");
+  /* connected inputs take the outer value: <connect to="area" from=".area"> */
+  check_eqn(&t, "hares.area", "area");
+  check_eqn(&t, "lynxes.hare_density", "hares.hare_density");
+  check_eqn(&t, "lynxes.size_of_one_time_lynx_harvest", "size_of_one_time_lynx_harvest");
+  /* a connected stock becomes an aux following the other module's stock */
+  const tr_fvar *l = var(&t, "hares.lynxes");
+  assert_int_equal(l->kind, TR_FV_AUX);
+  check_eqn(&t, "hares.lynxes", "lynxes.lynxes");
+  const tr_fvar *ls = var(&t, "lynxes.lynxes");
+  assert_int_equal(ls->kind, TR_FV_STOCK);
+  assert_true(ls->non_negative);
+  assert_int_equal(ls->n_inflows, 1);
+  assert_int_equal(ls->n_outflows, 2);
+  assert_string_equal(t.f.vars[ls->outflows[1]].ident, "lynxes.harvest");
+  assert_non_null(var(&t, "lynxes.death_fraction")->gf);
+  assert_true(var(&t, "hares.births")->non_negative);
+  check_all_resolved(&t.f);
+  done(&t);
+}
+
+static const char *nested =
+    HEAD "<model><variables>\n"
+    "<module name=\"outer\"><connect to=\"k\" from=\"k\"/></module>\n"
+    "<aux name=\"k\"><eqn>2</eqn></aux>\n"
+    "<aux name=\"use\"><eqn>outer.inner.x + outer.y</eqn></aux>\n"
+    "</variables></model>\n"
+    "<model name=\"outer\"><variables>\n"
+    "<module name=\"inner\"><connect to=\"p\" from=\"k\"/></module>\n"
+    "<aux name=\"k\" access=\"input\"><eqn>0</eqn></aux>\n"
+    "<aux name=\"y\"><eqn>inner.x * 10</eqn></aux>\n"
+    "</variables></model>\n"
+    "<model name=\"inner\"><variables>\n"
+    "<aux name=\"p\" access=\"input\"><eqn>1</eqn></aux>\n"
+    "<aux name=\"x\"><eqn>p + 1</eqn></aux>\n"
+    "</variables></model>\n</xmile>\n";
+
+static void test_modules_nested(void **state) {
+  (void)state;
+  fx t;
+  assert_int_equal(load(&t, nested), TR_OK);
+  assert_int_equal(t.f.n_vars, 6);
+  assert_string_equal(t.f.vars[0].ident, "outer.inner.p");
+  check_eqn(&t, "outer.inner.p", "outer.k");
+  check_eqn(&t, "outer.inner.x", "(outer.inner.p + 1)");
+  check_eqn(&t, "outer.k", "k");
+  check_eqn(&t, "outer.y", "(outer.inner.x * 10)");
+  check_eqn(&t, "use", "(outer.inner.x + outer.y)");
+  assert_string_equal(var(&t, "outer.inner.x")->name, "outer.inner.x");
+  check_all_resolved(&t.f);
+  done(&t);
+}
+
+static void test_module_errors(void **state) {
+  (void)state;
+  /* a model that instantiates itself, directly or through another */
+  check_error(HEAD "<model><variables><module name=\"a\"/></variables></model>\n"
+                   "<model name=\"a\"><variables><module name=\"b\"/></variables></model>\n"
+                   "<model name=\"b\"><variables>\n<module name=\"a\"/></variables></model>\n"
+                   "</xmile>\n",
+              TR_ERR_INVALID, "m.xmile:7:1: module 'a' instantiates model 'a' inside itself");
+  check_error(HEAD "<model><variables><module name=\"a\"><connect to=\"x\" from=\"k\"/></module>"
+                   "<aux name=\"k\"><eqn>1</eqn></aux></variables></model>\n"
+                   "<model name=\"a\"><variables><aux name=\"y\"><eqn>1</eqn></aux></variables>"
+                   "</model></xmile>\n",
+              TR_ERR_UNKNOWN_NAME, "model 'a' has no variable 'x'");
+  check_error(HEAD "<model><variables><module name=\"a\"><connect to=\"y\" from=\"kk\"/></module>"
+                   "<aux name=\"k\"><eqn>1</eqn></aux></variables></model>\n"
+                   "<model name=\"a\"><variables><aux name=\"y\"><eqn>1</eqn></aux></variables>"
+                   "</model></xmile>\n",
+              TR_ERR_UNKNOWN_NAME, "unknown variable in <connect from> 'kk' (did you mean 'k'?)");
+  /* names inside a module resolve in the module only */
+  check_error(HEAD "<model><variables><module name=\"a\"/>"
+                   "<aux name=\"k\"><eqn>1</eqn></aux></variables></model>\n"
+                   "<model name=\"a\"><variables><aux name=\"y\"><eqn>k</eqn></aux></variables>"
+                   "</model></xmile>\n",
+              TR_ERR_UNKNOWN_NAME, "unknown variable 'k'");
+}
+
+/* ---- arrays ------------------------------------------------------------------------------- */
+
+#define CITY "<dim name=\"City\"><elem name=\"Boston\"/><elem name=\"New York\"/></dim>"
+#define NUM3 "<dim name=\"n\" size=\"3\"/>"
+
+static void test_arrays_apply_to_all(void **state) {
+  (void)state;
+  fx t;
+  assert_int_equal(
+      load(&t, DIMS(CITY NUM3,
+                    "<aux name=\"pop\"><dimensions><dim name=\"City\"/></dimensions>"
+                    "<eqn>100</eqn></aux>\n"
+                    "<aux name=\"m\"><dimensions><dim name=\"n\"/><dim name=\"city\"/></dimensions>"
+                    "<eqn>pop[City] * n + pop</eqn></aux>\n"
+                    "<aux name=\"pick\"><eqn>m[2, new_york] + m[n.3, City.Boston] + "
+                    "pop[boston]</eqn></aux>\n"
+                    "<aux name=\"total\"><eqn>SUM(m[*, *])</eqn></aux>\n"
+                    "<aux name=\"col\"><dimensions><dim name=\"city\"/></dimensions>"
+                    "<eqn>SUM(m[*, city]) + MAX(pop[*]) + SIZE(m) + MEAN(pop)</eqn></aux>\n"
+                    "<aux name=\"sd\"><eqn>STDDEV(pop[*]) + MIN(pop[*], 7)</eqn></aux>\n")),
+      TR_OK);
+  assert_int_equal(t.f.n_vars, 2 + 6 + 1 + 1 + 2 + 1);
+  /* output names use element names as written, idents the canonical ones */
+  assert_string_equal(t.f.vars[1].name, "pop[New York]");
+  assert_string_equal(t.f.vars[1].ident, "pop[new_york]");
+  assert_string_equal(t.f.vars[3].name, "m[1,New York]");
+  assert_string_equal(t.f.vars[3].ident, "m[1,new_york]");
+  /* a dimension name is the current element; a bare array name follows the same element */
+  check_eqn(&t, "m[1,new_york]", "((\"pop[new_york]\" * 1) + \"pop[new_york]\")");
+  check_eqn(&t, "m[3,boston]", "((\"pop[boston]\" * 3) + \"pop[boston]\")");
+  check_eqn(&t, "pick", "((\"m[2,new_york]\" + \"m[3,boston]\") + \"pop[boston]\")");
+  check_eqn(&t, "total", "SUM(\"m[1,boston]\", \"m[1,new_york]\", \"m[2,boston]\", "
+                         "\"m[2,new_york]\", \"m[3,boston]\", \"m[3,new_york]\")");
+  check_eqn(&t, "col[boston]", "(((SUM(\"m[1,boston]\", \"m[2,boston]\", \"m[3,boston]\") + "
+                               "MAX(\"pop[boston]\", \"pop[new_york]\")) + 6) + "
+                               "MEAN(\"pop[boston]\", \"pop[new_york]\"))");
+  check_eqn(&t, "sd", "(STDDEV(\"pop[boston]\", \"pop[new_york]\") + "
+                      "MIN(\"pop[boston]\", \"pop[new_york]\", 7))");
+  check_all_resolved(&t.f);
+  done(&t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_teacup),
@@ -237,6 +378,10 @@ int main(void) {
       cmocka_unit_test(test_builtin_time),
       cmocka_unit_test(test_graphical_functions),
       cmocka_unit_test(test_unknown_variable),
+      cmocka_unit_test(test_modules_hares_lynxes),
+      cmocka_unit_test(test_modules_nested),
+      cmocka_unit_test(test_module_errors),
+      cmocka_unit_test(test_arrays_apply_to_all),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
