@@ -10,10 +10,18 @@
 
 /* Each command file defines `int tr_cmd_<name>(const tr_cli_cmd *, int, char **)` and
  * `const tr_cli_opt tr_cmd_<name>_opts[]` (terminated by {NULL}); declare both here. */
+int tr_cmd_kpi(const tr_cli_cmd *cmd, int argc, char **argv);
+extern const tr_cli_opt tr_cmd_kpi_opts[];
 int tr_cmd_serve(const tr_cli_cmd *cmd, int argc, char **argv);
 extern const tr_cli_opt tr_cmd_serve_opts[];
 
 #define TR_CLI_COMMAND_LIST(X)                                                                     \
+  X("kpi", tr_cmd_kpi, "import FILE.csv | list | show KPI | export",                              \
+    "KPI observations of the workspace: import CSV, list, show, export",                          \
+    "The store is WORKSPACE/tightrope.db (SQLite). Imports are checked row by row; bad rows\n"    \
+    "are reported with file:line:col and skipped (--strict: the whole file is refused).\n"       \
+    "Importing the same file twice adds nothing; a changed value keeps the old one in history.", \
+    tr_cmd_kpi_opts)                                                                               \
   X("serve", tr_cmd_serve, "[WORKSPACE]", "the dashboard and JSON API in the browser",            \
     "Serves the workspace on a local port until Ctrl-C. Requests that change anything need the\n" \
     "access token (X-Tightrope-Token header); it is created on first start and shown once.",     \

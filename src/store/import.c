@@ -1,0 +1,573 @@
+/* KPI CSV import (see tightrope/store.h): validation of every row, then an upsert that keeps
+ * history, all inside one transaction so that an import is wholly there or wholly absent.
+ *
+ * Per observation: INSERT ... ON CONFLICT DO NOTHING; when that changed nothing the row
+ * exists, and an UPDATE guarded by "value or source differs" either changes it (the history
+ * trigger keeps the old value) or leaves it alone. A fresh import thus costs one statement
+ * per observation. Duplicates inside the file are caught before the database, in a hash set
+ * of (KPI, period) keys, so that the first occurrence wins and the others are reported. */
+#include "store/store.h"
+
+#include "base/arena.h"
+#include "base/csv.h"
+#include "base/hashmap.h"
+#include "base/progress.h"
+#include "base/text.h"
+#include "store/sha256.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#define KPI_MAX 200    /* bytes in a KPI name */
+#define SOURCE_MAX 1000 /* bytes in a source */
+
+/* ---- validators ------------------------------------------------------------------------ */
+
+static int days_in_month(int y, int m) {
+  static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 29;
+  return days[m - 1];
+}
+
+static int digits(const char *s, int n) {
+  int v = 0;
+  for (int i = 0; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9') return -1;
+    v = v * 10 + (s[i] - '0');
+  }
+  return v;
+}
+
+const char *tr_store_check_period(const char *s, int *kind) {
+  size_t n = strlen(s);
+  if (strchr(s, '/') || strchr(s, '.'))
+    return "expected YYYY-MM-DD or YYYY-MM (a date like 01/05/2024 is ambiguous)";
+  if ((n != 7 && n != 10) || s[4] != '-' || (n == 10 && s[7] != '-'))
+    return "expected YYYY-MM-DD or YYYY-MM";
+  int y = digits(s, 4), m = digits(s + 5, 2), d = n == 10 ? digits(s + 8, 2) : 1;
+  if (y < 0 || m < 0 || d < 0) return "expected YYYY-MM-DD or YYYY-MM";
+  if (y < 1000) return "year out of range (1000 to 9999)";
+  if (m < 1 || m > 12) return "month out of range (01 to 12)";
+  if (d < 1 || d > days_in_month(y, m)) return "no such day in that month";
+  *kind = n == 10 ? TR_PERIOD_DAY : TR_PERIOD_MONTH;
+  return NULL;
+}
+
+const char *tr_store_parse_value(const char *s, double *out, char *msg, size_t cap) {
+  if (!*s) return snprintf(msg, cap, "empty value"), msg;
+  if (strchr(s, '%')) {
+    snprintf(msg, cap, "value '%.40s' has a percent sign; write the number (12 or 0.12)", s);
+    return msg;
+  }
+  if (strchr(s, ',')) {
+    snprintf(msg, cap,
+             "value '%.40s' has a comma; write 1234.5 (no thousands separator or decimal comma)",
+             s);
+    return msg;
+  }
+  for (const char *p = s; *p; p++) {
+    if (!isdigit((unsigned char)*p) && !strchr("+-.eE", *p)) {
+      snprintf(msg, cap, "value '%.40s' is not a number", s);
+      return msg;
+    }
+  }
+  char *end = NULL;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (end == s || *end != '\0') {
+    snprintf(msg, cap, "value '%.40s' is not a number", s);
+    return msg;
+  }
+  if (!isfinite(v)) {
+    snprintf(msg, cap, "value '%.40s' is out of range", s);
+    return msg;
+  }
+  *out = v;
+  return NULL;
+}
+
+/* ---- the importer ------------------------------------------------------------------------ */
+
+typedef struct importer {
+  tr_store *s;
+  const char *path;
+  tr_kpi_format format;
+  unsigned flags;
+  const char *const *known; /* NULL = any KPI */
+  size_t nknown;
+  tr_map known_set;
+  tr_import_report *rep;
+  tr_error *err;
+  tr_csv *csv;
+  sqlite3_stmt *ins, *upd;
+  long import_id;
+  int period_kind;          /* TR_PERIOD_* of the file, 0 until the first valid date */
+  long period_line;         /* where that form was first seen */
+  tr_map seen;              /* (KPI, period) or period -> first line */
+  tr_arena keys;            /* the keys of `seen` and the wide header's names */
+  int has_source;           /* long: a fourth column */
+  char **cols;              /* wide: KPI per column (NULL = ignored), col 0 unused */
+  size_t ncols;
+  int row_bad;              /* the current row has a problem */
+  tr_sha256 sha;
+  tr_progress *progress;
+} importer;
+
+static void on_bytes(void *ud, const void *bytes, size_t n) {
+  importer *im = ud;
+  tr_sha256_update(&im->sha, bytes, n);
+  tr_progress_add(im->progress, n);
+}
+
+/* Report a problem with the row at (line, col); the row is rejected. */
+static void problem(importer *im, long line, long col, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+static void problem(importer *im, long line, long col, const char *fmt, ...) {
+  im->row_bad = 1;
+  if (!im->rep->on_problem) return;
+  tr_error e;
+  va_list ap;
+  va_start(ap, fmt);
+  tr_error_setv(&e, TR_ERR_INVALID, im->path, (int)line, (int)col, fmt, ap);
+  va_end(ap);
+  im->rep->on_problem(im->rep->ud, &e);
+}
+
+/* Field i of the current row without surrounding spaces/tabs, copied into buf[cap]; returns
+ * its length, or (size_t)-1 when longer than cap - 1 (buf then holds a truncated copy). */
+static size_t trimmed(const tr_csv *c, size_t i, char *buf, size_t cap) {
+  size_t n = 0;
+  const char *f = tr_csv_field(c, i, &n);
+  while (n && (*f == ' ' || *f == '\t')) f++, n--;
+  while (n && (f[n - 1] == ' ' || f[n - 1] == '\t')) n--;
+  size_t k = n < cap - 1 ? n : cap - 1;
+  memcpy(buf, f, k);
+  buf[k] = '\0';
+  return n < cap ? n : (size_t)-1;
+}
+
+/* Check a period field; 1 when valid (also against the file's form). */
+static int check_period(importer *im, size_t i, char *period) {
+  long line = tr_csv_field_line(im->csv, i), col = tr_csv_field_col(im->csv, i);
+  char raw[64];
+  size_t n = trimmed(im->csv, i, raw, sizeof raw);
+  int kind = 0;
+  const char *why = n == 0 ? "empty date" : tr_store_check_period(raw, &kind);
+  if (why) {
+    problem(im, line, col, "bad date '%s'%s: %s", raw, n == (size_t)-1 ? "..." : "", why);
+    return 0;
+  }
+  if (im->period_kind && kind != im->period_kind) {
+    problem(im, line, col, "date '%s' is %s but this file uses %s (line %ld)", raw,
+            kind == TR_PERIOD_DAY ? "YYYY-MM-DD" : "YYYY-MM",
+            im->period_kind == TR_PERIOD_DAY ? "YYYY-MM-DD" : "YYYY-MM", im->period_line);
+    return 0;
+  }
+  if (!im->period_kind) {
+    im->period_kind = kind;
+    im->period_line = line;
+  }
+  memcpy(period, raw, n + 1);
+  return 1;
+}
+
+/* Check a KPI name: non-empty, not too long, known when a list is given. */
+static int check_kpi(importer *im, const char *name, size_t n, long line, long col) {
+  if (n == 0) {
+    problem(im, line, col, "empty KPI name");
+    return 0;
+  }
+  if (n == (size_t)-1) {
+    problem(im, line, col, "KPI name longer than %d bytes", KPI_MAX);
+    return 0;
+  }
+  if (im->known && !tr_map_get(&im->known_set, name, NULL)) {
+    const char *best = tr_closest(name, im->known, im->nknown);
+    if (best)
+      problem(im, line, col, "unknown KPI '%s' (did you mean '%s'?)", name, best);
+    else
+      problem(im, line, col, "unknown KPI '%s' (not in the plan's scorecard)", name);
+    return 0;
+  }
+  return 1;
+}
+
+static int check_value(importer *im, size_t i, double *v) {
+  char raw[72], msg[160];
+  size_t n = trimmed(im->csv, i, raw, sizeof raw);
+  const char *why = n == (size_t)-1 ? "value too long to be a number"
+                                    : tr_store_parse_value(raw, v, msg, sizeof msg);
+  if (why) problem(im, tr_csv_field_line(im->csv, i), tr_csv_field_col(im->csv, i), "%s", why);
+  return why == NULL;
+}
+
+/* Register `key` as seen on this row; 0 (and *first = the earlier line) when already seen. */
+static int first_sighting(importer *im, const char *key, long *first) {
+  int found = 0;
+  void *v = tr_map_get(&im->seen, key, &found);
+  if (found) {
+    *first = (long)(intptr_t)v;
+    return 0;
+  }
+  char *k = tr_arena_strdup(&im->keys, key);
+  if (!k || tr_map_put(&im->seen, k, (void *)(intptr_t)tr_csv_line(im->csv)) != TR_OK)
+    return -1;
+  return 1;
+}
+
+static int nomem(importer *im) {
+  return tr_error_set(im->err, TR_ERR_NOMEM, im->path, (int)tr_csv_line(im->csv), 0,
+                      "out of memory importing");
+}
+
+/* Write one observation (see the file comment). */
+static int upsert(importer *im, const char *kpi, const char *period, double value,
+                  const char *source, size_t source_len) {
+  sqlite3_stmt *sts[2] = {im->ins, im->upd};
+  for (int k = 0; k < 2; k++) {
+    sqlite3_stmt *st = sts[k];
+    sqlite3_bind_text(st, 1, kpi, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, period, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 3, value);
+    if (source && source_len)
+      sqlite3_bind_text(st, 4, source, (int)source_len, SQLITE_STATIC);
+    else
+      sqlite3_bind_null(st, 4);
+    sqlite3_bind_int64(st, 5, im->import_id);
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (step != SQLITE_DONE) return tr_store_db_error(im->s->db, im->path, "importing", im->err);
+    if (sqlite3_changes(im->s->db) > 0) {
+      if (k == 0)
+        im->rep->inserted++;
+      else
+        im->rep->updated++;
+      return TR_OK;
+    }
+  }
+  im->rep->unchanged++;
+  return TR_OK;
+}
+
+/* header = ("date" / "period") "," "kpi" "," "value" ["," "source"] */
+static int long_header(importer *im) {
+  static const char *const want[] = {"date", "kpi", "value", "source"};
+  size_t n = tr_csv_nfields(im->csv);
+  int ok = n == 3 || n == 4;
+  char f[32];
+  for (size_t i = 0; ok && i < n; i++) {
+    trimmed(im->csv, i, f, sizeof f);
+    ok = strcasecmp(f, want[i]) == 0 || (i == 0 && strcasecmp(f, "period") == 0);
+  }
+  if (ok) {
+    im->has_source = n == 4;
+    return TR_OK;
+  }
+  return tr_error_set(im->err, TR_ERR_INVALID, im->path, 1, 1,
+                      "expected the header 'date,kpi,value' (or 'date,kpi,value,source') of a "
+                      "long file%s",
+                      n > 2 ? "; for one column per KPI use the wide format" : "");
+}
+
+/* long row = date "," kpi "," value ["," source] */
+static int long_row(importer *im) {
+  const tr_csv *c = im->csv;
+  char period[16], kpi[KPI_MAX + 1];
+  double value = 0;
+  int ok = check_period(im, 0, period);
+  size_t kn = trimmed(c, 1, kpi, sizeof kpi);
+  ok &= check_kpi(im, kpi, kn, tr_csv_field_line(c, 1), tr_csv_field_col(c, 1));
+  ok &= check_value(im, 2, &value);
+  const char *src = NULL;
+  size_t slen = 0;
+  if (im->has_source) {
+    src = tr_csv_field(c, 3, &slen);
+    while (slen && (*src == ' ' || *src == '\t')) src++, slen--;
+    while (slen && (src[slen - 1] == ' ' || src[slen - 1] == '\t')) slen--;
+    if (slen > SOURCE_MAX) {
+      problem(im, tr_csv_field_line(c, 3), tr_csv_field_col(c, 3),
+              "source longer than %d bytes", SOURCE_MAX);
+      ok = 0;
+    }
+  }
+  if (!ok) return TR_OK;
+  char key[KPI_MAX + 20];
+  snprintf(key, sizeof key, "%s\x1f%s", kpi, period);
+  long first = 0;
+  int fresh = first_sighting(im, key, &first);
+  if (fresh < 0) return nomem(im);
+  if (!fresh) {
+    problem(im, tr_csv_line(c), 1, "duplicate: KPI '%s' for %s is already on line %ld", kpi,
+            period, first);
+    return TR_OK;
+  }
+  return upsert(im, kpi, period, value, src, slen);
+}
+
+/* header = ("date" / "period") 1*("," kpi) */
+static int wide_header(importer *im) {
+  const tr_csv *c = im->csv;
+  size_t n = tr_csv_nfields(c);
+  char f[KPI_MAX + 1];
+  trimmed(c, 0, f, sizeof f);
+  if (n < 2 || (strcasecmp(f, "date") != 0 && strcasecmp(f, "period") != 0))
+    return tr_error_set(im->err, TR_ERR_INVALID, im->path, 1, 1,
+                        "expected the header 'date,KPI1,KPI2,...' of a wide file");
+  if (n == 3 || n == 4) {
+    char g[16], h[16];
+    trimmed(c, 1, g, sizeof g);
+    trimmed(c, 2, h, sizeof h);
+    if (strcasecmp(g, "kpi") == 0 && strcasecmp(h, "value") == 0)
+      return tr_error_set(im->err, TR_ERR_INVALID, im->path, 1, 1,
+                          "the header 'date,kpi,value' is that of a long file; use the long "
+                          "format");
+  }
+  im->cols = tr_arena_calloc(&im->keys, n, sizeof *im->cols);
+  if (!im->cols) return nomem(im);
+  im->ncols = n;
+  tr_map names;
+  tr_map_init(&names);
+  int rc = TR_OK;
+  for (size_t i = 1; i < n && !rc; i++) {
+    size_t len = trimmed(c, i, f, sizeof f);
+    long col = tr_csv_field_col(c, i);
+    int found = 0;
+    tr_map_get(&names, f, &found);
+    im->row_bad = 0;
+    if (found) {
+      problem(im, 1, col, "KPI column '%s' appears twice; this one is ignored", f);
+    } else if (check_kpi(im, f, len, 1, col)) {
+      im->cols[i] = tr_arena_strdup(&im->keys, f);
+      if (!im->cols[i] || tr_map_put(&names, im->cols[i], im->cols[i]) != TR_OK) rc = nomem(im);
+      continue;
+    }
+    im->rep->columns_ignored++;
+  }
+  tr_map_free(&names);
+  im->row_bad = 0;
+  return rc;
+}
+
+/* wide row = date *("," [value]) — a blank cell is no observation */
+static int wide_row(importer *im) {
+  const tr_csv *c = im->csv;
+  char period[16];
+  int ok = check_period(im, 0, period);
+  for (size_t i = 1; i < im->ncols; i++) {
+    if (!im->cols[i]) continue;
+    char raw[4];
+    if (trimmed(c, i, raw, sizeof raw) == 0) continue;
+    double v;
+    ok &= check_value(im, i, &v);
+  }
+  if (!ok) return TR_OK;
+  long first = 0;
+  int fresh = first_sighting(im, period, &first);
+  if (fresh < 0) return nomem(im);
+  if (!fresh) {
+    problem(im, tr_csv_line(c), 1, "duplicate: date %s is already on line %ld", period, first);
+    return TR_OK;
+  }
+  for (size_t i = 1; i < im->ncols; i++) {
+    if (!im->cols[i]) continue;
+    char raw[72], msg[8];
+    if (trimmed(c, i, raw, sizeof raw) == 0) continue;
+    double v = 0;
+    tr_store_parse_value(raw, &v, msg, sizeof msg); /* valid: checked above */
+    int rc = upsert(im, im->cols[i], period, v, NULL, 0);
+    if (rc) return rc;
+  }
+  return TR_OK;
+}
+
+static int prepare(importer *im) {
+  static const char *const ins =
+      "INSERT INTO observations (kpi, period, value, source, import_id) "
+      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (kpi, period) DO NOTHING";
+  static const char *const upd =
+      "UPDATE observations SET value = ?3, source = ?4, import_id = ?5 "
+      "WHERE kpi = ?1 AND period = ?2 AND (value IS NOT ?3 OR source IS NOT ?4)";
+  sqlite3 *db = im->s->db;
+  if (sqlite3_prepare_v2(db, ins, -1, &im->ins, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, upd, -1, &im->upd, NULL) != SQLITE_OK)
+    return tr_store_db_error(db, im->path, "preparing the import", im->err);
+  if (sqlite3_exec(db,
+                   "INSERT INTO imports (file, sha256, format, imported_at, rows_read, "
+                   "rows_imported, rows_rejected) VALUES ('', '', 'long', "
+                   "strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), 0, 0, 0)",
+                   NULL, NULL, NULL) != SQLITE_OK)
+    return tr_store_db_error(db, im->path, "starting the import log entry", im->err);
+  im->import_id = (long)sqlite3_last_insert_rowid(db);
+  return TR_OK;
+}
+
+/* Read the whole file through the validators and the upsert. */
+static int read_all(importer *im) {
+  tr_error cerr;
+  tr_error_clear(&cerr);
+  int rc = tr_csv_next(im->csv, &cerr);
+  if (rc == 0)
+    return tr_error_set(im->err, TR_ERR_INVALID, im->path, 0, 0,
+                        "empty file: expected a header line such as 'date,kpi,value'");
+  if (rc < 0) {
+    tr_error_copy(im->err, &cerr);
+    return rc;
+  }
+  rc = im->format == TR_KPI_WIDE ? wide_header(im) : long_header(im);
+  for (;;) {
+    if (rc) return rc;
+    tr_error_clear(&cerr);
+    int got = tr_csv_next(im->csv, &cerr);
+    if (got == 0) return TR_OK;
+    im->row_bad = 0;
+    if (got < 0) {
+      if (got != TR_ERR_PARSE || cerr.code != TR_ERR_PARSE || strstr(cerr.msg, "unterminated")) {
+        tr_error_copy(im->err, &cerr);
+        return got;
+      }
+      /* a bad row (ragged, stray quote): report it and go on */
+      im->rep->rows_read++;
+      im->rep->rows_rejected++;
+      if (im->rep->on_problem) im->rep->on_problem(im->rep->ud, &cerr);
+      continue;
+    }
+    im->rep->rows_read++;
+    rc = im->format == TR_KPI_WIDE ? wide_row(im) : long_row(im);
+    if (im->row_bad)
+      im->rep->rows_rejected++;
+    else
+      im->rep->rows_valid++;
+  }
+}
+
+static int finish_log(importer *im) {
+  sqlite3_stmt *st = NULL;
+  sqlite3 *db = im->s->db;
+  int rc = TR_OK;
+  if (sqlite3_prepare_v2(db,
+                         "UPDATE imports SET file = ?1, sha256 = ?2, format = ?3, rows_read = ?4, "
+                         "rows_imported = ?5, rows_rejected = ?6 WHERE id = ?7",
+                         -1, &st, NULL) != SQLITE_OK)
+    return tr_store_db_error(db, im->path, "recording the import", im->err);
+  sqlite3_bind_text(st, 1, im->path, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, im->rep->sha256, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, im->format == TR_KPI_WIDE ? "wide" : "long", -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 4, im->rep->rows_read);
+  sqlite3_bind_int64(st, 5, im->rep->rows_valid);
+  sqlite3_bind_int64(st, 6, im->rep->rows_rejected);
+  sqlite3_bind_int64(st, 7, im->import_id);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    rc = tr_store_db_error(db, im->path, "recording the import", im->err);
+  sqlite3_finalize(st);
+  return rc;
+}
+
+/* The first earlier import with the same content, or 0. */
+static long previous_import(importer *im) {
+  sqlite3_stmt *st = NULL;
+  long id = 0;
+  if (sqlite3_prepare_v2(im->s->db,
+                         "SELECT min(id) FROM imports WHERE sha256 = ?1 AND id <> ?2", -1, &st,
+                         NULL) == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, im->rep->sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, im->import_id);
+    if (sqlite3_step(st) == SQLITE_ROW) id = (long)sqlite3_column_int64(st, 0);
+  }
+  sqlite3_finalize(st);
+  return id;
+}
+
+int tr_store_import_csv(tr_store *s, const char *path, tr_kpi_format format, unsigned flags,
+                        const char *const *known_kpis, tr_import_report *report, tr_error *err) {
+  tr_import_report scratch = {0};
+  if (!report) report = &scratch;
+  tr_import_report in = *report;
+  memset(report, 0, sizeof *report);
+  report->on_problem = in.on_problem;
+  report->ud = in.ud;
+  report->progress_out = in.progress_out;
+
+  importer im;
+  memset(&im, 0, sizeof im);
+  im.s = s;
+  im.path = path;
+  im.format = format;
+  im.flags = flags;
+  im.rep = report;
+  im.err = err;
+  tr_map_init(&im.known_set);
+  tr_map_init(&im.seen);
+  tr_arena_init(&im.keys);
+  tr_sha256_init(&im.sha);
+
+  int rc = TR_OK;
+  FILE *f = fopen(path, "rb");
+  if (!f) return tr_error_set(err, TR_ERR_IO, path, 0, 0, "cannot read: %s", strerror(errno));
+  if (known_kpis) {
+    im.known = known_kpis;
+    while (known_kpis[im.nknown]) {
+      if (tr_map_put(&im.known_set, known_kpis[im.nknown], (void *)known_kpis[im.nknown])) {
+        rc = tr_error_set(err, TR_ERR_NOMEM, path, 0, 0, "out of memory importing");
+        break;
+      }
+      im.nknown++;
+    }
+  }
+  struct stat stt;
+  if (!rc && report->progress_out && fstat(fileno(f), &stt) == 0 && S_ISREG(stt.st_mode))
+    im.progress = tr_progress_new(report->progress_out, "import", (uint64_t)stt.st_size, 0);
+  tr_csv_opts o = {0};
+  o.on_bytes = on_bytes;
+  o.ud = &im;
+  if (!rc) rc = tr_csv_open_file(&im.csv, f, path, &o, err);
+  int in_txn = 0;
+  if (!rc) {
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+      rc = tr_store_db_error(s->db, path, "starting the import", err);
+    else
+      in_txn = 1;
+  }
+  if (!rc) rc = prepare(&im);
+  if (!rc) rc = read_all(&im);
+  tr_sha256_hex(&im.sha, report->sha256);
+  tr_progress_finish(im.progress);
+  if (!rc && ferror(f)) rc = tr_error_set(err, TR_ERR_IO, path, 0, 0, "read error");
+  if (!rc && (flags & TR_IMPORT_STRICT) && report->rows_rejected + report->columns_ignored > 0)
+    rc = tr_error_set(err, TR_ERR_INVALID, path, 0, 0,
+                      "%ld bad row%s%s: the whole file is rejected (strict); nothing imported",
+                      report->rows_rejected, report->rows_rejected == 1 ? "" : "s",
+                      report->columns_ignored ? " and bad KPI columns" : "");
+  if (!rc) report->previous_import_id = previous_import(&im);
+  int keep = !rc && !(flags & TR_IMPORT_DRY_RUN) && report->inserted + report->updated > 0;
+  if (keep) rc = finish_log(&im);
+  sqlite3_finalize(im.ins);
+  sqlite3_finalize(im.upd);
+  if (in_txn) {
+    if (keep && !rc) {
+      if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = tr_store_db_error(s->db, path, "committing the import", err);
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+      } else {
+        report->import_id = im.import_id;
+      }
+    } else {
+      sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+  }
+  tr_csv_free(im.csv);
+  fclose(f);
+  tr_progress_free(im.progress);
+  tr_map_free(&im.known_set);
+  tr_map_free(&im.seen);
+  tr_arena_release(&im.keys);
+  return rc;
+}
