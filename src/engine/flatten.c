@@ -488,7 +488,7 @@ static int define_connected(fl_ctx *c, fl_decl *d) {
   s.pos = d->conn->pos;
   fl_decl *src = fl_lookup(c, d->conn_scope, d->conn->from);
   if (!src)
-    return fl_unknown_name(c, &s, NULL, "variable in <connect from>", d->conn->from, d->conn->from);
+    return fl_unknown_name(c, &s, NULL, "variable", d->conn->from, d->conn->from);
   if (src->count != d->count)
     return fl_error_at(c, &s, NULL, TR_ERR_DIMENSION,
                        "<connect> wires '%s' (%zu elements) into '%s' (%zu elements)",

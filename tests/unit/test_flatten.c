@@ -320,7 +320,7 @@ static void test_module_errors(void **state) {
                    "<aux name=\"k\"><eqn>1</eqn></aux></variables></model>\n"
                    "<model name=\"a\"><variables><aux name=\"y\"><eqn>1</eqn></aux></variables>"
                    "</model></xmile>\n",
-              TR_ERR_UNKNOWN_NAME, "unknown variable in <connect from> 'kk' (did you mean 'k'?)");
+              TR_ERR_UNKNOWN_NAME, "m.xmile:4:36: unknown variable 'kk' (did you mean 'k'?)");
   /* names inside a module resolve in the module only */
   check_error(HEAD "<model><variables><module name=\"a\"/>"
                    "<aux name=\"k\"><eqn>1</eqn></aux></variables></model>\n"
@@ -371,6 +371,133 @@ static void test_arrays_apply_to_all(void **state) {
   done(&t);
 }
 
+static void test_arrays_elements_and_stocks(void **state) {
+  (void)state;
+  fx t;
+  assert_int_equal(
+      load(&t, DIMS(CITY NUM3,
+                    "<stock name=\"s\"><dimensions><dim name=\"City\"/></dimensions>"
+                    "<eqn>init[City]</eqn><inflow>f</inflow><outflow>g</outflow>"
+                    "<non_negative/></stock>\n"
+                    "<aux name=\"init\"><dimensions><dim name=\"City\"/></dimensions>"
+                    "<element subscript=\"New York\"><eqn>8</eqn></element>"
+                    "<element subscript=\"boston\"><eqn>5</eqn></element></aux>\n"
+                    "<flow name=\"f\"><dimensions><dim name=\"City\"/></dimensions>"
+                    "<eqn>s * 0.1</eqn></flow>\n"
+                    "<flow name=\"g\"><eqn>1</eqn></flow>\n"
+                    "<aux name=\"lit\"><dimensions><dim name=\"n\"/><dim name=\"city\"/></dimensions>"
+                    "<eqn>1, 2;\n 3, 4;\n 5, MAX(6, 7);</eqn></aux>\n"
+                    "<aux name=\"part\"><dimensions><dim name=\"n\"/></dimensions>"
+                    "<element subscript=\"2\"><eqn>n * 10</eqn></element>"
+                    "<eqn>-1</eqn></aux>\n")),
+      TR_OK);
+  check_eqn(&t, "init[boston]", "5");
+  check_eqn(&t, "init[new_york]", "8");
+  check_eqn(&t, "s[new_york]", "\"init[new_york]\"");
+  /* arrayed stock with arrayed inflow (per element) and a scalar outflow (shared) */
+  const tr_fvar *s = var(&t, "s[new_york]");
+  assert_true(s->non_negative);
+  assert_int_equal(s->n_inflows, 1);
+  assert_string_equal(t.f.vars[s->inflows[0]].ident, "f[new_york]");
+  assert_int_equal(s->n_outflows, 1);
+  assert_string_equal(t.f.vars[s->outflows[0]].ident, "g");
+  check_eqn(&t, "f[boston]", "(\"s[boston]\" * 0.1)");
+  /* an array literal, row-major */
+  check_eqn(&t, "lit[1,boston]", "1");
+  check_eqn(&t, "lit[2,new_york]", "4");
+  check_eqn(&t, "lit[3,new_york]", "MAX(6, 7)");
+  /* an <element> equation with an apply-to-all default for the others */
+  check_eqn(&t, "part[1]", "(-1)");
+  check_eqn(&t, "part[2]", "(2 * 10)");
+  check_eqn(&t, "part[3]", "(-1)");
+  check_all_resolved(&t.f);
+  done(&t);
+}
+
+#define CONF "../shared/conformance/sdxorg-test-models/tests/"
+
+static void load_file(fx *t, const char *path) {
+  memset(t, 0, sizeof *t);
+  tr_arena_init(&t->a);
+  int rc = tr_xmile_read_file(path, &t->x, &t->e);
+  if (rc) print_message("%s\n", tr_error_text(&t->e));
+  assert_int_equal(rc, TR_OK);
+  rc = tr_flatten(t->x, &t->a, &t->f, &t->e);
+  if (rc) print_message("%s\n", tr_error_text(&t->e));
+  assert_int_equal(rc, TR_OK);
+  check_all_resolved(&t->f);
+}
+
+static void test_arrays_conformance(void **state) {
+  (void)state;
+  fx t;
+  /* row 32: MIN/MAX over a dimension named in a scalar equation, array literal */
+  load_file(&t, CONF "min_max_1arg/test_min_max_1arg.xmile");
+  check_eqn(&t, "var_min", "MIN(\"var1[a]\", \"var1[b]\", \"var1[c]\")");
+  check_eqn(&t, "var_max", "MAX(\"var1[a]\", \"var1[b]\", \"var1[c]\")");
+  check_eqn(&t, "var1[c]", "3");
+  done(&t);
+  /* row 47: per-element equations, arrayed stock and flow */
+  load_file(&t, CONF "subscript_individually_defined_1d_arrays/"
+                     "subscript_individually_defined_1d_arrays.xmile");
+  check_eqn(&t, "rate_a[entry_2]", "0.2");
+  check_eqn(&t, "inflow_a[entry_3]", "\"rate_a[entry_3]\"");
+  assert_string_equal(var(&t, "stock_a[entry_1]")->name, "Stock A[Entry 1]");
+  done(&t);
+  /* row 54: 2-D literal, functions of array elements */
+  load_file(&t, CONF "subscripted_trig/test_subscripted_trig.xmile");
+  check_eqn(&t, "var2[b,e]", "0.5");
+  check_eqn(&t, "stanh2[c,d]", "TANH(\"var2[c,d]\")");
+  assert_string_equal(var(&t, "stanh2[c,d]")->name, "stanh2[C,D]");
+  done(&t);
+}
+
+static void test_array_errors(void **state) {
+  (void)state;
+  check_error(DIMS(CITY, "<aux name=\"a\"><dimensions><dim name=\"city\"/></dimensions>"
+                         "<eqn>1</eqn></aux>\n<aux name=\"b\"><eqn>a + 1</eqn></aux>\n"),
+              TR_ERR_DIMENSION, "m.xmile:7:20: 'a' is an array over 'City': give a subscript here");
+  check_error(DIMS(CITY, "<aux name=\"a\"><dimensions><dim name=\"city\"/></dimensions>"
+                         "<eqn>1</eqn></aux>\n<aux name=\"b\"><eqn>a[bostn]</eqn></aux>\n"),
+              TR_ERR_DIMENSION,
+              "m.xmile:7:22: 'bostn' is not an element of dimension 'City' (did you mean 'Boston'?)");
+  check_error(DIMS(CITY, "<aux name=\"a\"><dimensions><dim name=\"city\"/></dimensions>"
+                         "<eqn>1</eqn></aux>\n<aux name=\"b\"><eqn>a[3]</eqn></aux>\n"),
+              TR_ERR_DIMENSION, "m.xmile:7:22: subscript 3 is outside dimension 'City' (1 to 2)");
+  check_error(DIMS(CITY, "<aux name=\"a\"><dimensions><dim name=\"city\"/></dimensions>"
+                         "<eqn>1</eqn></aux>\n<aux name=\"b\"><eqn>a[1, 1]</eqn></aux>\n"),
+              TR_ERR_DIMENSION, "m.xmile:7:20: 'a' has 1 dimension, 2 subscripts given");
+  check_error(DIMS(CITY, "<aux name=\"a\"><dimensions><dim name=\"city\"/></dimensions>"
+                         "<eqn>1</eqn></aux>\n<aux name=\"b\"><eqn>2 * a[*]</eqn></aux>\n"),
+              TR_ERR_DIMENSION, "m.xmile:7:26: '*' in 'a' is only allowed inside an array function");
+  check_error(DIMS(CITY, "<aux name=\"k\"><eqn>1</eqn></aux>\n"
+                         "<aux name=\"b\"><eqn>k[1]</eqn></aux>\n"),
+              TR_ERR_DIMENSION, "m.xmile:7:20: 'k' is not an array");
+  check_error(DIMS(CITY NUM3, "<aux name=\"a\"><dimensions><dim name=\"city\"/></dimensions>"
+                              "<eqn>1</eqn></aux>\n<aux name=\"b\"><dimensions><dim name=\"n\"/>"
+                              "</dimensions><eqn>a[n]</eqn></aux>\n"),
+              TR_ERR_DIMENSION, "dimension 'n' (3 elements) does not match dimension 'City'");
+  check_error(DIMS(CITY, "<aux name=\"a\"><dimensions><dim name=\"city\"/></dimensions>"
+                         "<eqn>1</eqn></aux>\n<aux name=\"b\"><eqn>a[city]</eqn></aux>\n"),
+              TR_ERR_DIMENSION, "dimension 'City' has no current element here");
+  check_error(DIMS(CITY, "<aux name=\"a\"><dimensions><dim name=\"city\"/></dimensions>"
+                         "<eqn>1, 2, 3</eqn></aux>\n"),
+              TR_ERR_DIMENSION, "'a' has 2 elements but its equation lists 3 values");
+  check_error(DIMS(CITY, "<aux name=\"a\"><dimensions><dim name=\"city\"/></dimensions>"
+                         "<element subscript=\"boston\"><eqn>1</eqn></element></aux>\n"),
+              TR_ERR_INVALID, "element a[New York] of 'a' has no equation");
+  check_error(DIMS(CITY, "<aux name=\"a\"><dimensions><dim name=\"city\"/></dimensions>"
+                         "<element subscript=\"paris\"><eqn>1</eqn></element></aux>\n"),
+              TR_ERR_DIMENSION, "'paris' is not an element of dimension 'City'");
+  check_error(DIMS(CITY, "<aux name=\"k\"><eqn>TIME</eqn></aux>\n"
+                         "<aux name=\"a\"><dimensions><dim name=\"city\"/></dimensions>"
+                         "<eqn>1</eqn></aux>\n<aux name=\"b\"><eqn>a[k]</eqn></aux>\n"),
+              TR_ERR_UNSUPPORTED, "subscript of 'a' varies during the run");
+  check_error(DIMS(CITY, "<aux name=\"a\"><dimensions><dim name=\"nope\"/></dimensions>"
+                         "<eqn>1</eqn></aux>\n"),
+              TR_ERR_DIMENSION, "'a' uses the undeclared dimension 'nope'");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_teacup),
@@ -382,6 +509,9 @@ int main(void) {
       cmocka_unit_test(test_modules_nested),
       cmocka_unit_test(test_module_errors),
       cmocka_unit_test(test_arrays_apply_to_all),
+      cmocka_unit_test(test_arrays_elements_and_stocks),
+      cmocka_unit_test(test_arrays_conformance),
+      cmocka_unit_test(test_array_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
