@@ -110,7 +110,8 @@ static void test_numbers(void **state) {
   assert_true(value_of("0.1") == 0.1);
   assert_string_equal(canon("+.72"), "(+0.72)");
   assert_string_equal(canon("2.4E2"), "240");
-  assert_string_equal(canon("1e"), "!! m.xmile:1:1: malformed number '1e': exponent without digits");
+  assert_string_equal(canon("1e"),
+                      "!! m.xmile:1:1: malformed number '1e': exponent without digits");
   assert_string_equal(canon("x + 1e999"), "!! m.xmile:1:5: number '1e999' is too large");
   assert_string_equal(canon("2x"),
                       "!! m.xmile:1:1: malformed number '2x' (a name starting with a digit "
@@ -301,7 +302,8 @@ static void test_arity(void **state) {
     for (int k = b->min_args; k <= (b->max_args < 0 ? b->min_args + 3 : b->max_args + 1); k++) {
       char src[256];
       int len = snprintf(src, sizeof src, "%s(", b->name);
-      for (int j = 0; j < k; j++) len += snprintf(src + len, sizeof src - (size_t)len, "%sx", j ? "," : "");
+      for (int j = 0; j < k; j++)
+        len += snprintf(src + len, sizeof src - (size_t)len, "%sx", j ? "," : "");
       len += snprintf(src + len, sizeof src - (size_t)len, ")");
       int want = (b->max_args >= 0 && k > b->max_args) ? TR_ERR_ARITY : TR_OK;
       int rc = tr_expr_parse(&a, src, (size_t)len, NULL, 1, 1, &n, &e);
