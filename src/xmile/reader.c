@@ -56,6 +56,10 @@ typedef struct varrec {
   tr_srcpos *in_pos;
   tr_srcpos *out_pos;
   int nn; /* -1: not given (behavior defaults apply), 0 or 1: given */
+  const char **eqns;   /* every <eqn> child: Vensim exports an arrayed variable as one <eqn>
+                        * per element, in order, without <element> wrappers */
+  tr_srcpos *eqn_pos;
+  size_t n_eqns;
 } varrec;
 
 typedef struct model_b {
@@ -156,7 +160,7 @@ typedef struct parser {
 
   int in_var;
   varrec var;          /* the open variable */
-  vec ins, in_pos, outs, out_pos, vdims, elems, conns;
+  vec ins, in_pos, outs, out_pos, vdims, elems, conns, veqns, veqn_pos;
 
   int in_elem;
   tr_element elem;     /* the open <element> */
@@ -413,6 +417,8 @@ static void begin_var(parser *p, const char *el, const char **atts) {
   vec_clear(&p->vdims);
   vec_clear(&p->elems);
   vec_clear(&p->conns);
+  vec_clear(&p->veqns);
+  vec_clear(&p->veqn_pos);
   p->in_var = 1;
   push(p, C_VAR);
 }
@@ -858,8 +864,11 @@ static void end_text(parser *p, const frame *f) {
     break;
   }
   case F_EQN:
-    v->eqn = t;
-    v->eqn_pos = pos;
+    if (!v->eqn) {
+      v->eqn = t;
+      v->eqn_pos = pos;
+    }
+    if (push_str(p, &p->veqns, t) || push_pos(p, &p->veqn_pos, pos)) return;
     break;
   case F_UNITS: v->units = t; break;
   case F_DOC: v->doc = t; break;
@@ -997,6 +1006,9 @@ static void end_var(parser *p) {
   v->n_elements = p->elems.n;
   v->connects = p->conns.data;
   v->n_connects = p->conns.n;
+  r->eqns = p->veqns.data;
+  r->eqn_pos = p->veqn_pos.data;
+  r->n_eqns = p->veqns.n;
   p->in_var = 0;
   varrec *slot = vec_push(p, p->container, sizeof *slot);
   if (slot) *slot = *r;
@@ -1083,6 +1095,63 @@ static void on_end(void *ud, const char *name) {
 
 /* ---- whole-model checks --------------------------------------------------------------------- */
 
+static const tr_dim *find_dim(const parser *p, const char *ident) {
+  const tr_dim *d = p->dims.data;
+  for (size_t i = 0; i < p->dims.n; i++)
+    if (is(d[i].ident, ident)) return &d[i];
+  return NULL;
+}
+
+/* A Vensim-exported arrayed variable lists one <eqn> per element, in row-major order of its
+ * dimensions (last dimension fastest), without <element> wrappers: turn them into elements
+ * whose subscripts name the dimension elements as written ("A, D"). */
+static int split_eqns(parser *p, varrec *r) {
+  tr_var *v = &r->v;
+  if (r->n_eqns <= 1) return TR_OK;
+  if (v->n_dims == 0 || v->n_elements > 0)
+    return fail(p, TR_ERR_INVALID, r->eqn_pos[1].line, r->eqn_pos[1].col,
+                "'%s' has %zu <eqn> elements but is %s", v->name, r->n_eqns,
+                v->n_dims ? "defined per <element>" : "not an array");
+  const tr_dim *dims[16];
+  if (v->n_dims > 16)
+    return fail(p, TR_ERR_LIMIT, v->pos.line, v->pos.col, "'%s' has more than 16 dimensions",
+                v->name);
+  size_t total = 1;
+  for (size_t k = 0; k < v->n_dims; k++) {
+    dims[k] = find_dim(p, v->dims[k]);
+    if (!dims[k])
+      return fail(p, TR_ERR_INVALID, v->pos.line, v->pos.col, "'%s': unknown dimension '%s'",
+                  v->name, v->dims[k]);
+    total *= dims[k]->size;
+  }
+  if (total != r->n_eqns)
+    return fail(p, TR_ERR_INVALID, v->pos.line, v->pos.col,
+                "'%s' has %zu <eqn> elements for %zu array elements", v->name, r->n_eqns, total);
+  tr_element *el = tr_arena_calloc(p->a, total, sizeof *el);
+  if (!el) return nomem(p);
+  for (size_t i = 0; i < total; i++) {
+    tr_sb sb = TR_SB_INIT;
+    size_t rest = i, stride = total;
+    for (size_t k = 0; k < v->n_dims; k++) {
+      stride /= dims[k]->size;
+      size_t idx = rest / stride;
+      rest %= stride;
+      if (k) tr_sb_append(&sb, ", ");
+      tr_sb_append(&sb, dims[k]->elem_names[idx]);
+    }
+    el[i].subscript = tr_sb_ok(&sb) ? tr_arena_strdup(p->a, tr_sb_str(&sb)) : NULL;
+    tr_sb_free(&sb);
+    if (!el[i].subscript) return nomem(p);
+    el[i].eqn = r->eqns[i];
+    el[i].eqn_pos = r->eqn_pos[i];
+  }
+  v->elements = el;
+  v->n_elements = total;
+  v->eqn = NULL;
+  v->eqn_pos.line = v->eqn_pos.col = 0;
+  return TR_OK;
+}
+
 static int behavior_default(int model_level, int file_level) {
   if (model_level >= 0) return model_level;
   return file_level > 0;
@@ -1100,6 +1169,10 @@ static int finish_vars(parser *p, vec *recs, int beh_stock, int beh_flow, tr_var
   tr_map_init(&map);
   for (size_t i = 0; i < n; i++) {
     tr_var *v = &r[i].v;
+    if (split_eqns(p, &r[i]) != TR_OK) {
+      tr_map_free(&map);
+      return p->status;
+    }
     if (r[i].nn >= 0) v->non_negative = r[i].nn;
     else if (v->kind == TR_VK_STOCK) v->non_negative = behavior_default(beh_stock, p->beh_stock);
     else if (v->kind == TR_VK_FLOW) v->non_negative = behavior_default(beh_flow, p->beh_flow);

@@ -24,6 +24,10 @@ check_output "csvcompare: a missing column fails" "^missing column: '\"?Two Dims
   "$CMP" "$T/exp.tab" "$T/missing.csv"
 check_status "csvcompare: --ignore leaves a column out" 0 \
   "$CMP" --ignore 'Two Dims[A,D]' "$T/exp.tab" "$T/missing.csv"
+check_status "csvcompare: --optional skips a column we lack" 0 \
+  "$CMP" --optional 'Two Dims[A,D]' "$T/exp.tab" "$T/missing.csv"
+check_status "csvcompare: --optional still checks a column we have" 1 \
+  "$CMP" --optional 'Stock' "$T/exp.tab" "$T/bad.csv"
 printf 'Time,stock,"two_dims[a,D]",const,hares.hare_density\n0,1,10,5,0\n' >"$T/short.csv"
 check_output "csvcompare: a missing time fails" "missing time: 2" "$CMP" "$T/exp.tab" "$T/short.csv"
 printf 'Time,Stock\n0,1\n1,abc\n' >"$T/nan.csv"

@@ -2,7 +2,8 @@
  * csvcompare — check a simulation's CSV against a reference output, the way the conformance
  * suite needs it.
  *
- *   csvcompare [--rtol X] [--atol X] [--ignore NAME]... [--max-report N] EXPECTED OURS
+ *   csvcompare [--rtol X] [--atol X] [--ignore NAME]... [--optional NAME]... [--max-report N]
+ *              EXPECTED OURS
  *
  * EXPECTED is a CSV, or a Vensim .tab (tab-separated: chosen by the .tab suffix or a tab in
  * the header line); CR-only, LF and CRLF line endings all work (base/csv.h). OURS is the CSV
@@ -17,6 +18,9 @@
  * A cell passes when |got − expected| ≤ max(rtol·|expected|, atol) — defaults rtol 1e-4,
  * atol 1e-6 (the absolute floor for values near zero). The first mismatches (column, time,
  * expected, got) and every missing column are printed; the last line is a summary.
+ * --ignore NAME leaves an expected column out; --optional NAME checks it only when OURS has
+ * it (for Vensim's control variables, which references print as columns but an XMILE file
+ * keeps in <sim_specs> unless it also defines them as variables).
  * Exit status: 0 all checked cells agree, 1 mismatches or missing columns/times, 2 bad usage
  * or unreadable input.
  */
@@ -202,8 +206,8 @@ static int table_read(const char *path, table *t) {
 }
 
 static int usage(void) {
-  fprintf(stderr, "usage: csvcompare [--rtol X] [--atol X] [--ignore NAME]... [--max-report N] "
-                  "EXPECTED OURS\n");
+  fprintf(stderr, "usage: csvcompare [--rtol X] [--atol X] [--ignore NAME]... "
+                  "[--optional NAME]... [--max-report N] EXPECTED OURS\n");
   return 2;
 }
 
@@ -226,11 +230,13 @@ int main(int argc, char **argv) {
   long max_report = 10;
   const char *ignore[64];
   size_t n_ignore = 0;
+  const char *optional[64];
+  size_t n_optional = 0;
   const char *files[2];
   int nfiles = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
-    if ((strcmp(a, "--rtol") == 0 || strcmp(a, "--atol") == 0 || strcmp(a, "--ignore") == 0 ||
+    if ((strcmp(a, "--rtol") == 0 || strcmp(a, "--atol") == 0 || strcmp(a, "--ignore") == 0 || strcmp(a, "--optional") == 0 ||
          strcmp(a, "--max-report") == 0) &&
         i + 1 < argc) {
       const char *v = argv[++i];
@@ -238,6 +244,9 @@ int main(int argc, char **argv) {
       if (strcmp(a, "--ignore") == 0) {
         if (n_ignore == sizeof ignore / sizeof *ignore) return usage();
         ignore[n_ignore++] = v;
+      } else if (strcmp(a, "--optional") == 0) {
+        if (n_optional == sizeof optional / sizeof *optional) return usage();
+        optional[n_optional++] = v;
       } else if (strcmp(a, "--max-report") == 0) {
         max_report = strtol(v, &end, 10);
         if (*end || max_report < 0) return usage();
@@ -273,8 +282,10 @@ int main(int argc, char **argv) {
   int status = 0;
   size_t checked = 0, bad = 0, missing = 0, bad_times = 0;
   long reported = 0;
-  char **ign_canon = tr_calloc(n_ignore ? n_ignore : 1, sizeof *ign_canon);
+  char **ign_canon = tr_calloc(n_ignore + n_optional + 1, sizeof *ign_canon);
   for (size_t k = 0; ign_canon && k < n_ignore; k++) ign_canon[k] = canon_header(ignore[k]);
+  for (size_t k = 0; ign_canon && k < n_optional; k++)
+    ign_canon[n_ignore + k] = canon_header(optional[k]);
   /* column map: expected column -> our column (0 = none; column 0 is time in both) */
   size_t *map = tr_calloc(exp.ncols ? exp.ncols : 1, sizeof *map);
   if (!map || !ign_canon) {
@@ -283,16 +294,19 @@ int main(int argc, char **argv) {
     goto done;
   }
   for (size_t j = 1; j < exp.ncols; j++) {
-    int ignored = 0;
-    for (size_t k = 0; k < n_ignore; k++)
-      if (ign_canon[k] && strcmp(ign_canon[k], exp.canon[j]) == 0) ignored = 1;
+    int ignored = 0, opt = 0;
+    for (size_t k = 0; k < n_ignore + n_optional; k++)
+      if (ign_canon[k] && strcmp(ign_canon[k], exp.canon[j]) == 0) {
+        if (k < n_ignore) ignored = 1;
+        else opt = 1;
+      }
     int any = 0;
     for (size_t r = 0; r < exp.nrows; r++)
       if (!isnan(exp.cells[r * exp.ncols + j])) any = 1;
     if (ignored || !any) continue;
     for (size_t g = 1; g < got.ncols && !map[j]; g++)
       if (strcmp(exp.canon[j], got.canon[g]) == 0) map[j] = g;
-    if (!map[j]) {
+    if (!map[j] && !opt) {
       const char *close = tr_closest(exp.canon[j], (const char *const *)got.canon + 1,
                                      got.ncols - 1);
       printf("missing column: '%s'", exp.names[j]);
@@ -341,7 +355,7 @@ int main(int argc, char **argv) {
     printf("ok: %zu cells checked\n", checked);
   }
 done:
-  for (size_t k = 0; ign_canon && k < n_ignore; k++) tr_free(ign_canon[k]);
+  for (size_t k = 0; ign_canon && k < n_ignore + n_optional; k++) tr_free(ign_canon[k]);
   tr_free(ign_canon);
   tr_free(map);
   table_free(&exp);

@@ -330,6 +330,9 @@ static void test_arrays_and_elements(void **state) {
                         "<element subscript=\" New York \"><eqn>2+\n 3</eqn></element></aux>"
                         "<aux name=\"grid\"><dimensions><dim name=\"City\"/><dim name=\"n\"/>"
                         "</dimensions><eqn>pop[City] * n</eqn></aux>"
+                        "<aux name=\"vensim\"><dimensions><dim name=\"City\"/><dim name=\"n\"/>"
+                        "</dimensions><eqn>1</eqn><eqn>2</eqn><eqn>3</eqn><eqn>4</eqn><eqn>5</eqn>"
+                        "<eqn>6</eqn></aux>"
                         "<aux name=\"curve\"><dimensions><dim name=\"n\"/></dimensions>"
                         "<element subscript=\"1\"><eqn>TIME</eqn><gf><xpts>0,1</xpts>"
                         "<ypts>0,2</ypts></gf></element></aux>"
@@ -358,6 +361,15 @@ static void test_arrays_and_elements(void **state) {
   assert_int_equal(grid->n_dims, 2);
   assert_string_equal(grid->dims[1], "n");
   assert_string_equal(grid->eqn, "pop[City] * n");
+  /* Vensim's export: one <eqn> per element, row-major, becomes per-element equations */
+  const tr_var *ven = find(m, "vensim");
+  assert_null(ven->eqn);
+  assert_int_equal(ven->n_elements, 6);
+  assert_string_equal(ven->elements[0].subscript, "Boston, 1");
+  assert_string_equal(ven->elements[2].subscript, "Boston, 3");
+  assert_string_equal(ven->elements[3].subscript, "New York, 1");
+  assert_string_equal(ven->elements[5].subscript, "New York, 3");
+  assert_string_equal(ven->elements[4].eqn, "5");
   const tr_var *curve = find(m, "curve");
   assert_non_null(curve->elements[0].gf);
   assert_true(curve->elements[0].gf->y[1] == 2);
@@ -570,6 +582,12 @@ static void test_bad_models(void **state) {
            TR_ERR_INVALID, "bad.xmile:1:84: dimension 'd': size '0' is not a positive whole number");
   read_bad("<xmile>" SPECS "<dimensions><dim name=\"d\"/></dimensions><model/></xmile>",
            TR_ERR_INVALID, "bad.xmile:1:84: dimension 'd' has neither size nor <elem>");
+  read_bad("<xmile>" SPECS "<dimensions><dim name=\"d\" size=\"3\"/></dimensions><model><variables>"
+           "<aux name=\"a\"><dimensions><dim name=\"d\"/></dimensions><eqn>1</eqn><eqn>2</eqn>"
+           "</aux></variables></model></xmile>",
+           TR_ERR_INVALID, "bad.xmile:1:139: 'a' has 2 <eqn> elements for 3 array elements");
+  read_bad(WRAP("<aux name=\"a\"><eqn>1</eqn><eqn>2</eqn></aux>"), TR_ERR_INVALID,
+           "bad.xmile:1:135: 'a' has 2 <eqn> elements but is not an array");
   read_bad("<xmile>" SPECS "<macro name=\"m\"><parm>a</parm></macro><model/></xmile>",
            TR_ERR_INVALID, "bad.xmile:1:72: macro 'm' has no <eqn>");
 }
