@@ -14,8 +14,16 @@ int tr_cmd_kpi(const tr_cli_cmd *cmd, int argc, char **argv);
 extern const tr_cli_opt tr_cmd_kpi_opts[];
 int tr_cmd_serve(const tr_cli_cmd *cmd, int argc, char **argv);
 extern const tr_cli_opt tr_cmd_serve_opts[];
+int tr_cmd_simulate(const tr_cli_cmd *cmd, int argc, char **argv);
+extern const tr_cli_opt tr_cmd_simulate_opts[];
 
 #define TR_CLI_COMMAND_LIST(X)                                                                     \
+  X("simulate", tr_cmd_simulate, "MODEL.xmile",                                                  \
+    "simulate an XMILE model and print its variables over time (CSV or JSON)",                   \
+    "Runs the model once from its sim_specs (or --start/--stop/--dt/--method) and prints Time\n" \
+    "and one column per variable. Constants can be changed with --set NAME=VALUE.\n"            \
+    "Errors in the model are reported as file:line:col: message (exit 2).",                     \
+    tr_cmd_simulate_opts)                                                                          \
   X("kpi", tr_cmd_kpi, "import FILE.csv | list | show KPI | export",                              \
     "KPI observations of the workspace: import CSV, list, show, export",                          \
     "The store is WORKSPACE/tightrope.db (SQLite). Imports are checked row by row; bad rows\n"    \

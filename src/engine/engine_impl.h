@@ -151,7 +151,6 @@ struct tr_model {
   tr_arena arena;     /* the flat model and the program */
   tr_flat flat;
   tr_program prog;
-  char *file;
 };
 
 #endif
