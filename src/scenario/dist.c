@@ -304,6 +304,89 @@ int tr_dist_init(tr_dist *d, tr_dist_kind kind, const double *args, size_t nargs
   return dist_init(d, kind, args, nargs, err, &bad_arg);
 }
 
+static int kind_by_name(const char *name, const char *file, int line, int col, tr_error *err) {
+  char nbuf[32];
+  size_t n = strlen(name);
+  if (n >= sizeof nbuf) n = sizeof nbuf - 1;
+  for (size_t i = 0; i < n; i++) nbuf[i] = (char)tolower((unsigned char)name[i]);
+  nbuf[n] = '\0';
+  for (int k = 0; k < TR_DIST_COUNT; k++)
+    if (strcmp(infos[k].name, nbuf) == 0) return k;
+  const char *names[TR_DIST_COUNT];
+  for (int k = 0; k < TR_DIST_COUNT; k++) names[k] = infos[k].name;
+  const char *best = tr_closest(nbuf, names, TR_DIST_COUNT);
+  if (best)
+    return tr_error_set(err, TR_ERR_UNKNOWN_NAME, file, line, col,
+                        "unknown distribution '%s' (did you mean '%s'?)", nbuf, best);
+  return tr_error_set(err, TR_ERR_UNKNOWN_NAME, file, line, col,
+                      "unknown distribution '%s' (known: uniform, normal, lognormal, "
+                      "triangular, pert, beta, gamma, discrete, empirical, percentiles)",
+                      nbuf);
+}
+
+static int ieq(const char *a, const char *b) {
+  for (; *a && *b; a++, b++)
+    if (tolower((unsigned char)*a) != tolower((unsigned char)*b)) return 0;
+  return *a == *b;
+}
+
+int tr_dist_init_named(tr_dist *d, const char *dist, const char *const *pnames,
+                       const double *params, size_t n, const char *file, int line, int col,
+                       tr_error *err) {
+  memset(d, 0, sizeof *d);
+  int kind = kind_by_name(dist, file, line, col, err);
+  if (kind < 0) return kind;
+  const dist_info *in = &infos[kind];
+  if (in->max_args < 0)
+    return tr_error_set(err, TR_ERR_UNSUPPORTED, file, line, col,
+                        "%s has no named-parameter form; write it as text, e.g. %s(%s)", in->name,
+                        in->name, in->synopsis);
+  double args[4];
+  int have[4] = {0, 0, 0, 0};
+  for (size_t i = 0; i < n; i++) {
+    int hit = -1;
+    for (int j = 0; j < in->max_args; j++)
+      if (ieq(pnames[i], in->params[j])) hit = j;
+    if (hit < 0) {
+      const char *best = tr_closest(pnames[i], in->params, (size_t)in->max_args);
+      return tr_error_set(err, TR_ERR_INVALID, file, line, col,
+                          "%s has no parameter '%s'%s%s%s (its parameters: %s)", in->name,
+                          pnames[i], best ? " (did you mean '" : "", best ? best : "",
+                          best ? "'?)" : "", in->synopsis);
+    }
+    if (have[hit])
+      return tr_error_set(err, TR_ERR_INVALID, file, line, col, "%s: parameter '%s' given twice",
+                          in->name, in->params[hit]);
+    have[hit] = 1;
+    args[hit] = params[i];
+  }
+  size_t nargs = 0;
+  while (nargs < (size_t)in->max_args && have[nargs]) nargs++;
+  for (int j = 0; j < in->max_args; j++) {
+    if (have[j] && (size_t)j >= nargs)
+      return tr_error_set(err, TR_ERR_INVALID, file, line, col,
+                          "%s: parameter '%s' needs '%s' too", in->name, in->params[j],
+                          in->params[nargs]);
+    if (!have[j] && j < in->min_args)
+      return tr_error_set(err, TR_ERR_INVALID, file, line, col,
+                          "%s: parameter '%s' is missing (%s takes %s)", in->name, in->params[j],
+                          in->name, in->synopsis);
+  }
+  if (nargs == 3 && (kind == TR_DIST_NORMAL || kind == TR_DIST_BETA))
+    return tr_error_set(err, TR_ERR_INVALID, file, line, col,
+                        "%s: parameter '%s' needs '%s' too", in->name, in->params[2],
+                        in->params[3]);
+  int bad_arg;
+  int rc = dist_init(d, (tr_dist_kind)kind, args, nargs, err, &bad_arg);
+  if (rc != TR_OK && err) {
+    err->file[0] = '\0';
+    if (file) snprintf(err->file, sizeof err->file, "%s", file);
+    err->line = line;
+    err->col = col;
+  }
+  return rc;
+}
+
 double tr_dist_quantile(const tr_dist *d, double u) {
   if (isnan(u)) return NAN;
   if (u <= 0) return d->kind == TR_DIST_NORMAL && d->sigma == 0 ? d->mu : d->lo;

@@ -75,6 +75,15 @@ int tr_dist_init(tr_dist *d, tr_dist_kind kind, const double *args, size_t nargs
 int tr_dist_parse(tr_dist *d, const char *text, const char *file, int line, int col,
                   tr_error *err);
 
+/* Build from a distribution name and named parameters, as a plan writes them
+ * (`dist: triangular, params: {min: 1, mode: 2, max: 4}`). Every parameter of the kind must
+ * be given exactly once (normal's lo/hi and beta's min/max together or not at all); names
+ * are case-insensitive. discrete and empirical have no named form (TR_ERR_UNSUPPORTED: use
+ * the text form). Errors name the parameter and carry file:line:col. */
+int tr_dist_init_named(tr_dist *d, const char *dist, const char *const *pnames,
+                       const double *params, size_t n, const char *file, int line, int col,
+                       tr_error *err);
+
 /* Release the arrays of *d (not d itself). NULL and an already freed dist are no-ops. */
 void tr_dist_free(tr_dist *d);
 

@@ -253,13 +253,52 @@ static void test_alloc_failure(void **state) {
   }
 }
 
+/* dist-10: the plan's named-parameter form. */
+static void test_named(void **state) {
+  (void)state;
+  tr_dist d;
+  tr_error err;
+  const char *tri[] = {"Max", "min", "mode"};
+  const double triv[] = {4, 1, 2};
+  assert_int_equal(tr_dist_init_named(&d, "triangular", tri, triv, 3, "plan.yaml", 3, 5, &err),
+                   TR_OK);
+  near(tr_dist_mean(&d), 7.0 / 3, 1e-15, "named triangular mean");
+  const char *tn[] = {"mean", "sd", "lo", "hi"};
+  const double tv[] = {0, 1, -1, 1};
+  assert_int_equal(tr_dist_init_named(&d, "Normal", tn, tv, 4, NULL, 0, 0, &err), TR_OK);
+  near(tr_dist_mean(&d), 0, 1e-15, "symmetric truncation keeps the mean");
+  assert_int_equal(tr_dist_init_named(&d, "normal", tn, tv, 3, NULL, 0, 0, &err),
+                   TR_ERR_INVALID);
+  assert_non_null(strstr(err.msg, "'lo' needs 'hi' too"));
+  const char *typo[] = {"mean", "sdd"};
+  assert_int_equal(tr_dist_init_named(&d, "normal", typo, tv, 2, "plan.yaml", 9, 7, &err),
+                   TR_ERR_INVALID);
+  assert_string_equal(tr_error_text(&err), "plan.yaml:9:7: normal has no parameter 'sdd' (did "
+                                           "you mean 'sd'?) (its parameters: mean, sd[, lo, hi])");
+  assert_int_equal(tr_dist_init_named(&d, "normal", tn, tv, 1, NULL, 0, 0, &err),
+                   TR_ERR_INVALID);
+  assert_non_null(strstr(err.msg, "'sd' is missing"));
+  const char *twice[] = {"mean", "mean"};
+  assert_int_equal(tr_dist_init_named(&d, "normal", twice, tv, 2, NULL, 0, 0, &err),
+                   TR_ERR_INVALID);
+  const double neg[] = {0, -2};
+  assert_int_equal(tr_dist_init_named(&d, "normal", tn, neg, 2, "p.yaml", 2, 3, &err),
+                   TR_ERR_INVALID);
+  assert_string_equal(tr_error_text(&err), "p.yaml:2:3: normal: 'sd' must be >= 0 (got -2)");
+  assert_int_equal(tr_dist_init_named(&d, "discrete", tn, tv, 2, NULL, 0, 0, &err),
+                   TR_ERR_UNSUPPORTED);
+  assert_int_equal(tr_dist_init_named(&d, "triangulr", tri, triv, 3, NULL, 0, 0, &err),
+                   TR_ERR_UNKNOWN_NAME);
+  assert_non_null(strstr(err.msg, "did you mean 'triangular'"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_lgamma),         cmocka_unit_test(test_norm_quantile),
       cmocka_unit_test(test_beta_inc),       cmocka_unit_test(test_gamma_inc),
       cmocka_unit_test(test_sample_moments), cmocka_unit_test(test_percentiles_fit),
       cmocka_unit_test(test_quantiles),      cmocka_unit_test(test_bad_input),
-      cmocka_unit_test(test_alloc_failure),
+      cmocka_unit_test(test_alloc_failure),  cmocka_unit_test(test_named),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
