@@ -13,6 +13,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define HEAD                                                                                       \
@@ -105,7 +106,7 @@ static void check_error(const char *xml, int code, const char *text) {
   done(&t);
 }
 
-static size_t __attribute__((unused)) count_hidden(const tr_flat *f, tr_fvar_kind kind) {
+static size_t count_hidden(const tr_flat *f, tr_fvar_kind kind) {
   size_t n = 0;
   for (size_t i = 0; i < f->n_vars; i++) n += f->vars[i].hidden && f->vars[i].kind == kind;
   return n;
@@ -498,6 +499,215 @@ static void test_array_errors(void **state) {
               TR_ERR_DIMENSION, "'a' uses the undeclared dimension 'nope'");
 }
 
+/* ---- expansions: a tiny Euler integrator over the flat model, for analytic checks --------- */
+
+typedef struct sim {
+  const tr_flat *f;
+  double *stock, *val;
+  char *have;
+  double t;
+  int init; /* evaluating initial values: stocks are their equations */
+} sim;
+
+static double ev(sim *s, const tr_ast *n);
+
+static double value(sim *s, int i) {
+  const tr_fvar *v = &s->f->vars[i];
+  if (v->kind == TR_FV_STOCK && !s->init) return s->stock[i];
+  if (!s->have[i]) {
+    s->val[i] = ev(s, v->eqn);
+    s->have[i] = 1;
+  }
+  return s->val[i];
+}
+
+static double ev(sim *s, const tr_ast *n) {
+  double a, b;
+  switch (n->kind) {
+  case TR_AST_NUM: return n->num;
+  case TR_AST_NAME: return value(s, n->var);
+  case TR_AST_UNARY: return n->op == TR_OP_NEG ? -ev(s, n->args[0]) : ev(s, n->args[0]);
+  case TR_AST_BINARY:
+    a = ev(s, n->args[0]);
+    b = ev(s, n->args[1]);
+    switch (n->op) {
+    case TR_OP_ADD: return a + b;
+    case TR_OP_SUB: return a - b;
+    case TR_OP_MUL: return a * b;
+    case TR_OP_DIV: return a / b;
+    case TR_OP_POW: return pow(a, b);
+    default: fail_msg("operator %d", n->op);
+    }
+    break;
+  case TR_AST_CALL:
+    switch (n->builtin) {
+    case TR_FN_TIME: return s->t;
+    case TR_FN_EXP: return exp(ev(s, n->args[0]));
+    case TR_FN_STEP: return s->t >= ev(s, n->args[1]) ? ev(s, n->args[0]) : 0.0;
+    default: fail_msg("builtin %s", n->name);
+    }
+    break;
+  default: fail_msg("node kind %d", n->kind);
+  }
+  return NAN;
+}
+
+static void sim_start(sim *s, const tr_flat *f) {
+  s->f = f;
+  s->stock = calloc(f->n_vars, sizeof *s->stock);
+  s->val = calloc(f->n_vars, sizeof *s->val);
+  s->have = calloc(f->n_vars, 1);
+  s->t = f->specs.start;
+  s->init = 1;
+  for (size_t i = 0; i < f->n_vars; i++)
+    if (f->vars[i].kind == TR_FV_STOCK) s->stock[i] = value(s, (int)i);
+  s->init = 0;
+  memset(s->have, 0, f->n_vars);
+}
+
+static void sim_step(sim *s, double dt) {
+  const tr_flat *f = s->f;
+  double *d = calloc(f->n_vars, sizeof *d);
+  for (size_t i = 0; i < f->n_vars; i++) {
+    const tr_fvar *v = &f->vars[i];
+    for (size_t k = 0; k < v->n_inflows; k++) d[i] += value(s, v->inflows[k]);
+    for (size_t k = 0; k < v->n_outflows; k++) d[i] -= value(s, v->outflows[k]);
+  }
+  for (size_t i = 0; i < f->n_vars; i++)
+    if (f->vars[i].kind == TR_FV_STOCK) s->stock[i] += dt * d[i];
+  free(d);
+  s->t += dt;
+  memset(s->have, 0, f->n_vars);
+}
+
+static void sim_end(sim *s) {
+  free(s->stock);
+  free(s->val);
+  free(s->have);
+}
+
+static double erlang_cdf(int n, double x) { /* P(Erlang(n, 1) <= x) */
+  double term = 1, sum = 1;
+  for (int k = 1; k < n; k++) {
+    term *= x / k;
+    sum += term;
+  }
+  return 1 - exp(-x) * sum;
+}
+
+static void test_expand_delays_and_smooths(void **state) {
+  (void)state;
+  fx t;
+  assert_int_equal(load(&t, MODEL("<aux name=\"in\"><eqn>STEP(1, 1)</eqn></aux>\n"
+                                  "<aux name=\"d1\"><eqn>DELAY1(in, 2)</eqn></aux>\n"
+                                  "<aux name=\"d3\"><eqn>DELAY3(in, 3)</eqn></aux>\n"
+                                  "<aux name=\"dn\"><eqn>DELAYN(in, 3, 2 + 3)</eqn></aux>\n"
+                                  "<aux name=\"s1\"><eqn>SMTH1(in, 2)</eqn></aux>\n"
+                                  "<aux name=\"s3\"><eqn>SMTH3(in, 3)</eqn></aux>\n"
+                                  "<aux name=\"order\"><eqn>4</eqn></aux>\n"
+                                  "<aux name=\"sn\"><eqn>SMTHN(in, 3, order)</eqn></aux>\n"
+                                  "<aux name=\"s1i\"><eqn>SMTH1(in, 2, 5) + 0</eqn></aux>\n"
+                                  "<aux name=\"d1i\"><eqn>DELAY1(in * 2, 2, 7)</eqn></aux>\n")),
+                   TR_OK);
+  /* shapes: 1 + 3 + 5 + 1 + 3 + 4 + 1 + 1 stocks, all hidden, after the 10 model variables */
+  assert_int_equal(count_hidden(&t.f, TR_FV_STOCK), 19);
+  for (size_t i = 0; i < 10; i++) assert_false(t.f.vars[i].hidden);
+  assert_string_equal(t.f.vars[10].ident, "#delay1#1.inflow");
+  assert_int_equal(tr_flat_find(&t.f, "#delay3#2.stock3") >= 0, 1);
+  assert_int_equal(tr_flat_find(&t.f, "#delay3#2.stock4"), -1);
+  assert_int_equal(tr_flat_find(&t.f, "#delayn#3.stock5") >= 0, 1);
+  assert_int_equal(tr_flat_find(&t.f, "#smthn#6.stock4") >= 0, 1);
+  /* the call is replaced by a reference to the result */
+  check_eqn(&t, "d3", "\"#delay3#2.outflow3\"");
+  check_eqn(&t, "s3", "\"#smth3#5.stock3\"");
+  check_eqn(&t, "#delay3#2.stock1", "(in * (3 / 3))");
+  check_eqn(&t, "#delay3#2.outflow2", "(\"#delay3#2.stock2\" / (3 / 3))");
+  check_eqn(&t, "#smth3#5.flow2", "((\"#smth3#5.stock1\" - \"#smth3#5.stock2\") / (3 / 3))");
+  /* initial values: given, or the input's; a non-trivial input goes through a hidden aux */
+  check_eqn(&t, "#smth1#7.stock1", "5");
+  check_eqn(&t, "#delay1#8.input", "(in * 2)");
+  check_eqn(&t, "#delay1#8.stock1", "(7 * 2)");
+  const tr_fvar *st = var(&t, "#delay3#2.stock2");
+  assert_int_equal(st->n_inflows, 1);
+  assert_int_equal(st->n_outflows, 1);
+  assert_string_equal(t.f.vars[st->inflows[0]].ident, "#delay3#2.outflow1");
+  assert_string_equal(t.f.vars[st->outflows[0]].ident, "#delay3#2.outflow2");
+  check_all_resolved(&t.f);
+
+  /* behaviour against the analytic responses to a unit step at t = 1 */
+  sim s;
+  sim_start(&s, &t.f);
+  const double dt = 1.0 / 256;
+  int d1 = tr_flat_find(&t.f, "d1"), d3 = tr_flat_find(&t.f, "d3"), dn = tr_flat_find(&t.f, "dn");
+  int s1 = tr_flat_find(&t.f, "s1"), s3 = tr_flat_find(&t.f, "s3"), sn = tr_flat_find(&t.f, "sn");
+  assert_true(value(&s, d1) == 0 && value(&s, s3) == 0);
+  assert_true(fabs(value(&s, tr_flat_find(&t.f, "s1i")) - 5) < 1e-12);
+  assert_true(fabs(value(&s, tr_flat_find(&t.f, "d1i")) - 7) < 1e-12);
+  for (int k = 1; k <= 8 * 256; k++) {
+    sim_step(&s, dt);
+    if (k % 256) continue;
+    double x = s.t - 1 - dt; /* the step is seen one dt late by Euler */
+    if (x < 0) x = 0;
+    assert_true(fabs(value(&s, d1) - erlang_cdf(1, x / 2)) < 5e-3);
+    assert_true(fabs(value(&s, s1) - erlang_cdf(1, x / 2)) < 5e-3);
+    assert_true(fabs(value(&s, d3) - erlang_cdf(3, 3 * x / 3)) < 5e-3);
+    assert_true(fabs(value(&s, s3) - erlang_cdf(3, 3 * x / 3)) < 5e-3);
+    assert_true(fabs(value(&s, dn) - erlang_cdf(5, 5 * x / 3)) < 5e-3);
+    assert_true(fabs(value(&s, sn) - erlang_cdf(4, 4 * x / 3)) < 5e-3);
+  }
+  sim_end(&s);
+  done(&t);
+}
+
+static void test_expand_trend_forcst(void **state) {
+  (void)state;
+  fx t;
+  /* for an input growing at 10% per time unit, with the right initial trend, the average
+   * stays at in/(1 + g T) and TREND is g throughout; FORCST is in * (1 + g H) */
+  assert_int_equal(load(&t, MODEL("<aux name=\"in\"><eqn>EXP(0.1 * TIME)</eqn></aux>\n"
+                                  "<aux name=\"tr\"><eqn>TREND(in, 4, 0.1)</eqn></aux>\n"
+                                  "<aux name=\"fc\"><eqn>FORCST(in, 4, 5, 0.1)</eqn></aux>\n"
+                                  "<aux name=\"tr0\"><eqn>TREND(in, 4)</eqn></aux>\n")),
+                   TR_OK);
+  assert_int_equal(count_hidden(&t.f, TR_FV_STOCK), 3);
+  assert_int_equal(count_hidden(&t.f, TR_FV_FLOW), 3);
+  check_eqn(&t, "#trend#1.average", "(in / (1 + (0.1 * 4)))");
+  check_eqn(&t, "#trend#1.trend",
+            "((in - \"#trend#1.average\") / (\"#trend#1.average\" * 4))");
+  check_eqn(&t, "#trend#3.average", "(in / (1 + (0 * 4)))");
+  sim s;
+  sim_start(&s, &t.f);
+  int tr = tr_flat_find(&t.f, "tr"), fc = tr_flat_find(&t.f, "fc"), tr0 = tr_flat_find(&t.f, "tr0");
+  assert_true(fabs(value(&s, tr) - 0.1) < 1e-12);
+  assert_true(fabs(value(&s, tr0)) < 1e-12); /* no initial trend given: 0 */
+  for (int k = 0; k < 10 * 1000; k++) sim_step(&s, 0.001);
+  assert_true(fabs(value(&s, tr) - 0.1) < 1e-3);
+  assert_true(fabs(value(&s, fc) / (exp(0.1 * s.t) * 1.5) - 1) < 1e-3);
+  /* without the initial trend it converges towards g from 0: (1 - e^(-t/T))-like */
+  assert_true(value(&s, tr0) > 0.05 && value(&s, tr0) < 0.1);
+  sim_end(&s);
+  done(&t);
+}
+
+static void test_expand_per_element_and_errors(void **state) {
+  (void)state;
+  fx t;
+  assert_int_equal(load(&t, DIMS(CITY, "<aux name=\"a\"><dimensions><dim name=\"city\"/>"
+                                       "</dimensions><eqn>SMTH3(TIME, 2)</eqn></aux>\n")),
+                   TR_OK);
+  /* each element gets its own three stocks */
+  assert_int_equal(count_hidden(&t.f, TR_FV_STOCK), 6);
+  check_eqn(&t, "a[boston]", "\"#smth3#1.stock3\"");
+  check_eqn(&t, "a[new_york]", "\"#smth3#2.stock3\"");
+  done(&t);
+  check_error(MODEL("<aux name=\"k\"><eqn>TIME</eqn></aux>\n"
+                    "<aux name=\"a\"><eqn>DELAYN(1, 2, k)</eqn></aux>\n"),
+              TR_ERR_INVALID, "m.xmile:6:20: the order of DELAYN must be a constant expression");
+  check_error(MODEL("<aux name=\"a\"><eqn>1 + SMTHN(1, 2, 0)</eqn></aux>\n"), TR_ERR_INVALID,
+              "m.xmile:5:24: the order of SMTHN must be 1 to 1000, not 0");
+  check_error(MODEL("<aux name=\"a\"><eqn>SMTH1(1)</eqn></aux>\n"), TR_ERR_ARITY, "SMTH1");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_teacup),
@@ -512,6 +722,9 @@ int main(void) {
       cmocka_unit_test(test_arrays_elements_and_stocks),
       cmocka_unit_test(test_arrays_conformance),
       cmocka_unit_test(test_array_errors),
+      cmocka_unit_test(test_expand_delays_and_smooths),
+      cmocka_unit_test(test_expand_trend_forcst),
+      cmocka_unit_test(test_expand_per_element_and_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
