@@ -18,7 +18,7 @@ double tr_vm_fn1(int fn, double x) {
   case TR_FN_ARCTAN: return atan(x);
   case TR_FN_COS: return cos(x);
   case TR_FN_EXP: return exp(x);
-  case TR_FN_INT: return floor(x);
+  case TR_FN_INT: return trunc(x); /* INT(-9.9) = -9 (conformance case `rounding`) */
   case TR_FN_LN: return log(x);
   case TR_FN_LOG10: return log10(x);
   case TR_FN_SIN: return sin(x);
@@ -33,12 +33,9 @@ double tr_vm_fn1(int fn, double x) {
   }
 }
 
-/* MOD takes the sign of the divisor (a - b * INT(a / b)), as INT is the floor. */
-static double modr(double a, double b) {
-  double r = fmod(a, b);
-  if (r != 0 && ((r < 0) != (b < 0))) r += b;
-  return r;
-}
+/* MOD is a - b * INT(a / b) with INT truncating toward zero, so the remainder takes the sign
+ * of the dividend (-10 MOD 3 = -1): the canonical output of the conformance case `rounding`. */
+static double modr(double a, double b) { return fmod(a, b); }
 
 double tr_vm_binop(int op, double x, double y) {
   switch (op) {
