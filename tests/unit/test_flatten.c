@@ -708,6 +708,58 @@ static void test_expand_per_element_and_errors(void **state) {
   check_error(MODEL("<aux name=\"a\"><eqn>SMTH1(1)</eqn></aux>\n"), TR_ERR_ARITY, "SMTH1");
 }
 
+/* ---- macros ------------------------------------------------------------------------------- */
+
+#define MACROS(macros, vars)                                                                       \
+  HEAD macros "\n<model><variables>\n" vars "</variables></model>\n</xmile>\n"
+
+static void test_macros(void **state) {
+  (void)state;
+  fx t;
+  assert_int_equal(load(&t, MACROS("<macro name=\"Double\"><parm>x</parm><eqn>x * 2</eqn></macro>"
+                                   "<macro name=\"Acc\"><parm>rate</parm><eqn>total</eqn>"
+                                   "<variables><stock name=\"total\"><eqn>0</eqn><inflow>f</inflow>"
+                                   "</stock><flow name=\"f\"><eqn>rate</eqn></flow></variables>"
+                                   "</macro><macro name=\"Quad\"><parm>y</parm>"
+                                   "<eqn>double(double(y))</eqn></macro>"
+                                   "<macro name=\"Smooth it\"><parm>v</parm>"
+                                   "<eqn>SMTH1(v, 2)</eqn></macro>",
+                                   "<aux name=\"a\"><eqn>Double(3)</eqn></aux>\n"
+                                   "<aux name=\"b\"><eqn>Acc(TIME + 1) + ACC(2)</eqn></aux>\n"
+                                   "<aux name=\"q\"><eqn>Quad(a)</eqn></aux>\n"
+                                   "<aux name=\"s\"><eqn>\"smooth it\"(a)</eqn></aux>\n")),
+                   TR_OK);
+  check_eqn(&t, "a", "(3 * 2)");
+  /* each call has its own hidden stock; a non-trivial argument is evaluated once, in an aux */
+  check_eqn(&t, "b", "(\"#acc#2.total\" + \"#acc#3.total\")");
+  check_eqn(&t, "#acc#2.rate", "(TIME() + 1)");
+  check_eqn(&t, "#acc#2.f", "\"#acc#2.rate\"");
+  check_eqn(&t, "#acc#3.f", "2");
+  const tr_fvar *tot = var(&t, "#acc#3.total");
+  assert_int_equal(tot->kind, TR_FV_STOCK);
+  assert_true(tot->hidden);
+  assert_int_equal(tot->n_inflows, 1);
+  assert_string_equal(t.f.vars[tot->inflows[0]].ident, "#acc#3.f");
+  /* macros calling macros */
+  check_eqn(&t, "q", "(\"#double#6.x\" * 2)");
+  check_eqn(&t, "#double#6.x", "(a * 2)");
+  /* a macro using a builtin that expands into hidden stocks */
+  check_eqn(&t, "s", "\"#smth1#8.stock1\"");
+  check_eqn(&t, "#smth1#8.flow1", "((a - \"#smth1#8.stock1\") / 2)");
+  assert_int_equal(count_hidden(&t.f, TR_FV_STOCK), 3);
+  check_all_resolved(&t.f);
+  done(&t);
+  check_error(MACROS("<macro name=\"Loop\"><parm>y</parm><eqn>loop(y)</eqn></macro>",
+                     "<aux name=\"a\"><eqn>Loop(1)</eqn></aux>\n"),
+              TR_ERR_INVALID, "macro 'Loop' is nested more than 32 deep");
+  check_error(MACROS("<macro name=\"Double\"><parm>x</parm><eqn>x * 2</eqn></macro>",
+                     "<aux name=\"a\"><eqn>Double(1, 2)</eqn></aux>\n"),
+              TR_ERR_ARITY, "m.xmile:6:20: macro 'Double' takes 1 argument, 2 given");
+  check_error(MACROS("<macro name=\"Bad\"><parm>x</parm><eqn>x * yy</eqn></macro>",
+                     "<aux name=\"a\"><eqn>Bad(1)</eqn></aux>\n"),
+              TR_ERR_UNKNOWN_NAME, "m.xmile:4:42: unknown variable 'yy' (did you mean 'x'?)");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_teacup),
@@ -725,6 +777,7 @@ int main(void) {
       cmocka_unit_test(test_expand_delays_and_smooths),
       cmocka_unit_test(test_expand_trend_forcst),
       cmocka_unit_test(test_expand_per_element_and_errors),
+      cmocka_unit_test(test_macros),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
