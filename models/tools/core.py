@@ -147,7 +147,8 @@ def add_core(m, p):
     m.group = 'Workforce: hiring, attrition, satisfaction, capacity'
     m.stock('open_positions', 0, 'people', 'Vacancies being recruited for (the hiring delay).',
             inflows=['position_opening'], outflows=['hiring', 'position_cancellation'])
-    m.stock('headcount', p['initial_headcount'], 'people', 'Employees.',
+    m.const('initial_headcount', p['initial_headcount'], 'people', 'Employees at month 0.', A)
+    m.stock('headcount', 'initial_headcount', 'people', 'Employees.',
             inflows=['hiring'], outflows=['attrition', 'layoffs'])
     m.flow('position_opening', 'MAX(0, headcount_gap - open_positions) / hiring_decision_time',
            'people/Month', 'Vacancies opened to close the gap to desired headcount.')
@@ -170,7 +171,6 @@ def add_core(m, p):
             'BLS JOLTS quits ~2-3 %/month all industries, lower in professional jobs; ' + A)
     m.const('payroll_budget_ratio', p['payroll_budget_ratio'], 'dimensionless',
             'Share of revenue the owner allows for payroll (caps hiring).', p['payroll_src'])
-    m.initial_headcount = p['initial_headcount']
     m.aux('affordable_headcount', 'smoothed_revenue * payroll_budget_ratio / cost_per_employee',
           'people', 'Headcount the payroll budget allows.')
     m.aux('desired_headcount', 'MIN(required_headcount, affordable_headcount)', 'people',
@@ -205,7 +205,8 @@ def add_core(m, p):
 
     # ---------------------------------------------------------------- customers
     m.group = 'Customers: acquisition, word of mouth, churn'
-    m.stock('customers', p['initial_customers'], 'customers', 'Active customers.',
+    m.const('initial_customers', p['initial_customers'], 'customers', 'Customers at month 0.', A)
+    m.stock('customers', 'initial_customers', 'customers', 'Active customers.',
             inflows=['customer_acquisition'], outflows=['customer_churn'])
     m.aux('potential_customers', 'MAX(0, market_size - customers)', 'customers',
           'Prospects not yet customers (churned customers return here).')

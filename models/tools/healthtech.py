@@ -57,7 +57,7 @@ def build():
             '510(k) ~160 calendar days on average FY2014-23 (natlawreview), ' + B)
     m.aux('effect_of_rigour_on_clearance_time', 'testing_rigour', 'dimensionless',
           'Thin test evidence draws additional-information requests and longer reviews.',
-          gf=([0, 0.25, 0.5, 1, 2], [2.5, 1.9, 1.4, 1, 0.9]))
+          gf=([0, 0.25, 0.5, 1, 2], [1.6, 1.35, 1.15, 1, 0.95]))
     m.aux('clearance_time', 'base_clearance_time * effect_of_rigour_on_clearance_time', 'Months',
           'Time to clearance.')
     m.flow('clearance', 'features_awaiting_clearance / clearance_time', 'features/Month',
@@ -135,7 +135,7 @@ def build():
     m.aux('effect_of_evidence_on_sales', 'clinical_evidence', 'dimensionless',
           'Evidence wins committees.', gf=([0, 0.5, 1, 1.5], [0.4, 0.7, 1, 1.3]))
     m.aux('effect_of_product_on_sales', 'relative_product_strength', 'dimensionless',
-          'Features win clinics.', gf=([0, 0.5, 1, 1.5, 2], [0.5, 0.8, 1, 1.12, 1.2]))
+          'Features win clinics.', gf=([0, 0.5, 1, 1.5, 2], [0.4, 0.75, 1, 1.25, 1.4]))
     m.aux('effect_of_trust_on_sales', 'clinical_trust', 'dimensionless',
           'Recalls scare buyers.', gf=([0, 0.5, 1, 1.1], [0.1, 0.45, 1, 1.05]))
     m.aux('marketing_reach',

@@ -30,7 +30,8 @@ def build():
     })
 
     m.group = 'SaaS: subscription revenue (MRR), expansion, contraction'
-    m.stock('mrr', 300000, '$/Month', 'Monthly recurring revenue.',
+    m.const('initial_mrr_per_account', 600, '$/Month/customer', 'Average MRR per account at month 0.', A)
+    m.stock('mrr', 'initial_customers * initial_mrr_per_account', '$/Month', 'Monthly recurring revenue.',
             inflows=['new_mrr', 'expansion_mrr'], outflows=['churned_mrr', 'contraction_mrr'])
     m.flow('new_mrr', 'customer_acquisition * starting_mrr_per_account', '$/Month/Month',
            'MRR added by new accounts.')
@@ -87,8 +88,9 @@ def build():
     m.const('minimum_resolution_time', 0.25, 'Months', 'Fastest a ticket is resolved.', A)
     m.flow('tickets_resolved', 'MIN(support_backlog / minimum_resolution_time, support_capacity)',
            'tickets/Month', 'Tickets closed.')
-    m.flow('ticket_abandonment', 'support_backlog / ticket_patience', 'tickets/Month',
-           'Tickets customers give up on.')
+    m.flow('ticket_abandonment',
+           'MAX(0, support_backlog - tickets_resolved * minimum_resolution_time) / ticket_patience',
+           'tickets/Month', 'Tickets customers give up on (those not being resolved).')
     m.const('ticket_patience', 3, 'Months', 'Time before an unanswered customer gives up.', A)
     m.aux('response_time', 'support_backlog / MAX(tickets_resolved + ticket_abandonment, 0.01)',
           'Months', 'Average time a ticket stays open (Little\'s law).')

@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+"""Behaviour checks of the sector templates, printed as TAP lines.
+
+    check.py --engine PATH/tightrope   run every check with `tightrope simulate`
+    check.py --reference               run them with the reference simulator (sdlib.py)
+
+Each template must: simulate (exit 0) with no NaN/Inf; keep its non-negative stocks
+non-negative (also at extreme settings: no budget, no customers, a 90 % smaller market);
+show its key trade-off (moving the lever from low to high improves one pole's measure and
+worsens the other's); show the published "better before worse" shape where the literature
+claims one; and, with the engine, agree with the reference simulator.
+"""
+
+import csv
+import io
+import math
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+
+NS = '{http://docs.oasis-open.org/xmile/ns/XMILE/v1.0}'
+
+# Key trade-off per sector: the lever moved from low to high; pole measure (variable, month,
+# 'higher'|'lower' is better) for the pole the lever serves (A) and the other (B).
+TRADEOFFS = {
+    'ecommerce': ('acquisition_budget_share', 0.2, 0.9,
+                  ('acquisition', 'customer_acquisition', 6, 'higher'),
+                  ('retention', 'churn_rate', 12, 'lower')),
+    'manufacturing': ('quality_budget_share', 0.1, 0.9,
+                      ('quality control', 'first_pass_yield', 24, 'higher'),
+                      ('cost efficiency', 'efficiency_capability', 12, 'higher')),
+    'saas': ('feature_effort_share', 0.3, 0.9,
+             ('product innovation', 'launched_features', 12, 'higher'),
+             ('customer support', 'service_quality', 12, 'higher')),
+    'fintech': ('innovation_effort_share', 0.3, 0.9,
+                ('innovation', 'launched_features', 12, 'higher'),
+                ('regulatory compliance', 'control_effectiveness', 24, 'higher')),
+    'healthtech': ('innovation_effort_share', 0.3, 0.9,
+                   ('innovation', 'launched_features', 36, 'higher'),
+                   ('patient safety', 'cumulative_recalls', 60, 'lower')),
+}
+
+# "Better before worse" (Repenning & Sterman): the skewed policy beats the balanced one on
+# `var` early and loses to it late.
+BETTER_BEFORE_WORSE = {
+    'ecommerce': ('acquisition_budget_share', 0.6, 0.95, 'revenue', 6, 36,
+                  'pushing acquisition while starving retention'),
+    'manufacturing': ('quality_budget_share', 0.55, 0.05, 'monthly_profit', 6, 36,
+                      'cutting quality spend'),
+    'fintech': ('innovation_effort_share', 0.65, 0.8, 'revenue', 12, 36,
+                'skimping on compliance'),
+    'healthtech': ('innovation_effort_share', 0.6, 0.7, 'revenue', 36, 60,
+                   'skimping on testing'),
+}
+
+# The balanced lever beats both extremes on long-run revenue.
+BALANCED_BEST = {
+    'saas': ('feature_effort_share', 0.05, 0.6, 0.95, 'revenue', 60),
+    'ecommerce': ('acquisition_budget_share', 0.05, 0.6, 0.95, 'revenue', 36),
+    'manufacturing': ('quality_budget_share', 0.05, 0.55, 0.95, 'cumulative_profit', 60),
+    'fintech': ('innovation_effort_share', 0.05, 0.65, 0.95, 'cumulative_profit', 60),
+    'healthtech': ('innovation_effort_share', 0.05, 0.6, 0.95, 'revenue', 60),
+}
+
+EXTREMES = [
+    ('no discretionary budget', {'growth_investment_share': 0}),
+    ('no customers', {'initial_customers': 0}),
+    ('no staff', {'initial_headcount': 0}),
+]
+MARKET_CONSTANT = {'ecommerce': 'market_size', 'manufacturing': 'market_size',
+                   'saas': 'base_market_size', 'fintech': 'core_market_size',
+                   'healthtech': 'market_size'}
+
+SECTORS = ['ecommerce', 'manufacturing', 'saas', 'fintech', 'healthtech']
+
+_n = [0]
+
+
+def tap(good, desc, detail=None):
+    _n[0] += 1
+    print('%s %d - %s' % ('ok' if good else 'not ok', _n[0], desc))
+    if not good and detail:
+        for line in str(detail).splitlines()[:5]:
+            print('# ' + line)
+
+
+class Runner:
+    def __init__(self, engine):
+        self.engine = engine
+        self.cache = {}
+
+    def run(self, sector, overrides):
+        key = (sector, tuple(sorted(overrides.items())))
+        if key in self.cache:
+            return self.cache[key]
+        if self.engine:
+            cmd = [self.engine, 'simulate', os.path.join(ROOT, sector, 'model.xmile')]
+            for k, v in sorted(overrides.items()):
+                cmd += ['--set', '%s=%r' % (k, float(v))]
+            p = subprocess.run(cmd, capture_output=True, text=True)
+            if p.returncode != 0:
+                res = (None, 'exit %d: %s' % (p.returncode, p.stderr.strip()))
+            else:
+                rows = list(csv.reader(io.StringIO(p.stdout)))
+                cols = {}
+                for j, name in enumerate(rows[0]):
+                    cols[name] = [float(r[j]) if r[j] != '' else float('nan') for r in rows[1:]]
+                res = (cols, None)
+        else:
+            import importlib
+            import sdlib
+            m = importlib.import_module(sector).build()
+            try:
+                res = (sdlib.Sim(m, overrides).run(m.stop), None)
+            except Exception as e:  # reported as a failed check
+                res = (None, repr(e))
+        self.cache[key] = res
+        return res
+
+
+def at(res, var, month):
+    times = res['Time']
+    for i, t in enumerate(times):
+        if abs(t - month) < 1e-9:
+            return res[var][i]
+    raise KeyError('month %g not saved' % month)
+
+
+def stocks_of(sector):
+    root = ET.parse(os.path.join(ROOT, sector, 'model.xmile')).getroot()
+    out = []
+    for s in root.iter(NS + 'stock'):
+        out.append((s.get('name'), s.find(NS + 'non_negative') is not None))
+    return out
+
+
+def check_sane(runner, sector, overrides, label):
+    res, err = runner.run(sector, overrides)
+    tap(res is not None, '%s: simulates (%s)' % (sector, label), err)
+    if res is None:
+        return None
+    bad = [k for k, col in res.items() if any(math.isnan(x) or math.isinf(x) for x in col)]
+    tap(not bad, '%s: no NaN or Inf (%s)' % (sector, label), ', '.join(bad[:5]))
+    neg = []
+    for name, nonneg in stocks_of(sector):
+        if nonneg and name in res and min(res[name]) < -1e-6:
+            neg.append('%s min %g' % (name, min(res[name])))
+    tap(not neg, '%s: non-negative stocks stay non-negative (%s)' % (sector, label),
+        '; '.join(neg))
+    return res
+
+
+def better(a, b, direction):
+    return a > b if direction == 'higher' else a < b
+
+
+def main(argv):
+    engine = None
+    if '--engine' in argv:
+        engine = argv[argv.index('--engine') + 1]
+    elif '--reference' not in argv:
+        print(__doc__)
+        return 2
+    runner = Runner(engine)
+    for sector in SECTORS:
+        base = check_sane(runner, sector, {}, 'baseline')
+        if base is not None:
+            cash_ok = min(base['cash']) > 0
+            tap(cash_ok, '%s: baseline cash stays positive' % sector,
+                'min cash %g' % min(base['cash']))
+            rev0, rev_end = base['revenue'][0], base['revenue'][-1]
+            tap(0.7 * rev0 < rev_end < 6 * rev0,
+                '%s: baseline revenue plausible over the horizon' % sector,
+                'revenue %g -> %g' % (rev0, rev_end))
+        for label, ov in EXTREMES:
+            check_sane(runner, sector, ov, label)
+        mk = MARKET_CONSTANT[sector]
+        import importlib
+        m = importlib.import_module(sector).build()
+        check_sane(runner, sector, {mk: float(m.by_name[mk].eqn) * 0.1}, '90% demand collapse')
+
+        lever, lo, hi, pa, pb = TRADEOFFS[sector]
+        rlo, e1 = runner.run(sector, {lever: lo})
+        rhi, e2 = runner.run(sector, {lever: hi})
+        if rlo is None or rhi is None:
+            tap(False, '%s: trade-off runs' % sector, e1 or e2)
+            continue
+        for (pole, var, month, direction), want in ((pa, True), (pb, False)):
+            a, b = at(rhi, var, month), at(rlo, var, month)
+            tap(better(a, b, direction) == want,
+                '%s: raising %s %g -> %g %s %s (%s at month %d: %g -> %g)' %
+                (sector, lever, lo, hi, 'serves' if want else 'costs', pole, var, month, b, a))
+        if sector in BETTER_BEFORE_WORSE:
+            lever, bal, ext, var, t1, t2, what = BETTER_BEFORE_WORSE[sector]
+            rb, _ = runner.run(sector, {lever: bal})
+            rx, _ = runner.run(sector, {lever: ext})
+            e_b, e_x, l_b, l_x = at(rb, var, t1), at(rx, var, t1), at(rb, var, t2), at(rx, var, t2)
+            tap(e_x > e_b and l_x < l_b,
+                '%s: %s is better before worse (%s: month %d %g vs %g, month %d %g vs %g)' %
+                (sector, what, var, t1, e_x, e_b, t2, l_x, l_b))
+        lever, lo, bal, hi, var, month = BALANCED_BEST[sector]
+        vals = [at(runner.run(sector, {lever: x})[0], var, month) for x in (lo, bal, hi)]
+        tap(vals[1] > vals[0] and vals[1] > vals[2],
+            '%s: balanced %s=%g beats both extremes on %s at month %d (%g, %g, %g)' %
+            (sector, lever, bal, var, month, vals[0], vals[1], vals[2]))
+        if engine and base is not None:
+            import sdlib
+            ref = sdlib.Sim(m, {}).run(m.stop)
+            worst, where = 0.0, ''
+            for name in ref:
+                if name not in base:
+                    continue
+                for x, y in zip(ref[name], base[name]):
+                    err = abs(x - y) / max(1.0, abs(x))
+                    if err > worst:
+                        worst, where = err, name
+            tap(worst < 1e-6, '%s: engine agrees with the reference simulator (worst relative '
+                'error %.3g in %s)' % (sector, worst, where or '-'))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))
