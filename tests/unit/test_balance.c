@@ -84,6 +84,7 @@ static void test_tension_dimensions(void **state) {
   /* same mean (0.6) but lopsided scores lower */
   tr_balance_tension(0.9, 0.3, &t);
   assert_true(t.balance < 0.7745966692);
+  NEAR(t.balance, 0.4559, 1e-4); /* sqrt(0.4 * sqrt(0.27)), quoted in docs/balance.md */
   assert_int_equal(t.over_served, 0);
   tr_balance_tension(0.2, 0.9, &t);
   assert_int_equal(t.over_served, 1);
