@@ -68,7 +68,7 @@ report() { # status(PASS|FAIL|SKIP) case detail
 }
 
 mkdir -p "$OUT"
-while IFS=$'\t' read -r num folder model expected action ignore; do
+while IFS=$'\t' read -r num folder model expected action options; do
   case $num in '#'* | '') continue ;; esac
   name="$folder/$model"
   if [ -n "$filter" ] && ! printf '%s\n' "$name" | grep -qE -- "$filter"; then continue; fi
@@ -79,13 +79,26 @@ while IFS=$'\t' read -r num folder model expected action ignore; do
   out="$OUT/$folder/$model.csv"
   err="$OUT/$folder/$model.err"
   mkdir -p "$OUT/$folder"
+  # options: ignore=NAME|NAME (expected columns not checked), atol=X, method=M (simulate
+  # --method M), separated by ';'
+  ignore= atol= method=
+  IFS=';' read -r -a opts <<<"${options:-}"
+  for o in "${opts[@]}"; do
+    case $o in
+      ignore=*) ignore=${o#ignore=} ;;
+      atol=*) atol=${o#atol=} ;;
+      method=*) method=${o#method=} ;;
+    esac
+  done
+  sim=("$TR" simulate "$path" --format csv)
+  [ -n "$method" ] && sim+=(--method "$method")
   case $verb in
     skip)
       skipped=$((skipped + 1))
       report SKIP "$name" "$arg"
       ;;
     error)
-      timeout "$TIMEOUT" "$TR" simulate "$path" --format csv </dev/null >"$out" 2>"$err"
+      timeout "$TIMEOUT" "${sim[@]}" </dev/null >"$out" 2>"$err"
       rc=$?
       if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ "$rc" -lt 128 ] && grep -qE -- "$arg" "$err"; then
         passed=$((passed + 1))
@@ -96,7 +109,7 @@ while IFS=$'\t' read -r num folder model expected action ignore; do
       fi
       ;;
     run)
-      timeout "$TIMEOUT" "$TR" simulate "$path" --format csv </dev/null >"$out" 2>"$err"
+      timeout "$TIMEOUT" "${sim[@]}" </dev/null >"$out" 2>"$err"
       rc=$?
       if [ "$rc" -ne 0 ]; then
         failed=$((failed + 1))
@@ -108,7 +121,8 @@ while IFS=$'\t' read -r num folder model expected action ignore; do
       # Vensim's control variables: checked when the model defines them, else not asked for
       args=(--optional 'INITIAL TIME' --optional 'FINAL TIME' --optional 'TIME STEP'
             --optional SAVEPER)
-      if [ -n "${ignore:-}" ]; then
+      [ -n "$atol" ] && args+=(--atol "$atol")
+      if [ -n "$ignore" ]; then
         IFS='|' read -r -a cols <<<"$ignore"
         for c in "${cols[@]}"; do args+=(--ignore "$c"); done
       fi
