@@ -652,7 +652,11 @@ static const char *const op_text[] = {
  * printed form parses back to the same tree. */
 static void put_name(tr_sb *sb, const char *name, int upper) {
   int bare = name[0] && !is_digit((unsigned char)name[0]) && name[0] != '.';
-  for (const char *s = name; *s && bare; s++) bare = is_ident_char((unsigned char)*s);
+  for (const char *s = name; *s && bare; s++) {
+    bare = is_ident_char((unsigned char)*s);
+    /* a bare path is canonicalised segment by segment, which trims '_' next to a '.' */
+    if (*s == '.' && (s[1] == '.' || s[1] == '_' || s[1] == '\0' || s[-1] == '_')) bare = 0;
+  }
   tok_kind kw = bare ? keyword_kind(name, (int)strlen(name)) : TK_NAME;
   if (kw != TK_NAME && !(upper && kw == TK_MOD)) bare = 0; /* MOD(a, b) is a call */
   if (!bare) tr_sb_putc(sb, '"');

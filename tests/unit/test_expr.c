@@ -471,6 +471,75 @@ static void test_allocation_failure(void **state) {
   free(big);
 }
 
+/* Mutation fuzzing with a fixed seed: whatever the bytes, the parser returns a status from its
+ * contract with a sane position, and anything it accepts prints and reads back unchanged. */
+static void test_fuzz_mutations(void **state) {
+  (void)state;
+  static const char *const seeds[] = {
+      "IF a > 1 THEN SMTH1(\"x y\", 3) ELSE -b ^ 2", "a[*, 1] + SUM(b[dim])",
+      "30^ - 30^-cons", "( IF NoT false_input THEN 1 ELSE 0 )", "hares.area * \"m\".\"v w\"",
+      "x {comment} MOD 3 <> y", "2.4E2 + .34 - +.72 * 3e-05", "f(g(h(1, 2), 3), [4])",
+      "a && b || !c AND d OR NOT e", "PULSE(4, 1, 2) + TIME * DT"};
+  static const char alphabet[] = "()[]{},\"\\ .+-*/^<>=!&|0123456789eEaZ_$\n\r\t\x80\xc3\xa9";
+  uint64_t rng = 0x9E3779B97F4A7C15u;
+  char buf[256];
+  int accepted = 0, refused = 0;
+  for (int iter = 0; iter < 20000; iter++) {
+    const char *seed = seeds[iter % (int)(sizeof seeds / sizeof seeds[0])];
+    size_t len = strlen(seed);
+    memcpy(buf, seed, len);
+    int edits = 1 + (int)(iter % 4);
+    for (int e = 0; e < edits; e++) {
+      rng ^= rng << 13;
+      rng ^= rng >> 7;
+      rng ^= rng << 17;
+      size_t at = len ? (size_t)(rng % len) : 0;
+      char c = alphabet[(rng >> 32) % (sizeof alphabet - 1)];
+      switch ((rng >> 48) % 3) {
+      case 0: if (len) buf[at] = c; break;                          /* replace */
+      case 1:                                                       /* insert */
+        if (len + 1 < sizeof buf) {
+          memmove(buf + at + 1, buf + at, len - at);
+          buf[at] = c;
+          len++;
+        }
+        break;
+      default:                                                      /* delete */
+        if (len) {
+          memmove(buf + at, buf + at + 1, len - at - 1);
+          len--;
+        }
+      }
+    }
+    tr_arena a;
+    tr_arena_init(&a);
+    tr_ast *n = NULL;
+    tr_error e;
+    tr_error_clear(&e);
+    int rc = tr_expr_parse(&a, buf, len, "f", 3, 4, &n, &e);
+    if (rc == TR_OK) {
+      accepted++;
+      char *s1 = tr_expr_to_string(n);
+      assert_non_null(s1);
+      tr_ast *m = NULL;
+      if (tr_expr_parse(&a, s1, strlen(s1), NULL, 1, 1, &m, &e) != TR_OK)
+        fail_msg("'%.*s' printed as '%s' does not parse: %s", (int)len, buf, s1, e.msg);
+      char *s2 = tr_expr_to_string(m);
+      if (strcmp(s1, s2) != 0) fail_msg("'%.*s': '%s' reads back as '%s'", (int)len, buf, s1, s2);
+      tr_free(s1);
+      tr_free(s2);
+    } else {
+      refused++;
+      if (rc != TR_ERR_PARSE && rc != TR_ERR_ARITY && rc != TR_ERR_LIMIT)
+        fail_msg("'%.*s': status %d", (int)len, buf, rc);
+      assert_null(n);
+      assert_true(e.line >= 3 && e.col >= 1 && e.msg[0] != '\0');
+    }
+    tr_arena_release(&a);
+  }
+  assert_true(accepted > 1000 && refused > 1000);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_precedence_values), cmocka_unit_test(test_numbers),
@@ -479,7 +548,7 @@ int main(void) {
       cmocka_unit_test(test_positions),         cmocka_unit_test(test_arity),
       cmocka_unit_test(test_builtin_table),     cmocka_unit_test(test_nesting_limit),
       cmocka_unit_test(test_clone),             cmocka_unit_test(test_to_string),
-      cmocka_unit_test(test_allocation_failure),
+      cmocka_unit_test(test_allocation_failure), cmocka_unit_test(test_fuzz_mutations),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
