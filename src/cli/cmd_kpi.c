@@ -6,6 +6,7 @@
 #include "base/strbuf.h"
 #include "base/text.h"
 #include "tightrope/store.h"
+#include "tightrope/strategy.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -105,6 +106,37 @@ static void print_problem(void *ud, const tr_error *problem) {
   fprintf(stderr, "%s\n", tr_error_text(&e));
 }
 
+/* The KPI ids of the workspace plan (DIR/plan.yaml) as a NULL-terminated list in *ids (free
+ * with tr_free; the strings belong to *plan), or *ids = NULL when there is no plan or its
+ * scorecard lists no KPIs: then any KPI name is accepted. A plan that does not load is bad
+ * input: its KPI list is what an import is checked against. */
+static int plan_kpis(const kpi_args *a, tr_plan **plan, const char ***ids) {
+  *plan = NULL;
+  *ids = NULL;
+  char path[4096];
+  snprintf(path, sizeof path, "%s/plan.yaml", a->workspace ? a->workspace : ".");
+  struct stat st;
+  if (stat(path, &st) != 0) return TR_EXIT_OK;
+  tr_error err;
+  tr_error_clear(&err);
+  int rc = tr_plan_load_file(path, plan, &err);
+  if (rc) {
+    fprintf(stderr, "tightrope kpi: %s\n(the plan's scorecard lists the KPIs an import accepts; "
+                    "fix the plan first)\n",
+            tr_error_text(&err));
+    return exit_for(rc);
+  }
+  size_t n = (*plan)->scorecard.n_kpis;
+  if (n == 0) return TR_EXIT_OK;
+  *ids = tr_calloc(n + 1, sizeof **ids);
+  if (!*ids) {
+    fprintf(stderr, "tightrope kpi: out of memory\n");
+    return TR_EXIT_FAIL;
+  }
+  for (size_t i = 0; i < n; i++) (*ids)[i] = (*plan)->scorecard.kpis[i].id;
+  return TR_EXIT_OK;
+}
+
 static int act_import(kpi_args *a) {
   tr_kpi_format format = TR_KPI_LONG;
   if (a->format && strcmp(a->format, "wide") == 0) {
@@ -115,9 +147,18 @@ static int act_import(kpi_args *a) {
     return tr_cli_usage_error(a->cmd, "--format: '%s' is not long or wide%s%s%s", a->format,
                               best ? " (did you mean '" : "", best ? best : "", best ? "'?)" : "");
   }
-  tr_store *s;
-  int x = open_store(a, 0, &s);
+  int x = check_workspace(a);
   if (x) return x;
+  tr_plan *plan = NULL;
+  const char **known = NULL;
+  x = plan_kpis(a, &plan, &known);
+  tr_store *s = NULL;
+  if (!x) x = open_store(a, 0, &s);
+  if (x) {
+    tr_free(known);
+    tr_plan_free(plan);
+    return x;
+  }
   problem_log log = {0, 0};
   tr_import_report rep;
   memset(&rep, 0, sizeof rep);
@@ -127,10 +168,10 @@ static int act_import(kpi_args *a) {
   unsigned flags = (a->strict ? TR_IMPORT_STRICT : 0u) | (a->dry_run ? TR_IMPORT_DRY_RUN : 0u);
   tr_error err;
   tr_error_clear(&err);
-  /* The plan's KPI list is not consulted yet (the plan loader is another module): any KPI
-   * name is accepted. */
-  int rc = tr_store_import_csv(s, a->pos[0], format, flags, NULL, &rep, &err);
+  int rc = tr_store_import_csv(s, a->pos[0], format, flags, known, &rep, &err);
   tr_store_close(s);
+  tr_free(known);
+  tr_plan_free(plan);
   if (log.total > log.shown)
     fprintf(stderr, "... and %ld more problems\n", log.total - log.shown);
   if (rc) return fail(a, rc, &err);
