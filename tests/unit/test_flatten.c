@@ -760,6 +760,56 @@ static void test_macros(void **state) {
               TR_ERR_UNKNOWN_NAME, "m.xmile:4:42: unknown variable 'yy' (did you mean 'x'?)");
 }
 
+/* ---- allocation failure ------------------------------------------------------------------- */
+
+static const char *everything =
+    HEAD "<dimensions>" CITY "</dimensions>\n"
+    "<macro name=\"Acc\"><parm>rate</parm><eqn>total</eqn><variables><stock name=\"total\">"
+    "<eqn>0</eqn><inflow>f</inflow></stock><flow name=\"f\"><eqn>rate</eqn></flow></variables>"
+    "</macro>\n<model><variables>\n"
+    "<module name=\"sub\"><connect to=\"p\" from=\"k\"/></module>\n"
+    "<aux name=\"k\"><eqn>2</eqn></aux>\n"
+    "<aux name=\"a\"><dimensions><dim name=\"city\"/></dimensions><eqn>DELAY3(k, 3) + "
+    "SMTHN(sub.x, 2, 3) + Acc(TIME * 2)</eqn></aux>\n"
+    "<aux name=\"b\"><eqn>SUM(a[*]) + FORCST(k, 1, 2) + gf(1)</eqn></aux>\n"
+    "<gf name=\"gf\"><xscale min=\"0\" max=\"1\"/><ypts>0,1</ypts></gf>\n"
+    "</variables></model>\n"
+    "<model name=\"sub\"><variables><aux name=\"p\"><eqn>1</eqn></aux>"
+    "<aux name=\"x\"><eqn>p * 2</eqn></aux></variables></model>\n</xmile>\n";
+
+static void test_allocation_failure(void **state) {
+  (void)state;
+  tr_xmile *x;
+  tr_error e;
+  assert_int_equal(tr_xmile_read_buffer(everything, strlen(everything), "m.xmile", &x, &e), TR_OK);
+  tr_arena a;
+  tr_flat f;
+  tr_arena_init(&a);
+  assert_int_equal(tr_flatten(x, &a, &f, &e), TR_OK);
+  size_t n_vars = f.n_vars;
+  assert_true(n_vars > 30);
+  tr_arena_release(&a);
+  for (int sticky = 0; sticky <= 1; sticky++) {
+    int ok = 0;
+    for (long n = 1; n < 100000 && !ok; n++) {
+      tr_arena_init(&a);
+      tr_alloc_fail_after(n, sticky);
+      int rc = tr_flatten(x, &a, &f, &e);
+      tr_alloc_fail_after(0, 0);
+      if (rc == TR_OK) {
+        ok = 1;
+        assert_int_equal(f.n_vars, n_vars);
+      } else {
+        if (rc != TR_ERR_NOMEM) print_message("n=%ld: %s\n", n, tr_error_text(&e));
+        assert_int_equal(rc, TR_ERR_NOMEM);
+      }
+      tr_arena_release(&a);
+    }
+    assert_true(ok);
+  }
+  tr_xmile_free(x);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_teacup),
@@ -778,6 +828,7 @@ int main(void) {
       cmocka_unit_test(test_expand_trend_forcst),
       cmocka_unit_test(test_expand_per_element_and_errors),
       cmocka_unit_test(test_macros),
+      cmocka_unit_test(test_allocation_failure),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
