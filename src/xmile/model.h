@@ -141,7 +141,9 @@ typedef struct tr_xmile {
 /* Read an XMILE file. On success *out owns a new tr_xmile (free with tr_xmile_free). On
  * failure returns TR_ERR_IO (cannot read), TR_ERR_PARSE (malformed XML, with line:col) or
  * TR_ERR_INVALID (well-formed XML that is not a usable model: missing sim_specs, unsorted
- * gf x, bad number, ...) with the details, in GNU form, in err. */
+ * gf x, bad number, ...) with the details, in GNU form, in err. Also: TR_ERR_UNSUPPORTED (a
+ * construct the engine does not model, e.g. conveyor and queue stocks), TR_ERR_LIMIT (input
+ * over 256 MiB or more than 1,000,000 variables), TR_ERR_NOMEM. */
 int tr_xmile_read_file(const char *path, tr_xmile **out, tr_error *err);
 
 /* Same, from memory; `filename` names the buffer in messages. */
