@@ -584,7 +584,12 @@ static void start_var_child(parser *p, const char *el, const char **atts) {
   else if (is(el, "outflow") && v->kind == TR_VK_STOCK) text_frame(p, F_OUTFLOW);
   else if (is(el, "non_negative")) text_frame(p, F_NONNEG);
   else if (is(el, "dimensions")) push(p, C_VAR_DIMS);
-  else if (is(el, "gf") && !p->in_gf) {
+  else if ((is(el, "conveyor") || is(el, "queue")) && v->kind == TR_VK_STOCK) {
+    /* read as a plain stock it would give a silently wrong answer: refuse it instead */
+    tr_srcpos pos = here(p);
+    fail(p, TR_ERR_UNSUPPORTED, pos.line, pos.col, "stock '%s': %ss are not supported", v->name,
+         el);
+  } else if (is(el, "gf") && !p->in_gf) {
     begin_gf(p, atts, 0);
     push(p, C_GF);
   } else if (is(el, "element")) {

@@ -567,6 +567,10 @@ static void test_bad_models(void **state) {
   read_bad(WRAP("<aux><eqn>1</eqn></aux>"), TR_ERR_INVALID, "bad.xmile:1:104: <aux> without a name");
   read_bad(WRAP("<aux name=\"a\"><non_negative>maybe</non_negative></aux>"), TR_ERR_INVALID,
            "bad.xmile:1:132: 'a': <non_negative> must be empty, true or false, not 'maybe'");
+  read_bad(WRAP("<stock name=\"Pipe\"><eqn>0</eqn><conveyor><len>3</len></conveyor></stock>"),
+           TR_ERR_UNSUPPORTED, "bad.xmile:1:135: stock 'Pipe': conveyors are not supported");
+  read_bad(WRAP("<stock name=\"Q\"><queue/></stock>"), TR_ERR_UNSUPPORTED,
+           "bad.xmile:1:120: stock 'Q': queues are not supported");
   read_bad("<model/>", TR_ERR_INVALID, "bad.xmile:1:1: root element is <model>, not <xmile>");
   read_bad("<xmile><model/></xmile>", TR_ERR_INVALID,
            "bad.xmile: no <sim_specs>: start, stop and dt are needed");
