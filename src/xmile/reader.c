@@ -4,8 +4,18 @@
  *
  * Expat runs WITHOUT namespace processing: most files in the wild use an undeclared `isee:`
  * prefix, which a namespace-aware parser rejects. Element names are matched on their local
- * part (anything before the last ':' is dropped). Expat's memory goes through tr_malloc, so
- * allocation-failure injection reaches it.
+ * part (anything before the last ':' is dropped). The parser is XML_ParserCreate_MM(NULL, mm,
+ * NULL) — XML_ParserCreate(NULL) with our allocator — so allocation-failure injection reaches
+ * expat too.
+ *
+ * Quirks of real files that are accepted (see the suite's CATALOGUE.md):
+ *  - Stella: "\n" inside names (a space in `name`, a separator in `ident`); legacy (pre-1.0)
+ *    files with variables directly under <model>; <gf discrete="true">; module <connect>
+ *    written "to=module.var from=.var".
+ *  - sdCloud: the only model is <model name="default">: with no unnamed model, the first one
+ *    is the root; <non_negative>false</non_negative> overrides a <behavior> default.
+ *  - Vensim: an arrayed variable written as one <eqn> per element without <element>
+ *    wrappers becomes per-element equations (row-major); blank <units/>, <doc/>, <name/>.
  *
  * The parse is a small state machine over a stack of frames, one per open element we care
  * about. Unknown elements (views, styles, display objects, vendor extensions) open an ignored
@@ -155,14 +165,10 @@ typedef struct parser {
   vec models;          /* model_b */
   vec macros;          /* macro_b */
   vec *container;      /* where finished variables go: a model's or a macro's vars */
-  int in_macro;
-  int cur_model_is_root;
 
-  int in_var;
   varrec var;          /* the open variable */
   vec ins, in_pos, outs, out_pos, vdims, elems, conns, veqns, veqn_pos;
 
-  int in_elem;
   tr_element elem;     /* the open <element> */
 
   int in_gf;
@@ -337,7 +343,6 @@ static int parse_double(const char *s, size_t n, double *out) {
   memcpy(buf, s, n);
   buf[n] = '\0';
   char *end;
-  errno = 0;
   double v = strtod(buf, &end);
   if (*end != '\0' || !isfinite(v)) return 0;
   *out = v;
@@ -419,7 +424,6 @@ static void begin_var(parser *p, const char *el, const char **atts) {
   vec_clear(&p->conns);
   vec_clear(&p->veqns);
   vec_clear(&p->veqn_pos);
-  p->in_var = 1;
   push(p, C_VAR);
 }
 
@@ -519,7 +523,6 @@ static void start_xmile_child(parser *p, const char *el, const char **atts) {
       m->def.name = display_name(p, name);
       m->def.ident = canon(p, name);
     }
-    p->in_macro = 0;
     push(p, C_MODEL);
   } else if (is(el, "macro")) {
     tr_srcpos pos = here(p);
@@ -533,7 +536,6 @@ static void start_xmile_child(parser *p, const char *el, const char **atts) {
     m->m.pos = pos;
     m->m.name = display_name(p, name);
     m->m.ident = canon(p, name);
-    p->in_macro = 1;
     push(p, C_MACRO);
   } else if (is(el, "doc")) {
     text_frame(p, F_MODEL_DOC);
@@ -608,7 +610,6 @@ static void start_var_child(parser *p, const char *el, const char **atts) {
              v->name);
       return;
     }
-    p->in_elem = 1;
     push(p, C_ELEMENT);
   } else if (is(el, "connect") && v->kind == TR_VK_MODULE) {
     tr_srcpos pos = here(p);
@@ -1014,7 +1015,6 @@ static void end_var(parser *p) {
   r->eqns = p->veqns.data;
   r->eqn_pos = p->veqn_pos.data;
   r->n_eqns = p->veqns.n;
-  p->in_var = 0;
   varrec *slot = vec_push(p, p->container, sizeof *slot);
   if (slot) *slot = *r;
 }
@@ -1078,7 +1078,6 @@ static void on_end(void *ud, const char *name) {
     end_gf(p);
     break;
   case C_ELEMENT: {
-    p->in_elem = 0;
     tr_element *e = vec_push(p, &p->elems, sizeof *e);
     if (e) *e = p->elem;
     break;
@@ -1090,7 +1089,6 @@ static void on_end(void *ud, const char *name) {
     macro_b *m = (macro_b *)p->macros.data + (p->macros.n - 1);
     m->m.params = m->params.data;
     m->m.n_params = m->params.n;
-    p->in_macro = 0;
     break;
   }
   default:
