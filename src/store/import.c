@@ -92,6 +92,87 @@ const char *tr_store_parse_value(const char *s, double *out, char *msg, size_t c
   return NULL;
 }
 
+/* ---- the set of keys seen in a file -------------------------------------------------------
+ * One probe per row of a million-row file, so it is compact: 16-byte slots (64-bit hash, key
+ * offset, line) in an open-addressed table kept at most half full, and the keys back to back
+ * in one buffer. Strings are compared only when the full hashes match, so the answer is
+ * exact. */
+
+typedef struct key_slot {
+  uint64_t hash; /* 0 = empty */
+  uint32_t off;  /* the key's offset in keyset.text */
+  uint32_t line; /* where it was first seen */
+} key_slot;
+
+typedef struct keyset {
+  key_slot *slots;
+  size_t cap, count; /* cap: power of two or 0 */
+  char *text;        /* the keys, each NUL-terminated */
+  size_t len, tcap;
+} keyset;
+
+static uint64_t key_hash(const char *k, size_t n) {
+  uint64_t h = 14695981039346656037ull; /* FNV-1a, 64-bit */
+  for (size_t i = 0; i < n; i++) {
+    h ^= (unsigned char)k[i];
+    h *= 1099511628211ull;
+  }
+  return h ? h : 1;
+}
+
+static int keyset_grow(keyset *ks) {
+  size_t cap = ks->cap ? ks->cap * 2 : 1024;
+  key_slot *slots = tr_calloc(cap, sizeof *slots);
+  if (!slots) return TR_ERR_NOMEM;
+  for (size_t i = 0; i < ks->cap; i++) {
+    if (!ks->slots[i].hash) continue;
+    size_t j = (size_t)ks->slots[i].hash & (cap - 1);
+    while (slots[j].hash) j = (j + 1) & (cap - 1);
+    slots[j] = ks->slots[i];
+  }
+  tr_free(ks->slots);
+  ks->slots = slots;
+  ks->cap = cap;
+  return TR_OK;
+}
+
+/* Add key[0..n) first seen on `line`: 1 when new, 0 when present (*first = its line), or
+ * TR_ERR_NOMEM / TR_ERR_LIMIT (over 4 GiB of keys). */
+static int keyset_add(keyset *ks, const char *key, size_t n, long line, long *first) {
+  if ((ks->count + 1) * 2 > ks->cap && keyset_grow(ks)) return TR_ERR_NOMEM;
+  uint64_t h = key_hash(key, n);
+  size_t j = (size_t)h & (ks->cap - 1);
+  for (; ks->slots[j].hash; j = (j + 1) & (ks->cap - 1)) {
+    const char *k = ks->text + ks->slots[j].off;
+    if (ks->slots[j].hash == h && strncmp(k, key, n) == 0 && k[n] == '\0') {
+      *first = ks->slots[j].line;
+      return 0;
+    }
+  }
+  if (ks->len + n + 1 > UINT32_MAX) return TR_ERR_LIMIT;
+  if (ks->len + n + 1 > ks->tcap) {
+    size_t cap = ks->tcap ? ks->tcap * 2 : 65536;
+    while (cap < ks->len + n + 1) cap *= 2;
+    char *t = tr_realloc(ks->text, cap);
+    if (!t) return TR_ERR_NOMEM;
+    ks->text = t;
+    ks->tcap = cap;
+  }
+  memcpy(ks->text + ks->len, key, n);
+  ks->text[ks->len + n] = '\0';
+  ks->slots[j].hash = h;
+  ks->slots[j].off = (uint32_t)ks->len;
+  ks->slots[j].line = line > (long)UINT32_MAX ? UINT32_MAX : (uint32_t)line;
+  ks->len += n + 1;
+  ks->count++;
+  return 1;
+}
+
+static void keyset_free(keyset *ks) {
+  tr_free(ks->slots);
+  tr_free(ks->text);
+}
+
 /* ---- the importer ------------------------------------------------------------------------ */
 
 typedef struct importer {
@@ -109,8 +190,8 @@ typedef struct importer {
   long import_id;
   int period_kind;          /* TR_PERIOD_* of the file, 0 until the first valid date */
   long period_line;         /* where that form was first seen */
-  tr_map seen;              /* (KPI, period) or period -> first line */
-  tr_arena keys;            /* the keys of `seen` and the wide header's names */
+  keyset seen;              /* "KPI\x1fperiod" (long) or period (wide) -> first line */
+  tr_arena keys;            /* the wide header's names */
   int has_source;           /* long: a fourth column */
   char **cols;              /* wide: KPI per column (NULL = ignored), col 0 unused */
   size_t ncols;
@@ -210,23 +291,20 @@ static int check_value(importer *im, size_t i, double *v) {
   return why == NULL;
 }
 
-/* Register `key` as seen on this row; 0 (and *first = the earlier line) when already seen. */
-static int first_sighting(importer *im, const char *key, long *first) {
-  int found = 0;
-  void *v = tr_map_get(&im->seen, key, &found);
-  if (found) {
-    *first = (long)(intptr_t)v;
-    return 0;
-  }
-  char *k = tr_arena_strdup(&im->keys, key);
-  if (!k || tr_map_put(&im->seen, k, (void *)(intptr_t)tr_csv_line(im->csv)) != TR_OK)
-    return -1;
-  return 1;
-}
-
 static int nomem(importer *im) {
   return tr_error_set(im->err, TR_ERR_NOMEM, im->path, (int)tr_csv_line(im->csv), 0,
                       "out of memory importing");
+}
+
+/* Register key[0..n) as seen on this row: 1 when new, 0 when already seen (*first = the
+ * earlier line), or an error status (set in im->err). */
+static int first_sighting(importer *im, const char *key, size_t n, long *first) {
+  int rc = keyset_add(&im->seen, key, n, tr_csv_line(im->csv), first);
+  if (rc == TR_ERR_NOMEM) return nomem(im);
+  if (rc == TR_ERR_LIMIT)
+    return tr_error_set(im->err, TR_ERR_LIMIT, im->path, (int)tr_csv_line(im->csv), 0,
+                        "too many distinct observations in one file");
+  return rc;
 }
 
 /* Write one observation (see the file comment). */
@@ -301,10 +379,13 @@ static int long_row(importer *im) {
   }
   if (!ok) return TR_OK;
   char key[KPI_MAX + 20];
-  snprintf(key, sizeof key, "%s\x1f%s", kpi, period);
+  size_t pn = strlen(period);
+  memcpy(key, kpi, kn);
+  key[kn] = '\x1f';
+  memcpy(key + kn + 1, period, pn);
   long first = 0;
-  int fresh = first_sighting(im, key, &first);
-  if (fresh < 0) return nomem(im);
+  int fresh = first_sighting(im, key, kn + 1 + pn, &first);
+  if (fresh < 0) return fresh;
   if (!fresh) {
     problem(im, tr_csv_line(c), 1, "duplicate: KPI '%s' for %s is already on line %ld", kpi,
             period, first);
@@ -371,8 +452,8 @@ static int wide_row(importer *im) {
   }
   if (!ok) return TR_OK;
   long first = 0;
-  int fresh = first_sighting(im, period, &first);
-  if (fresh < 0) return nomem(im);
+  int fresh = first_sighting(im, period, strlen(period), &first);
+  if (fresh < 0) return fresh;
   if (!fresh) {
     problem(im, tr_csv_line(c), 1, "duplicate: date %s is already on line %ld", period, first);
     return TR_OK;
@@ -505,7 +586,6 @@ int tr_store_import_csv(tr_store *s, const char *path, tr_kpi_format format, uns
   im.rep = report;
   im.err = err;
   tr_map_init(&im.known_set);
-  tr_map_init(&im.seen);
   tr_arena_init(&im.keys);
   tr_sha256_init(&im.sha);
 
@@ -567,7 +647,7 @@ int tr_store_import_csv(tr_store *s, const char *path, tr_kpi_format format, uns
   fclose(f);
   tr_progress_free(im.progress);
   tr_map_free(&im.known_set);
-  tr_map_free(&im.seen);
+  keyset_free(&im.seen);
   tr_arena_release(&im.keys);
   return rc;
 }
