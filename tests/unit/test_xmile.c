@@ -632,6 +632,84 @@ static void test_limits(void **state) {
   unlink(path);
 }
 
+static void test_encodings(void **state) {
+  (void)state;
+  /* UTF-8 byte order mark, UTF-8 names, CDATA equations, comments and processing instructions */
+  tr_xmile *x = read_ok("\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                        "<!-- a comment --><xmile>" SPECS "<model><variables>"
+                        "<aux name=\"Gr\xC3\xB6\xC3\x9F" "e A\"><eqn><![CDATA[a < b && 1]]></eqn></aux>"
+                        "<?isee something?></variables></model></xmile>");
+  const tr_var *v = &x->models[0].vars[0];
+  assert_string_equal(v->name, "Gr\xC3\xB6\xC3\x9F" "e A");
+  assert_string_equal(v->ident, "gr\xC3\xB6\xC3\x9F" "e_a");
+  assert_string_equal(v->eqn, "a < b && 1");
+  tr_xmile_free(x);
+  /* UTF-16LE with a BOM: expat decodes it; names come back as UTF-8 */
+  const char ascii[] = "<xmile><sim_specs><start>0</start><stop>1</stop></sim_specs><model>"
+                       "<variables><aux name=\"\xE9t\xE9\"><eqn>1</eqn></aux></variables>"
+                       "</model></xmile>";
+  char u16[2 * sizeof ascii + 2];
+  size_t n = 0;
+  u16[n++] = (char)0xFF;
+  u16[n++] = (char)0xFE;
+  for (size_t i = 0; ascii[i]; i++) { /* Latin-1 code points: one UTF-16 unit each */
+    u16[n++] = ascii[i];
+    u16[n++] = 0;
+  }
+  tr_error e;
+  tr_error_clear(&e);
+  assert_int_equal(tr_xmile_read_buffer(u16, n, "u16.xmile", &x, &e), TR_OK);
+  assert_string_equal(x->models[0].vars[0].name, "\xC3\xA9t\xC3\xA9");
+  tr_xmile_free(x);
+}
+
+/* Damaged input never crashes, leaks or half-succeeds: every strict prefix of a model is a
+ * parse error, and random byte damage gives either a model or a positioned error. */
+static void test_damaged_input(void **state) {
+  (void)state;
+  size_t len = strlen(teacup);
+  size_t end = len;
+  while (end > 0 && teacup[end - 1] != '>') end--;
+  for (size_t cut = 0; cut < end; cut++) {
+    tr_xmile *x = (tr_xmile *)1;
+    tr_error e;
+    tr_error_clear(&e);
+    int rc = tr_xmile_read_buffer(teacup, cut, "cut.xmile", &x, &e);
+    if (rc != TR_ERR_PARSE) print_error("cut at %zu: %d %s\n", cut, rc, tr_error_text(&e));
+    assert_int_equal(rc, TR_ERR_PARSE);
+    assert_null(x);
+    assert_true(e.line >= 1);
+  }
+  char buf[sizeof teacup];
+  unsigned long seed = 42;
+  long ok = 0, bad = 0;
+  for (int k = 0; k < 3000; k++) {
+    memcpy(buf, teacup, len);
+    for (int j = 0; j < 3; j++) {
+      seed = seed * 6364136223846793005ul + 1442695040888963407ul;
+      size_t at = (size_t)(seed >> 33) % len;
+      const char pick[] = "<>/\"=&;x0 \n\\\xC3.";
+      buf[at] = pick[(seed >> 20) % (sizeof pick - 1)];
+    }
+    tr_xmile *x = (tr_xmile *)1;
+    tr_error e;
+    tr_error_clear(&e);
+    int rc = tr_xmile_read_buffer(buf, len, "fuzz.xmile", &x, &e);
+    if (rc == TR_OK) {
+      assert_non_null(x);
+      assert_int_equal(x->n_models, 1);
+      tr_xmile_free(x);
+      ok++;
+    } else {
+      assert_true(rc == TR_ERR_PARSE || rc == TR_ERR_INVALID);
+      assert_null(x);
+      assert_true(strlen(e.msg) > 0);
+      bad++;
+    }
+  }
+  assert_true(ok > 0 && bad > 0); /* both outcomes were exercised */
+}
+
 /* ---- allocation failure ------------------------------------------------------------------- */
 
 static const char rich[] =
@@ -704,6 +782,8 @@ int main(void) {
       cmocka_unit_test(test_bad_xml),
       cmocka_unit_test(test_bad_models),
       cmocka_unit_test(test_limits),
+      cmocka_unit_test(test_encodings),
+      cmocka_unit_test(test_damaged_input),
       cmocka_unit_test(test_alloc_failure),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
