@@ -45,6 +45,45 @@ TRADEOFFS = {
                    ('patient safety', 'cumulative_recalls', 60, 'lower')),
 }
 
+# The generic tensions of DESIGN.md section 3, each on the template that carries its lever
+# (models/README.md has the table): (sector, lever, low, high, pole A, pole B).
+GENERIC = [
+    ('saas', 'growth_investment_share', 0.1, 0.45,
+     ('growth', 'revenue', 36, 'higher'), ('stability', 'cash_months', 24, 'higher')),
+    ('ecommerce', 'growth_investment_share', 0.1, 0.4,
+     ('growth', 'revenue', 36, 'higher'), ('stability', 'cash_months', 12, 'higher')),
+    ('saas', 'debt_target_ratio', 0, 0.5,
+     ('financial leverage', 'revenue', 36, 'higher'),
+     ('prudence', 'cumulative_profit', 60, 'higher')),
+    ('manufacturing', 'debt_target_ratio', 0, 0.4,
+     ('financial leverage', 'revenue', 36, 'higher'),
+     ('prudence', 'cumulative_profit', 60, 'higher')),
+    ('saas', 'wage_premium', -0.15, 0.3,
+     ('employee satisfaction', 'employee_satisfaction', 24, 'higher'),
+     ('profitability', 'profit_margin', 24, 'higher')),
+    ('ecommerce', 'price_premium', -0.15, 0.25,
+     ('differentiation', 'profit_margin', 24, 'higher'),
+     ('cost leadership', 'customers', 24, 'higher')),
+    ('saas', 'exploration_share', 0, 0.5,
+     ('exploration', 'market_size', 60, 'higher'),
+     ('exploitation', 'launched_features', 24, 'higher')),
+    ('manufacturing', 'innovation_share', 0, 1,
+     ('innovation', 'launched_features', 36, 'higher'),
+     ('efficiency', 'efficiency_capability', 24, 'higher')),
+    ('manufacturing', 'inorganic_growth_share', 0, 0.6,
+     ('inorganic growth', 'customers', 36, 'higher'),
+     ('organic growth', 'profit_margin', 12, 'higher')),
+    ('fintech', 'centralisation_share', 0, 1,
+     ('centralisation', 'compliance_capacity', 12, 'higher'),
+     ('decentralisation', 'launched_features', 24, 'higher')),
+    ('fintech', 'diversification_share', 0, 0.8,
+     ('diversification', 'market_size', 60, 'higher'),
+     ('market penetration', 'customers', 12, 'higher')),
+    ('healthtech', 'long_term_investment_share', 0, 0.8,
+     ('long-term vision', 'clinical_evidence', 36, 'higher'),
+     ('short-term goals', 'revenue', 12, 'higher')),
+]
+
 # "Better before worse" (Repenning & Sterman): the skewed policy beats the balanced one on
 # `var` early and loses to it late.
 BETTER_BEFORE_WORSE = {
@@ -52,7 +91,7 @@ BETTER_BEFORE_WORSE = {
                   'pushing acquisition while starving retention'),
     'manufacturing': ('quality_budget_share', 0.55, 0.05, 'monthly_profit', 6, 36,
                       'cutting quality spend'),
-    'fintech': ('innovation_effort_share', 0.65, 0.8, 'revenue', 12, 36,
+    'fintech': ('innovation_effort_share', 0.7, 0.8, 'revenue', 12, 36,
                 'skimping on compliance'),
     'healthtech': ('innovation_effort_share', 0.6, 0.7, 'revenue', 36, 60,
                    'skimping on testing'),
@@ -63,7 +102,7 @@ BALANCED_BEST = {
     'saas': ('feature_effort_share', 0.05, 0.6, 0.95, 'revenue', 60),
     'ecommerce': ('acquisition_budget_share', 0.05, 0.6, 0.95, 'revenue', 36),
     'manufacturing': ('quality_budget_share', 0.05, 0.55, 0.95, 'cumulative_profit', 60),
-    'fintech': ('innovation_effort_share', 0.05, 0.65, 0.95, 'cumulative_profit', 60),
+    'fintech': ('innovation_effort_share', 0.05, 0.7, 0.95, 'cumulative_profit', 60),
     'healthtech': ('innovation_effort_share', 0.05, 0.6, 0.95, 'revenue', 60),
 }
 
@@ -159,6 +198,19 @@ def better(a, b, direction):
     return a > b if direction == 'higher' else a < b
 
 
+def check_tradeoff(runner, sector, lever, lo, hi, pa, pb):
+    rlo, e1 = runner.run(sector, {lever: lo})
+    rhi, e2 = runner.run(sector, {lever: hi})
+    if rlo is None or rhi is None:
+        tap(False, '%s: %s trade-off runs' % (sector, lever), e1 or e2)
+        return
+    for (pole, var, month, direction), want in ((pa, True), (pb, False)):
+        a, b = at(rhi, var, month), at(rlo, var, month)
+        tap(better(a, b, direction) == want,
+            '%s: raising %s %g -> %g %s %s (%s at month %d: %g -> %g)' %
+            (sector, lever, lo, hi, 'serves' if want else 'costs', pole, var, month, b, a))
+
+
 def main(argv):
     engine = None
     if '--engine' in argv:
@@ -184,17 +236,11 @@ def main(argv):
         m = importlib.import_module(sector).build()
         check_sane(runner, sector, {mk: float(m.by_name[mk].eqn) * 0.1}, '90% demand collapse')
 
-        lever, lo, hi, pa, pb = TRADEOFFS[sector]
-        rlo, e1 = runner.run(sector, {lever: lo})
-        rhi, e2 = runner.run(sector, {lever: hi})
-        if rlo is None or rhi is None:
-            tap(False, '%s: trade-off runs' % sector, e1 or e2)
+        tradeoffs = [TRADEOFFS[sector]] + [g[1:] for g in GENERIC if g[0] == sector]
+        for lever, lo, hi, pa, pb in tradeoffs:
+            check_tradeoff(runner, sector, lever, lo, hi, pa, pb)
+        if base is None:
             continue
-        for (pole, var, month, direction), want in ((pa, True), (pb, False)):
-            a, b = at(rhi, var, month), at(rlo, var, month)
-            tap(better(a, b, direction) == want,
-                '%s: raising %s %g -> %g %s %s (%s at month %d: %g -> %g)' %
-                (sector, lever, lo, hi, 'serves' if want else 'costs', pole, var, month, b, a))
         if sector in BETTER_BEFORE_WORSE:
             lever, bal, ext, var, t1, t2, what = BETTER_BEFORE_WORSE[sector]
             rb, _ = runner.run(sector, {lever: bal})

@@ -63,7 +63,7 @@ def build():
           'Processing costs.')
 
     m.group = 'Fintech: the key lever, compliance capacity and controls'
-    m.const('innovation_effort_share', 0.65, 'dimensionless',
+    m.const('innovation_effort_share', 0.7, 'dimensionless',
             'Share of product-and-control staff building products; the rest do compliance '
             '(KYC, monitoring, regulatory change). Innovation vs regulatory compliance.', A,
             lever=(0.05, 0.95))
@@ -159,7 +159,7 @@ def build():
             inflows=['market_development'])
     m.flow('market_development', 'DELAY3(diversification_spend / cost_per_market_developed, 9)',
            'customers/Month', 'New segments opened (after about 9 months of work).')
-    m.const('core_market_size', 40000, 'customers', 'Merchants in the current segment.', A)
+    m.const('core_market_size', 8000, 'customers', 'Merchants in the current segment.', A)
     m.aux('market_size', 'core_market_size + developed_market', 'customers', 'Addressable market.')
     m.aux('effect_of_product_on_conversion', 'relative_product_strength', 'dimensionless',
           'Features win merchants.', gf=([0, 0.5, 1, 1.5, 2], [0.4, 0.75, 1, 1.15, 1.25]))
@@ -187,10 +187,11 @@ def build():
           'Time to ship: central sign-offs slow delivery.')
     m.aux('effect_of_autonomy_on_satisfaction', '1 - centralisation_share', 'dimensionless',
           'Autonomy raises satisfaction.', gf=([0, 0.5, 1], [0.9, 1, 1.06]))
-    m.aux('required_headcount',
-          '(development_capacity + compliance_work_arrivals / reviews_per_person) / '
-          'product_and_control_share / target_utilisation', 'people',
-          'Staff the work needs (compliance load plus the current product effort).')
+    m.const('merchants_per_employee', 75, 'customers/person',
+            'Staffing norm: merchants per employee across product, risk, operations and sales.',
+            A)
+    m.aux('required_headcount', 'customers / merchants_per_employee / target_utilisation',
+          'people', 'Staff the merchant base needs.')
     m.const('target_utilisation', 0.95, 'dimensionless', 'Utilisation staffing aims for.', A)
     cash_outflow(m, 'fraud_losses')
     cash_outflow(m, 'penalty_payments')

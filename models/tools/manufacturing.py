@@ -122,7 +122,7 @@ def build():
           'A good name wins tenders.', gf=([0, 0.5, 1, 1.2], [0.1, 0.5, 1, 1.15]))
     m.aux('recent_purchased_share', 'SMTH1(accounts_purchased, 6) * 6 / MAX(customers, 1)',
           'dimensionless', 'Share of accounts bought in the last half year (integration load).')
-    m.const('integration_churn_factor', 2, 'dimensionless',
+    m.const('integration_churn_factor', 1, 'dimensionless',
             'Extra churn per unit of recently purchased share (accounts lost in integration).', A)
     m.aux('churn_multiplier',
           'effect_of_reputation_on_churn * (1 + integration_churn_factor * '
@@ -132,14 +132,20 @@ def build():
           'Late deliveries push buyers to second sources (on top of the core service effect).',
           gf=([0, 0.5, 1], [1.5, 1.2, 1]))
     m.const('cost_per_sales_win', 15000, '$/customer', 'Sales cost per account won.', A)
+    m.const('reference_sales_spend', 15000, '$/Month',
+            'Sales spend at which the cost per win is the base cost.', A)
+    m.aux('sales_productivity', 'sales_spend / reference_sales_spend', 'dimensionless',
+          'Organic sales have diminishing returns: a niche has only so many tenders a year.',
+          gf=([0, 0.5, 1, 2, 4], [1.2, 1.1, 1, 0.7, 0.45]))
     m.aux('marketing_reach',
-          'sales_spend / cost_per_sales_win * effect_of_reputation_on_sales * '
-          'effect_of_product_on_sales', 'customers/Month', 'Accounts sales would win.')
+          'sales_spend / cost_per_sales_win * sales_productivity * '
+          'effect_of_reputation_on_sales * effect_of_product_on_sales', 'customers/Month',
+          'Accounts sales would win.')
     m.aux('effect_of_product_on_sales', 'relative_product_strength', 'dimensionless',
           'New products open doors.', gf=([0, 0.5, 1, 1.5, 2], [0.6, 0.85, 1, 1.1, 1.15]))
     m.aux('word_of_mouth_multiplier', 'reputation', 'dimensionless', 'Referrals follow reputation.')
     m.const('market_size', 400, 'customers', 'Buyers in the manufacturer\'s niche.', A)
-    m.const('price_per_purchased_account', 60000, '$/customer',
+    m.const('price_per_purchased_account', 20000, '$/customer',
             'Price paid per account when buying a competitor\'s book (about one year of '
             'revenue).', A)
     m.aux('deal_spend', 'acquisition_fund', '$/Month', 'Money spent buying accounts.')
@@ -176,9 +182,15 @@ def build():
           'Sales net of credits for returns.')
     m.const('material_cost_per_unit', 8, '$/unit',
             'Materials and energy per unit at normal efficiency.', A)
+    m.const('integration_cost_per_account', 8000, '$/customer',
+            'One-off cost of moving a purchased account onto the plant (tooling, '
+            'qualification, systems).', A)
+    m.aux('integration_costs', 'accounts_purchased * integration_cost_per_account', '$/Month',
+          'Integration of purchased accounts.')
     m.aux('variable_costs',
           'production * material_cost_per_unit / efficiency_capability + rework_costs + '
-          'return_costs', '$/Month', 'Materials, rework, returns.')
+          'return_costs + integration_costs', '$/Month',
+          'Materials, rework, returns, integration of purchased accounts.')
     m.aux('required_headcount',
           'demand_units * (1 + defect_rate * detection_share * rework_effort) / units_per_person'
           ' / (1 - engineering_share) / target_utilisation', 'people',

@@ -55,6 +55,7 @@ def build():
           gf=([0, 0.5, 1, 1.5, 2], [0.1, 0.55, 1, 1.3, 1.45]))
     m.aux('expansion_rate',
           'base_expansion_rate * effect_of_product_on_expansion * '
+          '(1 + cross_sell_per_product_line * new_product_lines) * '
           'MAX(0, 1 - mrr_per_account / mrr_per_account_ceiling)', '1/Month',
           'Monthly expansion rate.')
     m.aux('revenue', 'mrr', '$/Month', 'Revenue = MRR (annual plans billed monthly).')
@@ -119,13 +120,20 @@ def build():
            'Exploratory products finished.')
     m.const('exploration_hit_rate', 0.3, 'dimensionless',
             'Share of exploratory products that find a market.', A)
-    m.const('market_per_hit', 4000, 'customers/project',
+    m.const('market_per_hit', 1500, 'customers/project',
             'Accounts a successful new product adds to the addressable market.', A)
+    m.stock('new_product_lines', 0, 'products',
+            'Successful exploratory products now sold (cross-sold to existing accounts).',
+            inflows=['product_line_launch'])
+    m.flow('product_line_launch', 'exploration_completion * exploration_hit_rate',
+           'products/Month', 'Exploratory products that found a market.')
+    m.const('cross_sell_per_product_line', 0.2, 'dimensionless',
+            'Extra expansion per new product line (cross-sell to existing accounts).', A)
     m.stock('market_extension', 0, 'customers',
             'Addressable accounts opened by exploration.', inflows=['market_opening'])
     m.flow('market_opening', 'exploration_completion * exploration_hit_rate * market_per_hit',
            'customers/Month', 'Market opened by successful exploration.')
-    m.const('base_market_size', 20000, 'customers',
+    m.const('base_market_size', 6000, 'customers',
             'SMB accounts in the niche the product serves today.', A)
     m.aux('market_size', 'base_market_size + market_extension', 'customers',
           'Addressable accounts.')
