@@ -3,7 +3,9 @@
  * printer and the deep copy. The grammar is the contract in ast.h; this file adds one
  * leniency that Stella also has: IF ... THEN ... ELSE may stand as an operand
  * (`1 + IF c THEN a ELSE b`), its ELSE branch reaching as far right as it can, exactly as at
- * the top level. Every input the ast.h grammar accepts parses the same way.
+ * the top level; and a NOT written after its condition (`x not`, as Vensim models converted
+ * by xmutil have it) negates that condition. Every input the ast.h grammar accepts parses
+ * the same way.
  *
  * Errors never unwind: each parse function returns NULL after recording the first error in
  * the parser, and callers stop at the first NULL. Nesting is bounded (TR_EXPR_MAX_DEPTH) so
@@ -544,6 +546,7 @@ static tr_ast *parse_primary(parser *p) {
  *   pow   := primary ('^' unary)?      (right operand at PRI_POW - 1: right-associative) */
 static tr_ast *parse_sub(parser *p, int limit) {
   tr_ast *left;
+  int cap = PRI_POW; /* the tightest operator the loop below may still take */
   if (++p->depth > TR_EXPR_MAX_DEPTH + 1) {
     fail(p, TR_ERR_LIMIT, p->tok.pos, "equation nested more than %d levels deep",
          TR_EXPR_MAX_DEPTH);
@@ -568,9 +571,24 @@ static tr_ast *parse_sub(parser *p, int limit) {
     if (!left) return NULL;
   }
   for (;;) {
+    if (p->tok.kind == TK_NOT && limit < PRI_NOT) {
+      /* Vensim models converted by xmutil write ":NOT: x" as "x not" (the sdxorg suite's
+       * test_logicals.stmx): a NOT after a complete condition negates it, binding as the
+       * prefix form would, so "a AND b not" is a AND (NOT b). */
+      tr_ast *u = new_node(p, TR_AST_UNARY, left->pos);
+      if (!u || !(u->args = tr_arena_calloc(p->a, 1, sizeof *u->args))) return nomem(p);
+      u->op = TR_OP_NOT;
+      u->args[0] = left;
+      u->nargs = 1;
+      left = u;
+      next(p);
+      if (p->rc != TR_OK) return NULL;
+      cap = PRI_NOT; /* only AND and OR may follow: "x not = y" is refused */
+      continue;
+    }
     int op = 0;
     int pri = binary_op(p->tok.kind, &op);
-    if (pri <= limit) break;
+    if (pri <= limit || pri > cap) break;
     tr_ast *b = new_node(p, TR_AST_BINARY, left->pos);
     if (!b) return NULL;
     b->op = op;
