@@ -15,8 +15,9 @@
  * NAME is a bare identifier (letters, digits, _, $, UTF-8, '.' for module paths) or a
  * "quoted name"; keywords and function names are case-insensitive; {comments} are skipped.
  * The parser also accepts IF ... THEN ... ELSE as an operand (1 + IF c THEN a ELSE b), as
- * Stella does, its ELSE branch reaching as far right as it can; nesting deeper than 1000
- * levels is refused with TR_ERR_LIMIT.
+ * Stella does, its ELSE branch reaching as far right as it can, and a NOT written after its
+ * condition (`x not`, as xmutil converts Vensim's :NOT:); nesting deeper than 1000 levels
+ * is refused with TR_ERR_LIMIT.
  */
 #ifndef TR_EXPR_AST_H
 #define TR_EXPR_AST_H
