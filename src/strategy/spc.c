@@ -296,11 +296,11 @@ int tr_spc_ewma(const double *x, size_t n, double mu0, double sigma, double lamb
     double half = L * sigma * sqrt(lambda / (2 - lambda) * (1 - decay));
     if (zi > mu0 + half)
       rc = add(out, err, "EWMA", i, 1,
-               "EWMA %.4f at point %zu is above its upper limit %.4f: the mean has drifted up",
+               "EWMA %.6g at point %zu is above its upper limit %.6g: the mean has drifted up",
                zi, i + 1, mu0 + half);
     else if (zi < mu0 - half)
       rc = add(out, err, "EWMA", i, -1,
-               "EWMA %.4f at point %zu is below its lower limit %.4f: the mean has drifted down",
+               "EWMA %.6g at point %zu is below its lower limit %.6g: the mean has drifted down",
                zi, i + 1, mu0 - half);
   }
   return rc;
@@ -325,12 +325,12 @@ int tr_spc_cusum(const double *x, size_t n, double mu0, double sigma, double k, 
     if (cminus) cminus[i] = cm;
     if (cp > H)
       rc = add(out, err, "CUSUM+", i, 1,
-               "upper CUSUM %.4f at point %zu exceeds h = %.4f: the mean has shifted up to "
+               "upper CUSUM %.6g at point %zu exceeds h = %.6g: the mean has shifted up to "
                "about %.4g",
                cp, i + 1, H, mu0 + K + cp / (double)np);
     if (!rc && cm > H)
       rc = add(out, err, "CUSUM-", i, -1,
-               "lower CUSUM %.4f at point %zu exceeds h = %.4f: the mean has shifted down to "
+               "lower CUSUM %.6g at point %zu exceeds h = %.6g: the mean has shifted down to "
                "about %.4g",
                cm, i + 1, H, mu0 - K - cm / (double)nm);
   }
