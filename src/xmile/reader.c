@@ -1202,9 +1202,15 @@ static int finish_vars(parser *p, vec *recs, int beh_stock, int beh_flow, tr_var
       for (size_t k = 0; k < nn; k++) {
         if (tr_map_get(&map, names[k], NULL)) continue;
         tr_map_free(&map);
+        const char **idents = tr_arena_calloc(p->a, n, sizeof *idents);
+        if (!idents) return nomem(p);
+        for (size_t j = 0; j < n; j++) idents[j] = vars[j].ident;
+        const char *best = tr_closest(names[k], idents, n);
+        char hint[300] = "";
+        if (best) snprintf(hint, sizeof hint, " (did you mean '%s'?)", best);
         return fail(p, TR_ERR_INVALID, pos[k].line, pos[k].col,
-                    "stock '%s': %s '%s' names no variable in %s", v->name,
-                    pass ? "outflow" : "inflow", names[k], where);
+                    "stock '%s': %s '%s' names no variable in %s%s", v->name,
+                    pass ? "outflow" : "inflow", names[k], where, hint);
       }
     }
   }

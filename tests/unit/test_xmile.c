@@ -559,7 +559,8 @@ static void test_bad_models(void **state) {
   read_bad(WRAP("<stock name=\"Cash\"><eqn>0</eqn>\n   <inflow>Revnue</inflow></stock>"
                 "<flow name=\"Revenue\"><eqn>1</eqn></flow>"),
            TR_ERR_INVALID,
-           "bad.xmile:2:12: stock 'Cash': inflow 'revnue' names no variable in the root model");
+           "bad.xmile:2:12: stock 'Cash': inflow 'revnue' names no variable in the root model (did "
+           "you mean 'revenue'?)");
   read_bad(WRAP("<stock name=\"Cash\"><eqn>0</eqn><outflow>x</outflow></stock>"), TR_ERR_INVALID,
            "bad.xmile:1:144: stock 'Cash': outflow 'x' names no variable in the root model");
   read_bad(WRAP("<aux name=\"a\"><eqn>1</eqn></aux>\n<aux name=\"A\"><eqn>1</eqn></aux>"),
