@@ -12,6 +12,10 @@
  * `const tr_cli_opt tr_cmd_<name>_opts[]` (terminated by {NULL}); declare both here. */
 int tr_cmd_kpi(const tr_cli_cmd *cmd, int argc, char **argv);
 extern const tr_cli_opt tr_cmd_kpi_opts[];
+int tr_cmd_monitor(const tr_cli_cmd *cmd, int argc, char **argv);
+extern const tr_cli_opt tr_cmd_monitor_opts[];
+int tr_cmd_scorecard(const tr_cli_cmd *cmd, int argc, char **argv);
+extern const tr_cli_opt tr_cmd_scorecard_opts[];
 int tr_cmd_serve(const tr_cli_cmd *cmd, int argc, char **argv);
 extern const tr_cli_opt tr_cmd_serve_opts[];
 int tr_cmd_simulate(const tr_cli_cmd *cmd, int argc, char **argv);
@@ -30,6 +34,18 @@ extern const tr_cli_opt tr_cmd_simulate_opts[];
     "are reported with file:line:col and skipped (--strict: the whole file is refused).\n"       \
     "Importing the same file twice adds nothing; a changed value keeps the old one in history.", \
     tr_cmd_kpi_opts)                                                                               \
+  X("monitor", tr_cmd_monitor, "[WORKSPACE]",                                                     \
+    "early warning on the KPI history: control-chart rules, EWMA, CUSUM, tension imbalance",     \
+    "Checks every KPI of the plan's scorecard against natural process limits from its first\n"   \
+    "observations (--baseline), and every tension for one pole improving while the other\n"      \
+    "deteriorates. Exits 1 when an alert is active at the latest period (for cron).",            \
+    tr_cmd_monitor_opts)                                                                           \
+  X("scorecard", tr_cmd_scorecard, "[WORKSPACE]",                                                 \
+    "the balanced scorecard, scored from the latest KPI observations",                           \
+    "Scores every KPI of the plan's scorecard from its latest observation in the store and\n"    \
+    "rolls the scores up to objectives, perspectives and a total, with red/amber/green.\n"       \
+    "--format dot writes the strategy map for Graphviz.",                                         \
+    tr_cmd_scorecard_opts)                                                                         \
   X("serve", tr_cmd_serve, "[WORKSPACE]", "the dashboard and JSON API in the browser",            \
     "Serves the workspace on a local port until Ctrl-C. Requests that change anything need the\n" \
     "access token (X-Tightrope-Token header); it is created on first start and shown once.",     \
