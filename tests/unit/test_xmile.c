@@ -528,6 +528,9 @@ static void test_bad_xml(void **state) {
                                             "mismatched tag"));
   assert_int_equal(tr_xmile_read_file("/nonexistent/m.xmile", &x, &e), TR_ERR_IO);
   assert_non_null(strstr(tr_error_text(&e), "/nonexistent/m.xmile: cannot open"));
+  assert_int_equal(tr_xmile_read_file("/tmp", &x, &e), TR_ERR_IO); /* a directory */
+  assert_null(x);
+  assert_string_equal(tr_error_text(&e), "/tmp: read error: Is a directory");
 }
 
 static void test_bad_models(void **state) {
