@@ -20,6 +20,8 @@ int tr_cmd_serve(const tr_cli_cmd *cmd, int argc, char **argv);
 extern const tr_cli_opt tr_cmd_serve_opts[];
 int tr_cmd_simulate(const tr_cli_cmd *cmd, int argc, char **argv);
 extern const tr_cli_opt tr_cmd_simulate_opts[];
+int tr_cmd_scenarios(const tr_cli_cmd *cmd, int argc, char **argv);
+extern const tr_cli_opt tr_cmd_scenarios_opts[];
 
 #define TR_CLI_COMMAND_LIST(X)                                                                     \
   X("simulate", tr_cmd_simulate, "MODEL.xmile",                                                  \
@@ -28,6 +30,12 @@ extern const tr_cli_opt tr_cmd_simulate_opts[];
     "and one column per variable. Constants can be changed with --set NAME=VALUE.\n"            \
     "Errors in the model are reported as file:line:col: message (exit 2).",                     \
     tr_cmd_simulate_opts)                                                                          \
+  X("scenarios", tr_cmd_scenarios, "[WORKSPACE|MODEL]",                                         \
+    "Monte Carlo over the model: percentile bands, events, VaR/CVaR, sensitivity",                \
+    "Uncertain constants come from the plan's uncertainty section and from --vary; a named\n"    \
+    "scenario (--scenario) applies its overrides. Run i draws from random stream (seed, i), so\n" \
+    "the output is identical for any --threads and --batch. Ctrl-C writes the runs done so far.", \
+    tr_cmd_scenarios_opts)                                                                         \
   X("kpi", tr_cmd_kpi, "import FILE.csv | list | show KPI | export",                              \
     "KPI observations of the workspace: import CSV, list, show, export",                          \
     "The store is WORKSPACE/tightrope.db (SQLite). Imports are checked row by row; bad rows\n"    \

@@ -1,0 +1,116 @@
+/*
+ * tightrope — scenario layer: batched Monte Carlo over a loaded model.
+ *
+ * A tr_mc describes one Monte Carlo study of one model: uncertain inputs (model constants
+ * drawn from distributions, optionally rank-correlated), fixed overrides and time-shaped
+ * shocks of a named scenario, the variables to summarise, events, a convergence rule.
+ * tr_mc_run() then runs it and keeps the statistics; tr_mc_write_json / _csv print them.
+ *
+ * Reproducibility (STYLE rule 15): run i draws its inputs from RNG stream (seed, i) advanced
+ * by one jump (2^128 draws: a part of the stream the model never reaches) and the model's
+ * random builtins from stream (seed, i) itself (the engine's contract), so every output is
+ * byte-identical for any thread count and any batch size (lanes per VM pass). Statistics are
+ * fed in run order by one thread.
+ *
+ * Threads: tr_mc_run starts `threads` workers, each with its own tr_sim; the model is shared
+ * read-only. A tr_mc itself is used by one thread at a time.
+ */
+#ifndef TIGHTROPE_SCENARIO_H
+#define TIGHTROPE_SCENARIO_H
+
+#include "tightrope/base.h"
+#include "tightrope/engine.h"
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct tr_mc tr_mc;
+
+typedef struct tr_mc_opts {
+  size_t runs;          /* runs requested (the cap when a convergence rule is set), >= 1 */
+  uint64_t seed;
+  int threads;          /* worker threads, >= 1 */
+  size_t batch;         /* lanes per VM pass, >= 1 (default 64) */
+  int lhs;              /* 1: Latin hypercube, 0: plain Monte Carlo */
+  size_t exact_bytes;   /* memory for exact percentiles (default 256 MiB); beyond it the
+                           statistics stream with bounded memory */
+  double tail_alpha;    /* VaR/CVaR level, default 0.05 */
+} tr_mc_opts;
+
+/* Defaults: 1000 runs, seed 1, 1 thread, batch 64, MC, 256 MiB, alpha 0.05. */
+tr_mc_opts tr_mc_default_opts(void);
+
+/* A new study of model m (borrowed: must outlive the study). TR_OK or TR_ERR_NOMEM. */
+int tr_mc_new(const tr_model *m, tr_mc **out, tr_error *err);
+
+/* Free; NULL is a no-op. */
+void tr_mc_free(tr_mc *mc);
+
+/* The error details of the last failing call on mc. */
+tr_error *tr_mc_error(tr_mc *mc);
+
+/* Declare uncertain input NAME (a model constant) with a distribution in text form
+ * ("normal(100, 10)", see src/scenario/dist.h). file/line/col locate the text for messages
+ * (NULL/0 for the command line). Errors: TR_ERR_UNKNOWN_NAME (with "did you mean"),
+ * TR_ERR_INVALID (not a constant, declared twice, bad parameters), TR_ERR_PARSE, TR_ERR_ARITY. */
+int tr_mc_vary(tr_mc *mc, const char *name, const char *dist, const char *file, int line,
+               int col);
+
+/* Same from "NAME=DIST(args)" (the --vary form). */
+int tr_mc_vary_spec(tr_mc *mc, const char *spec);
+
+/* Same with named parameters, as the plan writes them (`dist: triangular, params: {min: 1,
+ * mode: 2, max: 4}`): every parameter of the distribution must be given once, by name. */
+int tr_mc_vary_params(tr_mc *mc, const char *name, const char *dist, const char *const *pnames,
+                      const double *params, size_t n, const char *file, int line, int col);
+
+/* Rank correlations between the inputs declared so far, in declaration order (k × k). A
+ * matrix that is not positive semi-definite is repaired with a warning (tr_mc_warning). */
+int tr_mc_correlate(tr_mc *mc, const double *corr, size_t k);
+
+/* Set constant NAME to v in every run (a scenario override). */
+int tr_mc_override(tr_mc *mc, const char *name, double v);
+
+/* Summarise variable NAME (default when none is watched: every non-hidden variable that is
+ * not a constant). TR_ERR_UNKNOWN_NAME with "did you mean". */
+int tr_mc_watch(tr_mc *mc, const char *name);
+
+/* Track an event such as "cash < 0" (see tr_event_parse). */
+int tr_mc_event(tr_mc *mc, const char *expr);
+
+/* Stop early when a rule such as "mean(revenue) ±1% @95%" holds (runs is then the cap). */
+int tr_mc_until(tr_mc *mc, const char *rule);
+
+/* Compute a tornado of every input on the final value of every watched variable. */
+void tr_mc_tornado(tr_mc *mc, int on);
+
+/* Run the study. `stop` (may be NULL) is polled: when it becomes non-zero the run ends
+ * cleanly and the results so far are kept, marked partial (TR_ERR_CANCELLED is returned;
+ * the results can still be written). `progress` (may be NULL) receives the count of runs.
+ * Errors: TR_ERR_INVALID (bad options), TR_ERR_MATH (strict math), TR_ERR_NOMEM. */
+struct tr_progress;
+int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
+              struct tr_progress *progress);
+
+/* Runs completed (in order) by the last tr_mc_run, and whether it ended early (Ctrl-C). */
+size_t tr_mc_runs_done(const tr_mc *mc);
+int tr_mc_partial(const tr_mc *mc);
+
+/* Warnings gathered so far (e.g. a repaired correlation matrix), "\n"-separated, or "". */
+const char *tr_mc_warning(const tr_mc *mc);
+
+/* Write the results: JSON (everything: percentile bands per variable over time, final-value
+ * summaries with VaR/CVaR, events, sensitivity, tornado) or CSV (one row per variable and
+ * saved time: variable,time,n,mean,sd,min,max,p5,...,p95). TR_OK, TR_ERR_IO, TR_ERR_NOMEM. */
+int tr_mc_write_json(tr_mc *mc, FILE *out, const char *scenario);
+int tr_mc_write_csv(tr_mc *mc, FILE *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,704 @@
+/*
+ * The Monte Carlo runner: set-up of a study (inputs, overrides, outputs, events, rule) and the
+ * threaded, batched run. Workers claim blocks of `batch` runs, run them as the lanes of one
+ * tr_sim pass and hand the series to the calling thread, which consumes blocks strictly in
+ * order (statistics, events, sensitivity sample, convergence check), so the results do not
+ * depend on which worker ran which block or how runs were grouped into lanes.
+ */
+#include "scenario/runner_impl.h"
+
+#include "base/progress.h"
+#include "base/rng.h"
+#include "scenario/sample.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* How often (in runs, counted in run order) the convergence rule is checked. */
+#define UNTIL_EVERY 100
+/* Blocks in flight per worker: bounds the memory of finished-but-unconsumed blocks. */
+#define SLOTS_PER_WORKER 2
+
+tr_mc_opts tr_mc_default_opts(void) {
+  tr_mc_opts o;
+  memset(&o, 0, sizeof o);
+  o.runs = 1000;
+  o.seed = 1;
+  o.threads = 1;
+  o.batch = 64;
+  o.lhs = 0;
+  o.exact_bytes = (size_t)256 << 20;
+  o.tail_alpha = 0.05;
+  return o;
+}
+
+int tr_mc_new(const tr_model *m, tr_mc **out, tr_error *err) {
+  *out = tr_calloc(1, sizeof **out);
+  if (!*out) return tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  (*out)->m = m;
+  tr_sb_init(&(*out)->warn);
+  return TR_OK;
+}
+
+static void free_results(tr_mc *mc) {
+  tr_free(mc->times);
+  tr_stats_free(mc->stats);
+  for (size_t i = 0; i < mc->n_ev; i++) tr_event_acc_free(&mc->ev[i].acc);
+  tr_free(mc->sens_in);
+  tr_free(mc->sens_out);
+  tr_free(mc->torn);
+  tr_free(mc->torn_base);
+  mc->times = NULL;
+  mc->stats = NULL;
+  mc->sens_in = mc->sens_out = NULL;
+  mc->torn = NULL;
+  mc->torn_base = NULL;
+  mc->done = mc->sens_n = mc->n_times = 0;
+  mc->partial = mc->converged = 0;
+}
+
+void tr_mc_free(tr_mc *mc) {
+  if (!mc) return;
+  free_results(mc);
+  for (size_t i = 0; i < mc->k; i++) {
+    tr_free(mc->in[i].name);
+    tr_dist_free(&mc->in[i].dist);
+  }
+  tr_free(mc->in);
+  tr_free(mc->corr);
+  tr_free(mc->ov);
+  tr_free(mc->track);
+  tr_free(mc->ev);
+  tr_sb_free(&mc->warn);
+  tr_free(mc);
+}
+
+tr_error *tr_mc_error(tr_mc *mc) { return &mc->err; }
+size_t tr_mc_runs_done(const tr_mc *mc) { return mc->done; }
+int tr_mc_partial(const tr_mc *mc) { return mc->partial; }
+const char *tr_mc_warning(const tr_mc *mc) { return tr_sb_str(&mc->warn); }
+void tr_mc_tornado(tr_mc *mc, int on) { mc->tornado = on; }
+
+/* Grow an array of `size`-byte elements to hold one more; TR_OK or TR_ERR_NOMEM. */
+static int grow(void **arr, size_t *cap, size_t n, size_t size) {
+  if (n < *cap) return TR_OK;
+  size_t nc = *cap ? *cap * 2 : 8;
+  void *p = tr_realloc(*arr, nc * size);
+  if (!p) return TR_ERR_NOMEM;
+  *arr = p;
+  *cap = nc;
+  return TR_OK;
+}
+
+/* Resolve a model variable by name, with "did you mean" on failure. */
+static int find_var(tr_mc *mc, const char *name, const char *what, const char *file, int line,
+                    int col, size_t *out) {
+  long i = tr_model_find(mc->m, name);
+  if (i < 0) {
+    const char *best = tr_model_suggest(mc->m, name);
+    if (best)
+      return tr_error_set(&mc->err, TR_ERR_UNKNOWN_NAME, file, line, col,
+                          "%s: unknown variable '%s' (did you mean '%s'?)", what, name, best);
+    return tr_error_set(&mc->err, TR_ERR_UNKNOWN_NAME, file, line, col,
+                        "%s: unknown variable '%s' in %s", what, name, tr_model_file(mc->m));
+  }
+  *out = (size_t)i;
+  return TR_OK;
+}
+
+static int need_constant(tr_mc *mc, size_t var, const char *what, const char *file, int line,
+                         int col) {
+  tr_var_info vi;
+  tr_model_var(mc->m, var, &vi);
+  if (!vi.is_constant)
+    return tr_error_set(&mc->err, TR_ERR_INVALID, file, line, col,
+                        "%s: '%s' is not a constant (its equation is '%s'); only constants can "
+                        "be varied or overridden",
+                        what, vi.name, vi.eqn ? vi.eqn : "");
+  return TR_OK;
+}
+
+static int add_input(tr_mc *mc, const char *name, tr_dist *d, const char *file, int line,
+                     int col) {
+  size_t var;
+  int rc = find_var(mc, name, "vary", file, line, col, &var);
+  if (rc == TR_OK) rc = need_constant(mc, var, "vary", file, line, col);
+  for (size_t i = 0; rc == TR_OK && i < mc->k; i++)
+    if (mc->in[i].var == var)
+      rc = tr_error_set(&mc->err, TR_ERR_INVALID, file, line, col,
+                        "vary: '%s' is already uncertain", name);
+  if (rc == TR_OK && grow((void **)&mc->in, &mc->in_cap, mc->k, sizeof *mc->in) != TR_OK)
+    rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  char *copy = rc == TR_OK ? tr_strdup(name) : NULL;
+  if (rc == TR_OK && !copy) rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  if (rc != TR_OK) {
+    tr_dist_free(d);
+    return rc;
+  }
+  mc->in[mc->k++] = (mc_input){copy, var, *d};
+  return TR_OK;
+}
+
+int tr_mc_vary(tr_mc *mc, const char *name, const char *dist, const char *file, int line,
+               int col) {
+  tr_dist d;
+  int rc = tr_dist_parse(&d, dist, file, line, col, &mc->err);
+  if (rc != TR_OK) return rc;
+  return add_input(mc, name, &d, file, line, col);
+}
+
+int tr_mc_vary_spec(tr_mc *mc, const char *spec) {
+  const char *eq = strchr(spec, '=');
+  if (!eq)
+    return tr_error_set(&mc->err, TR_ERR_PARSE, NULL, 0, 0,
+                        "--vary '%s': expected NAME=DIST(args), e.g. price=normal(10, 2)", spec);
+  char name[256];
+  const char *b = spec, *e = eq;
+  while (b < e && (*b == ' ' || *b == '\t')) b++;
+  while (e > b && (e[-1] == ' ' || e[-1] == '\t')) e--;
+  size_t n = (size_t)(e - b);
+  if (n == 0 || n >= sizeof name)
+    return tr_error_set(&mc->err, TR_ERR_PARSE, NULL, 0, 0,
+                        "--vary '%s': the variable name is missing or too long", spec);
+  memcpy(name, b, n);
+  name[n] = '\0';
+  tr_dist d;
+  /* Columns in messages count from the start of the spec. */
+  int rc = tr_dist_parse(&d, eq + 1, "--vary", 0, (int)(eq + 1 - spec), &mc->err);
+  if (rc != TR_OK) return rc;
+  return add_input(mc, name, &d, NULL, 0, 0);
+}
+
+int tr_mc_vary_params(tr_mc *mc, const char *name, const char *dist, const char *const *pnames,
+                      const double *params, size_t n, const char *file, int line, int col) {
+  tr_dist d;
+  int rc = tr_dist_init_named(&d, dist, pnames, params, n, file, line, col, &mc->err);
+  if (rc != TR_OK) return rc;
+  return add_input(mc, name, &d, file, line, col);
+}
+
+int tr_mc_correlate(tr_mc *mc, const double *corr, size_t k) {
+  if (k != mc->k)
+    return tr_error_set(&mc->err, TR_ERR_DIMENSION, NULL, 0, 0,
+                        "the correlation matrix is %zu × %zu but there are %zu uncertain inputs",
+                        k, k, mc->k);
+  double *c = tr_malloc(k * k * sizeof *c + 1);
+  if (!c) return tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  memcpy(c, corr, k * k * sizeof *c);
+  tr_free(mc->corr);
+  mc->corr = c;
+  mc->corr_k = k;
+  return TR_OK;
+}
+
+int tr_mc_override(tr_mc *mc, const char *name, double v) {
+  size_t var;
+  int rc = find_var(mc, name, "override", NULL, 0, 0, &var);
+  if (rc == TR_OK) rc = need_constant(mc, var, "override", NULL, 0, 0);
+  if (rc != TR_OK) return rc;
+  if (!isfinite(v))
+    return tr_error_set(&mc->err, TR_ERR_INVALID, NULL, 0, 0,
+                        "override: the value of '%s' must be finite", name);
+  if (grow((void **)&mc->ov, &mc->ov_cap, mc->n_ov, sizeof *mc->ov) != TR_OK)
+    return tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  mc->ov[mc->n_ov++] = (mc_override){var, v};
+  return TR_OK;
+}
+
+/* The slot of variable var in the tracked list, adding it (after the watched ones when
+ * `watched` is 0) if needed. */
+static int track(tr_mc *mc, size_t var, int watched, size_t *slot) {
+  for (size_t i = 0; i < mc->n_track; i++)
+    if (mc->track[i] == var) {
+      if (watched && i >= mc->n_watch) {
+        /* Promote an event-only variable into the watched prefix. */
+        size_t t = mc->track[mc->n_watch];
+        mc->track[mc->n_watch] = var;
+        mc->track[i] = t;
+        for (size_t e = 0; e < mc->n_ev; e++)
+          if (mc->ev[e].slot == i)
+            mc->ev[e].slot = mc->n_watch;
+          else if (mc->ev[e].slot == mc->n_watch)
+            mc->ev[e].slot = i;
+        if (mc->has_until && mc->until_slot == i)
+          mc->until_slot = mc->n_watch;
+        else if (mc->has_until && mc->until_slot == mc->n_watch)
+          mc->until_slot = i;
+        *slot = mc->n_watch++;
+        return TR_OK;
+      }
+      *slot = i;
+      return TR_OK;
+    }
+  if (grow((void **)&mc->track, &mc->track_cap, mc->n_track, sizeof *mc->track) != TR_OK)
+    return tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  mc->track[mc->n_track] = var;
+  *slot = mc->n_track++;
+  if (watched) return track(mc, var, 1, slot); /* moves it into the prefix */
+  return TR_OK;
+}
+
+static int has_value(const tr_model *m, size_t var) {
+  tr_var_info vi;
+  tr_model_var(m, var, &vi);
+  return vi.type != TR_VAR_GF;
+}
+
+int tr_mc_watch(tr_mc *mc, const char *name) {
+  size_t var, slot;
+  int rc = find_var(mc, name, "vars", NULL, 0, 0, &var);
+  if (rc != TR_OK) return rc;
+  if (!has_value(mc->m, var))
+    return tr_error_set(&mc->err, TR_ERR_INVALID, NULL, 0, 0,
+                        "vars: '%s' is a graphical function and has no value of its own", name);
+  for (size_t i = 0; i < mc->n_watch; i++)
+    if (mc->track[i] == var) return TR_OK;
+  return track(mc, var, 1, &slot);
+}
+
+int tr_mc_event(tr_mc *mc, const char *expr) {
+  tr_event ev;
+  int rc = tr_event_parse(expr, &ev, &mc->err);
+  if (rc != TR_OK) return rc;
+  size_t var, slot;
+  if ((rc = find_var(mc, ev.var, "event", NULL, 0, 0, &var)) != TR_OK) return rc;
+  if (!has_value(mc->m, var))
+    return tr_error_set(&mc->err, TR_ERR_INVALID, NULL, 0, 0,
+                        "event: '%s' is a graphical function and has no value of its own",
+                        ev.var);
+  if (grow((void **)&mc->ev, &mc->ev_cap, mc->n_ev, sizeof *mc->ev) != TR_OK)
+    return tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  if ((rc = track(mc, var, 0, &slot)) != TR_OK) return rc;
+  memset(&mc->ev[mc->n_ev], 0, sizeof mc->ev[mc->n_ev]);
+  mc->ev[mc->n_ev].ev = ev;
+  mc->ev[mc->n_ev].slot = slot;
+  mc->n_ev++;
+  return TR_OK;
+}
+
+int tr_mc_until(tr_mc *mc, const char *rule) {
+  tr_until u;
+  int rc = tr_until_parse(rule, &u, &mc->err);
+  if (rc != TR_OK) return rc;
+  size_t var, slot;
+  if ((rc = find_var(mc, u.var, "until", NULL, 0, 0, &var)) != TR_OK) return rc;
+  if ((rc = track(mc, var, 0, &slot)) != TR_OK) return rc;
+  mc->until = u;
+  mc->has_until = 1;
+  mc->until_slot = slot;
+  return TR_OK;
+}
+
+/* ---- the run ------------------------------------------------------------------------------ */
+
+typedef struct mc_slot {
+  int ready;      /* 1 when a worker has filled it */
+  size_t block;
+  double *series; /* batch × n_track × n_times: lane-major, then slot, then time */
+  double *inputs; /* batch × k */
+} mc_slot;
+
+typedef struct shared {
+  tr_mc *mc;
+  const tr_sampler *smp;
+  tr_sim_opts sim_opts; /* lanes = batch */
+  size_t n_runs, batch, nblocks, nslots;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  size_t next_block; /* the next block a worker may claim */
+  size_t consumed;   /* blocks the consumer has finished with */
+  int stop;          /* workers claim nothing more */
+  int rc;            /* the first worker error */
+  tr_error err;
+  mc_slot *slots;
+} shared;
+
+/* A new sim for the study: options, overrides, tracked variables. */
+static int make_sim(const tr_mc *mc, const tr_sim_opts *o, tr_sim **out, tr_error *err) {
+  int rc = tr_sim_new(mc->m, o, out, err);
+  if (rc != TR_OK) return rc;
+  for (size_t i = 0; rc == TR_OK && i < mc->n_ov; i++)
+    rc = tr_sim_set_const_index(*out, mc->ov[i].var, -1, mc->ov[i].value);
+  if (rc == TR_OK) rc = tr_sim_watch(*out, mc->track, mc->n_track);
+  if (rc != TR_OK) {
+    tr_error_copy(err, tr_sim_error(*out));
+    tr_sim_free(*out);
+    *out = NULL;
+  }
+  return rc;
+}
+
+/* Fill lanes 0..nl-1 with the inputs of runs first.., run the pass, copy the series. */
+static int run_block(shared *sh, tr_sim *sim, size_t first, size_t nl, mc_slot *sl) {
+  tr_mc *mc = sh->mc;
+  tr_sim_opts o = sh->sim_opts;
+  o.first_run = first;
+  int rc = tr_sim_set_opts(sim, &o);
+  for (size_t l = 0; rc == TR_OK && l < nl; l++) {
+    tr_rng r;
+    tr_rng_seed_stream(&r, sh->mc->opts.seed, first + l);
+    tr_rng_jump(&r); /* the model's builtins use the start of this stream */
+    double *x = &sl->inputs[l * mc->k];
+    tr_sampler_row(sh->smp, first + l, &r, x);
+    for (size_t j = 0; rc == TR_OK && j < mc->k; j++)
+      rc = tr_sim_set_const_index(sim, mc->in[j].var, (long)l, x[j]);
+  }
+  if (rc == TR_OK) rc = tr_sim_run(sim);
+  if (rc != TR_OK) return rc;
+  size_t nt = mc->n_times, ns = mc->n_track;
+  for (size_t l = 0; l < nl; l++)
+    for (size_t s = 0; s < ns; s++) {
+      const double *src = tr_sim_series(sim, mc->track[s], l);
+      double *dst = &sl->series[(l * ns + s) * nt];
+      if (src)
+        memcpy(dst, src, nt * sizeof *dst);
+      else
+        for (size_t t = 0; t < nt; t++) dst[t] = NAN;
+    }
+  return TR_OK;
+}
+
+static void *worker(void *arg) {
+  shared *sh = arg;
+  tr_sim *sim = NULL;
+  tr_error err;
+  tr_error_clear(&err);
+  int rc = make_sim(sh->mc, &sh->sim_opts, &sim, &err);
+  pthread_mutex_lock(&sh->mu);
+  for (;;) {
+    if (rc != TR_OK) {
+      if (sh->rc == TR_OK) {
+        sh->rc = rc;
+        tr_error_copy(&sh->err, &err);
+      }
+      sh->stop = 1;
+      pthread_cond_broadcast(&sh->cv);
+      break;
+    }
+    while (!sh->stop && sh->next_block < sh->nblocks &&
+           sh->next_block >= sh->consumed + sh->nslots)
+      pthread_cond_wait(&sh->cv, &sh->mu);
+    if (sh->stop || sh->next_block >= sh->nblocks) break;
+    size_t b = sh->next_block++;
+    pthread_mutex_unlock(&sh->mu);
+    mc_slot *sl = &sh->slots[b % sh->nslots];
+    size_t first = b * sh->batch;
+    size_t nl = sh->n_runs - first < sh->batch ? sh->n_runs - first : sh->batch;
+    rc = run_block(sh, sim, first, nl, sl);
+    if (rc != TR_OK) tr_error_copy(&err, tr_sim_error(sim));
+    pthread_mutex_lock(&sh->mu);
+    if (rc == TR_OK) {
+      sl->block = b;
+      sl->ready = 1;
+      pthread_cond_broadcast(&sh->cv);
+    }
+  }
+  pthread_mutex_unlock(&sh->mu);
+  tr_sim_free(sim);
+  return NULL;
+}
+
+/* Consume one run (in run order): statistics, events, sensitivity sample, rule. Returns 1
+ * when the convergence rule says stop. */
+static int consume_run(tr_mc *mc, const double *series, const double *inputs, int *rc) {
+  size_t nt = mc->n_times;
+  if ((*rc = tr_stats_add(mc->stats, series)) != TR_OK) return 0;
+  for (size_t e = 0; e < mc->n_ev; e++)
+    tr_event_acc_add(&mc->ev[e].acc, &mc->ev[e].ev, &series[mc->ev[e].slot * nt]);
+  if (mc->sens_n < mc->sens_cap) {
+    memcpy(&mc->sens_in[mc->sens_n * mc->k], inputs, mc->k * sizeof *inputs);
+    for (size_t w = 0; w < mc->n_watch; w++)
+      mc->sens_out[mc->sens_n * mc->n_watch + w] = series[w * nt + nt - 1];
+    mc->sens_n++;
+  }
+  mc->done++;
+  if (mc->has_until && mc->done % UNTIL_EVERY == 0) {
+    uint64_t n;
+    double mean, sd;
+    tr_stats_moments(mc->stats, mc->until_slot * nt + nt - 1, &n, &mean, &sd);
+    if (tr_until_met(&mc->until, n, mean, sd)) return 1;
+  }
+  return 0;
+}
+
+/* Tornado metric: final values of every watched variable for one input vector (one lane,
+ * run index 0, so every evaluation sees the same random numbers). */
+typedef struct torn_ctx {
+  tr_mc *mc;
+  tr_sim *sim;
+  size_t watch; /* which watched variable is the metric */
+} torn_ctx;
+
+static int torn_metric(void *ctx, const double *x, double *metric) {
+  torn_ctx *c = ctx;
+  int rc = TR_OK;
+  for (size_t j = 0; rc == TR_OK && j < c->mc->k; j++)
+    rc = tr_sim_set_const_index(c->sim, c->mc->in[j].var, 0, x[j]);
+  if (rc == TR_OK) rc = tr_sim_run(c->sim);
+  if (rc != TR_OK) {
+    tr_error_copy(&c->mc->err, tr_sim_error(c->sim));
+    return rc;
+  }
+  const double *s = tr_sim_series(c->sim, c->mc->track[c->watch], 0);
+  *metric = s ? s[c->mc->n_times - 1] : NAN;
+  return TR_OK;
+}
+
+/* Default outputs: every visible variable with a value that is not a plain constant. */
+static int default_watch(tr_mc *mc) {
+  size_t n = tr_model_var_count(mc->m);
+  for (size_t i = 0; i < n; i++) {
+    tr_var_info vi;
+    tr_model_var(mc->m, i, &vi);
+    if (vi.hidden || vi.is_constant || vi.type == TR_VAR_GF) continue;
+    size_t slot;
+    int rc = track(mc, i, 1, &slot);
+    if (rc != TR_OK) return rc;
+  }
+  if (mc->n_watch == 0)
+    return tr_error_set(&mc->err, TR_ERR_INVALID, NULL, 0, 0,
+                        "the model has no variable to summarise");
+  return TR_OK;
+}
+
+static int check_opts(tr_mc *mc, const tr_mc_opts *o) {
+  if (o->runs == 0)
+    return tr_error_set(&mc->err, TR_ERR_INVALID, NULL, 0, 0, "--runs must be at least 1");
+  if (o->runs > TR_SAMPLE_MAX_RUNS)
+    return tr_error_set(&mc->err, TR_ERR_INVALID, NULL, 0, 0, "--runs must be at most %lu",
+                        (unsigned long)TR_SAMPLE_MAX_RUNS);
+  if (o->threads < 1 || o->threads > 1024)
+    return tr_error_set(&mc->err, TR_ERR_INVALID, NULL, 0, 0,
+                        "--threads must be between 1 and 1024 (got %d)", o->threads);
+  if (o->batch < 1 || o->batch > 65536)
+    return tr_error_set(&mc->err, TR_ERR_INVALID, NULL, 0, 0,
+                        "--batch must be between 1 and 65536 (got %zu)", o->batch);
+  if (!(o->tail_alpha > 0 && o->tail_alpha < 1))
+    return tr_error_set(&mc->err, TR_ERR_INVALID, NULL, 0, 0,
+                        "the tail level must be between 0 and 1 (got %g)", o->tail_alpha);
+  if (mc->corr && mc->corr_k != mc->k)
+    return tr_error_set(&mc->err, TR_ERR_DIMENSION, NULL, 0, 0,
+                        "the correlation matrix is %zu × %zu but there are %zu uncertain inputs",
+                        mc->corr_k, mc->corr_k, mc->k);
+  return TR_OK;
+}
+
+/* Probe run: one lane, to learn the saved times (and fail early on a broken model). */
+static int probe(tr_mc *mc, const tr_sim_opts *base) {
+  tr_sim_opts o = *base;
+  o.lanes = 1;
+  o.first_run = 0;
+  tr_sim *sim;
+  int rc = make_sim(mc, &o, &sim, &mc->err);
+  if (rc != TR_OK) return rc;
+  if ((rc = tr_sim_run(sim)) != TR_OK) {
+    tr_error_copy(&mc->err, tr_sim_error(sim));
+    tr_sim_free(sim);
+    return rc;
+  }
+  mc->n_times = tr_sim_saved_count(sim);
+  mc->times = tr_malloc((mc->n_times ? mc->n_times : 1) * sizeof *mc->times);
+  if (!mc->times) rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  else memcpy(mc->times, tr_sim_times(sim), mc->n_times * sizeof *mc->times);
+  if (rc == TR_OK && mc->n_times == 0)
+    rc = tr_error_set(&mc->err, TR_ERR_INVALID, NULL, 0, 0, "the model saves no time points");
+  tr_sim_free(sim);
+  return rc;
+}
+
+static int run_tornado(tr_mc *mc, const tr_sim_opts *base) {
+  if (!mc->tornado || mc->k == 0) return TR_OK;
+  tr_sim_opts o = *base;
+  o.lanes = 1;
+  o.first_run = 0;
+  tr_sim *sim;
+  int rc = make_sim(mc, &o, &sim, &mc->err);
+  if (rc != TR_OK) return rc;
+  mc->torn = tr_malloc(mc->n_watch * mc->k * sizeof *mc->torn);
+  mc->torn_base = tr_malloc(mc->n_watch * sizeof *mc->torn_base);
+  tr_dist *d = tr_malloc(mc->k * sizeof *d);
+  if (!mc->torn || !mc->torn_base || !d) {
+    rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  } else {
+    for (size_t j = 0; j < mc->k; j++) d[j] = mc->in[j].dist; /* shallow: read-only use */
+    for (size_t w = 0; rc == TR_OK && w < mc->n_watch; w++) {
+      torn_ctx c = {mc, sim, w};
+      rc = tr_sens_tornado(d, mc->k, 0.1, 0.9, torn_metric, &c, &mc->torn_base[w],
+                           &mc->torn[w * mc->k], &mc->err);
+    }
+  }
+  tr_free(d);
+  tr_sim_free(sim);
+  if (rc != TR_OK) {
+    tr_free(mc->torn);
+    tr_free(mc->torn_base);
+    mc->torn = NULL;
+    mc->torn_base = NULL;
+  }
+  return rc;
+}
+
+static int prepare(tr_mc *mc, const tr_mc_opts *opts, tr_sim_opts *so) {
+  int rc;
+  if (mc->n_watch == 0 && (rc = default_watch(mc)) != TR_OK) return rc;
+  *so = tr_model_default_opts(mc->m);
+  so->seed = opts->seed;
+  if ((rc = probe(mc, so)) != TR_OK) return rc;
+  size_t cells = mc->n_track * mc->n_times;
+  size_t cap = tr_stats_cap_for_memory(opts->exact_bytes, cells);
+  if ((rc = tr_stats_new(&mc->stats, cells, cap, TR_STATS_DEFAULT_BINS, &mc->err)) != TR_OK)
+    return rc;
+  for (size_t e = 0; e < mc->n_ev; e++)
+    if (tr_event_acc_init(&mc->ev[e].acc, mc->n_times) != TR_OK)
+      return tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  /* The sensitivity sample is bounded like the exact statistics. */
+  mc->sens_cap = opts->runs < cap ? opts->runs : cap;
+  if (mc->k > 0 && mc->sens_cap >= 3) {
+    mc->sens_in = tr_malloc(mc->sens_cap * mc->k * sizeof *mc->sens_in);
+    mc->sens_out = tr_malloc(mc->sens_cap * mc->n_watch * sizeof *mc->sens_out);
+    if (!mc->sens_in || !mc->sens_out)
+      return tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  } else {
+    mc->sens_cap = 0;
+  }
+  return run_tornado(mc, so);
+}
+
+int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
+              struct tr_progress *progress) {
+  tr_error_clear(&mc->err);
+  free_results(mc);
+  int rc = check_opts(mc, opts);
+  if (rc != TR_OK) return rc;
+  mc->opts = *opts;
+  tr_sim_opts so;
+  if ((rc = prepare(mc, opts, &so)) != TR_OK) return rc;
+
+  const double *corr = mc->k > 1 ? mc->corr : NULL;
+  tr_sampler *smp = NULL;
+  const char *const *names = NULL;
+  char **nm = tr_malloc((mc->k ? mc->k : 1) * sizeof *nm);
+  tr_dist *d = tr_malloc((mc->k ? mc->k : 1) * sizeof *d);
+  if (!nm || !d) {
+    tr_free(nm);
+    tr_free(d);
+    return tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  }
+  for (size_t j = 0; j < mc->k; j++) {
+    nm[j] = mc->in[j].name;
+    d[j] = mc->in[j].dist;
+  }
+  names = (const char *const *)nm;
+  rc = tr_sampler_new(&smp, d, mc->k, opts->runs, opts->lhs ? TR_SAMPLING_LHS : TR_SAMPLING_MC,
+                      opts->seed, corr, names, &mc->err);
+  if (rc == TR_OK && tr_sampler_warning(smp)[0]) {
+    if (mc->warn.len) tr_sb_putc(&mc->warn, '\n');
+    tr_sb_append(&mc->warn, tr_sampler_warning(smp));
+  }
+
+  shared sh;
+  memset(&sh, 0, sizeof sh);
+  pthread_t *th = NULL;
+  int started = 0, inited = 0;
+  if (rc == TR_OK) {
+    sh.mc = mc;
+    sh.smp = smp;
+    sh.sim_opts = so;
+    sh.batch = opts->batch < opts->runs ? opts->batch : opts->runs;
+    sh.sim_opts.lanes = sh.batch;
+    sh.n_runs = opts->runs;
+    sh.nblocks = (opts->runs + sh.batch - 1) / sh.batch;
+    sh.nslots = (size_t)opts->threads * SLOTS_PER_WORKER;
+    sh.slots = tr_calloc(sh.nslots, sizeof *sh.slots);
+    th = tr_calloc((size_t)opts->threads, sizeof *th);
+    if (!sh.slots || !th) rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    for (size_t i = 0; rc == TR_OK && i < sh.nslots; i++) {
+      sh.slots[i].series = tr_malloc(sh.batch * mc->n_track * mc->n_times * sizeof(double));
+      sh.slots[i].inputs = tr_malloc((sh.batch * mc->k + 1) * sizeof(double));
+      if (!sh.slots[i].series || !sh.slots[i].inputs)
+        rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    }
+  }
+  if (rc == TR_OK) {
+    pthread_mutex_init(&sh.mu, NULL);
+    pthread_cond_init(&sh.cv, NULL);
+    inited = 1;
+    for (int t = 0; t < opts->threads; t++) {
+      if (pthread_create(&th[t], NULL, worker, &sh) != 0) {
+        rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "cannot start thread %d", t + 1);
+        break;
+      }
+      started++;
+    }
+  }
+  /* The consumer: blocks strictly in order. */
+  int stop_rule = 0;
+  for (size_t b = 0; rc == TR_OK && b < sh.nblocks && !stop_rule; b++) {
+    mc_slot *sl = &sh.slots[b % sh.nslots];
+    pthread_mutex_lock(&sh.mu);
+    while (!(sl->ready && sl->block == b) && sh.rc == TR_OK && !(stop && *stop)) {
+      /* Timed, so that a stop flag set by a signal handler is seen promptly. */
+      struct timespec ts;
+      clock_gettime(CLOCK_REALTIME, &ts);
+      ts.tv_nsec += 50 * 1000 * 1000;
+      if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+      }
+      pthread_cond_timedwait(&sh.cv, &sh.mu, &ts);
+    }
+    int ready = sl->ready && sl->block == b;
+    if (!ready && sh.rc != TR_OK) {
+      rc = sh.rc;
+      tr_error_copy(&mc->err, &sh.err);
+    }
+    pthread_mutex_unlock(&sh.mu);
+    if (!ready) break; /* an error, or the stop flag */
+    size_t first = b * sh.batch;
+    size_t nl = sh.n_runs - first < sh.batch ? sh.n_runs - first : sh.batch;
+    size_t per = mc->n_track * mc->n_times;
+    for (size_t l = 0; l < nl && !stop_rule && rc == TR_OK; l++)
+      stop_rule = consume_run(mc, &sl->series[l * per], &sl->inputs[l * mc->k], &rc);
+    if (rc != TR_OK) {
+      tr_error_set(&mc->err, rc, NULL, 0, 0, "out of memory");
+      break;
+    }
+    tr_progress_add(progress, nl);
+    pthread_mutex_lock(&sh.mu);
+    sl->ready = 0;
+    sh.consumed = b + 1;
+    pthread_cond_broadcast(&sh.cv);
+    pthread_mutex_unlock(&sh.mu);
+    if (stop && *stop) break;
+  }
+  if (started) {
+    pthread_mutex_lock(&sh.mu);
+    sh.stop = 1;
+    pthread_cond_broadcast(&sh.cv);
+    pthread_mutex_unlock(&sh.mu);
+    for (int t = 0; t < started; t++) pthread_join(th[t], NULL);
+  }
+  if (inited) {
+    pthread_mutex_destroy(&sh.mu);
+    pthread_cond_destroy(&sh.cv);
+  }
+  mc->converged = stop_rule;
+  if (rc == TR_OK && mc->done < opts->runs && !stop_rule) {
+    mc->partial = 1;
+    rc = tr_error_set(&mc->err, TR_ERR_CANCELLED, NULL, 0, 0,
+                      "stopped after %zu of %zu runs", mc->done, opts->runs);
+  }
+  for (size_t i = 0; sh.slots && i < sh.nslots; i++) {
+    tr_free(sh.slots[i].series);
+    tr_free(sh.slots[i].inputs);
+  }
+  tr_free(sh.slots);
+  tr_free(th);
+  tr_sampler_free(smp);
+  tr_free(nm);
+  tr_free(d);
+  return rc;
+}
