@@ -141,7 +141,10 @@ class Runner:
             cmd = [self.engine, 'simulate', os.path.join(ROOT, sector, 'model.xmile')]
             for k, v in sorted(overrides.items()):
                 cmd += ['--set', '%s=%r' % (k, float(v))]
-            p = subprocess.run(cmd, capture_output=True, text=True)
+            try:
+                p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+            except (OSError, subprocess.TimeoutExpired) as e:
+                p = subprocess.CompletedProcess(cmd, -1, '', str(e))
             if p.returncode != 0:
                 res = (None, 'exit %d: %s' % (p.returncode, p.stderr.strip()))
             else:

@@ -26,7 +26,7 @@ def build():
         'initial_ideas': 10, 'initial_wip': 2, 'initial_features': 20,
         'ideas_per_person': 0.15, 'effort_per_feature': 0.6, 'feature_lifetime': 18,
     })
-    m.const('initial_revenue_estimate', 230000, '$/Month',
+    m.const('initial_revenue_estimate', 235000, '$/Month',
             'Net revenue at month 0 (starting value of perceived revenue).', A)
 
     m.group = 'E-commerce: the key lever, acquisition and retention spend'
@@ -120,7 +120,7 @@ def build():
     m.aux('fill_rate', 'shipments / MAX(demand_units, 0.001)', 'dimensionless',
           'Share of demand served from stock.')
     m.aux('orders_shipped', 'shipments / units_per_order', 'orders/Month', 'Orders shipped.')
-    m.const('average_order_value', 90, '$/order', 'Average order value at market price.', A)
+    m.const('average_order_value', 96, '$/order', 'Average order value at market price.', A)
     m.const('base_return_rate', 0.176, 'dimensionless', 'Share of online sales returned.',
             'NRF & Appriss 2023: online returns 17.6 %, ' + B)
     m.aux('effect_of_service_on_returns', 'service_quality', 'dimensionless',
@@ -134,7 +134,7 @@ def build():
     m.flow('returned_units', 'shipments * return_rate * restock_share', 'units/Month',
            'Returned items put back on sale.')
     m.const('restock_share', 0.8, 'dimensionless', 'Returned items that can be resold.', A)
-    m.const('unit_cost', 19, '$/unit', 'Landed cost per item (about 40 % of price).', A)
+    m.const('unit_cost', 24, '$/unit', 'Landed cost per item (product gross margin about 55-60 %).', A)
     m.const('fulfilment_cost_per_order', 9, '$/order',
             'Pick, pack, ship (3PL) per order shipped.',
             'fulfilment 10-15 % of e-commerce revenue (rushorder, Shopify), ' + B)
