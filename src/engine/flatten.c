@@ -137,6 +137,31 @@ int fl_add_flow(fl_ctx *c, int stock, int flow, int outflow) {
                  : push_index(c, &s->inflows, &s->n_inflows, flow);
 }
 
+int fl_hidden(fl_ctx *c, tr_fvar_kind kind, const char *base, const char *part, tr_ast *eqn,
+              int *out) {
+  tr_fvar fv;
+  memset(&fv, 0, sizeof fv);
+  fv.kind = kind;
+  fv.hidden = 1;
+  fv.ident = tr_arena_printf(c->a, "%s.%s", base, part);
+  fv.name = fv.ident;
+  fv.eqn = eqn;
+  if (!fv.ident) return fl_nomem(c);
+  return fl_add_var(c, &fv, NULL, out);
+}
+
+int fl_operand(fl_ctx *c, const char *base, const char *part, tr_ast *e, tr_ast **out) {
+  if (e->kind == TR_AST_NUM || e->kind == TR_AST_NAME) {
+    *out = e;
+    return TR_OK;
+  }
+  int idx;
+  int rc = fl_hidden(c, TR_FV_AUX, base, part, e, &idx);
+  if (rc) return rc;
+  *out = fl_ref(c, idx, e->pos);
+  return *out ? TR_OK : fl_nomem(c);
+}
+
 int fl_parse(fl_ctx *c, const char *text, size_t len, tr_srcpos pos, tr_ast **out) {
   if (!text) {
     text = "";

@@ -67,10 +67,12 @@ static int bad_element(fl_ctx *c, fl_site *s, const tr_ast *at, const tr_dim *di
                      raw, dim->name);
 }
 
-/* Element of d->dims[k] that subscript `a` selects at this site. */
+/* Element of d->dims[k] that subscript `a` selects at this site, or, for a subscript that
+ * varies during the run, its instantiated expression in *dyn (a NUM or NAME). */
 static int subscript(fl_ctx *c, fl_site *s, const fl_decl *d, size_t k, const tr_ast *a,
-                     size_t *out) {
+                     size_t *out, tr_ast **dyn) {
   const tr_dim *dim = d->dims[k];
+  *dyn = NULL;
   if (a->kind == TR_AST_WILDCARD) {
     const fl_bind *b = fl_binding(s, dim, 1);
     if (!b)
@@ -102,17 +104,45 @@ static int subscript(fl_ctx *c, fl_site *s, const fl_decl *d, size_t k, const tr
     if (s->frame || !fl_lookup(c, s->scope, a->name))
       return bad_element(c, s, a, dim, a->raw ? a->raw : a->name, a->name);
   }
-  /* an expression: only a constant one can be flattened */
+  /* an expression: a constant selects one element, anything else is chosen at run time */
   tr_ast *e;
   int rc = fl_inst(c, s, a, &e);
   if (rc) return rc;
   double v;
   rc = fl_const_value(c, e, &v);
   if (rc < 0) return rc;
-  if (rc == 0)
-    return fl_error_at(c, s, a, TR_ERR_UNSUPPORTED,
-                       "subscript of '%s' varies during the run (not supported)", d->v->name);
-  return number_subscript(c, s, a, dim, v, out);
+  if (rc == 1) return number_subscript(c, s, a, dim, v, out);
+  const char *base = tr_arena_printf(c->a, "#index#%u", ++c->counter);
+  if (!base) return fl_nomem(c);
+  return fl_operand(c, base, "subscript", e, dyn);
+}
+
+/* The reference for subscripts k.. of d: one element, or, where a subscript varies during
+ * the run, IF sub = 1 THEN a[1] ELSE IF sub = 2 ... ELSE NaN (an index out of range). */
+static int build_ref(fl_ctx *c, const fl_decl *d, size_t k, size_t off, const size_t *elems,
+                     tr_ast *const *dyn, int pos, tr_ast **out) {
+  if (k == d->n_dims) {
+    *out = fl_ref(c, d->first + (int)off, pos);
+    return *out ? TR_OK : fl_nomem(c);
+  }
+  size_t size = d->dims[k]->size;
+  if (!dyn[k]) return build_ref(c, d, k + 1, off * size + elems[k], elems, dyn, pos, out);
+  tr_ast *tail = fl_num(c, NAN, pos);
+  if (!tail) return fl_nomem(c);
+  for (size_t j = size; j-- > 0;) {
+    tr_ast *branch, *n = fl_node(c, TR_AST_IF, pos);
+    int rc = build_ref(c, d, k + 1, off * size + j, elems, dyn, pos, &branch);
+    if (rc) return rc;
+    tr_ast *cond = fl_binary(c, TR_OP_EQ, fl_copy(c, dyn[k]), fl_num(c, (double)(j + 1), pos));
+    if (!n || !cond || !(n->args = tr_arena_calloc(c->a, 3, sizeof *n->args))) return fl_nomem(c);
+    n->nargs = 3;
+    n->args[0] = cond;
+    n->args[1] = branch;
+    n->args[2] = tail;
+    tail = n;
+  }
+  *out = tail;
+  return TR_OK;
 }
 
 int fl_inst_index(fl_ctx *c, fl_site *s, const tr_ast *n, tr_ast **out) {
@@ -128,19 +158,21 @@ int fl_inst_index(fl_ctx *c, fl_site *s, const tr_ast *n, tr_ast **out) {
     return fl_error_at(c, s, n, TR_ERR_DIMENSION, "'%s' has %zu dimension%s, %d subscript%s given",
                        d->v->name, d->n_dims, d->n_dims == 1 ? "" : "s", n->nargs,
                        n->nargs == 1 ? "" : "s");
-  size_t off = 0;
-  for (size_t k = 0; k < d->n_dims; k++) {
-    size_t e;
-    int rc = subscript(c, s, d, k, n->args[k], &e);
-    if (rc) return rc;
-    off = off * d->dims[k]->size + e;
-  }
-  int idx = d->first + (int)off;
-  if (c->vars[idx].kind == TR_FV_GF)
+  if (d->v->kind == TR_VK_GF)
     return fl_error_at(c, s, n, TR_ERR_INVALID, "graphical function '%s' used as a value",
-                       c->vars[idx].name);
-  *out = fl_ref(c, idx, n->pos);
-  return *out ? TR_OK : fl_nomem(c);
+                       d->v->name);
+  size_t elems[FL_MAX_BINDS];
+  tr_ast *dyn[FL_MAX_BINDS];
+  size_t cells = 1;
+  for (size_t k = 0; k < d->n_dims; k++) {
+    int rc = subscript(c, s, d, k, n->args[k], &elems[k], &dyn[k]);
+    if (rc) return rc;
+    if (dyn[k]) cells *= d->dims[k]->size;
+    if (cells > 100000)
+      return fl_error_at(c, s, n, TR_ERR_LIMIT, "too many elements selected at run time in '%s'",
+                         d->v->name);
+  }
+  return build_ref(c, d, 0, 0, elems, dyn, n->pos, out);
 }
 
 /* ---- array functions -------------------------------------------------------------------- */

@@ -26,33 +26,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Create a hidden variable "<base>.<part>". */
-static int hidden(fl_ctx *c, tr_fvar_kind kind, const char *base, const char *part, tr_ast *eqn,
-                  int *out) {
-  tr_fvar fv;
-  memset(&fv, 0, sizeof fv);
-  fv.kind = kind;
-  fv.hidden = 1;
-  fv.ident = tr_arena_printf(c->a, "%s.%s", base, part);
-  fv.name = fv.ident;
-  fv.eqn = eqn;
-  if (!fv.ident) return fl_nomem(c);
-  return fl_add_var(c, &fv, NULL, out);
-}
-
-/* An argument that will be used several times: a NUM or NAME as is, else a hidden aux. */
-static int operand(fl_ctx *c, const char *base, const char *part, tr_ast *e, tr_ast **out) {
-  if (e->kind == TR_AST_NUM || e->kind == TR_AST_NAME) {
-    *out = e;
-    return TR_OK;
-  }
-  int idx;
-  int rc = hidden(c, TR_FV_AUX, base, part, e, &idx);
-  if (rc) return rc;
-  *out = fl_ref(c, idx, e->pos);
-  return *out ? TR_OK : fl_nomem(c);
-}
-
 /* A fresh copy of an operand (trees are never shared between equations). */
 static tr_ast *use(fl_ctx *c, const tr_ast *e) { return fl_copy(c, e); }
 
@@ -67,18 +40,18 @@ static int delay_chain(fl_ctx *c, const char *base, tr_ast *in, tr_ast *t, int n
                        tr_ast **out) {
   int rc, prev, stock, flow;
   char part[32];
-  if ((rc = hidden(c, TR_FV_FLOW, base, "inflow", use(c, in), &prev))) return rc;
+  if ((rc = fl_hidden(c, TR_FV_FLOW, base, "inflow", use(c, in), &prev))) return rc;
   if (!c->vars[prev].eqn) return fl_nomem(c);
   for (int k = 1; k <= n; k++) {
     snprintf(part, sizeof part, "stock%d", k);
     tr_ast *e = fl_binary(c, TR_OP_MUL, use(c, init), stage_time(c, t, n));
     if (!e) return fl_nomem(c);
-    if ((rc = hidden(c, TR_FV_STOCK, base, part, e, &stock))) return rc;
+    if ((rc = fl_hidden(c, TR_FV_STOCK, base, part, e, &stock))) return rc;
     snprintf(part, sizeof part, "outflow%d", k);
     tr_ast *r = fl_ref(c, stock, t->pos);
     e = r ? fl_binary(c, TR_OP_DIV, r, stage_time(c, t, n)) : NULL;
     if (!e) return fl_nomem(c);
-    if ((rc = hidden(c, TR_FV_FLOW, base, part, e, &flow))) return rc;
+    if ((rc = fl_hidden(c, TR_FV_FLOW, base, part, e, &flow))) return rc;
     if ((rc = fl_add_flow(c, stock, prev, 0)) || (rc = fl_add_flow(c, stock, flow, 1))) return rc;
     prev = flow;
   }
@@ -94,14 +67,14 @@ static int smooth_chain(fl_ctx *c, const char *base, tr_ast *in, tr_ast *t, int 
     snprintf(part, sizeof part, "stock%d", k);
     tr_ast *e = use(c, init);
     if (!e) return fl_nomem(c);
-    if ((rc = hidden(c, TR_FV_STOCK, base, part, e, &stock))) return rc;
+    if ((rc = fl_hidden(c, TR_FV_STOCK, base, part, e, &stock))) return rc;
     /* (previous stage - this stage) / (T/n); the first stage follows the input */
     tr_ast *from = prev < 0 ? use(c, in) : fl_ref(c, prev, in->pos);
     e = fl_binary(c, TR_OP_DIV, fl_binary(c, TR_OP_SUB, from, fl_ref(c, stock, in->pos)),
                   stage_time(c, t, n));
     if (!e) return fl_nomem(c);
     snprintf(part, sizeof part, "flow%d", k);
-    if ((rc = hidden(c, TR_FV_FLOW, base, part, e, &flow))) return rc;
+    if ((rc = fl_hidden(c, TR_FV_FLOW, base, part, e, &flow))) return rc;
     if ((rc = fl_add_flow(c, stock, flow, 0))) return rc;
     prev = stock;
   }
@@ -118,16 +91,16 @@ static int trend(fl_ctx *c, const char *base, tr_ast *in, tr_ast *t, tr_ast *tre
                         fl_binary(c, TR_OP_ADD, fl_num(c, 1.0, in->pos),
                                   fl_binary(c, TR_OP_MUL, use(c, trend0), use(c, t))));
   if (!e) return fl_nomem(c);
-  if ((rc = hidden(c, TR_FV_STOCK, base, "average", e, &avg))) return rc;
+  if ((rc = fl_hidden(c, TR_FV_STOCK, base, "average", e, &avg))) return rc;
   e = fl_binary(c, TR_OP_DIV, fl_binary(c, TR_OP_SUB, use(c, in), fl_ref(c, avg, in->pos)),
                 use(c, t));
   if (!e) return fl_nomem(c);
-  if ((rc = hidden(c, TR_FV_FLOW, base, "change", e, &flow))) return rc;
+  if ((rc = fl_hidden(c, TR_FV_FLOW, base, "change", e, &flow))) return rc;
   if ((rc = fl_add_flow(c, avg, flow, 0))) return rc;
   e = fl_binary(c, TR_OP_DIV, fl_binary(c, TR_OP_SUB, use(c, in), fl_ref(c, avg, in->pos)),
                 fl_binary(c, TR_OP_MUL, fl_ref(c, avg, in->pos), use(c, t)));
   if (!e) return fl_nomem(c);
-  if ((rc = hidden(c, TR_FV_AUX, base, "trend", e, &res))) return rc;
+  if ((rc = fl_hidden(c, TR_FV_AUX, base, "trend", e, &res))) return rc;
   *out = fl_ref(c, res, in->pos);
   return *out ? TR_OK : fl_nomem(c);
 }
@@ -162,9 +135,9 @@ int fl_expand(fl_ctx *c, fl_site *s, const tr_ast *call, tr_ast **args, tr_ast *
   if (id == TR_FN_DELAY3 || id == TR_FN_SMTH3) n = 3;
   if (has_order && (rc = order_of(c, s, call, args[2], &n))) return rc;
   tr_ast *in, *t, *init = NULL;
-  if ((rc = operand(c, base, "input", args[0], &in))) return rc;
-  if ((rc = operand(c, base, "time", args[1], &t))) return rc;
-  if (call->nargs > init_at && (rc = operand(c, base, "initial", args[init_at], &init))) return rc;
+  if ((rc = fl_operand(c, base, "input", args[0], &in))) return rc;
+  if ((rc = fl_operand(c, base, "time", args[1], &t))) return rc;
+  if (call->nargs > init_at && (rc = fl_operand(c, base, "initial", args[init_at], &init))) return rc;
   switch (id) {
   case TR_FN_DELAY1:
   case TR_FN_DELAY3:
@@ -184,13 +157,13 @@ int fl_expand(fl_ctx *c, fl_site *s, const tr_ast *call, tr_ast **args, tr_ast *
       return TR_OK;
     }
     /* in * (1 + trend * horizon) */
-    if ((rc = operand(c, base, "horizon", args[2], &h))) return rc;
+    if ((rc = fl_operand(c, base, "horizon", args[2], &h))) return rc;
     tr_ast *e = fl_binary(c, TR_OP_MUL, use(c, in),
                           fl_binary(c, TR_OP_ADD, fl_num(c, 1.0, call->pos),
                                     fl_binary(c, TR_OP_MUL, tr, use(c, h))));
     int res;
     if (!e) return fl_nomem(c);
-    if ((rc = hidden(c, TR_FV_AUX, base, "forecast", e, &res))) return rc;
+    if ((rc = fl_hidden(c, TR_FV_AUX, base, "forecast", e, &res))) return rc;
     *out = fl_ref(c, res, call->pos);
     return *out ? TR_OK : fl_nomem(c);
   }
@@ -221,7 +194,7 @@ int fl_inline_macro(fl_ctx *c, fl_site *s, const tr_macro *m, const tr_ast *call
     return fl_nomem(c);
   int rc;
   for (size_t i = 0; i < m->n_params; i++)
-    if ((rc = operand(c, base, m->params[i], args[i], &f->args[i]))) return rc;
+    if ((rc = fl_operand(c, base, m->params[i], args[i], &f->args[i]))) return rc;
   f->first = (int)c->n_vars;
   for (size_t j = 0; j < m->n_vars; j++) {
     const tr_var *v = &m->vars[j];

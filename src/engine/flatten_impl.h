@@ -106,6 +106,12 @@ tr_ast *fl_copy(fl_ctx *c, const tr_ast *n); /* deep copy of an instantiated tre
 /* Append a variable (copied); its index in *out. */
 int fl_add_var(fl_ctx *c, const tr_fvar *v, fl_decl *owner, int *out);
 int fl_add_flow(fl_ctx *c, int stock, int flow, int outflow);
+/* Append a hidden variable "<base>.<part>" (e.g. "#smth1#3.stock1"). */
+int fl_hidden(fl_ctx *c, tr_fvar_kind kind, const char *base, const char *part, tr_ast *eqn,
+              int *out);
+/* An instantiated expression that will be used several times: a NUM or NAME as is, anything
+ * else through a hidden aux "<base>.<part>", so it is evaluated once. */
+int fl_operand(fl_ctx *c, const char *base, const char *part, tr_ast *e, tr_ast **out);
 /* Instantiate a parsed equation at a site: a new, fully resolved tree in *out. */
 int fl_inst(fl_ctx *c, fl_site *s, const tr_ast *n, tr_ast **out);
 /* Parse `len` bytes of `text` that start at `pos`. */

@@ -490,10 +490,6 @@ static void test_array_errors(void **state) {
   check_error(DIMS(CITY, "<aux name=\"a\"><dimensions><dim name=\"city\"/></dimensions>"
                          "<element subscript=\"paris\"><eqn>1</eqn></element></aux>\n"),
               TR_ERR_DIMENSION, "'paris' is not an element of dimension 'City'");
-  check_error(DIMS(CITY, "<aux name=\"k\"><eqn>TIME</eqn></aux>\n"
-                         "<aux name=\"a\"><dimensions><dim name=\"city\"/></dimensions>"
-                         "<eqn>1</eqn></aux>\n<aux name=\"b\"><eqn>a[k]</eqn></aux>\n"),
-              TR_ERR_UNSUPPORTED, "subscript of 'a' varies during the run");
   check_error(DIMS(CITY, "<aux name=\"a\"><dimensions><dim name=\"nope\"/></dimensions>"
                          "<eqn>1</eqn></aux>\n"),
               TR_ERR_DIMENSION, "'a' uses the undeclared dimension 'nope'");
@@ -810,6 +806,37 @@ static void test_allocation_failure(void **state) {
   tr_xmile_free(x);
 }
 
+static void test_arrays_run_time_subscripts(void **state) {
+  (void)state;
+  fx t;
+  assert_int_equal(load(&t, DIMS(CITY NUM3,
+                                 "<aux name=\"k\"><eqn>TIME</eqn></aux>\n"
+                                 "<aux name=\"one\"><eqn>3 - 2</eqn></aux>\n"
+                                 "<aux name=\"a\"><dimensions><dim name=\"city\"/></dimensions>"
+                                 "<eqn>1, 2</eqn></aux>\n"
+                                 "<aux name=\"m\"><dimensions><dim name=\"n\"/><dim name=\"city\"/>"
+                                 "</dimensions><eqn>n</eqn></aux>\n"
+                                 "<aux name=\"b\"><eqn>a[k]</eqn></aux>\n"
+                                 "<aux name=\"c\"><eqn>a[one + 1]</eqn></aux>\n"
+                                 "<aux name=\"d\"><eqn>m[k + 1, boston]</eqn></aux>\n")),
+                   TR_OK);
+  /* a subscript that varies during the run selects the element at run time; out of range
+   * is NaN, never another element */
+  check_eqn(&t, "b", "(IF (k = 1) THEN \"a[boston]\" ELSE (IF (k = 2) THEN \"a[new_york]\" ELSE "
+                     "NaN))");
+  /* a constant expression selects one element */
+  check_eqn(&t, "c", "\"a[new_york]\"");
+  check_eqn(&t, "#index#2.subscript", "(k + 1)");
+  const tr_ast *d = var(&t, "d")->eqn;
+  assert_int_equal(d->kind, TR_AST_IF);
+  assert_string_equal(d->args[1]->name, "m[1,boston]");
+  assert_string_equal(d->args[2]->args[1]->name, "m[2,boston]");
+  assert_string_equal(d->args[2]->args[2]->args[1]->name, "m[3,boston]");
+  assert_true(isnan(d->args[2]->args[2]->args[2]->num));
+  check_all_resolved(&t.f);
+  done(&t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_teacup),
@@ -824,6 +851,7 @@ int main(void) {
       cmocka_unit_test(test_arrays_elements_and_stocks),
       cmocka_unit_test(test_arrays_conformance),
       cmocka_unit_test(test_array_errors),
+      cmocka_unit_test(test_arrays_run_time_subscripts),
       cmocka_unit_test(test_expand_delays_and_smooths),
       cmocka_unit_test(test_expand_trend_forcst),
       cmocka_unit_test(test_expand_per_element_and_errors),
