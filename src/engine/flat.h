@@ -12,6 +12,10 @@
  *  - every TR_AST_NAME has `var` set to an index into tr_flat.vars; calls to standalone
  *    graphical functions become TR_AST_CALL with builtin TR_FN_LOOKUP and args
  *    (NAME of the gf variable, x); no TR_AST_INDEX or TR_AST_WILDCARD remains.
+ *    The NAME may also be an aux or flow with an inline gf called by name (vars[var].gf is
+ *    the table); reductions may carry any number of arguments (SUM, STDDEV included); a
+ *    subscript that varies during the run becomes IF i = 1 THEN a[1] ELSE ... ELSE NaN
+ *    (a TR_AST_NUM holding NaN).
  * What is left for the compiler: pure builtins, DELAY (fixed pipeline), INIT, PREVIOUS,
  * random functions, PULSE/STEP/RAMP, time functions, SAFEDIV, LOOKUP.
  */
