@@ -430,12 +430,49 @@ static void test_check_names(void **state) {
   tr_plan_free(p);
 }
 
+/* Every prefix of the example and a sweep of single-byte corruptions: each load either
+ * succeeds or fails with a positioned message — never a crash (run under ASan in CI). */
+static void test_mutations(void **state) {
+  (void)state;
+  char *yaml = doc_example();
+  assert_non_null(yaml);
+  size_t len = strlen(yaml);
+  char *buf = malloc(len + 1);
+  assert_non_null(buf);
+  static const char junk[] = {':', '-', '[', '{', '"', '\'', '&', '*', '\t', '#', '|', '\0', 'x'};
+  long ok_loads = 0, errors = 0;
+  for (size_t i = 0; i < len; i += 5) {
+    for (size_t j = 0; j < sizeof junk; j++) {
+      memcpy(buf, yaml, len + 1);
+      size_t n = len;
+      if (j == 0) n = i; /* truncation */
+      else buf[i] = junk[j];
+      tr_plan *p = NULL;
+      tr_error err;
+      tr_error_clear(&err);
+      int rc = tr_plan_load_buffer(buf, n, "plan.yaml", &p, &err);
+      if (rc == TR_OK) {
+        assert_non_null(p);
+        ok_loads++;
+      } else {
+        assert_null(p);
+        assert_true(err.msg[0] != '\0');
+        assert_string_equal(err.file, "plan.yaml");
+        errors++;
+      }
+      tr_plan_free(p);
+    }
+  }
+  free(buf);
+  assert_true(ok_loads > 0 && errors > 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_doc_example), cmocka_unit_test(test_bad_inputs),
       cmocka_unit_test(test_empty_and_minimal), cmocka_unit_test(test_limits),
       cmocka_unit_test(test_files), cmocka_unit_test(test_alloc_failure),
-      cmocka_unit_test(test_check_names),
+      cmocka_unit_test(test_check_names), cmocka_unit_test(test_mutations),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
