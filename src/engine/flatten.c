@@ -700,6 +700,14 @@ int tr_flatten(const tr_xmile *x, tr_arena *a, tr_flat *out, tr_error *err) {
     rc = fl_declare(&c, root);
   }
   for (size_t i = 0; i < c.n_decls && !rc; i++) rc = fl_define(&c, c.decls[i]);
+  /* generated variables show their equation in its printed form (the model page, messages) */
+  for (size_t i = 0; i < c.n_vars && !rc; i++) {
+    if (c.vars[i].eqn_text || !c.vars[i].eqn) continue;
+    char *text = tr_expr_to_string(c.vars[i].eqn);
+    c.vars[i].eqn_text = text ? tr_arena_strdup(a, text) : NULL;
+    tr_free(text);
+    if (!c.vars[i].eqn_text) rc = fl_nomem(&c);
+  }
   if (!rc) {
     tr_fvar *vars = c.n_vars ? tr_arena_calloc(a, c.n_vars, sizeof *vars) : NULL;
     if (c.n_vars && !vars) {

@@ -623,6 +623,8 @@ static void test_expand_delays_and_smooths(void **state) {
   check_eqn(&t, "#smth1#7.stock1", "5");
   check_eqn(&t, "#delay1#8.input", "(in * 2)");
   check_eqn(&t, "#delay1#8.stock1", "(7 * 2)");
+  assert_string_equal(var(&t, "#delay1#8.stock1")->eqn_text, "(7 * 2)");
+  assert_string_equal(var(&t, "d1i")->eqn_text, "DELAY1(in * 2, 2, 7)");
   const tr_fvar *st = var(&t, "#delay3#2.stock2");
   assert_int_equal(st->n_inflows, 1);
   assert_int_equal(st->n_outflows, 1);
