@@ -70,6 +70,15 @@ def write_all(check):
                 if not check:
                     with open(path, 'w') as f:
                         f.write(text)
+    bass = load('bass')
+    path = os.path.join(HERE, 'bass.xmile')
+    text = bass.to_xmile()
+    cur = open(path).read() if os.path.exists(path) else None
+    if cur != text:
+        stale.append(path)
+        if not check:
+            with open(path, 'w') as f:
+                f.write(text)
     if check and stale:
         print('out of date: ' + ', '.join(stale))
         return 1

@@ -270,7 +270,33 @@ def main(argv):
                         worst, where = err, name
             tap(worst < 1e-6, '%s: engine agrees with the reference simulator (worst relative '
                 'error %.3g in %s)' % (sector, worst, where or '-'))
+    check_bass(runner)
     return 0
+
+
+def check_bass(runner):
+    """The reduced acquisition/retention core converges to the analytic Bass-with-churn
+    equilibrium: q x^2 + (c + p - q) x - p = 0."""
+    p, q, c = 0.01, 0.5, 0.05
+    x_star = (-(c + p - q) + math.sqrt((c + p - q) ** 2 + 4 * q * p)) / (2 * q)
+    if runner.engine:
+        cmd = [runner.engine, 'simulate', os.path.join(HERE, 'bass.xmile'),
+               '--vars', 'adopter_share']
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+            rows = list(csv.reader(io.StringIO(out.stdout)))
+            x = float(rows[-1][rows[0].index('adopter_share')])
+        except (OSError, ValueError, IndexError, subprocess.TimeoutExpired) as e:
+            tap(False, 'bass: reduced core simulates', e)
+            return
+    else:
+        import bass
+        import sdlib
+        m = bass.build()
+        x = sdlib.Sim(m, {}).run(m.stop)['adopter_share'][-1]
+    tap(abs(x - x_star) < 1e-3 and abs(x_star - 0.902) < 1e-3,
+        'bass: reduced acquisition/retention core converges to x* = %.4f (got %.4f)' %
+        (x_star, x))
 
 
 if __name__ == '__main__':
