@@ -400,3 +400,110 @@ int tr_spc_imbalance(const double *a, const double *b, size_t n, size_t w, doubl
   }
   return rc;
 }
+
+/* ---- average run lengths ------------------------------------------------------------- */
+
+/* States of the Markov chains: enough for four significant digits at the table values. */
+#define ARL_STATES 301
+
+static double phi(double x) { return 0.5 * erfc(-x / sqrt(2.0)); }
+
+double tr_spc_shewhart_arl(double L, double shift) {
+  double p = phi(-L - shift) + (1 - phi(L - shift));
+  return p > 0 ? 1 / p : INFINITY;
+}
+
+/* Solve (I - R) t = 1 for the m x m transition matrix r (overwritten) and return t[start]. */
+static double absorb_time(double *r, size_t m, size_t start, double *t) {
+  for (size_t i = 0; i < m; i++) {
+    for (size_t j = 0; j < m; j++) r[i * m + j] = (i == j) - r[i * m + j];
+    t[i] = 1;
+  }
+  for (size_t c = 0; c < m; c++) { /* Gaussian elimination, partial pivoting */
+    size_t piv = c;
+    for (size_t i = c + 1; i < m; i++)
+      if (fabs(r[i * m + c]) > fabs(r[piv * m + c])) piv = i;
+    if (r[piv * m + c] == 0) return INFINITY;
+    if (piv != c) {
+      for (size_t j = 0; j < m; j++) {
+        double tmp = r[c * m + j];
+        r[c * m + j] = r[piv * m + j];
+        r[piv * m + j] = tmp;
+      }
+      double tmp = t[c];
+      t[c] = t[piv];
+      t[piv] = tmp;
+    }
+    for (size_t i = c + 1; i < m; i++) {
+      double f = r[i * m + c] / r[c * m + c];
+      if (f == 0) continue;
+      for (size_t j = c; j < m; j++) r[i * m + j] -= f * r[c * m + j];
+      t[i] -= f * t[c];
+    }
+  }
+  for (size_t i = m; i-- > 0;) {
+    double s = t[i];
+    for (size_t j = i + 1; j < m; j++) s -= r[i * m + j] * t[j];
+    t[i] = s / r[i * m + i];
+  }
+  return t[start];
+}
+
+/* One-sided upper CUSUM ARL for N(shift, 1) data: state 0 is C = 0, state i > 0 the
+ * interval ((i - 1/2) w, (i + 1/2) w], w chosen so that the last state ends at h. */
+static double cusum_one_sided(double k, double h, double shift, double *r, double *t) {
+  size_t m = ARL_STATES;
+  double w = 2 * h / (2.0 * (double)m - 1);
+  for (size_t i = 0; i < m; i++) {
+    double c = (double)i * w;
+    r[i * m] = phi(w / 2 - c + k - shift);
+    for (size_t j = 1; j < m; j++)
+      r[i * m + j] = phi(((double)j + 0.5) * w - c + k - shift) -
+                     phi(((double)j - 0.5) * w - c + k - shift);
+  }
+  return absorb_time(r, m, 0, t);
+}
+
+int tr_spc_cusum_arl(double k, double h, double shift, double *arl, tr_error *err) {
+  if (!(k >= 0) || !(h > 0) || !isfinite(shift))
+    return tr_error_set(err, TR_ERR_INVALID, NULL, 0, 0, "CUSUM ARL needs k >= 0 and h > 0");
+  size_t m = ARL_STATES;
+  double *r = tr_malloc(m * m * sizeof *r), *t = tr_malloc(m * sizeof *t);
+  if (!r || !t) {
+    tr_free(r);
+    tr_free(t);
+    return tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  }
+  double up = cusum_one_sided(k, h, shift, r, t);
+  double down = cusum_one_sided(k, h, -shift, r, t); /* the lower CUSUM mirrors the upper */
+  *arl = 1 / (1 / up + 1 / down);
+  tr_free(r);
+  tr_free(t);
+  return TR_OK;
+}
+
+int tr_spc_ewma_arl(double lambda, double L, double shift, double *arl, tr_error *err) {
+  if (!(lambda > 0 && lambda <= 1) || !(L > 0) || !isfinite(shift))
+    return tr_error_set(err, TR_ERR_INVALID, NULL, 0, 0,
+                        "EWMA ARL needs 0 < lambda <= 1 and L > 0");
+  size_t m = ARL_STATES; /* odd: the middle state holds the start, z = 0 */
+  double *r = tr_malloc(m * m * sizeof *r), *t = tr_malloc(m * sizeof *t);
+  if (!r || !t) {
+    tr_free(r);
+    tr_free(t);
+    return tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  }
+  double h = L * sqrt(lambda / (2 - lambda)), w = 2 * h / (double)m;
+  for (size_t i = 0; i < m; i++) {
+    double ci = -h + ((double)i + 0.5) * w;
+    for (size_t j = 0; j < m; j++) {
+      double lo = -h + (double)j * w, hi = lo + w;
+      r[i * m + j] = phi((hi - (1 - lambda) * ci) / lambda - shift) -
+                     phi((lo - (1 - lambda) * ci) / lambda - shift);
+    }
+  }
+  *arl = absorb_time(r, m, m / 2, t);
+  tr_free(r);
+  tr_free(t);
+  return TR_OK;
+}

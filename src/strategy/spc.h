@@ -115,4 +115,21 @@ double tr_spc_t95(size_t df);
 int tr_spc_imbalance(const double *a, const double *b, size_t n, size_t w, double min_change,
                      tr_spc_signals *out, tr_error *err);
 
+/* ---- average run lengths (for choosing parameters) ---------------------------------------
+ * The expected number of points until a signal when the mean has shifted by `shift` sigma
+ * (shift 0: the in-control ARL, the mean time between false alarms). Computed with the
+ * Markov-chain method of Brook & Evans (1972): the statistic's in-control region is cut into
+ * a few hundred states and the expected time to absorption solved exactly. */
+
+/* Shewhart chart with limits at +-L sigma: 1 / P(|x| > L). L = 3, shift 0 gives 370.4. */
+double tr_spc_shewhart_arl(double L, double shift);
+
+/* Two-sided tabular CUSUM (k, h in sigma units, starting at 0), combined from the one-sided
+ * ARLs by 1/ARL = 1/ARL+ + 1/ARL-. TR_ERR_INVALID unless k >= 0, h > 0; TR_ERR_NOMEM. */
+int tr_spc_cusum_arl(double k, double h, double shift, double *arl, tr_error *err);
+
+/* EWMA with steady-state limits +-L sigma sqrt(lambda/(2 - lambda)), starting at the target.
+ * TR_ERR_INVALID unless 0 < lambda <= 1, L > 0; TR_ERR_NOMEM. */
+int tr_spc_ewma_arl(double lambda, double L, double shift, double *arl, tr_error *err);
+
 #endif

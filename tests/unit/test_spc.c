@@ -296,6 +296,43 @@ static void test_trend_and_imbalance(void **state) {
   assert_int_equal(tr_spc_imbalance(a, b, 8, 2, 0.05, &s, &err), TR_ERR_INVALID);
 }
 
+/* kpi-scoring.md §2.3/2.4: ARLs computed independently by Markov chain (and Montgomery's
+ * table for lambda = 0.1, L = 2.814), Shewhart 370.4. */
+static void test_arl(void **state) {
+  (void)state;
+  tr_error err;
+  tr_error_clear(&err);
+  double a;
+  NEAR(tr_spc_shewhart_arl(3, 0), 370.4, 0.05);
+  static const struct {
+    int ewma;
+    double p1, p2, shift, want, tol;
+  } cases[] = {
+      {0, 0.5, 4, 0, 167.7, 0.1},   {0, 0.5, 4, 1, 8.38, 0.01},
+      {0, 0.5, 5, 0, 465.4, 0.1},   {0, 0.5, 5, 1, 10.38, 0.01},
+      {1, 0.2, 3, 0, 560, 1},       {1, 0.2, 3, 1, 10.8, 0.05},
+      {1, 0.2, 2.962, 0, 500, 1},   {1, 0.2, 2.962, 1, 10.5, 0.05},
+      {1, 0.1, 2.814, 0, 499, 1},   {1, 0.1, 2.814, 1, 10.3, 0.05},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    int rc = cases[i].ewma ? tr_spc_ewma_arl(cases[i].p1, cases[i].p2, cases[i].shift, &a, &err)
+                           : tr_spc_cusum_arl(cases[i].p1, cases[i].p2, cases[i].shift, &a, &err);
+    assert_int_equal(rc, TR_OK);
+    if (fabs(a - cases[i].want) > cases[i].tol)
+      fail_msg("ARL case %zu: got %g, wanted %g", i, a, cases[i].want);
+  }
+  /* a downward shift is caught as fast as an upward one */
+  double up, down;
+  assert_int_equal(tr_spc_cusum_arl(0.5, 4, 1, &up, &err), TR_OK);
+  assert_int_equal(tr_spc_cusum_arl(0.5, 4, -1, &down, &err), TR_OK);
+  NEAR(up, down, 1e-9);
+  assert_int_equal(tr_spc_cusum_arl(0.5, 0, 0, &a, &err), TR_ERR_INVALID);
+  assert_int_equal(tr_spc_ewma_arl(1.5, 3, 0, &a, &err), TR_ERR_INVALID);
+  tr_alloc_fail_after(1, 0);
+  assert_int_equal(tr_spc_ewma_arl(0.2, 3, 0, &a, &err), TR_ERR_NOMEM);
+  tr_alloc_fail_after(0, 0);
+}
+
 static void test_alloc_failure(void **state) {
   (void)state;
   tr_xmr l;
@@ -320,7 +357,7 @@ int main(void) {
       cmocka_unit_test(test_xmr_limits),  cmocka_unit_test(test_western_electric),
       cmocka_unit_test(test_nelson),      cmocka_unit_test(test_ewma_cusum),
       cmocka_unit_test(test_anhoj),       cmocka_unit_test(test_trend_and_imbalance),
-      cmocka_unit_test(test_alloc_failure),
+      cmocka_unit_test(test_arl),         cmocka_unit_test(test_alloc_failure),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
