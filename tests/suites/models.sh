@@ -3,8 +3,9 @@
 # tests/models/gen.py): each NAME.xmile is simulated with `tightrope simulate --format csv`
 # and compared with NAME.csv by csvcompare (rel. tolerance 1e-4, or the options in NAME.cmp
 # where the expected values are an analytic answer that a finite dt only approaches).
-# Then: save points from the step index, and the order of Euler, RK2 and RK4 measured from
-# the error ratio when dt is halved. Prints nothing while `simulate` does not exist yet.
+# Then: parse errors in model files (exit 2 and file:line:col), save points from the step
+# index, and the order of Euler, RK2 and RK4 measured from the error ratio when dt is
+# halved. Prints nothing while `simulate` does not exist yet.
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 . tests/lib.sh
@@ -15,6 +16,7 @@ if [ ! -x "$CMP" ]; then
   not_ok "models: $CMP is missing"
   exit 1
 fi
+tr_abs=$(cd "$(dirname "$TR")" && pwd)/$(basename "$TR")
 out=$(mktemp -d)
 trap 'rm -rf "$out" /tmp/tr_suite_out.$$' EXIT
 
@@ -47,6 +49,23 @@ for model in tests/models/*.xmile; do
   else
     not_ok "models-$name: differs from tests/models/$name.csv ${opts[*]}"
     sed 's/^/# /' "$out/$name.cmp" | head -8
+  fi
+done
+
+# Bad equations in a model file: exit status 2 and the parser's message at the right
+# file:line:col (tests/models/bad/NAME.err holds the expected first line of stderr, with
+# the path relative to tests/models/bad).
+for model in tests/models/bad/*.xmile; do
+  name=$(basename "$model" .xmile)
+  want=$(head -1 "tests/models/bad/$name.err")
+  (cd tests/models/bad && "$tr_abs" simulate "$name.xmile" --format csv) \
+    >"$out/bad.out" 2>"$out/bad.err"
+  rc=$?
+  got=$(head -1 "$out/bad.err")
+  if [ "$rc" -eq 2 ] && [ "$got" = "$want" ]; then
+    ok "models-bad-$name: exit 2, $want"
+  else
+    not_ok "models-bad-$name: exit $rc, '$got' (wanted exit 2, '$want')"
   fi
 done
 
