@@ -516,8 +516,9 @@ static int define_connected(fl_ctx *c, fl_decl *d) {
     return fl_unknown_name(c, &s, NULL, "variable", d->conn->from, d->conn->from);
   if (src->count != d->count)
     return fl_error_at(c, &s, NULL, TR_ERR_DIMENSION,
-                       "<connect> wires '%s' (%zu elements) into '%s' (%zu elements)",
-                       src->v->name, src->count, d->v->name, d->count);
+                       "<connect> wires '%s' (%zu element%s) into '%s' (%zu element%s)",
+                       src->v->name, src->count, src->count == 1 ? "" : "s", d->v->name,
+                       d->count, d->count == 1 ? "" : "s");
   for (size_t i = 0; i < d->count; i++) {
     if (src->v->kind == TR_VK_GF) {
       c->vars[d->first + (int)i].kind = TR_FV_GF;

@@ -283,13 +283,19 @@ int fl_inst_reduce(fl_ctx *c, fl_site *s, const tr_ast *n, tr_ast **out, int *ha
 /* ---- element subscripts and array literals ---------------------------------------------- */
 
 int fl_element_index(fl_ctx *c, const fl_decl *d, const tr_element *e, size_t *out) {
-  const char *p = e->subscript ? e->subscript : "";
-  size_t off = 0, k = 0;
+  const char *sub = e->subscript ? e->subscript : "";
+  size_t pieces = 1;
+  for (const char *t = sub; *t; t++) pieces += *t == ',';
+  if (pieces != d->n_dims)
+    return tr_error_set(c->err, TR_ERR_DIMENSION, c->file, e->eqn_pos.line, e->eqn_pos.col,
+                        "<element subscript=\"%s\"> of '%s' needs %zu subscript%s", sub,
+                        d->v->name, d->n_dims, d->n_dims == 1 ? "" : "s");
+  const char *p = sub;
+  size_t off = 0;
   char small[256];
-  while (1) {
+  for (size_t k = 0; k < d->n_dims; k++) {
     const char *q = strchr(p, ',');
     size_t len = q ? (size_t)(q - p) : strlen(p);
-    if (k >= d->n_dims) break;
     size_t need = tr_canon_ident(p, len, small, sizeof small);
     char *id = small;
     if (need + 1 > sizeof small) {
@@ -302,26 +308,17 @@ int fl_element_index(fl_ctx *c, const fl_decl *d, const tr_element *e, size_t *o
     char *end;
     double num = strtod(id, &end);
     if (!elem_of(dim, id, &j)) {
-      if (*id && *end == '\0' && num == floor(num) && num >= 1 && num <= (double)dim->size) {
-        j = (size_t)num - 1;
-      } else {
-        return tr_error_set(c->err, TR_ERR_DIMENSION, c->file, e->eqn_pos.line, e->eqn_pos.col,
+      if (!(*id && *end == '\0' && num == floor(num) && num >= 1 && num <= (double)dim->size))
+        return tr_error_set(c->err, TR_ERR_DIMENSION, c->file, e->eqn_pos.line,
+                            e->eqn_pos.col,
                             "<element subscript=\"%s\">: '%.*s' is not an element of dimension "
                             "'%s' of '%s'",
-                            p == e->subscript ? e->subscript : e->subscript, (int)len, p,
-                            dim->name, d->v->name);
-      }
+                            sub, (int)len, p, dim->name, d->v->name);
+      j = (size_t)num - 1;
     }
     off = off * dim->size + j;
-    k++;
-    if (!q) break;
-    p = q + 1;
+    if (q) p = q + 1;
   }
-  if (k != d->n_dims || strchr(p, ',') != NULL)
-    return tr_error_set(c->err, TR_ERR_DIMENSION, c->file, e->eqn_pos.line, e->eqn_pos.col,
-                        "<element subscript=\"%s\"> of '%s' needs %zu subscript%s",
-                        e->subscript ? e->subscript : "", d->v->name, d->n_dims,
-                        d->n_dims == 1 ? "" : "s");
   *out = off;
   return TR_OK;
 }

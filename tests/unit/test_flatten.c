@@ -839,6 +839,50 @@ static void test_arrays_run_time_subscripts(void **state) {
   done(&t);
 }
 
+static void test_more_errors(void **state) {
+  (void)state;
+  check_error(MODEL("<aux name=\"k\"><eqn>1</eqn></aux>\n"
+                    "<aux name=\"a\"><eqn>LOOKUP(k, 2)</eqn></aux>\n"),
+              TR_ERR_INVALID, "m.xmile:6:27: 'k' has no graphical function");
+  check_error(MODEL("<aux name=\"a\"><eqn>LOOKUP(1 + 1, 2)</eqn></aux>\n"), TR_ERR_INVALID,
+              "m.xmile:5:27: the first argument of LOOKUP must name a graphical function");
+  check_error(DIMS(CITY, "<aux name=\"a\"><dimensions><dim name=\"city\"/></dimensions>"
+                         "<element subscript=\"boston\"><eqn>1</eqn></element>"
+                         "<element subscript=\"Boston\"><eqn>2</eqn></element></aux>\n"),
+              TR_ERR_INVALID, "element 'Boston' of 'a' is defined twice");
+  check_error(DIMS(CITY NUM3, "<aux name=\"a\"><dimensions><dim name=\"city\"/><dim name=\"n\"/>"
+                              "</dimensions><element subscript=\"boston\"><eqn>1</eqn></element>"
+                              "</aux>\n"),
+              TR_ERR_DIMENSION, "<element subscript=\"boston\"> of 'a' needs 2 subscripts");
+  check_error(DIMS(CITY NUM3, "<aux name=\"a\"><dimensions><dim name=\"n\"/></dimensions>"
+                              "<element subscript=\"1, 2\"><eqn>1</eqn></element></aux>\n"),
+              TR_ERR_DIMENSION, "<element subscript=\"1, 2\"> of 'a' needs 1 subscript");
+  check_error(HEAD "<model><variables><module name=\"a\"><connect to=\"y\" from=\"k\"/>"
+                   "<connect to=\"y\" from=\"k\"/></module>"
+                   "<aux name=\"k\"><eqn>1</eqn></aux></variables></model>\n"
+                   "<model name=\"a\"><variables><aux name=\"y\"><eqn>1</eqn></aux></variables>"
+                   "</model></xmile>\n",
+              TR_ERR_INVALID, "'a.y' is connected twice");
+  check_error(HEAD "<dimensions>" CITY "</dimensions>\n"
+                   "<model><variables><module name=\"a\"><connect to=\"y\" from=\"k\"/></module>"
+                   "<aux name=\"k\"><dimensions><dim name=\"city\"/></dimensions><eqn>1</eqn>"
+                   "</aux></variables></model>\n"
+                   "<model name=\"a\"><variables><aux name=\"y\"><eqn>1</eqn></aux></variables>"
+                   "</model></xmile>\n",
+              TR_ERR_DIMENSION, "<connect> wires 'k' (2 elements) into 'y' (1 element)");
+  check_error(HEAD "<dimensions>" CITY "</dimensions>\n"
+                   "<macro name=\"M\"><parm>x</parm><eqn>v</eqn><variables><aux name=\"v\">"
+                   "<dimensions><dim name=\"city\"/></dimensions><eqn>x</eqn></aux></variables>"
+                   "</macro>\n<model><variables><aux name=\"a\"><eqn>M(1)</eqn></aux>"
+                   "</variables></model></xmile>\n",
+              TR_ERR_UNSUPPORTED, "macro 'M': variable 'v' is a module or an array");
+  check_error(HEAD "<dimensions>" CITY "</dimensions>\n"
+                   "<macro name=\"M\"><parm>x</parm><eqn>x[1]</eqn></macro>\n"
+                   "<model><variables><aux name=\"a\"><eqn>M(1)</eqn></aux>"
+                   "</variables></model></xmile>\n",
+              TR_ERR_UNSUPPORTED, "m.xmile:5:36: arrays are not supported in macros");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_teacup),
@@ -858,6 +902,7 @@ int main(void) {
       cmocka_unit_test(test_expand_trend_forcst),
       cmocka_unit_test(test_expand_per_element_and_errors),
       cmocka_unit_test(test_macros),
+      cmocka_unit_test(test_more_errors),
       cmocka_unit_test(test_allocation_failure),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
