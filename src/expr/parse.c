@@ -86,7 +86,10 @@ static const char *describe(const parser *p, const token *t, char *buf, size_t c
   if (t->kind == TK_END) return "end of equation";
   int n = t->len;
   int cut = n > 40;
-  if (cut) n = 37;
+  if (cut) {
+    n = 37;
+    while (n > 0 && ((unsigned char)p->src[t->pos + n] & 0xC0) == 0x80) n--; /* whole chars */
+  }
   snprintf(buf, cap, "'%.*s%s'", n, p->src + t->pos, cut ? "..." : "");
   return buf;
 }
