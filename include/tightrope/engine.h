@@ -118,6 +118,25 @@ int tr_sim_set_const_index(tr_sim *s, size_t var, long lane, double v);
 /* Back to the model's values in every lane. */
 void tr_sim_reset_consts(tr_sim *s);
 
+/* A time shape applied to a constant (a scenario shock): a piecewise-linear path over time,
+ * constant before its first and after its last point, where two points at the same time
+ * make a jump (the later point holds from that time on). The constant's value at time t is
+ * its setting times path(t), or plus path(t) when `additive`. */
+typedef struct tr_sim_shape {
+  int additive;     /* 0: multiply the constant; 1: add to it */
+  size_t n;         /* number of points, >= 1 */
+  const double *t;  /* times, non-decreasing */
+  const double *v;  /* path values */
+} tr_sim_shape;
+
+/* Shape constant `var` in one lane (lane >= 0) or all (lane < 0); the points are copied.
+ * Shapes on the same constant compose in the order they were set. While any shape is set,
+ * variables that depend on constants are recomputed every step. TR_ERR_INVALID when var is
+ * not a constant, the lane does not exist or the points are not finite and ordered. */
+int tr_sim_set_shape(tr_sim *s, size_t var, long lane, const tr_sim_shape *shape);
+/* Remove every shape. */
+void tr_sim_clear_shapes(tr_sim *s);
+
 /* Choose the variables whose series are saved (default: every variable that has a value).
  * Fewer saved variables mean less memory for many lanes. TR_ERR_INVALID on a bad index. */
 int tr_sim_watch(tr_sim *s, const size_t *vars, size_t n);

@@ -134,7 +134,7 @@ static int new_temp(compiler *c) {
 static int dest(compiler *c, int want) { return want >= 0 ? want : new_temp(c); }
 
 static int emit_ins(compiler *c, int op, int fn, int d, int a, int b, int cc, int aux) {
-  tr_instr in = {op, fn, d, a, b, cc, aux};
+  tr_instr in = {op, fn, d, a, b, cc, aux, 0};
   if (PUSH(c, c->code, in)) return nomem(c);
   return TR_OK;
 }
@@ -644,6 +644,43 @@ static int build_stocks(compiler *c, tr_arena *a, tr_program *p) {
   return TR_OK;
 }
 
+/* Does instruction `in` read slot t? */
+static int reads_slot(const tr_instr *in, const int *args, int t) {
+  if (in->op == TR_I_RANDOM || in->op == TR_I_STDDEV) {
+    for (int k = 0; k < in->b; k++)
+      if (args[in->aux + k] == t) return 1;
+    return 0;
+  }
+  return in->a == t || in->b == t || in->c == t;
+}
+
+/* Single-lane register hints (TR_IF_*): an operand produced by the previous instruction is
+ * read from the interpreter's register, and a temporary that nothing reads again before it
+ * is rewritten is not stored at all. */
+static void peephole(tr_code *code, const int *args, int n_fixed) {
+  for (size_t i = 1; i < code->n; i++) {
+    tr_instr *prev = &code->ins[i - 1], *cur = &code->ins[i];
+    if (!tr_vm_fast_op(cur->op)) continue;
+    int binary = cur->op >= TR_I_ADD && cur->op <= TR_I_MAX2;
+    if (cur->a == prev->d)
+      cur->flags |= TR_IF_ACC_A;
+    if (binary && cur->b == prev->d) cur->flags |= TR_IF_ACC_B;
+    if (!(cur->flags & (TR_IF_ACC_A | TR_IF_ACC_B)) || !tr_vm_fast_op(prev->op) ||
+        prev->d < n_fixed)
+      continue;
+    int dead = 1; /* is prev->d dead after cur? */
+    if (cur->d != prev->d)
+      for (size_t j = i + 1; j < code->n; j++) {
+        if (reads_slot(&code->ins[j], args, prev->d)) {
+          dead = 0;
+          break;
+        }
+        if (code->ins[j].d == prev->d) break;
+      }
+    if (dead) prev->flags |= TR_IF_NO_STORE;
+  }
+}
+
 static void compiler_free(compiler *c, deps *dp, size_t nv) {
   tr_free(c->code.v);
   tr_free(c->fixed.v);
@@ -734,6 +771,13 @@ int tr_compile(const tr_flat *f, tr_arena *a, tr_program *out, tr_error *err) {
   for (size_t i = 0; i < n_order; i++)
     if (vclass[order[i]] != TR_VC_CONST && (rc = emit_var(&c, order[i]))) goto fail;
   if ((rc = take_code(&c, a, &out->init))) goto fail;
+  /* the step when constants are shaped in time: static variables too, in the same order */
+  c.init_phase = 0;
+  for (size_t i = 0; i < n_order; i++)
+    if ((vclass[order[i]] == TR_VC_STATIC || vclass[order[i]] == TR_VC_DYNAMIC) &&
+        (rc = emit_var(&c, order[i])))
+      goto fail;
+  if ((rc = take_code(&c, a, &out->step_full))) goto fail;
 
   /* 3. step order over the dynamic variables (stocks are state: they break cycles) */
   c.init_phase = 0;
@@ -781,6 +825,11 @@ int tr_compile(const tr_flat *f, tr_arena *a, tr_program *out, tr_error *err) {
   remap_code(&out->init, (int)c.fixed.n);
   remap_code(&out->step, (int)c.fixed.n);
   remap_code(&out->post, (int)c.fixed.n);
+  remap_code(&out->step_full, (int)c.fixed.n);
+  peephole(&out->step_full, out->args, (int)c.fixed.n);
+  peephole(&out->init, out->args, (int)c.fixed.n);
+  peephole(&out->step, out->args, (int)c.fixed.n);
+  peephole(&out->post, out->args, (int)c.fixed.n);
   compiler_free(&c, dp, nv);
   tr_free(order);
   tr_free(include);

@@ -65,7 +65,14 @@ typedef struct tr_instr {
   int d;   /* destination slot */
   int a, b, c; /* operand slots (-1 = absent) */
   int aux; /* GF: gf index; DELAY: history index; RANDOM, STDDEV: offset into args */
+  int flags; /* TR_IF_*: single-lane hints from the peephole pass (ignored with lanes > 1) */
 } tr_instr;
+
+/* Single-lane register hints: the one-lane interpreter keeps the last result in a register,
+ * so an operand that the previous instruction just produced is read from there (no
+ * store-to-load round trip), and a temporary whose only reader is the next instruction is
+ * never stored. With several lanes every value goes through its slot. */
+enum { TR_IF_ACC_A = 1, TR_IF_ACC_B = 2, TR_IF_NO_STORE = 4 };
 
 /* How a variable is computed. */
 typedef enum {
@@ -92,6 +99,7 @@ typedef struct tr_program {
   tr_code init;        /* initial values of everything, in initial-value order */
   tr_code step;        /* dynamic auxiliaries and flows, in dependency order */
   tr_code post;        /* PREVIOUS arguments into their pending slots, after each step */
+  tr_code step_full;   /* static and dynamic variables: the step when constants vary in time */
   int *prev_state;     /* [n_prev]: PREVIOUS state slots ... */
   int *prev_pending;   /* ... and the pending slots committed into them at the next step */
   size_t n_prev;
@@ -142,6 +150,9 @@ void tr_vm_exec(const tr_program *p, const tr_code *code, tr_vm *vm);
 double tr_vm_fn1(int fn, double x);
 /* Binary operator (tr_opcode TR_I_ADD..TR_I_MAX2) on scalars, for constant folding. */
 double tr_vm_binop(int op, double x, double y);
+/* 1 when the single-lane interpreter runs op with the TR_IF_* register hints: MOV, the
+ * binary operators, NEG, NOT, FN1, MAX0 and GF (operands a, and b for binary ones). */
+int tr_vm_fast_op(int op);
 /* Graphical function lookup: continuous (clamped), extrapolate, discrete. */
 double tr_vm_lookup(const tr_gf *g, double x);
 

@@ -22,6 +22,9 @@
 
 #define MAX_STEPS 1000000000L
 #define MAX_LANES (1u << 20)
+/* Saved points are staged time-major and moved into the per-series output in blocks, so
+ * that saving writes whole cache lines instead of one double per series per step. */
+#define STAGE_POINTS 16
 
 struct tr_sim {
   const tr_model *m;
@@ -50,7 +53,22 @@ struct tr_sim {
   size_t out_cap;
   double *times;     /* [nsave] */
   size_t times_cap;
+  double *stage;     /* [STAGE_POINTS][n_watch][lanes]: saved points not yet in `out` */
+  size_t stage_cap;
+  size_t stage_n;    /* points staged */
+  size_t stage_k0;   /* index of the first staged point */
   int ran;           /* results are those of a completed run */
+  struct shape *shapes; /* time shapes of constants, in the order set */
+  size_t n_shapes;
+};
+
+/* A tr_sim_shape with its points owned by the sim. */
+struct shape {
+  size_t var;
+  long lane; /* < 0: every lane */
+  int additive;
+  size_t n;
+  double *tv; /* [2n]: times then values */
 };
 
 /* ---- the model's accessors (they need only the flat model and the program) ------------- */
@@ -204,7 +222,9 @@ static int ensure_storage(tr_sim *s) {
       reserve((void **)&s->rng, &s->rng_cap, mul_sat(p->n_seeded + 1, L), sizeof(tr_rng)) ||
       reserve((void **)&s->out, &s->out_cap, mul_sat(mul_sat(s->n_watch, L), nsave),
               sizeof(double)) ||
-      reserve((void **)&s->times, &s->times_cap, nsave, sizeof(double)))
+      reserve((void **)&s->times, &s->times_cap, nsave, sizeof(double)) ||
+      reserve((void **)&s->stage, &s->stage_cap, mul_sat(mul_sat(s->n_watch, L), STAGE_POINTS),
+              sizeof(double)))
     rc = tr_error_set(&s->err, TR_ERR_NOMEM, NULL, 0, 0,
                       "out of memory for a run of %zu lanes, %ld steps, %zu saved variables", L,
                       s->nsteps, s->n_watch);
@@ -277,6 +297,8 @@ void tr_sim_free(tr_sim *s) {
   tr_free(s->watch_pos);
   tr_free(s->out);
   tr_free(s->times);
+  tr_free(s->stage);
+  tr_sim_clear_shapes(s);
   tr_free(s);
 }
 
@@ -317,6 +339,72 @@ void tr_sim_reset_consts(tr_sim *s) {
     for (size_t l = 0; l < L; l++) s->base[i * L + l] = s->p->slot_init[i];
 }
 
+int tr_sim_set_shape(tr_sim *s, size_t var, long lane, const tr_sim_shape *shape) {
+  const tr_program *p = s->p;
+  const char *file = s->m->flat.file;
+  if (var >= p->n_vars || p->vclass[var] != TR_VC_CONST)
+    return tr_error_set(&s->err, TR_ERR_INVALID, file, 0, 0,
+                        "'%s' is not a constant: only variables whose equation is a number can "
+                        "be shaped in time",
+                        var < p->n_vars ? p->flat->vars[var].name : "?");
+  if (lane >= (long)s->o.lanes)
+    return tr_error_set(&s->err, TR_ERR_INVALID, NULL, 0, 0, "lane %ld does not exist", lane);
+  if (!shape || shape->n < 1 || !shape->t || !shape->v)
+    return tr_error_set(&s->err, TR_ERR_INVALID, NULL, 0, 0, "a time shape needs points");
+  for (size_t i = 0; i < shape->n; i++)
+    if (!isfinite(shape->t[i]) || !isfinite(shape->v[i]) ||
+        (i > 0 && shape->t[i] < shape->t[i - 1]))
+      return tr_error_set(&s->err, TR_ERR_INVALID, NULL, 0, 0,
+                          "time shape of '%s': point %zu is not finite or out of order",
+                          p->flat->vars[var].name, i + 1);
+  struct shape *ns = tr_realloc(s->shapes, (s->n_shapes + 1) * sizeof *ns);
+  if (!ns) return tr_error_set(&s->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  s->shapes = ns;
+  double *tv = tr_malloc(2 * shape->n * sizeof *tv);
+  if (!tv) return tr_error_set(&s->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  memcpy(tv, shape->t, shape->n * sizeof *tv);
+  memcpy(tv + shape->n, shape->v, shape->n * sizeof *tv);
+  struct shape sh = {var, lane < 0 ? -1 : lane, shape->additive != 0, shape->n, tv};
+  s->shapes[s->n_shapes++] = sh;
+  return TR_OK;
+}
+
+void tr_sim_clear_shapes(tr_sim *s) {
+  for (size_t i = 0; i < s->n_shapes; i++) tr_free(s->shapes[i].tv);
+  tr_free(s->shapes);
+  s->shapes = NULL;
+  s->n_shapes = 0;
+}
+
+/* path(t) of a shape: right-continuous piecewise-linear, constant outside its points. */
+static double shape_at(const struct shape *sh, double t, double eps) {
+  const double *T = sh->tv, *V = sh->tv + sh->n;
+  size_t i = 0;
+  if (t < T[0] - eps) return V[0];
+  while (i + 1 < sh->n && T[i + 1] <= t + eps) i++;
+  if (i + 1 == sh->n || T[i + 1] == T[i]) return V[i];
+  double w = (t - T[i]) / (T[i + 1] - T[i]);
+  return V[i] + (w < 0 ? 0 : w) * (V[i + 1] - V[i]);
+}
+
+/* Set every shaped constant to its value at the VM's time: the lane's setting, then each
+ * shape in order. */
+static void apply_shapes(tr_sim *s, const tr_vm *vm) {
+  size_t L = vm->lanes;
+  double eps = vm->dt * 1e-6;
+  for (size_t i = 0; i < s->n_shapes; i++) {
+    size_t var = s->shapes[i].var;
+    memcpy(s->vals + var * L, s->base + var * L, L * sizeof(double));
+  }
+  for (size_t i = 0; i < s->n_shapes; i++) {
+    const struct shape *sh = &s->shapes[i];
+    double f = shape_at(sh, vm->time, eps);
+    double *V = s->vals + sh->var * L;
+    for (size_t l = 0; l < L; l++)
+      if (sh->lane < 0 || (size_t)sh->lane == l) V[l] = sh->additive ? V[l] + f : V[l] * f;
+  }
+}
+
 int tr_sim_watch(tr_sim *s, const size_t *vars, size_t n) {
   const tr_program *p = s->p;
   for (size_t i = 0; i < n; i++)
@@ -348,10 +436,12 @@ const double *tr_sim_series(const tr_sim *s, size_t var, size_t lane) {
 
 /* ---- the run ---------------------------------------------------------------------------- */
 
+/* Set TIME for the next evaluation (and the shaped constants with it). */
 static void set_time(tr_sim *s, tr_vm *vm, double t) {
   double *T = s->vals + (s->p->n_vars + TR_SLOT_TIME) * vm->lanes;
   vm->time = t;
   for (size_t l = 0; l < vm->lanes; l++) T[l] = t;
+  if (s->n_shapes) apply_shapes(s, vm);
 }
 
 /* k[stock][lane] = net flow of every stock from the current flow values. */
@@ -385,27 +475,41 @@ static void clamp_stocks(const tr_program *p, double *v, size_t L) {
   }
 }
 
-/* Euler straight into the stocks, without scratch copies: the common single-run path. */
-static void euler(const tr_program *p, double *v, size_t L, double dt) {
+/* Euler straight into the stocks: the common single-run path; with lanes, net flows are
+ * gathered lane-contiguously in k first. */
+static void euler(const tr_program *p, double *v, size_t L, double dt, double *k) {
+  if (L == 1) {
+    const int *slot = p->flow_slot;
+    const double *sign = p->flow_sign;
+    for (size_t i = 0; i < p->n_stocks; i++) {
+      double net = 0;
+      for (int f = p->flow_off[i], f1 = p->flow_off[i + 1]; f < f1; f++)
+        net += sign[f] * v[slot[f]];
+      double y = v[p->stocks[i]] + dt * net;
+      v[p->stocks[i]] = p->stock_nonneg[i] && y < 0 ? 0 : y;
+    }
+    return;
+  }
+  net_flows(p, v, L, k);
   for (size_t i = 0; i < p->n_stocks; i++) {
     double *S = v + (size_t)p->stocks[i] * L;
-    int f0 = p->flow_off[i], f1 = p->flow_off[i + 1];
-    for (size_t l = 0; l < L; l++) {
-      double net = 0;
-      for (int f = f0; f < f1; f++) net += p->flow_sign[f] * v[(size_t)p->flow_slot[f] * L + l];
-      double y = S[l] + dt * net;
-      S[l] = p->stock_nonneg[i] && y < 0 ? 0 : y;
-    }
+    const double *K = k + i * L;
+    for (size_t l = 0; l < L; l++) S[l] = S[l] + dt * K[l];
+    if (p->stock_nonneg[i])
+      for (size_t l = 0; l < L; l++)
+        if (S[l] < 0) S[l] = 0;
   }
 }
 
-/* Record the first variable that became NaN or infinite. Returns 1 when one did. */
+/* Record the first variable that became NaN or infinite. Returns 1 when one did. The scan
+ * is a branch-free OR over independent lanes (x - x is 0 for finite x, NaN otherwise), so it
+ * costs a fraction of a nanosecond per value. */
 static int hazard(tr_sim *s, size_t L, double t) {
   const double *v = s->vals;
   size_t n = s->p->n_vars * L;
-  double acc = 0;
-  for (size_t i = 0; i < n; i++) acc += v[i] * 0.0; /* NaN iff some value is not finite */
-  if (acc == acc) return 0;
+  int bad = 0;
+  for (size_t i = 0; i < n; i++) bad |= !(v[i] - v[i] == 0);
+  if (!bad) return 0;
   for (size_t i = 0; i < n; i++)
     if (!isfinite(v[i]) && s->p->vclass[i / L] != TR_VC_GF) {
       size_t var = i / L, lane = i % L;
@@ -416,13 +520,29 @@ static int hazard(tr_sim *s, size_t L, double t) {
   return 0;
 }
 
-static void save(tr_sim *s, size_t k, size_t L) {
-  size_t nsave = s->nsave;
-  for (size_t j = 0; j < s->n_watch; j++) {
-    const double *V = s->vals + s->watch[j] * L;
-    double *o = s->out + j * L * nsave + k;
-    for (size_t l = 0; l < L; l++) o[l * nsave] = V[l];
+/* Move the staged points into the per-series output. */
+static void flush_stage(tr_sim *s, size_t L) {
+  size_t nw = s->n_watch, nsave = s->nsave, np = s->stage_n;
+  for (size_t j = 0; j < nw; j++)
+    for (size_t l = 0; l < L; l++) {
+      double *dst = s->out + (j * L + l) * nsave + s->stage_k0;
+      const double *src = s->stage + j * L + l;
+      for (size_t q = 0; q < np; q++) dst[q] = src[q * nw * L];
+    }
+  s->stage_k0 += np;
+  s->stage_n = 0;
+}
+
+static void save(tr_sim *s, size_t L) {
+  double *row = s->stage + s->stage_n * s->n_watch * L;
+  const double *v = s->vals;
+  if (L == 1) {
+    for (size_t j = 0; j < s->n_watch; j++) row[j] = v[s->watch[j]];
+  } else {
+    for (size_t j = 0; j < s->n_watch; j++)
+      memcpy(row + j * L, v + s->watch[j] * L, L * sizeof *v);
   }
+  if (++s->stage_n == STAGE_POINTS) flush_stage(s, L);
 }
 
 static void commit_previous(const tr_program *p, double *v, size_t L) {
@@ -431,14 +551,20 @@ static void commit_previous(const tr_program *p, double *v, size_t L) {
            L * sizeof *v);
 }
 
-static int after_point(tr_sim *s, tr_vm *vm, long n) {
+/* After the evaluation of step point n: PREVIOUS arguments, the hazard check, saving (every
+ * save_every-th point, counted down in *until_save rather than with a division). */
+static int after_point(tr_sim *s, tr_vm *vm, long n, long *until_save) {
   const tr_program *p = s->p;
   size_t L = vm->lanes;
   if (p->post.n) tr_vm_exec(p, &p->post, vm);
   if (!s->warning[0] && hazard(s, L, vm->time) && s->o.strict_math)
     return tr_error_set(&s->err, TR_ERR_MATH, s->m->flat.file, 0, 0, "numeric hazard: %s",
                         s->warning);
-  if (n % s->save_every == 0) save(s, (size_t)(n / s->save_every), L);
+  (void)n;
+  if (--*until_save == 0) {
+    save(s, L);
+    *until_save = s->save_every;
+  }
   return TR_OK;
 }
 
@@ -466,15 +592,19 @@ int tr_sim_run(tr_sim *s) {
   tr_vm vm = {v, L, TR_PH_INIT, 0, start, start, dt, s->hist, (size_t)s->nsteps + 1, s->rng,
               s->seeded};
   set_time(s, &vm, start);
+  const tr_code *step = s->n_shapes ? &p->step_full : &p->step;
   tr_vm_exec(p, &p->init, &vm);
-  if ((rc = after_point(s, &vm, 0))) return rc;
+  long until_save = 1;
+  s->stage_n = 0;
+  s->stage_k0 = 0;
+  if ((rc = after_point(s, &vm, 0, &until_save))) return rc;
   size_t ns = p->n_stocks;
   double *y0 = s->scratch, *k1 = y0 + ns * L, *k2 = k1 + ns * L, *k3 = k2 + ns * L,
          *k4 = k3 + ns * L;
   for (long n = 0; n < s->nsteps; n++) {
     double t = start + (double)n * dt, t1 = start + (double)(n + 1) * dt;
     if (s->o.method == TR_INTEG_EULER) {
-      euler(p, v, L, dt);
+      euler(p, v, L, dt, k1);
     } else {
       for (size_t i = 0; i < ns; i++)
         memcpy(y0 + i * L, v + (size_t)p->stocks[i] * L, L * sizeof *v);
@@ -483,21 +613,21 @@ int tr_sim_run(tr_sim *s) {
       if (s->o.method == TR_INTEG_RK2) {
         set_stocks(p, v, L, y0, k1, dt);
         set_time(s, &vm, t1);
-        tr_vm_exec(p, &p->step, &vm);
+        tr_vm_exec(p, step, &vm);
         net_flows(p, v, L, k2);
         for (size_t i = 0; i < ns * L; i++) k1[i] = (k1[i] + k2[i]) * 0.5;
         set_stocks(p, v, L, y0, k1, dt);
       } else {
         set_stocks(p, v, L, y0, k1, dt * 0.5);
         set_time(s, &vm, t + dt * 0.5);
-        tr_vm_exec(p, &p->step, &vm);
+        tr_vm_exec(p, step, &vm);
         net_flows(p, v, L, k2);
         set_stocks(p, v, L, y0, k2, dt * 0.5);
-        tr_vm_exec(p, &p->step, &vm);
+        tr_vm_exec(p, step, &vm);
         net_flows(p, v, L, k3);
         set_stocks(p, v, L, y0, k3, dt);
         set_time(s, &vm, t1);
-        tr_vm_exec(p, &p->step, &vm);
+        tr_vm_exec(p, step, &vm);
         net_flows(p, v, L, k4);
         for (size_t i = 0; i < ns * L; i++) k1[i] = (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]) / 6;
         set_stocks(p, v, L, y0, k1, dt);
@@ -508,9 +638,10 @@ int tr_sim_run(tr_sim *s) {
     vm.step = n + 1;
     set_time(s, &vm, t1);
     commit_previous(p, v, L);
-    tr_vm_exec(p, &p->step, &vm);
-    if ((rc = after_point(s, &vm, n + 1))) return rc;
+    tr_vm_exec(p, step, &vm);
+    if ((rc = after_point(s, &vm, n + 1, &until_save))) return rc;
   }
+  flush_stage(s, L);
   s->ran = 1;
   return TR_OK;
 }

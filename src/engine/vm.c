@@ -335,9 +335,86 @@ static TR_ALWAYS_INLINE void exec(const tr_program *p, const tr_code *code, tr_v
   }
 }
 
+/* One instruction of any kind, one lane (the single-lane loop's fallback). */
+static void exec_one(const tr_program *p, const tr_instr *in, tr_vm *vm) {
+  tr_code one = {(tr_instr *)in, 1};
+  exec(p, &one, vm, 1);
+}
+
+/* The single-lane interpreter: the arithmetic that dominates models runs here with the last
+ * result kept in `acc` (see TR_IF_*); everything else falls back to exec_one. */
+static void exec1(const tr_program *p, const tr_code *code, tr_vm *vm) {
+  double *v = vm->vals;
+  double acc = 0;
+  for (const tr_instr *in = code->ins, *end = code->ins + code->n; in < end; in++) {
+    int f = in->flags;
+    switch ((tr_opcode)in->op) {
+#define BIN1(OPC, EXPR)                                                                            \
+  case OPC: {                                                                                      \
+    double x = (f & TR_IF_ACC_A) ? acc : v[in->a];                                                 \
+    double y = (f & TR_IF_ACC_B) ? acc : v[in->b];                                                 \
+    acc = (EXPR);                                                                                  \
+    if (!(f & TR_IF_NO_STORE)) v[in->d] = acc;                                                     \
+    break;                                                                                         \
+  }
+      BIN1(TR_I_ADD, x + y)
+      BIN1(TR_I_SUB, x - y)
+      BIN1(TR_I_MUL, x * y)
+      BIN1(TR_I_DIV, x / y)
+      BIN1(TR_I_POWR, pow(x, y))
+      BIN1(TR_I_MODR, modr(x, y))
+      BIN1(TR_I_LAND, (double)((x != 0) && (y != 0)))
+      BIN1(TR_I_LOR, (double)((x != 0) || (y != 0)))
+      BIN1(TR_I_CEQ, (double)(x == y))
+      BIN1(TR_I_CNE, (double)(x != y))
+      BIN1(TR_I_CLT, (double)(x < y))
+      BIN1(TR_I_CLE, (double)(x <= y))
+      BIN1(TR_I_CGT, (double)(x > y))
+      BIN1(TR_I_CGE, (double)(x >= y))
+      BIN1(TR_I_MIN2, y < x ? y : x)
+      BIN1(TR_I_MAX2, y > x ? y : x)
+#undef BIN1
+    case TR_I_MOV:
+      acc = (f & TR_IF_ACC_A) ? acc : v[in->a];
+      if (!(f & TR_IF_NO_STORE)) v[in->d] = acc;
+      break;
+    case TR_I_NEGR:
+      acc = -((f & TR_IF_ACC_A) ? acc : v[in->a]);
+      if (!(f & TR_IF_NO_STORE)) v[in->d] = acc;
+      break;
+    case TR_I_LNOT:
+      acc = (double)(((f & TR_IF_ACC_A) ? acc : v[in->a]) == 0);
+      if (!(f & TR_IF_NO_STORE)) v[in->d] = acc;
+      break;
+    case TR_I_MAX0: {
+      double x = (f & TR_IF_ACC_A) ? acc : v[in->a];
+      acc = x > 0 ? x : 0.0;
+      if (!(f & TR_IF_NO_STORE)) v[in->d] = acc;
+      break;
+    }
+    case TR_I_FN1:
+      acc = tr_vm_fn1(in->fn, (f & TR_IF_ACC_A) ? acc : v[in->a]);
+      if (!(f & TR_IF_NO_STORE)) v[in->d] = acc;
+      break;
+    case TR_I_GF:
+      acc = tr_vm_lookup(p->gfs[in->aux], (f & TR_IF_ACC_A) ? acc : v[in->a]);
+      if (!(f & TR_IF_NO_STORE)) v[in->d] = acc;
+      break;
+    default:
+      exec_one(p, in, vm);
+      acc = v[in->d];
+      break;
+    }
+  }
+}
+
+int tr_vm_fast_op(int op) {
+  return (op >= TR_I_MOV && op <= TR_I_FN1) || op == TR_I_MAX0 || op == TR_I_GF;
+}
+
 void tr_vm_exec(const tr_program *p, const tr_code *code, tr_vm *vm) {
   if (vm->lanes == 1)
-    exec(p, code, vm, 1);
+    exec1(p, code, vm);
   else
     exec(p, code, vm, vm->lanes);
 }

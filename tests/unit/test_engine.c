@@ -592,6 +592,48 @@ static void test_non_negative(void **state) {
   model_free(m);
 }
 
+/* engine-1.16: time shapes (scenario shocks) on constants: a step doubles k from t = 1, a
+ * ramp adds to it; variables computed from the constant follow, only in the shaped lane. */
+static void test_shapes(void **state) {
+  (void)state;
+  static const vspec sh[] = {
+      {TR_FV_AUX, "k", "0.1", NULL, 0, NULL},
+      {TR_FV_AUX, "twice", "k * 2", NULL, 0, NULL},
+      {TR_FV_AUX, "price", "10", NULL, 0, NULL},
+  };
+  tr_model *m = must_build(sh, 3, 0, 3, 0.5);
+  assert_int_equal(m->prog.vclass[1], TR_VC_STATIC);
+  tr_sim_opts o = tr_model_default_opts(m);
+  o.lanes = 2;
+  tr_error err;
+  tr_sim *s = NULL;
+  assert_int_equal(tr_sim_new(m, &o, &s, &err), TR_OK);
+  double st[] = {1, 1}, sv[] = {1, 2}, rt[] = {1, 2}, rv[] = {0, 5};
+  tr_sim_shape step = {0, 2, st, sv}, ramp = {1, 2, rt, rv};
+  assert_int_equal(tr_sim_set_shape(s, 0, 1, &step), TR_OK);
+  assert_int_equal(tr_sim_set_shape(s, 2, -1, &ramp), TR_OK);
+  assert_int_equal(tr_sim_set_shape(s, 1, -1, &step), TR_ERR_INVALID); /* not a constant */
+  double bad_t[] = {2, 1};
+  tr_sim_shape bad = {0, 2, bad_t, sv};
+  assert_int_equal(tr_sim_set_shape(s, 0, -1, &bad), TR_ERR_INVALID);
+  assert_int_equal(tr_sim_run(s), TR_OK);
+  const double *k0 = series(s, m, "k", 0), *k1 = series(s, m, "k", 1);
+  const double *tw1 = series(s, m, "twice", 1), *pr = series(s, m, "price", 0);
+  static const double want_k1[] = {0.1, 0.1, 0.2, 0.2, 0.2, 0.2, 0.2};
+  static const double want_pr[] = {10, 10, 10, 12.5, 15, 15, 15};
+  for (int n = 0; n <= 6; n++) {
+    assert_true(k0[n] == 0.1);
+    assert_true(k1[n] == want_k1[n]);
+    assert_true(tw1[n] == want_k1[n] * 2);
+    assert_true(pr[n] == want_pr[n]);
+  }
+  tr_sim_clear_shapes(s);
+  assert_int_equal(tr_sim_run(s), TR_OK);
+  assert_true(series(s, m, "k", 1)[6] == 0.1);
+  tr_sim_free(s);
+  model_free(m);
+}
+
 /* engine-1.15: every allocation failure on the way (build, compile, sim, run) is
  * TR_ERR_NOMEM and leaks nothing (ASan checks the leaks). */
 static void test_allocation_failures(void **state) {
@@ -645,6 +687,7 @@ int main(void) {
       cmocka_unit_test(test_lookups),
       cmocka_unit_test(test_arithmetic),
       cmocka_unit_test(test_non_negative),
+      cmocka_unit_test(test_shapes),
       cmocka_unit_test(test_allocation_failures),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
