@@ -33,8 +33,12 @@ WEB_FILES := web/index.html web/app.js web/style.css
 UPLOT_DIR := web/node_modules/uplot/dist
 UPLOT     := $(UPLOT_DIR)/uPlot.iife.min.js $(UPLOT_DIR)/uPlot.min.css
 ASSETS_C  := $(BUILD)/gen/assets.c
+# Sector templates embedded for `tightrope init`: every file of models/<sector>/ but tools.
+TEMPLATE_FILES := $(sort $(filter-out models/tools/%,$(wildcard models/*/*.xmile models/*/*.yaml \
+                    models/*/*.md models/*/*.csv)))
+TEMPLATES_C := $(BUILD)/gen/templates.c
 
-LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/assets.o
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/assets.o $(BUILD)/obj/gen/templates.o
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 LIB       := $(BUILD)/libtightrope.a
 BIN       := $(BUILD)/tightrope
@@ -55,10 +59,15 @@ $(BUILD)/embed: tools/embed.c
 
 $(ASSETS_C): $(BUILD)/embed $(WEB_FILES) $(UPLOT)
 	@mkdir -p $(@D)
-	$(BUILD)/embed $@ index.html=web/index.html app.js=web/app.js style.css=web/style.css \
-	  uplot.js=$(UPLOT_DIR)/uPlot.iife.min.js uplot.css=$(UPLOT_DIR)/uPlot.min.css
+	$(BUILD)/embed $@ tr_assets index.html=web/index.html app.js=web/app.js \
+	  style.css=web/style.css uplot.js=$(UPLOT_DIR)/uPlot.iife.min.js \
+	  uplot.css=$(UPLOT_DIR)/uPlot.min.css
 
-$(BUILD)/obj/gen/assets.o: $(ASSETS_C)
+$(TEMPLATES_C): $(BUILD)/embed $(TEMPLATE_FILES)
+	@mkdir -p $(@D)
+	$(BUILD)/embed $@ tr_templates $(foreach f,$(TEMPLATE_FILES),$(f:models/%=%)=$(f))
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 

@@ -10,6 +10,8 @@
 
 /* Each command file defines `int tr_cmd_<name>(const tr_cli_cmd *, int, char **)` and
  * `const tr_cli_opt tr_cmd_<name>_opts[]` (terminated by {NULL}); declare both here. */
+int tr_cmd_init(const tr_cli_cmd *cmd, int argc, char **argv);
+extern const tr_cli_opt tr_cmd_init_opts[];
 int tr_cmd_kpi(const tr_cli_cmd *cmd, int argc, char **argv);
 extern const tr_cli_opt tr_cmd_kpi_opts[];
 int tr_cmd_monitor(const tr_cli_cmd *cmd, int argc, char **argv);
@@ -24,6 +26,10 @@ int tr_cmd_scenarios(const tr_cli_cmd *cmd, int argc, char **argv);
 extern const tr_cli_opt tr_cmd_scenarios_opts[];
 
 #define TR_CLI_COMMAND_LIST(X)                                                                     \
+  X("init", tr_cmd_init, "--sector NAME DIR", "create a workspace from a sector template",         \
+    "Copies the sector's model, plan and README into DIR and imports its three years of KPI\n"   \
+    "history into DIR/tightrope.db. --list shows the sectors.",                                  \
+    tr_cmd_init_opts)                                                                              \
   X("simulate", tr_cmd_simulate, "MODEL.xmile",                                                  \
     "simulate an XMILE model and print its variables over time (CSV or JSON)",                   \
     "Runs the model once from its sim_specs (or --start/--stop/--dt/--method) and prints Time\n" \

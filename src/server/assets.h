@@ -1,4 +1,5 @@
-/* Web assets embedded at build time (tools/embed.c writes the table). */
+/* Files embedded at build time (tools/embed.c writes the tables): the web assets the server
+ * serves, and the sector templates `tightrope init` copies ("saas/model.xmile", ...). */
 #ifndef TR_SERVER_ASSETS_H
 #define TR_SERVER_ASSETS_H
 
@@ -12,9 +13,11 @@ typedef struct tr_asset {
 } tr_asset;
 
 extern const tr_asset tr_assets[];
-extern const int tr_nassets;
+extern const int tr_assets_count;
+extern const tr_asset tr_templates[];
+extern const int tr_templates_count;
 
-/* The asset with this name, or NULL. */
+/* The web asset with this name, or NULL. */
 const tr_asset *tr_asset_find(const char *name);
 
 #endif

@@ -397,7 +397,7 @@ void tr_server_stop(tr_server *s) {
 }
 
 const tr_asset *tr_asset_find(const char *name) {
-  for (int i = 0; i < tr_nassets; i++)
+  for (int i = 0; i < tr_assets_count; i++)
     if (strcmp(tr_assets[i].name, name) == 0) return &tr_assets[i];
   return NULL;
 }
