@@ -115,8 +115,15 @@ def build():
     m.aux('demand_units', 'orders_placed * units_per_order', 'units/Month', 'Items ordered.')
     m.const('minimum_shipping_time', 0.5, 'Months',
             'Fastest the warehouse can turn its whole stock into shipments.', A)
-    m.flow('shipments', 'MIN(demand_units, inventory / minimum_shipping_time)', 'units/Month',
-           'Items shipped (orders for items out of stock are lost).')
+    m.aux('stock_coverage_ratio',
+          'inventory / MAX(demand_units * inventory_coverage, 0.001)', 'dimensionless',
+          'Stock against what current demand needs (1 = the target coverage).')
+    m.aux('item_availability', 'stock_coverage_ratio', 'dimensionless',
+          'Share of ordered items in stock: as coverage falls, more SKUs run out.',
+          gf=([0, 0.25, 0.5, 0.75, 1], [0, 0.55, 0.8, 0.94, 1]))
+    m.flow('shipments',
+           'MIN(demand_units * item_availability, inventory / minimum_shipping_time)',
+           'units/Month', 'Items shipped (orders for items out of stock are lost).')
     m.aux('fill_rate', 'shipments / MAX(demand_units, 0.001)', 'dimensionless',
           'Share of demand served from stock.')
     m.aux('orders_shipped', 'shipments / units_per_order', 'orders/Month', 'Orders shipped.')
