@@ -313,6 +313,32 @@ static void test_empty_and_minimal(void **state) {
   tr_plan_free(NULL);
 }
 
+/* JSON is YAML flow style: the JSON API sends plans in the same schema (cJSON indents with
+ * tabs, which flow context allows). */
+static void test_json_plan(void **state) {
+  (void)state;
+  const char *json =
+      "{\n\t\"company\": {\"name\": \"Json Co\", \"horizon\": 24},\n"
+      "\t\"tensions\": [{\"id\": \"t\", \"poles\": [\n"
+      "\t\t{\"name\": \"A\", \"measures\": [{\"variable\": \"a\", \"target\": 2}]},\n"
+      "\t\t{\"name\": \"B\", \"measures\": [{\"variable\": \"b\", \"target\": 1e3}]}],\n"
+      "\t\t\"lever\": {\"resource\": \"budget\", \"bind\": [{\"constant\": \"share\"}],"
+      " \"current\": 0.25}}]\n}\n";
+  tr_plan *p = NULL;
+  tr_error err;
+  int rc = load(json, &p, &err);
+  if (rc) fail_msg("%s", tr_error_text(&err));
+  assert_string_equal(p->company.name, "Json Co");
+  assert_true(p->company.horizon == 24);
+  assert_true(p->tensions[0].poles[1].measures[0].target == 1000);
+  assert_true(p->tensions[0].lever.current == 0.25);
+  tr_plan_free(p);
+  /* a JSON string where a number belongs is still a type error */
+  rc = load("{\"company\": {\"name\": \"X\", \"horizon\": \"24\"}}", &p, &err);
+  assert_int_equal(rc, TR_ERR_INVALID);
+  assert_non_null(strstr(tr_error_text(&err), "plan.yaml:1:38: company.horizon: expected a number"));
+}
+
 static void test_limits(void **state) {
   (void)state;
   tr_plan *p = NULL;
@@ -473,6 +499,7 @@ int main(void) {
       cmocka_unit_test(test_empty_and_minimal), cmocka_unit_test(test_limits),
       cmocka_unit_test(test_files), cmocka_unit_test(test_alloc_failure),
       cmocka_unit_test(test_check_names), cmocka_unit_test(test_mutations),
+      cmocka_unit_test(test_json_plan),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
