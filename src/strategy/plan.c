@@ -1344,7 +1344,9 @@ typedef struct name_check {
   tr_error *err;
 } name_check;
 
-static int check_one(name_check *c, const char *name, tr_plan_pos pos, const char *what) {
+/* `path` is the key path of the reference ("tensions[0].lever.bind[1].constant"). */
+static int check_one(name_check *c, const char *name, tr_plan_pos pos, const char *path,
+                     const char *what) {
   char buf[256];
   tr_canon_ident(name, strlen(name), buf, sizeof buf);
   for (size_t i = 0; i < c->n; i++)
@@ -1352,9 +1354,10 @@ static int check_one(name_check *c, const char *name, tr_plan_pos pos, const cha
   const char *near = tr_closest(name, c->names, c->n);
   if (near)
     return tr_error_set(c->err, TR_ERR_UNKNOWN_NAME, c->plan->file, pos.line, pos.col,
-                        "%s '%s' is not in the model (did you mean '%s'?)", what, name, near);
+                        "%s: %s '%s' is not in the model (did you mean '%s'?)", path, what, name,
+                        near);
   return tr_error_set(c->err, TR_ERR_UNKNOWN_NAME, c->plan->file, pos.line, pos.col,
-                      "%s '%s' is not in the model", what, name);
+                      "%s: %s '%s' is not in the model", path, what, name);
 }
 
 int tr_plan_check_names(const tr_plan *plan, const char *const *names, size_t n, tr_error *err) {
@@ -1362,6 +1365,7 @@ int tr_plan_check_names(const tr_plan *plan, const char *const *names, size_t n,
   c.canon = tr_calloc(n ? n : 1, sizeof *c.canon);
   if (!c.canon) return tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
   int rc = TR_OK;
+  char path[160];
   for (size_t i = 0; !rc && i < n; i++) {
     size_t need = tr_canon_ident(names[i], strlen(names[i]), NULL, 0) + 1;
     c.canon[i] = tr_malloc(need);
@@ -1372,28 +1376,38 @@ int tr_plan_check_names(const tr_plan *plan, const char *const *names, size_t n,
     const tr_tension *tn = &plan->tensions[t];
     for (size_t b = 0; !rc && b < tn->lever.n_bindings; b++) {
       const tr_lever_binding *lb = &tn->lever.bindings[b];
-      rc = check_one(&c, lb->constant, lb->pos, "lever constant");
-      if (!rc && lb->scale_name) rc = check_one(&c, lb->scale_name, lb->pos, "lever scale");
+      snprintf(path, sizeof path, "tensions[%zu].lever.bind[%zu].constant", t, b);
+      rc = check_one(&c, lb->constant, lb->pos, path, "lever constant");
+      snprintf(path, sizeof path, "tensions[%zu].lever.bind[%zu].scale", t, b);
+      if (!rc && lb->scale_name) rc = check_one(&c, lb->scale_name, lb->pos, path, "lever scale");
     }
     for (int p = 0; !rc && p < 2; p++)
       for (size_t m = 0; !rc && m < tn->poles[p].n_measures; m++) {
         const tr_measure *me = &tn->poles[p].measures[m];
-        if (me->variable) rc = check_one(&c, me->variable, me->pos, "measure variable");
+        snprintf(path, sizeof path, "tensions[%zu].poles[%d].measures[%zu].variable", t, p, m);
+        if (me->variable) rc = check_one(&c, me->variable, me->pos, path, "measure variable");
       }
   }
   for (size_t k = 0; !rc && k < plan->scorecard.n_kpis; k++) {
     const tr_kpi *kp = &plan->scorecard.kpis[k];
-    if (kp->variable) rc = check_one(&c, kp->variable, kp->pos, "KPI variable");
+    snprintf(path, sizeof path, "scorecard.kpis[%zu].variable", k);
+    if (kp->variable) rc = check_one(&c, kp->variable, kp->pos, path, "KPI variable");
   }
-  for (size_t i = 0; !rc && i < plan->uncertainty.n_inputs; i++)
-    rc = check_one(&c, plan->uncertainty.inputs[i].name, plan->uncertainty.inputs[i].pos,
+  for (size_t i = 0; !rc && i < plan->uncertainty.n_inputs; i++) {
+    snprintf(path, sizeof path, "uncertainty.inputs[%zu].name", i);
+    rc = check_one(&c, plan->uncertainty.inputs[i].name, plan->uncertainty.inputs[i].pos, path,
                    "uncertain input");
+  }
   for (size_t s = 0; !rc && s < plan->n_scenarios; s++) {
     const tr_scenario *sc = &plan->scenarios[s];
-    for (size_t i = 0; !rc && i < sc->n_overrides; i++)
-      rc = check_one(&c, sc->overrides[i].name, sc->overrides[i].pos, "override");
-    for (size_t i = 0; !rc && i < sc->n_shocks; i++)
-      rc = check_one(&c, sc->shocks[i].variable, sc->shocks[i].pos, "shocked variable");
+    for (size_t i = 0; !rc && i < sc->n_overrides; i++) {
+      snprintf(path, sizeof path, "scenarios[%zu].overrides", s);
+      rc = check_one(&c, sc->overrides[i].name, sc->overrides[i].pos, path, "override");
+    }
+    for (size_t i = 0; !rc && i < sc->n_shocks; i++) {
+      snprintf(path, sizeof path, "scenarios[%zu].shocks[%zu].variable", s, i);
+      rc = check_one(&c, sc->shocks[i].variable, sc->shocks[i].pos, path, "shocked variable");
+    }
   }
   for (size_t i = 0; i < n; i++) tr_free(c.canon[i]);
   tr_free(c.canon);
