@@ -10,6 +10,8 @@
 
 /* Each command file defines `int tr_cmd_<name>(const tr_cli_cmd *, int, char **)` and
  * `const tr_cli_opt tr_cmd_<name>_opts[]` (terminated by {NULL}); declare both here. */
+int tr_cmd_assess(const tr_cli_cmd *cmd, int argc, char **argv);
+extern const tr_cli_opt tr_cmd_assess_opts[];
 int tr_cmd_init(const tr_cli_cmd *cmd, int argc, char **argv);
 extern const tr_cli_opt tr_cmd_init_opts[];
 int tr_cmd_kpi(const tr_cli_cmd *cmd, int argc, char **argv);
@@ -30,6 +32,14 @@ extern const tr_cli_opt tr_cmd_scenarios_opts[];
     "Copies the sector's model, plan and README into DIR and imports its three years of KPI\n"   \
     "history into DIR/tightrope.db. --list shows the sectors.",                                  \
     tr_cmd_init_opts)                                                                              \
+  X("assess", tr_cmd_assess, "[WORKSPACE]",                                                       \
+    "how balanced the business is, how that holds under scenarios, which lever to move",          \
+    "Applies the plan's levers to the model, scores every tension's poles at the plan's\n"       \
+    "horizon (balanced and combined dimension, over-served pole) and the Strategic Balance\n"    \
+    "Index; runs the plan's uncertainty under the baseline and every named scenario\n"           \
+    "(probability of distress, drawdown, recovery); and ranks the lever moves that most\n"       \
+    "improve balance, each explained in a sentence. See docs/balance.md.",                      \
+    tr_cmd_assess_opts)                                                                            \
   X("simulate", tr_cmd_simulate, "MODEL.xmile",                                                  \
     "simulate an XMILE model and print its variables over time (CSV or JSON)",                   \
     "Runs the model once from its sim_specs (or --start/--stop/--dt/--method) and prints Time\n" \
