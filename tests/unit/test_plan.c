@@ -336,7 +336,8 @@ static void test_json_plan(void **state) {
   /* a JSON string where a number belongs is still a type error */
   rc = load("{\"company\": {\"name\": \"X\", \"horizon\": \"24\"}}", &p, &err);
   assert_int_equal(rc, TR_ERR_INVALID);
-  assert_non_null(strstr(tr_error_text(&err), "plan.yaml:1:38: company.horizon: expected a number"));
+  assert_non_null(
+      strstr(tr_error_text(&err), "plan.yaml:1:38: company.horizon: expected a number"));
 }
 
 static void test_limits(void **state) {
