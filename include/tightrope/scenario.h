@@ -73,6 +73,14 @@ int tr_mc_vary_params(tr_mc *mc, const char *name, const char *dist, const char 
  * matrix that is not positive semi-definite is repaired with a warning (tr_mc_warning). */
 int tr_mc_correlate(tr_mc *mc, const double *corr, size_t k);
 
+/* The rank correlation of two declared inputs (by name), e.g. from --corr "price,volume=-0.5".
+ * Inputs without a declared correlation are independent. TR_ERR_UNKNOWN_NAME when a name is
+ * not a declared input, TR_ERR_INVALID when rho is outside [-1, 1] or a and b are the same. */
+int tr_mc_correlate_pair(tr_mc *mc, const char *a, const char *b, double rho);
+
+/* Same from "A,B=RHO" (the --corr form). */
+int tr_mc_correlate_spec(tr_mc *mc, const char *spec);
+
 /* Set constant NAME to v in every run (a scenario override). */
 int tr_mc_override(tr_mc *mc, const char *name, double v);
 

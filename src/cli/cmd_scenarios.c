@@ -36,6 +36,7 @@ enum {
   O_BATCH,
   O_SAMPLING,
   O_VARY,
+  O_CORR,
   O_VARS,
   O_EVENT,
   O_UNTIL,
@@ -55,6 +56,7 @@ const tr_cli_opt tr_cmd_scenarios_opts[] = {
     {"batch", 0, "B", "runs per pass of the batched VM (default 64)"},
     {"sampling", 0, "mc|lhs", "plain Monte Carlo (default) or Latin hypercube"},
     {"vary", 0, "NAME=DIST(..)", "an uncertain constant, e.g. price=normal(10,2) (repeatable)"},
+    {"corr", 0, "A,B=RHO", "rank correlation of two varied inputs (repeatable)"},
     {"vars", 0, "A,B,...", "summarise only these variables"},
     {"event", 0, "EXPR", "probability of an event such as 'cash < 0' (repeatable)"},
     {"until", 0, "RULE", "stop early, e.g. 'mean(revenue) +-1% @95%'"},
@@ -82,6 +84,8 @@ typedef struct sc_args {
   const char *until;
   const char *vary[64];
   int n_vary;
+  const char *corr[64];
+  int n_corr;
   const char *event[16];
   int n_event;
   int tornado, quiet;
@@ -142,6 +146,10 @@ static int parse_args(const tr_cli_cmd *cmd, int argc, char **argv, sc_args *a) 
     case O_VARY:
       if (a->n_vary == 64) return tr_cli_usage_error(cmd, "at most 64 --vary options");
       a->vary[a->n_vary++] = p.value;
+      break;
+    case O_CORR:
+      if (a->n_corr == 64) return tr_cli_usage_error(cmd, "at most 64 --corr options");
+      a->corr[a->n_corr++] = p.value;
       break;
     case O_VARS:
       a->vars = p.value;
@@ -286,6 +294,8 @@ static int study(const tr_cli_cmd *cmd, sc_args *a, tr_model *m, const tr_plan *
   if (plan) x = apply_plan(cmd, mc, plan, a->scenario);
   for (int i = 0; x == TR_EXIT_OK && i < a->n_vary; i++)
     if ((rc = tr_mc_vary_spec(mc, a->vary[i])) != TR_OK) x = report(cmd, rc, tr_mc_error(mc));
+  for (int i = 0; x == TR_EXIT_OK && i < a->n_corr; i++)
+    if ((rc = tr_mc_correlate_spec(mc, a->corr[i])) != TR_OK) x = report(cmd, rc, tr_mc_error(mc));
   if (x == TR_EXIT_OK && a->vars) x = watch_list(cmd, mc, a->vars);
   for (int i = 0; x == TR_EXIT_OK && i < a->n_event; i++)
     if ((rc = tr_mc_event(mc, a->event[i])) != TR_OK) x = report(cmd, rc, tr_mc_error(mc));

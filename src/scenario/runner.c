@@ -194,6 +194,60 @@ int tr_mc_correlate(tr_mc *mc, const double *corr, size_t k) {
   return TR_OK;
 }
 
+static long input_index(const tr_mc *mc, const char *name) {
+  long var = tr_model_find(mc->m, name);
+  for (size_t i = 0; i < mc->k; i++)
+    if (strcmp(mc->in[i].name, name) == 0 || (var >= 0 && mc->in[i].var == (size_t)var))
+      return (long)i;
+  return -1;
+}
+
+int tr_mc_correlate_pair(tr_mc *mc, const char *a, const char *b, double rho) {
+  long ia = input_index(mc, a), ib = input_index(mc, b);
+  const char *missing = ia < 0 ? a : ib < 0 ? b : NULL;
+  if (missing)
+    return tr_error_set(&mc->err, TR_ERR_UNKNOWN_NAME, NULL, 0, 0,
+                        "correlation: '%s' is not an uncertain input (declare it with --vary "
+                        "or in the plan first)",
+                        missing);
+  if (ia == ib)
+    return tr_error_set(&mc->err, TR_ERR_INVALID, NULL, 0, 0,
+                        "correlation: '%s' is correlated with itself", a);
+  if (!(rho >= -1 && rho <= 1))
+    return tr_error_set(&mc->err, TR_ERR_INVALID, NULL, 0, 0,
+                        "correlation of '%s' and '%s' must be in [-1, 1] (got %g)", a, b, rho);
+  size_t k = mc->k;
+  if (!mc->corr || mc->corr_k != k) {
+    /* (Re)size to the current inputs, keeping what was declared; new pairs independent. */
+    double *c = tr_calloc(k * k, sizeof *c);
+    if (!c) return tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    for (size_t i = 0; i < k; i++) c[i * k + i] = 1;
+    for (size_t i = 0; mc->corr && i < mc->corr_k && i < k; i++)
+      for (size_t j = 0; j < mc->corr_k && j < k; j++) c[i * k + j] = mc->corr[i * mc->corr_k + j];
+    tr_free(mc->corr);
+    mc->corr = c;
+    mc->corr_k = k;
+  }
+  mc->corr[(size_t)ia * k + (size_t)ib] = mc->corr[(size_t)ib * k + (size_t)ia] = rho;
+  return TR_OK;
+}
+
+int tr_mc_correlate_spec(tr_mc *mc, const char *spec) {
+  const char *comma = strchr(spec, ','), *eq = strrchr(spec, '=');
+  char a[256], b[256], *end;
+  if (!comma || !eq || eq < comma || (size_t)(comma - spec) >= sizeof a ||
+      (size_t)(eq - comma - 1) >= sizeof b)
+    return tr_error_set(&mc->err, TR_ERR_PARSE, NULL, 0, 0,
+                        "--corr '%s': expected A,B=RHO, e.g. price,volume=-0.5", spec);
+  snprintf(a, sizeof a, "%.*s", (int)(comma - spec), spec);
+  snprintf(b, sizeof b, "%.*s", (int)(eq - comma - 1), comma + 1);
+  double rho = strtod(eq + 1, &end);
+  if (end == eq + 1 || *end)
+    return tr_error_set(&mc->err, TR_ERR_PARSE, NULL, 0, 0,
+                        "--corr '%s': '%s' is not a number", spec, eq + 1);
+  return tr_mc_correlate_pair(mc, a, b, rho);
+}
+
 int tr_mc_override(tr_mc *mc, const char *name, double v) {
   size_t var;
   int rc = find_var(mc, name, "override", NULL, 0, 0, &var);
