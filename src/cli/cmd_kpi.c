@@ -16,7 +16,8 @@
 enum { OPT_FORMAT, OPT_STRICT, OPT_DRY_RUN, OPT_WORKSPACE, OPT_SINCE, OPT_OUTPUT };
 
 const tr_cli_opt tr_cmd_kpi_opts[] = {
-    {"format", 'f', "long|wide", "import: long = date,kpi,value[,source] (default); wide = date,KPI..."},
+    {"format", 'f', "long|wide",
+     "import: long = date,kpi,value[,source] (default); wide = date,KPI..."},
     {"strict", 0, NULL, "import: reject the whole file when any row is bad"},
     {"dry-run", 'n', NULL, "import: check and count, change nothing"},
     {"workspace", 'w', "DIR", "the workspace folder (default: the current folder)"},
@@ -65,7 +66,8 @@ static int check_workspace(const kpi_args *a) {
   struct stat st;
   if (stat(dir, &st) != 0)
     return tr_cli_usage_error(a->cmd, "workspace '%s': %s", dir, strerror(errno));
-  if (!S_ISDIR(st.st_mode)) return tr_cli_usage_error(a->cmd, "workspace '%s' is not a folder", dir);
+  if (!S_ISDIR(st.st_mode))
+    return tr_cli_usage_error(a->cmd, "workspace '%s' is not a folder", dir);
   return TR_EXIT_OK;
 }
 
@@ -315,7 +317,8 @@ int tr_cmd_kpi(const tr_cli_cmd *cmd, int argc, char **argv) {
   }
   if (k == TR_CLI_HELP) return TR_EXIT_OK;
   if (k == TR_CLI_ERROR) return TR_EXIT_USAGE;
-  if (p.npos == 0) return tr_cli_usage_error(cmd, "expected an action: import, list, show or export");
+  if (p.npos == 0)
+    return tr_cli_usage_error(cmd, "expected an action: import, list, show or export");
   const kpi_action *act = NULL;
   const char *names[NACTIONS];
   for (size_t i = 0; i < NACTIONS; i++) {

@@ -10,94 +10,123 @@ cd "$W" || exit 1
 mkdir ws ws2
 DB=ws/tightrope.db
 q() { sqlite3 "$DB" "$@"; }
+# same DESC WANT GOT — one TAP line comparing two strings
+same() {
+  if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1 (got '$3', wanted '$2')"; fi
+}
+imp() { "$TR" kpi import "$@"; }
 
-printf 'date,kpi,value,source\n2024-01,mrr,100,crm\n2024-02,mrr,110,crm\n2024-01,churn,0.02,billing\n' >v1.csv
-check_output "import long: summary line" "^imported 3 rows, rejected 0: 3 new, 0 updated, 0 unchanged$" \
-  "$TR" kpi import v1.csv --workspace ws
+{
+  echo "date,kpi,value,source"
+  echo "2024-01,mrr,100,crm"
+  echo "2024-02,mrr,110,crm"
+  echo "2024-01,churn,0.02,billing"
+} >v1.csv
+check_output "import long: summary line" \
+  "^imported 3 rows, rejected 0: 3 new, 0 updated, 0 unchanged$" imp v1.csv --workspace ws
 check_status "import created the store" 0 test -f "$DB"
-[ "$(q "PRAGMA journal_mode")" = wal ] && ok "store is in WAL mode" || not_ok "store is in WAL mode"
-[ "$(q "SELECT value FROM observations WHERE kpi='mrr' AND period='2024-02'")" = 110.0 ] &&
-  ok "imported value stored" || not_ok "imported value stored"
+same "store is in WAL mode" wal "$(q "PRAGMA journal_mode")"
+same "imported value stored" 110.0 \
+  "$(q "SELECT value FROM observations WHERE kpi = 'mrr' AND period = '2024-02'")"
 
 # the same file again adds nothing
-check_output "re-import: nothing new" "0 new, 0 updated, 3 unchanged" "$TR" kpi import v1.csv -w ws
-check_output "re-import: names the earlier import" "already imported \(import #1\)" "$TR" kpi import v1.csv -w ws
-[ "$(q "SELECT count(*) FROM imports")" = 1 ] && ok "re-import left no log entry" || not_ok "re-import left no log entry"
+check_output "re-import: nothing new" "0 new, 0 updated, 3 unchanged" imp v1.csv -w ws
+check_output "re-import: names the earlier import" "already imported \(import #1\)" \
+  imp v1.csv -w ws
+same "re-import left no log entry" 1 "$(q "SELECT count(*) FROM imports")"
 
 # a corrected value is an update that keeps the old value
 printf 'date,kpi,value,source\n2024-02,mrr,111,crm\n2024-03,mrr,120,crm\n' >v2.csv
-check_output "changed value: 1 updated" "^imported 2 rows, rejected 0: 1 new, 1 updated, 0 unchanged$" \
-  "$TR" kpi import v2.csv -w ws
-[ "$(q "SELECT value || ' ' || import_id || ' ' || replaced_by FROM observation_history")" = "110.0 1 2" ] &&
-  ok "old value kept in history" || not_ok "old value kept in history"
+check_output "changed value: 1 updated" \
+  "^imported 2 rows, rejected 0: 1 new, 1 updated, 0 unchanged$" imp v2.csv -w ws
+same "old value kept in history" "110.0 1 2" \
+  "$(q "SELECT value || ' ' || import_id || ' ' || replaced_by FROM observation_history")"
 
 # bad rows: reported with file:line:col, the valid ones imported, exit 0
-printf 'date,kpi,value\n2024-04,mrr,130\n2024-13,mrr,1\n2024-05,mrr,12%%\n2024-05,nps,"1,234.5"\n2024-04,mrr,131\n2024-06,mrr\n' >bad.csv
-check_status "bad rows: exit 0 by default" 0 "$TR" kpi import bad.csv -w ws
-check_output "bad month reported at line 3 col 1" "^bad.csv:3:1: bad date '2024-13'" "$TR" kpi import bad.csv -w ws --dry-run
-check_output "percent value reported at its column" "^bad.csv:4:13: value '12%' has a percent sign" "$TR" kpi import bad.csv -w ws --dry-run
-check_output "thousands separator reported" "^bad.csv:5:13: value '1,234.5' has a comma" "$TR" kpi import bad.csv -w ws --dry-run
-check_output "duplicate in file names the first line" "^bad.csv:6:1: duplicate: KPI 'mrr' for 2024-04 is already on line 2" \
-  "$TR" kpi import bad.csv -w ws --dry-run
-check_output "ragged row reported" "^bad.csv:7: ragged row: line 7 has 2 fields, expected 3" "$TR" kpi import bad.csv -w ws --dry-run
-check_output "summary counts rejected rows" "^dry run: would have imported 1 row, rejected 5 \(see above\)" \
-  "$TR" kpi import bad.csv -w ws --dry-run
-[ "$(q "SELECT value FROM observations WHERE kpi='mrr' AND period='2024-04'")" = 130.0 ] &&
-  ok "valid row of a bad file imported" || not_ok "valid row of a bad file imported"
+{
+  echo "date,kpi,value"
+  echo "2024-04,mrr,130"
+  echo "2024-13,mrr,1"
+  echo "2024-05,mrr,12%"
+  echo '2024-05,nps,"1,234.5"'
+  echo "2024-04,mrr,131"
+  echo "2024-06,mrr"
+} >bad.csv
+check_output "bad month reported at line 3 col 1" "^bad.csv:3:1: bad date '2024-13'" \
+  imp bad.csv -w ws --dry-run
+check_output "percent value reported at its column" \
+  "^bad.csv:4:13: value '12%' has a percent sign" imp bad.csv -w ws --dry-run
+check_output "thousands separator reported" "^bad.csv:5:13: value '1,234.5' has a comma" \
+  imp bad.csv -w ws --dry-run
+check_output "duplicate in file names the first line" \
+  "^bad.csv:6:1: duplicate: KPI 'mrr' for 2024-04 is already on line 2" \
+  imp bad.csv -w ws --dry-run
+check_output "ragged row reported" "^bad.csv:7: ragged row: line 7 has 2 fields, expected 3" \
+  imp bad.csv -w ws --dry-run
+check_output "summary counts rejected rows" \
+  "^dry run: would have imported 1 row, rejected 5 \(see above\)" imp bad.csv -w ws --dry-run
+check_status "bad rows: exit 0 by default" 0 imp bad.csv -w ws
+same "valid row of a bad file imported" 130.0 \
+  "$(q "SELECT value FROM observations WHERE kpi = 'mrr' AND period = '2024-04'")"
 
 # strict and dry run change nothing
-before=$(q "SELECT count(*) FROM observations; SELECT count(*) FROM imports")
+counts() { q "SELECT count(*) FROM observations; SELECT count(*) FROM imports"; }
+before=$(counts)
 printf 'date,kpi,value\n2024-07,mrr,140\n2024-08,mrr,x\n' >strict.csv
-check_status "--strict with a bad row: exit 2" 2 "$TR" kpi import strict.csv -w ws --strict
-check_output "--strict says nothing was imported" "whole file is rejected \(strict\); nothing imported" \
-  "$TR" kpi import strict.csv -w ws --strict
-check_status "--dry-run: exit 0" 0 "$TR" kpi import v2.csv -w ws -n
+check_status "--strict with a bad row: exit 2" 2 imp strict.csv -w ws --strict
+check_output "--strict says nothing was imported" \
+  "whole file is rejected \(strict\); nothing imported" imp strict.csv -w ws --strict
+check_status "--dry-run: exit 0" 0 imp v2.csv -w ws -n
 printf 'date,kpi,value\n2030-01,new,1\n' >dry.csv
-check_output "--dry-run counts what it would do" "1 new, 0 updated, 0 unchanged; nothing written" "$TR" kpi import dry.csv -w ws --dry-run
-[ "$(q "SELECT count(*) FROM observations; SELECT count(*) FROM imports")" = "$before" ] &&
-  ok "strict rejection and dry run wrote nothing" || not_ok "strict rejection and dry run wrote nothing"
+check_output "--dry-run counts what it would do" "1 new, 0 updated, 0 unchanged; nothing written" \
+  imp dry.csv -w ws --dry-run
+same "strict rejection and dry run wrote nothing" "$before" "$(counts)"
 
 # file-level bad input: exit 2, nothing written
 : >empty.csv
-check_status "empty file: exit 2" 2 "$TR" kpi import empty.csv -w ws
-check_output "empty file: says so" "empty file" "$TR" kpi import empty.csv -w ws
-check_status "unreadable file: exit 2" 2 "$TR" kpi import nosuch.csv -w ws
-check_output "unreadable file: names it" "nosuch.csv: cannot read" "$TR" kpi import nosuch.csv -w ws
+check_status "empty file: exit 2" 2 imp empty.csv -w ws
+check_output "empty file: says so" "empty file" imp empty.csv -w ws
+check_status "unreadable file: exit 2" 2 imp nosuch.csv -w ws
+check_output "unreadable file: names it" "nosuch.csv: cannot read" imp nosuch.csv -w ws
 printf 'date,kpi,value\n2024-01,a,"1\n' >quote.csv
-check_status "unterminated quote: exit 2" 2 "$TR" kpi import quote.csv -w ws
-check_output "unterminated quote: position of the quote" "quote.csv:2:11: unterminated quoted field" "$TR" kpi import quote.csv -w ws
+check_status "unterminated quote: exit 2" 2 imp quote.csv -w ws
+check_output "unterminated quote: position of the quote" \
+  "quote.csv:2:11: unterminated quoted field" imp quote.csv -w ws
 printf 'date,kpi,value\n' >header.csv
-check_output "header only: imports nothing, exit 0" "^imported 0 rows, rejected 0" "$TR" kpi import header.csv -w ws
-[ "$(q "SELECT count(*) FROM observations; SELECT count(*) FROM imports")" = "$before" ] &&
-  ok "bad files wrote nothing" || not_ok "bad files wrote nothing"
+check_output "header only: imports nothing, exit 0" "^imported 0 rows, rejected 0" \
+  imp header.csv -w ws
+same "bad files wrote nothing" "$before" "$(counts)"
 
 # wide format
 printf 'date,mrr,nps\n2025-01,200,40\n2025-02,,41\n' >wide.csv
 check_output "import wide: blank cell is no observation" "^imported 2 rows, rejected 0: 3 new" \
-  "$TR" kpi import wide.csv -w ws --format wide
-check_output "wide header as long: hint" "use the wide format" "$TR" kpi import wide.csv -w ws
-check_status "--format bogus: exit 2" 2 "$TR" kpi import wide.csv -w ws --format wdie
-check_output "--format bogus: suggests" "did you mean 'wide'" "$TR" kpi import wide.csv -w ws --format wdie
+  imp wide.csv -w ws --format wide
+check_output "wide header as long: hint" "use the wide format" imp wide.csv -w ws
+check_status "--format bogus: exit 2" 2 imp wide.csv -w ws --format wdie
+check_output "--format bogus: suggests" "did you mean 'wide'" imp wide.csv -w ws --format wdie
 
 # list, show, export
-check_output "list shows each KPI with count and latest" "^mrr +5  2024-01     2025-01     200$" "$TR" kpi list -w ws
+check_output "list shows each KPI with count and latest" \
+  "^mrr +5  2024-01     2025-01     200$" "$TR" kpi list -w ws
 check_output "show prints the periods" "^2024-03 +120 +2  crm$" "$TR" kpi show mrr -w ws
 "$TR" kpi show mrr -w ws --since 2024-04 >since.out 2>&1
-[ "$(grep -c '^20' since.out)" = 2 ] && ok "show --since filters periods" || not_ok "show --since filters periods"
+same "show --since filters periods" 2 "$(grep -c '^20' since.out)"
 check_status "show --since with a bad date: exit 2" 2 "$TR" kpi show mrr -w ws --since 2024-4
 check_status "show of an unknown KPI: exit 2" 2 "$TR" kpi show mmr -w ws
 check_output "show of an unknown KPI suggests" "did you mean 'mrr'" "$TR" kpi show mmr -w ws
 check_status "export -o" 0 "$TR" kpi export -w ws -o export.csv
-check_status "export re-imports strictly into a new workspace" 0 "$TR" kpi import export.csv -w ws2 --strict
+check_status "export re-imports strictly into a new workspace" 0 imp export.csv -w ws2 --strict
 "$TR" kpi export -w ws2 >export2.csv
-cmp -s export.csv export2.csv && ok "export round trip is identical" || not_ok "export round trip is identical"
+check_status "export round trip is identical" 0 cmp export.csv export2.csv
 
 # usage errors
 check_status "no action: exit 2" 2 "$TR" kpi
 check_output "unknown action suggests" "did you mean 'list'" "$TR" kpi lsit
 check_status "option of another action: exit 2" 2 "$TR" kpi list --strict
-check_status "missing workspace folder: exit 2" 2 "$TR" kpi import v1.csv -w nosuchdir
-check_status "list without a store: exit 0" 0 "$TR" kpi list -w "$(mktemp -d "$W/empty.XXXX")"
+check_status "missing workspace folder: exit 2" 2 imp v1.csv -w nosuchdir
+mkdir nostore
+check_status "list without a store: exit 0" 0 "$TR" kpi list -w nostore
+check_status "list without a store creates none" 1 test -e nostore/tightrope.db
 
 # KPI names come from the plan's scorecard when there is one
 mkdir wp
@@ -115,10 +144,10 @@ scorecard:
       max: 1000
 EOF
 printf 'date,kpi,value\n2024-01,revenue,1\n2024-01,revnue,2\n' >plan.csv
-check_output "unknown KPI against the plan: did you mean" "^plan.csv:3:9: unknown KPI 'revnue' \(did you mean 'revenue'\?\)" \
-  "$TR" kpi import plan.csv -w wp
+check_output "unknown KPI against the plan: did you mean" \
+  "^plan.csv:3:9: unknown KPI 'revnue' \(did you mean 'revenue'\?\)" imp plan.csv -w wp
 echo 'company: [' >wp/plan.yaml
-check_status "broken plan: exit 2" 2 "$TR" kpi import plan.csv -w wp
+check_status "broken plan: exit 2" 2 imp plan.csv -w wp
 
 # corrupt and locked stores: a clear error, not a crash
 mkdir wc
@@ -128,7 +157,7 @@ check_output "corrupt store: says so" "file is not a database" "$TR" kpi list -w
 (echo "BEGIN IMMEDIATE;"; sleep 9; echo "ROLLBACK;") | sqlite3 "$DB" &
 locker=$!
 sleep 1
-check_status "locked store: import exits 1 after the busy timeout" 1 "$TR" kpi import dry.csv -w ws
+check_status "locked store: import exits 1 after the busy timeout" 1 imp dry.csv -w ws
 check_output "readers are not blocked by a writer" "^mrr " "$TR" kpi list -w ws
 kill "$locker" 2>/dev/null
 wait "$locker" 2>/dev/null
@@ -137,39 +166,45 @@ wait "$locker" 2>/dev/null
 # wholly there or wholly absent, the earlier imports are untouched.
 mkdir wk wt
 printf 'date,kpi,value,source\n2024-01,mrr,100,crm\n2024-02,mrr,110,crm\n' >early.csv
-"$TR" kpi import early.csv -w wk >/dev/null
-KDB=wk/tightrope.db
-early=$(sqlite3 "$KDB" "SELECT kpi, period, value, source, import_id FROM observations")
-awk 'BEGIN { print "date,kpi,value,source";
-  for (k = 0; k < 300; k++) for (i = 0; i < 1000; i++)
-    printf "%04d-%02d-%02d,b%d,%d.%d,gen\n", 2000 + int(i / 336), int(i / 28) % 12 + 1, i % 28 + 1, k, i * 7 + k, i % 10 }' >big.csv
+imp early.csv -w wk >/dev/null
+k() { sqlite3 wk/tightrope.db "$@"; }
+mrr_rows() { k "SELECT kpi, period, value, source, import_id FROM observations WHERE kpi = 'mrr'"; }
+early=$(mrr_rows)
+awk 'BEGIN {
+  print "date,kpi,value,source"
+  for (k = 0; k < 300; k++)
+    for (i = 0; i < 1000; i++)
+      printf "%04d-%02d-%02d,b%d,%d.%d,gen\n", 2000 + int(i / 336), int(i / 28) % 12 + 1,
+             i % 28 + 1, k, i * 7 + k, i % 10
+}' >big.csv
 t0=$(date +%s.%N)
-"$TR" kpi import big.csv -w wt >/dev/null
+imp big.csv -w wt >/dev/null
 full=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }')
 killed=0
 consistent=1
 for frac in 0.15 0.35 0.55 0.75 0.9; do
-  "$TR" kpi import big.csv -w wk >/dev/null 2>&1 &
+  imp big.csv -w wk >/dev/null 2>&1 &
   pid=$!
   sleep "$(awk -v t="$full" -v f="$frac" 'BEGIN { printf "%.3f", t * f }')"
   kill -9 "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
   [ $? -eq 137 ] && killed=$((killed + 1))
-  ic=$(sqlite3 "$KDB" "PRAGMA integrity_check")
-  fk=$(sqlite3 "$KDB" "PRAGMA foreign_key_check" | wc -l)
-  nb=$(sqlite3 "$KDB" "SELECT count(*) FROM observations WHERE kpi LIKE 'b%'")
-  ni=$(sqlite3 "$KDB" "SELECT count(*) FROM imports")
-  now=$(sqlite3 "$KDB" "SELECT kpi, period, value, source, import_id FROM observations WHERE kpi = 'mrr'")
+  ic=$(k "PRAGMA integrity_check")
+  fk=$(k "PRAGMA foreign_key_check" | wc -l)
+  nb=$(k "SELECT count(*) FROM observations WHERE kpi LIKE 'b%'")
+  ni=$(k "SELECT count(*) FROM imports")
   echo "# kill at ${frac} of ${full}s: integrity=$ic fk_violations=$fk big_rows=$nb imports=$ni"
-  if [ "$ic" != ok ] || [ "$fk" != 0 ] || [ "$now" != "$early" ] ||
-     ! { [ "$nb" = 0 ] && [ "$ni" = 1 ]; } && ! { [ "$nb" = 300000 ] && [ "$ni" = 2 ]; }; then
+  whole=0
+  { [ "$nb" = 0 ] && [ "$ni" = 1 ]; } && whole=1
+  { [ "$nb" = 300000 ] && [ "$ni" = 2 ]; } && whole=1
+  if [ "$ic" != ok ] || [ "$fk" != 0 ] || [ "$(mrr_rows)" != "$early" ] || [ $whole = 0 ]; then
     consistent=0
   fi
   [ "$nb" = 300000 ] && break # it finished before the kill: nothing more to interrupt
 done
-[ "$killed" -ge 1 ] && ok "kill -9 interrupted a large import ($killed times)" || not_ok "kill -9 interrupted a large import"
-[ "$consistent" = 1 ] && ok "after kill -9: integrity ok, import all or nothing, earlier import untouched" ||
-  not_ok "after kill -9: integrity ok, import all or nothing, earlier import untouched"
-check_output "after kill -9 the import runs to completion" "300000 rows, rejected 0" "$TR" kpi import big.csv -w wk
-[ "$(sqlite3 "$KDB" "SELECT count(*) FROM observations")" = 300002 ] &&
-  ok "after kill -9: every row present once" || not_ok "after kill -9: every row present once"
+check_status "kill -9 interrupted a large import ($killed times)" 0 test "$killed" -ge 1
+same "after kill -9: integrity ok, import all or nothing, earlier import untouched" 1 \
+  "$consistent"
+check_output "after kill -9 the import runs to completion" "300000 rows, rejected 0" \
+  imp big.csv -w wk
+same "after kill -9: every row present once" 300002 "$(k "SELECT count(*) FROM observations")"

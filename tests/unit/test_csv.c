@@ -31,7 +31,8 @@ static char *describe_opts(const char *text, size_t len, const tr_csv_opts *o) {
       if (!strstr(e.msg, "ragged")) continue;
     }
     tr_sb_printf(&sb, "%ld", tr_csv_line(c));
-    for (size_t i = 0; i < tr_csv_nfields(c); i++) tr_sb_printf(&sb, "|%s", tr_csv_field(c, i, NULL));
+    for (size_t i = 0; i < tr_csv_nfields(c); i++)
+      tr_sb_printf(&sb, "|%s", tr_csv_field(c, i, NULL));
     tr_sb_putc(&sb, ';');
   }
   tr_csv_free(c);
@@ -131,7 +132,8 @@ static void test_quote_errors(void **state) {
   assert_int_equal(tr_csv_open_buffer(&c, t, strlen(t), "q.csv", NULL, &e), TR_OK);
   assert_int_equal(tr_csv_next(c, &e), TR_ERR_PARSE);
   assert_string_equal(tr_error_text(&e),
-                      "q.csv:1:3: unterminated quoted field (the quote opened here is never closed)");
+                      "q.csv:1:3: unterminated quoted field "
+                      "(the quote opened here is never closed)");
   assert_int_equal(tr_csv_next(c, &e), TR_ERR_PARSE); /* sticky */
   tr_csv_free(c);
 }

@@ -516,7 +516,8 @@ static void test_list_and_export_round_trip(void **state) {
   assert_int_equal(import(f, "a.csv", csv, TR_KPI_LONG, 0, NULL, &rep, NULL), TR_OK);
   tr_sb sb = TR_SB_INIT;
   assert_int_equal(tr_store_list_kpis(f->s, summary_line, &sb, &f->err), TR_OK);
-  assert_string_equal(tr_sb_str(&sb), "mrr 3 2024-01 2024-03 0.3;odd, \"name\" 1 2024-01 2024-01 0.1;");
+  assert_string_equal(tr_sb_str(&sb),
+                      "mrr 3 2024-01 2024-03 0.3;odd, \"name\" 1 2024-01 2024-01 0.1;");
   tr_sb_free(&sb);
   int calls = 0;
   assert_int_equal(tr_store_observations(f->s, NULL, NULL, stop_at_first, &calls, &f->err), 42);
