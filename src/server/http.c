@@ -175,30 +175,42 @@ static int path_is_safe(const char *p) {
   return 1;
 }
 
-static enum MHD_Result serve_asset(struct MHD_Connection *c, const char *path) {
-  const char *name = path[1] ? path + 1 : "index.html";
-  const tr_asset *a = tr_asset_find(name);
-  if (!a) return send_error(c, 404, NULL, "no such page or asset: %s", path);
-  return send_bytes(c, 200, a->mime, a->data, (size_t)a->size, 0, 0, NULL);
+/* Set out->resp to a JSON error (as send_error does, without the socket). */
+static int result_error(tr_http_result *out, int status, const char *allow, const char *fmt,
+                        ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  tr_http_error(&out->resp, status, "%s", msg);
+  snprintf(out->allow, sizeof out->allow, "%s", allow ? allow : "");
+  return out->resp.status;
 }
 
-static enum MHD_Result dispatch(tr_server *srv, struct MHD_Connection *c, const char *url,
-                                const char *method, req_state *st) {
-  if (!path_is_safe(url)) return send_error(c, 400, NULL, "invalid path");
+int tr_http_handle(tr_server *srv, const char *method, const char *url, const char *token,
+                   const char *body, size_t body_len, struct MHD_Connection *conn,
+                   tr_http_result *out) {
+  memset(out, 0, sizeof *out);
+  out->resp.status = 200;
+  if (!path_is_safe(url)) return result_error(out, 400, NULL, "invalid path");
   int is_read = !strcmp(method, "GET") || !strcmp(method, "HEAD");
   if (!strcmp(method, "OPTIONS"))
-    return send_error(c, 405, "GET, HEAD, POST, PUT, DELETE", "cross-origin requests are not served");
+    return result_error(out, 405, "GET, HEAD, POST, PUT, DELETE",
+                        "cross-origin requests are not served");
 
   /* Authentication: writes always; everything when reachable from other hosts. */
   if (!is_read || !srv->loopback) {
-    const char *tok = MHD_lookup_connection_value(c, MHD_HEADER_KIND, TOKEN_HEADER);
-    if (!tok) return send_error(c, 401, NULL, "missing %s header", TOKEN_HEADER);
-    if (!tr_http_token_equal(tok, srv->token)) return send_error(c, 403, NULL, "wrong token");
+    if (!token) return result_error(out, 401, NULL, "missing %s header", TOKEN_HEADER);
+    if (!tr_http_token_equal(token, srv->token)) return result_error(out, 403, NULL, "wrong token");
   }
 
   if (strncmp(url, "/api", 4) != 0 || (url[4] != '\0' && url[4] != '/')) {
-    if (!is_read) return send_error(c, 405, "GET, HEAD", "method %s not allowed here", method);
-    return serve_asset(c, url);
+    if (!is_read) return result_error(out, 405, "GET, HEAD", "method %s not allowed here", method);
+    const char *name = url[1] ? url + 1 : "index.html";
+    out->asset = tr_asset_find(name);
+    if (!out->asset) return result_error(out, 404, NULL, "no such page or asset: %s", url);
+    return 200;
   }
 
   char pbuf[512];
@@ -224,26 +236,37 @@ static enum MHD_Result dispatch(tr_server *srv, struct MHD_Connection *c, const 
     req.path = url;
     memcpy(req.params, params, sizeof params);
     req.nparams = nparams;
-    req.body = tr_sb_str(&st->body);
-    req.body_len = st->body.len;
-    req.conn = c;
-    tr_http_resp resp = {200, NULL, NULL, NULL};
+    req.body = body;
+    req.body_len = body_len;
+    req.conn = conn;
     if (rt->flags & TR_ROUTE_JSON_BODY) {
       const char *end = NULL;
       req.json = cJSON_ParseWithLengthOpts(req.body, req.body_len, &end, 0);
       if (!req.json || !cJSON_IsObject(req.json)) {
         long at = end ? (long)(end - req.body) : 0;
         cJSON_Delete(req.json);
-        if (req.body_len == 0) return send_error(c, 400, NULL, "a JSON object body is required");
-        return send_error(c, 400, NULL, "malformed JSON body at byte %ld: expected an object", at);
+        if (req.body_len == 0) return result_error(out, 400, NULL, "a JSON object body is required");
+        return result_error(out, 400, NULL, "malformed JSON body at byte %ld: expected an object",
+                            at);
       }
     }
-    rt->handler(&req, &resp);
+    rt->handler(&req, &out->resp);
     cJSON_Delete(req.json);
-    return send_resp(c, &resp, NULL);
+    return out->resp.status;
   }
-  if (path_matched) return send_error(c, 405, allow, "method %s not allowed on %s", method, url);
-  return send_error(c, 404, NULL, "unknown API route %s (see GET /api)", url);
+  if (path_matched) return result_error(out, 405, allow, "method %s not allowed on %s", method, url);
+  return result_error(out, 404, NULL, "unknown API route %s (see GET /api)", url);
+}
+
+static enum MHD_Result dispatch(tr_server *srv, struct MHD_Connection *c, const char *url,
+                                const char *method, req_state *st) {
+  tr_http_result out;
+  const char *tok = MHD_lookup_connection_value(c, MHD_HEADER_KIND, TOKEN_HEADER);
+  tr_http_handle(srv, method, url, tok, tr_sb_str(&st->body), st->body.len, c, &out);
+  if (out.asset)
+    return send_bytes(c, 200, out.asset->mime, out.asset->data, (size_t)out.asset->size, 0, 0,
+                      NULL);
+  return send_resp(c, &out.resp, out.allow[0] ? out.allow : NULL);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,

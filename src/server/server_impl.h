@@ -59,6 +59,22 @@ typedef struct tr_route {
 extern const tr_route tr_routes[];
 extern const int tr_nroutes;
 
+/* What tr_http_handle decides for one request: an embedded asset, or a response. */
+typedef struct tr_http_result {
+  tr_http_resp resp;     /* the response (owned: its json/text) when asset is NULL */
+  const struct tr_asset *asset; /* an embedded asset to serve with status 200, or NULL */
+  char allow[64];        /* the Allow header of a 405, "" when none */
+} tr_http_result;
+
+/* Handle one request without touching the socket: path checks, authentication (`token` is
+ * the X-Tightrope-Token header's value, NULL when absent), routing, JSON body parsing and the
+ * route's handler. `body` is NUL-terminated at body_len; `conn` is passed on to handlers and
+ * may be NULL. Returns the HTTP status; the caller sends out->resp (and so frees it). Lets the
+ * fuzzer and unit tests drive the request logic with no daemon. */
+int tr_http_handle(tr_server *srv, const char *method, const char *url, const char *token,
+                   const char *body, size_t body_len, struct MHD_Connection *conn,
+                   tr_http_result *out);
+
 /* Set resp to a JSON error {"error": {"status": S, "message": "..."}}. */
 void tr_http_error(tr_http_resp *resp, int status, const char *fmt, ...)
 #if defined(__GNUC__)
