@@ -1,24 +1,30 @@
 /* `tightrope scorecard [WORKSPACE]`: the balanced scorecard of the workspace plan, scored from
- * the latest observation of each KPI in the store, as text, JSON or a Graphviz strategy map. */
+ * the latest observation of each KPI in the store — or, with --at, from a simulation of the
+ * workspace model with the plan's current lever settings — as text, JSON or a Graphviz
+ * strategy map. */
 #include "cli/cli.h"
 #include "cli/commands.h"
 
 #include "base/strbuf.h"
 #include "base/text.h"
 #include "strategy/scorecard.h"
+#include "tightrope/engine.h"
 #include "tightrope/store.h"
 #include "tightrope/strategy.h"
 
 #include <cJSON.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-enum { OPT_FORMAT };
+enum { OPT_FORMAT, OPT_AT };
 
 const tr_cli_opt tr_cmd_scorecard_opts[] = {
     {"format", 'f', "text|json|dot", "output: a table (default), JSON, or the strategy map as DOT"},
+    {"at", 0, "TIME|end",
+     "score KPIs bound to model variables from a run of WORKSPACE/model.xmile at TIME"},
     {NULL, 0, NULL, NULL}};
 
 typedef struct latest {
@@ -63,6 +69,91 @@ static int read_latest(const tr_cli_cmd *cmd, const char *dir, latest *l) {
   return TR_EXIT_OK;
 }
 
+/* The value of model constant `name` as written in the model (a lever's scale). */
+static double constant_value(const tr_model *m, const char *name) {
+  long i = tr_model_find(m, name);
+  if (i < 0) return NAN;
+  tr_var_info v;
+  tr_model_var(m, (size_t)i, &v);
+  return v.is_constant ? v.value : NAN;
+}
+
+/* A model name the plan refers to that the model lacks: bad input, with the plan position. */
+static int no_such(const tr_cli_cmd *cmd, const tr_plan *plan, const tr_model *m, tr_plan_pos pos,
+                   const char *what, const char *name) {
+  const char *near = tr_model_suggest(m, name);
+  fprintf(stderr, "tightrope %s: %s:%d:%d: %s '%s' is not a variable of %s%s%s%s\n", cmd->name,
+          plan->file, pos.line, pos.col, what, name, tr_model_file(m),
+          near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+  return TR_EXIT_USAGE;
+}
+
+/* Run the workspace model once with the plan's current lever shares and read every KPI bound
+ * to a model variable at time `at` (the last saved time at or before it; "end": the last). */
+static int read_simulated(const tr_cli_cmd *cmd, const char *dir, const char *at, latest *l) {
+  const tr_plan *plan = l->plan;
+  double when = INFINITY;
+  if (strcmp(at, "end") != 0 && !tr_cli_parse_double(cmd, "at", at, &when)) return TR_EXIT_USAGE;
+  char path[4096];
+  snprintf(path, sizeof path, "%s/model.xmile", dir);
+  tr_model *m = NULL;
+  tr_sim *sim = NULL;
+  tr_error err;
+  tr_error_clear(&err);
+  int rc = tr_model_load_file(path, &m, &err);
+  if (!rc) rc = tr_sim_new(m, NULL, &sim, &err);
+  if (rc) {
+    fprintf(stderr, "tightrope %s: %s\n", cmd->name, tr_error_text(&err));
+    tr_model_free(m);
+    return rc == TR_ERR_IO || rc == TR_ERR_NOMEM ? TR_EXIT_FAIL : TR_EXIT_USAGE;
+  }
+  int x = TR_EXIT_OK;
+  for (size_t t = 0; !x && t < plan->n_tensions; t++) {
+    const tr_lever *lv = &plan->tensions[t].lever;
+    for (size_t b = 0; !x && b < lv->n_bindings; b++) {
+      const tr_lever_binding *lb = &lv->bindings[b];
+      long idx = tr_model_find(m, lb->constant);
+      double scale = lb->scale_name ? constant_value(m, lb->scale_name) : lb->scale_value;
+      if (idx < 0) x = no_such(cmd, plan, m, lb->pos, "lever constant", lb->constant);
+      else if (isnan(scale)) x = no_such(cmd, plan, m, lb->pos, "lever scale", lb->scale_name);
+      else if (tr_sim_set_const_index(sim, (size_t)idx, -1,
+                                      (lb->pole ? 1 - lv->current : lv->current) * scale)) {
+        fprintf(stderr, "tightrope %s: %s:%d:%d: %s\n", cmd->name, plan->file, lb->pos.line,
+                lb->pos.col, tr_error_text(tr_sim_error(sim)));
+        x = TR_EXIT_USAGE;
+      }
+    }
+  }
+  if (!x && tr_sim_run(sim) != TR_OK) {
+    fprintf(stderr, "tightrope %s: %s\n", cmd->name, tr_error_text(tr_sim_error(sim)));
+    x = TR_EXIT_FAIL;
+  }
+  size_t n = x ? 0 : tr_sim_saved_count(sim), at_i = 0;
+  const double *times = x ? NULL : tr_sim_times(sim);
+  for (size_t i = 0; i < n; i++)
+    if (times[i] <= when + 1e-9) at_i = i;
+  if (!x && n && when < times[0] - 1e-9) {
+    x = tr_cli_usage_error(cmd, "--at %s is before the model's start time %g", at, times[0]);
+  }
+  for (size_t k = 0; !x && k < plan->scorecard.n_kpis; k++) {
+    const tr_kpi *kp = &plan->scorecard.kpis[k];
+    if (!kp->variable) continue;
+    long idx = tr_model_find(m, kp->variable);
+    if (idx < 0) {
+      x = no_such(cmd, plan, m, kp->pos, "KPI variable", kp->variable);
+      break;
+    }
+    const double *series = tr_sim_series(sim, (size_t)idx, 0);
+    if (!series || !n) continue;
+    l->value[k] = series[at_i];
+    snprintf(l->period[k], sizeof l->period[k], "t=%g", times[at_i]);
+    l->matched++;
+  }
+  tr_sim_free(sim);
+  tr_model_free(m);
+  return x;
+}
+
 static void print_pct(double x) {
   if (isnan(x))
     printf("%6s", "-");
@@ -70,9 +161,11 @@ static void print_pct(double x) {
     printf("%5.0f%%", 100 * x);
 }
 
-static void print_text(const tr_plan *plan, const tr_scorecard_result *r, const latest *l) {
+static void print_text(const tr_plan *plan, const tr_scorecard_result *r, const latest *l,
+                       const char *at) {
   const tr_scorecard *sc = &plan->scorecard;
-  printf("Balanced scorecard: %s\n\n", plan->company.name);
+  printf("Balanced scorecard: %s%s%s\n\n", plan->company.name,
+         at ? ", simulated at " : "", at ? at : "");
   printf("%-46s", "TOTAL");
   print_pct(r->total);
   printf("  %s\n", tr_rag_name(r->total_status));
@@ -94,7 +187,9 @@ static void print_text(const tr_plan *plan, const tr_scorecard_result *r, const 
         print_pct(ks->score);
         printf("  %-5s  ", tr_rag_name(ks->status));
         if (isnan(ks->value)) {
-          printf("no observation\n");
+          printf("%s\n", !at             ? "no observation"
+                          : kp->variable ? "no value"
+                                         : "not bound to the model");
           continue;
         }
         printf("%g%s%s (%s)", ks->value, kp->unit ? " " : "", kp->unit ? kp->unit : "",
@@ -107,7 +202,9 @@ static void print_text(const tr_plan *plan, const tr_scorecard_result *r, const 
   }
 }
 
-static cJSON *num_or_null(double x) { return isnan(x) ? cJSON_CreateNull() : cJSON_CreateNumber(x); }
+static cJSON *num_or_null(double x) {
+  return isnan(x) ? cJSON_CreateNull() : cJSON_CreateNumber(x);
+}
 
 static char *json_text(const tr_plan *plan, const tr_scorecard_result *r, const latest *l) {
   const tr_scorecard *sc = &plan->scorecard;
@@ -162,10 +259,12 @@ static char *json_text(const tr_plan *plan, const tr_scorecard_result *r, const 
 int tr_cmd_scorecard(const tr_cli_cmd *cmd, int argc, char **argv) {
   tr_cli_parser p;
   tr_cli_parser_init(&p, cmd, argc, argv);
-  const char *format = "text";
+  const char *format = "text", *at = NULL;
   int k;
-  while ((k = tr_cli_next(&p)) >= 0)
+  while ((k = tr_cli_next(&p)) >= 0) {
     if (k == OPT_FORMAT) format = p.value;
+    if (k == OPT_AT) at = p.value;
+  }
   if (k == TR_CLI_HELP) return TR_EXIT_OK;
   if (k == TR_CLI_ERROR) return TR_EXIT_USAGE;
   static const char *const formats[] = {"text", "json", "dot"};
@@ -201,14 +300,14 @@ int tr_cmd_scorecard(const tr_cli_cmd *cmd, int argc, char **argv) {
   for (size_t i = 0; !x && i < nk; i++) l.value[i] = NAN;
   if (!x && nk == 0)
     fprintf(stderr, "tightrope %s: the plan's scorecard lists no KPIs\n", cmd->name);
-  if (!x && nk) x = read_latest(cmd, dir, &l);
+  if (!x && nk) x = at ? read_simulated(cmd, dir, at, &l) : read_latest(cmd, dir, &l);
   tr_scorecard_result r;
   memset(&r, 0, sizeof r);
   if (!x && tr_scorecard_evaluate(&plan->scorecard, l.value, &r, &err) != TR_OK) {
     fprintf(stderr, "tightrope %s: %s\n", cmd->name, tr_error_text(&err));
     x = TR_EXIT_FAIL;
   }
-  if (!x && fmt == 0) print_text(plan, &r, &l);
+  if (!x && fmt == 0) print_text(plan, &r, &l, at);
   if (!x && fmt == 1) {
     char *text = json_text(plan, &r, &l);
     if (text) printf("%s\n", text);

@@ -23,7 +23,8 @@ scorecard:
     - {id: grow, name: Grow, perspective: financial}
     - {id: keep, name: Keep customers, perspective: customer}
   kpis:
-    - {id: new_customers, name: New customers, objective: grow, min: 0, max: 80}
+    - {id: new_customers, name: New customers, objective: grow, min: 0, max: 80,
+       variable: customers}
     - {id: nrr, name: Net revenue retention, objective: keep, min: 0.8, max: 1.2}
     - {id: churn, name: Monthly churn, objective: keep, direction: lower_better,
        scoring: goal_redflag, goal: 0.02, red_flag: 0.04, type: leading}
@@ -92,6 +93,36 @@ check_output "monitor --since keeps too few points" "too few for limits" \
   "$TR" monitor "$W/shift" --since 2025-03
 check_output "monitor --all lists past signals" "^  past " "$TR" monitor "$W/shift" --all
 check_status "monitor without a store exits 0" 0 "$TR" monitor "$W/empty"
+
+# scorecard --at: KPIs bound to model variables, scored from a run with the plan's levers.
+# customers(t) = 10 + t * 10 * acq_share with the lever's current share 0.6 (the model says
+# 0.5): 40 at t = 5 -> 40/80 = 50%; at the end (t = 12) 82 -> clamped 100%.
+cat >"$W/shift/model.xmile" <<'EOF'
+<?xml version="1.0" encoding="utf-8"?>
+<xmile version="1.0" xmlns="http://docs.oasis-open.org/xmile/ns/XMILE/v1.0">
+  <header><name>suite</name></header>
+  <sim_specs><start>0</start><stop>12</stop><dt>1</dt></sim_specs>
+  <model><variables>
+    <stock name="customers"><eqn>10</eqn><inflow>acquisition</inflow></stock>
+    <flow name="acquisition"><eqn>acq_share * 10</eqn></flow>
+    <aux name="acq_share"><eqn>0.5</eqn></aux>
+  </variables></model>
+</xmile>
+EOF
+check_output "scorecard --at 5 scores the simulated KPI" "New customers +50%  amber  40 \(t=5\)" \
+  "$TR" scorecard "$W/shift" --at 5
+check_output "scorecard --at end clamps to 100%" "New customers +100%  green  82 \(t=12\)" \
+  "$TR" scorecard "$W/shift" --at end
+check_output "scorecard --at: unbound KPIs say so" "Monthly churn .*not bound to the model" \
+  "$TR" scorecard "$W/shift" --at end
+check_status "scorecard --at before the start exits 2" 2 "$TR" scorecard "$W/shift" --at -1
+check_status "scorecard --at soon exits 2" 2 "$TR" scorecard "$W/shift" --at soon
+check_status "scorecard --at without a model exits 1" 1 "$TR" scorecard "$W/calm" --at end
+sed 's/acq_share/acq_shares/g' "$W/shift/model.xmile" >"$W/calm/model.xmile"
+check_output "scorecard --at: a lever constant missing from the model is named" \
+  "plan.yaml:10:48: lever constant 'acq_share' is not a variable of .*did you mean 'acq_shares'" \
+  "$TR" scorecard "$W/calm" --at end
+rm -f "$W/calm/model.xmile"
 
 # bad input
 printf 'company: {name: X}\ntensions:\n  - id: t\n    poles: [{name: A, measures: [{variable: a, target: 1}]}]\n' \
