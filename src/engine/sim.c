@@ -22,9 +22,10 @@
 
 #define MAX_STEPS 1000000000L
 #define MAX_LANES (1u << 20)
-/* Saved points are staged time-major and moved into the per-series output in blocks, so
- * that saving writes whole cache lines instead of one double per series per step. */
-#define STAGE_POINTS 16
+/* Saved points are staged time-major and moved into the per-series output in blocks of
+ * several cache lines per series, so that saving does not touch one page per series per
+ * step. The stage holds about STAGE_BYTES, and between 16 and 512 points. */
+#define STAGE_BYTES (256u * 1024u)
 
 struct tr_sim {
   const tr_model *m;
@@ -53,9 +54,10 @@ struct tr_sim {
   size_t out_cap;
   double *times;     /* [nsave] */
   size_t times_cap;
-  double *stage;     /* [STAGE_POINTS][n_watch][lanes]: saved points not yet in `out` */
+  double *stage;     /* [stage_max][n_watch][lanes]: saved points not yet in `out` */
   size_t stage_cap;
   size_t stage_n;    /* points staged */
+  size_t stage_max;  /* points per block */
   size_t stage_k0;   /* index of the first staged point */
   int ran;           /* results are those of a completed run */
   struct shape *shapes; /* time shapes of constants, in the order set */
@@ -214,6 +216,8 @@ static int ensure_storage(tr_sim *s) {
   size_t L = s->o.lanes;
   size_t nsave = s->nsave;
   int rc = TR_OK;
+  size_t row = mul_sat(s->n_watch ? s->n_watch : 1, L) * sizeof(double);
+  s->stage_max = STAGE_BYTES / row < 16 ? 16 : STAGE_BYTES / row > 512 ? 512 : STAGE_BYTES / row;
   if (reserve((void **)&s->vals, &s->vals_cap, mul_sat(p->n_slots, L), sizeof(double)) ||
       reserve((void **)&s->scratch, &s->scratch_cap, mul_sat(5 * p->n_stocks, L),
               sizeof(double)) ||
@@ -223,7 +227,7 @@ static int ensure_storage(tr_sim *s) {
       reserve((void **)&s->out, &s->out_cap, mul_sat(mul_sat(s->n_watch, L), nsave),
               sizeof(double)) ||
       reserve((void **)&s->times, &s->times_cap, nsave, sizeof(double)) ||
-      reserve((void **)&s->stage, &s->stage_cap, mul_sat(mul_sat(s->n_watch, L), STAGE_POINTS),
+      reserve((void **)&s->stage, &s->stage_cap, mul_sat(mul_sat(s->n_watch, L), s->stage_max),
               sizeof(double)))
     rc = tr_error_set(&s->err, TR_ERR_NOMEM, NULL, 0, 0,
                       "out of memory for a run of %zu lanes, %ld steps, %zu saved variables", L,
@@ -475,20 +479,32 @@ static void clamp_stocks(const tr_program *p, double *v, size_t L) {
   }
 }
 
+/* 1 when a stock is NaN or infinite. */
+static int stocks_bad(const tr_program *p, const double *v, size_t L) {
+  int bad = 0;
+  for (size_t i = 0; i < p->n_stocks; i++) {
+    const double *S = v + (size_t)p->stocks[i] * L;
+    for (size_t l = 0; l < L; l++) bad |= !(S[l] - S[l] == 0);
+  }
+  return bad;
+}
+
 /* Euler straight into the stocks: the common single-run path; with lanes, net flows are
  * gathered lane-contiguously in k first. */
-static void euler(const tr_program *p, double *v, size_t L, double dt, double *k) {
+static int euler(const tr_program *p, double *v, size_t L, double dt, double *k) {
   if (L == 1) {
     const int *slot = p->flow_slot;
     const double *sign = p->flow_sign;
+    int bad = 0;
     for (size_t i = 0; i < p->n_stocks; i++) {
       double net = 0;
       for (int f = p->flow_off[i], f1 = p->flow_off[i + 1]; f < f1; f++)
         net += sign[f] * v[slot[f]];
       double y = v[p->stocks[i]] + dt * net;
+      bad |= !(y - y == 0);
       v[p->stocks[i]] = p->stock_nonneg[i] && y < 0 ? 0 : y;
     }
-    return;
+    return bad;
   }
   net_flows(p, v, L, k);
   for (size_t i = 0; i < p->n_stocks; i++) {
@@ -499,11 +515,11 @@ static void euler(const tr_program *p, double *v, size_t L, double dt, double *k
       for (size_t l = 0; l < L; l++)
         if (S[l] < 0) S[l] = 0;
   }
+  return stocks_bad(p, v, L);
 }
 
-/* Record the first variable that became NaN or infinite. Returns 1 when one did. The scan
- * is a branch-free OR over independent lanes (x - x is 0 for finite x, NaN otherwise), so it
- * costs a fraction of a nanosecond per value. */
+/* Record the first variable (in model order) that is NaN or infinite. Returns 1 when one
+ * is. The scan is a branch-free OR (x - x is 0 for finite x, NaN otherwise). */
 static int hazard(tr_sim *s, size_t L, double t) {
   const double *v = s->vals;
   size_t n = s->p->n_vars * L;
@@ -520,30 +536,53 @@ static int hazard(tr_sim *s, size_t L, double t) {
   return 0;
 }
 
-/* Move the staged points into the per-series output. */
+/* Move the staged points into the per-series output: a transpose of the stage
+ * (points x series) done in 8 x 8 tiles, so that both sides touch whole cache lines and the
+ * stage's power-of-two row stride does not thrash one cache set. */
 static void flush_stage(tr_sim *s, size_t L) {
-  size_t nw = s->n_watch, nsave = s->nsave, np = s->stage_n;
-  for (size_t j = 0; j < nw; j++)
-    for (size_t l = 0; l < L; l++) {
-      double *dst = s->out + (j * L + l) * nsave + s->stage_k0;
-      const double *src = s->stage + j * L + l;
-      for (size_t q = 0; q < np; q++) dst[q] = src[q * nw * L];
+  size_t ns = s->n_watch * L, nsave = s->nsave, np = s->stage_n, k0 = s->stage_k0;
+  const double *st = s->stage;
+  for (size_t c0 = 0; c0 < ns; c0 += 8) {
+    size_t c1 = c0 + 8 < ns ? c0 + 8 : ns;
+    for (size_t q0 = 0; q0 < np; q0 += 8) {
+      size_t q1 = q0 + 8 < np ? q0 + 8 : np;
+      for (size_t c = c0; c < c1; c++) {
+        double *dst = s->out + c * nsave + k0;
+        for (size_t q = q0; q < q1; q++) dst[q] = st[q * ns + c];
+      }
     }
+  }
   s->stage_k0 += np;
   s->stage_n = 0;
 }
 
-static void save(tr_sim *s, size_t L) {
-  double *row = s->stage + s->stage_n * s->n_watch * L;
+/* Stage the watched values of this point; returns 1 when one of them is NaN or infinite
+ * (x - x is 0 exactly for finite x: a branch-free check fused with the copy). */
+static int save(tr_sim *s, size_t L) {
+  size_t nw = s->n_watch;
+  double *row = s->stage + s->stage_n * nw * L;
   const double *v = s->vals;
+  int bad = 0;
   if (L == 1) {
-    for (size_t j = 0; j < s->n_watch; j++) row[j] = v[s->watch[j]];
+    for (size_t j = 0; j < nw; j++) {
+      double x = v[s->watch[j]];
+      row[j] = x;
+      bad |= !(x - x == 0);
+    }
   } else {
-    for (size_t j = 0; j < s->n_watch; j++)
-      memcpy(row + j * L, v + s->watch[j] * L, L * sizeof *v);
+    for (size_t j = 0; j < nw; j++) {
+      const double *V = v + s->watch[j] * L;
+      double *R = row + j * L;
+      for (size_t l = 0; l < L; l++) {
+        R[l] = V[l];
+        bad |= !(V[l] - V[l] == 0);
+      }
+    }
   }
-  if (++s->stage_n == STAGE_POINTS) flush_stage(s, L);
+  if (++s->stage_n == s->stage_max) flush_stage(s, L);
+  return bad;
 }
+
 
 static void commit_previous(const tr_program *p, double *v, size_t L) {
   for (size_t i = 0; i < p->n_prev; i++)
@@ -551,20 +590,22 @@ static void commit_previous(const tr_program *p, double *v, size_t L) {
            L * sizeof *v);
 }
 
-/* After the evaluation of step point n: PREVIOUS arguments, the hazard check, saving (every
- * save_every-th point, counted down in *until_save rather than with a division). */
-static int after_point(tr_sim *s, tr_vm *vm, long n, long *until_save) {
+/* After the evaluation of a step point: PREVIOUS arguments, saving (every save_every-th
+ * point, counted down in *until_save rather than with a division), and the numeric hazard
+ * check. Hazards are watched cheaply where values pass anyway — stocks as they are
+ * integrated (`bad`), watched variables as they are saved — and only then is every variable
+ * scanned to name the first one that is not finite. */
+static int after_point(tr_sim *s, tr_vm *vm, int bad, long *until_save) {
   const tr_program *p = s->p;
   size_t L = vm->lanes;
   if (p->post.n) tr_vm_exec(p, &p->post, vm);
-  if (!s->warning[0] && hazard(s, L, vm->time) && s->o.strict_math)
-    return tr_error_set(&s->err, TR_ERR_MATH, s->m->flat.file, 0, 0, "numeric hazard: %s",
-                        s->warning);
-  (void)n;
   if (--*until_save == 0) {
-    save(s, L);
+    bad |= save(s, L);
     *until_save = s->save_every;
   }
+  if (bad && !s->warning[0] && hazard(s, L, vm->time) && s->o.strict_math)
+    return tr_error_set(&s->err, TR_ERR_MATH, s->m->flat.file, 0, 0, "numeric hazard: %s",
+                        s->warning);
   return TR_OK;
 }
 
@@ -597,14 +638,15 @@ int tr_sim_run(tr_sim *s) {
   long until_save = 1;
   s->stage_n = 0;
   s->stage_k0 = 0;
-  if ((rc = after_point(s, &vm, 0, &until_save))) return rc;
+  if ((rc = after_point(s, &vm, 1, &until_save))) return rc; /* a full scan at the start */
   size_t ns = p->n_stocks;
   double *y0 = s->scratch, *k1 = y0 + ns * L, *k2 = k1 + ns * L, *k3 = k2 + ns * L,
          *k4 = k3 + ns * L;
   for (long n = 0; n < s->nsteps; n++) {
     double t = start + (double)n * dt, t1 = start + (double)(n + 1) * dt;
+    int bad;
     if (s->o.method == TR_INTEG_EULER) {
-      euler(p, v, L, dt, k1);
+      bad = euler(p, v, L, dt, k1);
     } else {
       for (size_t i = 0; i < ns; i++)
         memcpy(y0 + i * L, v + (size_t)p->stocks[i] * L, L * sizeof *v);
@@ -633,13 +675,14 @@ int tr_sim_run(tr_sim *s) {
         set_stocks(p, v, L, y0, k1, dt);
       }
       clamp_stocks(p, v, L);
+      bad = stocks_bad(p, v, L);
     }
     vm.phase = TR_PH_STEP;
     vm.step = n + 1;
     set_time(s, &vm, t1);
     commit_previous(p, v, L);
     tr_vm_exec(p, step, &vm);
-    if ((rc = after_point(s, &vm, n + 1, &until_save))) return rc;
+    if ((rc = after_point(s, &vm, bad, &until_save))) return rc;
   }
   flush_stage(s, L);
   s->ran = 1;
