@@ -361,6 +361,7 @@ int tr_server_start(const tr_server_options *o, tr_server **out, const char **cr
   s->opt = *o;
   snprintf(s->workspace, sizeof s->workspace, "%s", o->workspace ? o->workspace : ".");
   pthread_mutex_init(&s->ws_lock, NULL);
+  pthread_mutex_init(&s->cache_lock, NULL);
 
   struct sockaddr_in addr;
   memset(&addr, 0, sizeof addr);
@@ -416,6 +417,8 @@ void tr_server_stop(tr_server *s) {
   if (s->daemon) MHD_stop_daemon(s->daemon);
   tr_jobs_free(s->jobs);
   pthread_mutex_destroy(&s->ws_lock);
+  pthread_mutex_destroy(&s->cache_lock);
+  cJSON_Delete(s->assess_cache);
   tr_free(s);
 }
 

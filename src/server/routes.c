@@ -2,7 +2,7 @@
  * The JSON API: one route table (STYLE rule 8). GET /api lists it; docs/api.md documents
  * it, and a test checks the two agree.
  */
-#include "server/server_impl.h"
+#include "server/api.h"
 
 #include "tightrope/base.h"
 
@@ -61,6 +61,19 @@ const tr_route tr_routes[] = {
     {"GET", "/api/jobs", h_jobs, 0, "jobs with their state and progress"},
     {"GET", "/api/jobs/{id}", h_job, 0, "one job, with its result when done"},
     {"DELETE", "/api/jobs/{id}", h_job_cancel, 0, "cancel a job"},
+    {"GET", "/api/workspace", tr_api_workspace, 0, "the workspace: company, sector, counts"},
+    {"GET", "/api/plan", tr_api_plan, 0, "the plan: tensions with levers, scenarios, KPIs"},
+    {"PUT", "/api/plan/levers", tr_api_levers, TR_ROUTE_JSON_BODY,
+     "save lever shares into plan.yaml: {\"tension_id\": share, ...}"},
+    {"GET", "/api/model", tr_api_model, 0, "the model's variables with equations, units, docs"},
+    {"POST", "/api/simulate", tr_api_simulate, TR_ROUTE_JSON_BODY,
+     "one run: {levers?, set?, vars?} -> time and series (and the plan's, for comparison)"},
+    {"GET", "/api/assess", tr_api_assess, 0,
+     "the assessment (?runs=N): SBI, tensions, resilience per scenario, lever moves"},
+    {"GET", "/api/kpis", tr_api_kpis, 0, "KPIs with observations in the store"},
+    {"GET", "/api/kpis/{id}", tr_api_kpi, 0, "one KPI: observations, XmR limits and signals"},
+    {"POST", "/api/kpis", tr_api_kpi_upload, 0,
+     "import a KPI CSV (the body; ?format=long|wide): rows imported and problems"},
 };
 const int tr_nroutes = (int)(sizeof tr_routes / sizeof tr_routes[0]);
 

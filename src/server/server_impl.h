@@ -19,7 +19,10 @@ struct tr_server {
   int loopback;          /* bound to a loopback address */
   int port;
   tr_jobs *jobs;
-  pthread_mutex_t ws_lock; /* serialises reads and writes of workspace files */
+  pthread_mutex_t ws_lock; /* serialises writes of workspace files */
+  pthread_mutex_t cache_lock;
+  cJSON *assess_cache;     /* the last GET /api/assess result (guarded by cache_lock) */
+  long assess_stamp;       /* the file times and runs it was computed for */
 };
 
 /* One request as the handlers see it. */

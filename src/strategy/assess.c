@@ -114,12 +114,16 @@ static double const_value(const tr_model *m, const char *name) {
   return vi.value;
 }
 
+double tr_lever_binding_value(const tr_model *m, const tr_lever_binding *b, double share) {
+  double scale = b->scale_name ? const_value(m, b->scale_name) : b->scale_value;
+  return (b->pole == 0 ? share : 1.0 - share) * scale;
+}
+
 /* Set the constants bound to tension t's lever for share `share` in every lane. */
 static int apply_lever(ctx *c, const tr_tension *tn, double share) {
   for (size_t b = 0; b < tn->lever.n_bindings; b++) {
     const tr_lever_binding *lb = &tn->lever.bindings[b];
-    double scale = lb->scale_name ? const_value(c->model, lb->scale_name) : lb->scale_value;
-    double v = (lb->pole == 0 ? share : 1.0 - share) * scale;
+    double v = tr_lever_binding_value(c->model, lb, share);
     int rc = tr_sim_set_const(c->sim, lb->constant, -1, v);
     if (rc) return tr_error_set(c->err, rc, c->plan->file, lb->pos.line, lb->pos.col, "%s",
                                 tr_sim_error(c->sim)->msg);

@@ -83,6 +83,11 @@ typedef struct tr_assess {
   char warning[512];         /* e.g. a shock the engine could not apply; "" if none */
 } tr_assess;
 
+/* The value lever binding `b` gives its model constant for share `share` of pole A:
+ * share × scale (pole a) or (1 − share) × scale (pole b), the scale being a number or the
+ * model value of a named constant. */
+double tr_lever_binding_value(const tr_model *m, const tr_lever_binding *b, double share);
+
 /* Assess `plan` on `model`. Errors: TR_ERR_UNKNOWN_NAME (the plan names something the model
  * lacks: position in the plan, closest model name), TR_ERR_INVALID (a bound constant is not a
  * constant; bad options), TR_ERR_MATH, TR_ERR_NOMEM. */
