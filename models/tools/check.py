@@ -246,17 +246,25 @@ def main(argv):
             continue
         if sector in BETTER_BEFORE_WORSE:
             lever, bal, ext, var, t1, t2, what = BETTER_BEFORE_WORSE[sector]
-            rb, _ = runner.run(sector, {lever: bal})
-            rx, _ = runner.run(sector, {lever: ext})
-            e_b, e_x, l_b, l_x = at(rb, var, t1), at(rx, var, t1), at(rb, var, t2), at(rx, var, t2)
-            tap(e_x > e_b and l_x < l_b,
-                '%s: %s is better before worse (%s: month %d %g vs %g, month %d %g vs %g)' %
-                (sector, what, var, t1, e_x, e_b, t2, l_x, l_b))
+            rb, e1 = runner.run(sector, {lever: bal})
+            rx, e2 = runner.run(sector, {lever: ext})
+            if rb is None or rx is None:
+                tap(False, '%s: %s runs' % (sector, what), e1 or e2)
+            else:
+                e_b, e_x = at(rb, var, t1), at(rx, var, t1)
+                l_b, l_x = at(rb, var, t2), at(rx, var, t2)
+                tap(e_x > e_b and l_x < l_b,
+                    '%s: %s is better before worse (%s: month %d %g vs %g, month %d %g vs %g)' %
+                    (sector, what, var, t1, e_x, e_b, t2, l_x, l_b))
         lever, lo, bal, hi, var, month = BALANCED_BEST[sector]
-        vals = [at(runner.run(sector, {lever: x})[0], var, month) for x in (lo, bal, hi)]
-        tap(vals[1] > vals[0] and vals[1] > vals[2],
-            '%s: balanced %s=%g beats both extremes on %s at month %d (%g, %g, %g)' %
-            (sector, lever, bal, var, month, vals[0], vals[1], vals[2]))
+        runs = [runner.run(sector, {lever: x}) for x in (lo, bal, hi)]
+        if any(r is None for r, _ in runs):
+            tap(False, '%s: %s sweep runs' % (sector, lever), [e for _, e in runs if e][0])
+        else:
+            vals = [at(r, var, month) for r, _ in runs]
+            tap(vals[1] > vals[0] and vals[1] > vals[2],
+                '%s: balanced %s=%g beats both extremes on %s at month %d (%g, %g, %g)' %
+                (sector, lever, bal, var, month, vals[0], vals[1], vals[2]))
         if engine and base is not None:
             import sdlib
             ref = sdlib.Sim(m, {}).run(m.stop)
@@ -271,7 +279,38 @@ def main(argv):
             tap(worst < 1e-6, '%s: engine agrees with the reference simulator (worst relative '
                 'error %.3g in %s)' % (sector, worst, where or '-'))
     check_bass(runner)
+    if engine:
+        check_plans(engine)
     return 0
+
+
+def check_plans(engine):
+    """Each template's plan.yaml loads against its model and, at the template's default
+    levers, every tension is in balance (the defaults are the balanced policy)."""
+    try:
+        helptext = subprocess.run([engine, 'help'], capture_output=True, text=True).stdout
+    except OSError:
+        return
+    if not any(line.startswith('  assess ') for line in helptext.splitlines()):
+        return
+    import json
+    for sector in SECTORS:
+        cmd = [engine, 'assess', os.path.join(ROOT, sector), '--runs', '8', '--format', 'json']
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+            d = json.loads(p.stdout) if p.returncode == 0 else None
+        except (OSError, ValueError, subprocess.TimeoutExpired) as e:
+            p, d = None, None
+            err = str(e)
+        else:
+            err = p.stderr.strip()
+        tap(d is not None, '%s: plan.yaml assesses against the model' % sector, err)
+        if d is None:
+            continue
+        low = ['%s %.3f' % (t['id'], t['balanced']) for t in d['tensions'] if t['balanced'] < 0.8]
+        tap(not low and d['sbi'] >= 0.8,
+            '%s: default levers are balanced (SBI %.3f, every tension >= 0.8)' %
+            (sector, d['sbi']), ', '.join(low))
 
 
 def check_bass(runner):
