@@ -640,16 +640,33 @@ static int load_measure(ld *L, const tr_plan_node *p, tr_measure *m) {
     tr_free(ids);
     return rc;
   }
-  int dir = 0, has_target = 0, has_band = 0, has_tol = 0;
+  /* a KPI measure inherits what its KPI already says: direction, target, band */
+  const tr_kpi *kp = m->kpi ? &L->plan->scorecard.kpis[tr_plan_find_kpi(L->plan, m->kpi)] : NULL;
+  static const char *const kdirs[] = {"higher_better", "lower_better", "band"};
+  int dir = kp ? (int)kp->direction : 0, has_target = 0, has_band = 0, has_tol = 0;
   rc = get_enum(L, p, "direction", 0, dirs, &dir);
   if (rc) return rc;
+  if (kp && dir != (int)kp->direction)
+    return fail_key(L, p, "direction", "'%s' contradicts KPI '%s', which is %s", dirs[dir],
+                    kp->id, kdirs[kp->direction]);
   m->direction = (tr_direction)dir;
-  rc = get_num(L, p, "target", m->direction != TR_DIR_BAND, &m->target, &has_target);
+  int need_target = m->direction != TR_DIR_BAND && !(kp && kp->has_target);
+  rc = get_num(L, p, "target", need_target, &m->target, &has_target);
+  if (!rc && !has_target && kp && kp->has_target) {
+    m->target = kp->target;
+    has_target = m->direction != TR_DIR_BAND || (kp->target >= kp->band_low &&
+                                                 kp->target <= kp->band_high);
+  }
   if (!rc) rc = get_num(L, p, "worst", 0, &m->worst, &m->has_worst);
   if (!rc) rc = get_weight(L, p, 1, &m->weight);
+  int band_from_kpi = kp && kp->direction == TR_DIR_BAND;
   if (!rc)
-    rc = get_pair(L, p, "band", m->direction == TR_DIR_BAND, &m->band_low, &m->band_high,
-                  &has_band);
+    rc = get_pair(L, p, "band", m->direction == TR_DIR_BAND && !band_from_kpi, &m->band_low,
+                  &m->band_high, &has_band);
+  if (!rc && !has_band && band_from_kpi) {
+    m->band_low = kp->band_low;
+    m->band_high = kp->band_high;
+  }
   if (!rc) rc = get_num(L, p, "tolerance", 0, &m->tolerance, &has_tol);
   if (rc) return rc;
   if (m->direction != TR_DIR_BAND) {

@@ -273,6 +273,18 @@ static const bad_case bad_cases[] = {
     {"plan-49 scalar root", "just text\n", TR_ERR_INVALID, "expected a mapping, got a value"},
     {"plan-50 bad id", CO "tensions:\n  - id: 9lives\n", TR_ERR_INVALID,
      "tensions[0].id: '9lives' is not a valid id"},
+    {"plan-52 measure contradicts its KPI",
+     CO "scorecard:\n  objectives: [{id: o, perspective: customer}]\n"
+        "  kpis: [{id: churn, objective: o, direction: lower_better, min: 0, max: 1}]\n"
+        "tensions:\n  - id: t\n    poles:\n"
+        "      - {name: A, measures: [{kpi: churn, direction: higher, target: 1}]}\n",
+     TR_ERR_INVALID,
+     "measures[0].direction: 'higher' contradicts KPI 'churn', which is lower_better"},
+    {"plan-53 measure needs a target its KPI lacks",
+     CO "scorecard:\n  objectives: [{id: o, perspective: customer}]\n"
+        "  kpis: [{id: nps, objective: o, min: 0, max: 100}]\n"
+        "tensions:\n  - id: t\n    poles:\n      - {name: A, measures: [{kpi: nps}]}\n",
+     TR_ERR_INVALID, "tensions[0].poles[0].measures[0]: missing required key 'target'"},
     {"plan-51 tab indentation", "company:\n\tname: X\n", TR_ERR_PARSE, "plan.yaml:2:"},
 };
 
@@ -338,6 +350,35 @@ static void test_json_plan(void **state) {
   assert_int_equal(rc, TR_ERR_INVALID);
   assert_non_null(
       strstr(tr_error_text(&err), "plan.yaml:1:38: company.horizon: expected a number"));
+}
+
+/* A KPI measure takes direction, target and band from its KPI when it does not say them. */
+static void test_measure_inherits_kpi(void **state) {
+  (void)state;
+  const char *yaml =
+      CO "scorecard:\n  objectives: [{id: o, perspective: customer}]\n"
+         "  kpis:\n"
+         "    - {id: churn, objective: o, direction: lower_better, scoring: progress,"
+         " baseline: 0.05, target: 0.02}\n"
+         "    - {id: eng, objective: o, direction: band, band: [0.7, 0.9], min: 0, max: 1}\n"
+         "tensions:\n  - id: t\n    poles:\n"
+         "      - {name: A, measures: [{kpi: churn}, {kpi: churn, target: 0.03}]}\n"
+         "      - {name: B, measures: [{kpi: eng}]}\n"
+         "    lever: {resource: r, bind: [{constant: c}], current: 0.5}\n";
+  tr_plan *p = NULL;
+  tr_error err;
+  int rc = load(yaml, &p, &err);
+  if (rc) fail_msg("%s", tr_error_text(&err));
+  const tr_measure *m = p->tensions[0].poles[0].measures;
+  assert_int_equal(m[0].direction, TR_DIR_LOWER);
+  assert_true(m[0].target == 0.02);
+  assert_true(m[1].target == 0.03);
+  const tr_measure *e = &p->tensions[0].poles[1].measures[0];
+  assert_int_equal(e->direction, TR_DIR_BAND);
+  assert_true(e->band_low == 0.7 && e->band_high == 0.9);
+  assert_true(fabs(e->tolerance - 0.2) < 1e-12);
+  assert_true(fabs(e->target - 0.8) < 1e-12);
+  tr_plan_free(p);
 }
 
 static void test_limits(void **state) {
@@ -500,7 +541,7 @@ int main(void) {
       cmocka_unit_test(test_empty_and_minimal), cmocka_unit_test(test_limits),
       cmocka_unit_test(test_files), cmocka_unit_test(test_alloc_failure),
       cmocka_unit_test(test_check_names), cmocka_unit_test(test_mutations),
-      cmocka_unit_test(test_json_plan),
+      cmocka_unit_test(test_json_plan),   cmocka_unit_test(test_measure_inherits_kpi),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
