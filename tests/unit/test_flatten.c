@@ -883,6 +883,118 @@ static void test_more_errors(void **state) {
               TR_ERR_UNSUPPORTED, "m.xmile:5:36: arrays are not supported in macros");
 }
 
+/* ---- robustness: seeded random equations never crash, and every error has a position ---- */
+
+static unsigned long fuzz_state = 12345;
+static unsigned fuzz_next(unsigned n) {
+  fuzz_state = fuzz_state * 6364136223846793005UL + 1442695040888963407UL;
+  return (unsigned)((fuzz_state >> 33) % n);
+}
+
+static void gen_expr(char *buf, size_t cap, int depth) {
+  static const char *leaf[] = {"k", "1", "2.5", "TIME", "a[boston]", "a[city]", "a[*]", "a",
+                               "m[n, city]", "m[2, *]", "m[*, *]", "m[k, 1]", "n", "city",
+                               "sub.x", "s[city]", "f", "nosuch", "a[paris]", "m[4, 1]"};
+  static const char *fn1[] = {"ABS", "SUM", "MAX", "MIN", "MEAN", "SIZE", "STDDEV", "gf",
+                              "Acc", "INIT", "SMTH3", "Bad"};
+  size_t len = strlen(buf);
+  if (len + 200 > cap) return;
+  unsigned r = depth > 3 ? 0 : fuzz_next(8);
+  char *p = buf + len;
+  switch (r) {
+  case 0: case 1: case 2:
+    strcat(p, leaf[fuzz_next(sizeof leaf / sizeof *leaf)]);
+    break;
+  case 3:
+    strcat(p, fn1[fuzz_next(sizeof fn1 / sizeof *fn1)]);
+    strcat(p, "(");
+    gen_expr(buf, cap, depth + 1);
+    strcat(buf, ")");
+    break;
+  case 4: {
+    static const char *fn2[] = {"SMTH1(", "DELAY1(", "TREND(", "MAX(", "SAFEDIV(", "LOOKUP(",
+                                "DELAYN(", "MEAN("};
+    strcat(p, fn2[fuzz_next(sizeof fn2 / sizeof *fn2)]);
+    gen_expr(buf, cap, depth + 1);
+    strcat(buf, ", ");
+    gen_expr(buf, cap, depth + 1);
+    if (fuzz_next(2)) {
+      strcat(buf, ", ");
+      gen_expr(buf, cap, depth + 1);
+    }
+    strcat(buf, ")");
+    break;
+  }
+  case 5:
+    strcat(p, "IF ");
+    gen_expr(buf, cap, depth + 1);
+    strcat(buf, " THEN ");
+    gen_expr(buf, cap, depth + 1);
+    strcat(buf, " ELSE ");
+    gen_expr(buf, cap, depth + 1);
+    break;
+  default: {
+    static const char *op[] = {" + ", " - ", " * ", " / ", " ^ ", " = ", " > "};
+    strcat(p, "(");
+    gen_expr(buf, cap, depth + 1);
+    strcat(buf, op[fuzz_next(sizeof op / sizeof *op)]);
+    gen_expr(buf, cap, depth + 1);
+    strcat(buf, ")");
+  }
+  }
+}
+
+static void test_random_equations(void **state) {
+  (void)state;
+  static char eqn[4096], xml[16384];
+  int ok = 0, errors = 0;
+  for (int iter = 0; iter < 1500; iter++) {
+    eqn[0] = '\0';
+    gen_expr(eqn, sizeof eqn, 0);
+    snprintf(xml, sizeof xml,
+             HEAD "<dimensions>" CITY NUM3 "</dimensions>\n"
+                  "<macro name=\"Acc\"><parm>rate</parm><eqn>total</eqn><variables>"
+                  "<stock name=\"total\"><eqn>0</eqn><inflow>fl</inflow></stock>"
+                  "<flow name=\"fl\"><eqn>rate</eqn></flow></variables></macro>\n"
+                  "<macro name=\"Bad\"><parm>x</parm><eqn>Bad(x)</eqn></macro>\n"
+                  "<model><variables>\n<module name=\"sub\"/>\n"
+                  "<aux name=\"k\"><eqn>2</eqn></aux>\n"
+                  "<gf name=\"gf\"><xscale min=\"0\" max=\"1\"/><ypts>0,1</ypts></gf>\n"
+                  "<aux name=\"a\"><dimensions><dim name=\"city\"/></dimensions><eqn>1, 2</eqn>"
+                  "</aux>\n<aux name=\"m\"><dimensions><dim name=\"n\"/><dim name=\"city\"/>"
+                  "</dimensions><eqn>n</eqn></aux>\n"
+                  "<stock name=\"s\"><dimensions><dim name=\"city\"/></dimensions><eqn>1</eqn>"
+                  "<inflow>f</inflow></stock>\n<flow name=\"f\"><eqn>%s</eqn></flow>\n"
+                  "<aux name=\"u\"><dimensions><dim name=\"city\"/></dimensions>"
+                  "<eqn>%s</eqn></aux>\n</variables></model>\n"
+                  "<model name=\"sub\"><variables><aux name=\"x\"><eqn>3</eqn></aux>"
+                  "</variables></model>\n</xmile>\n",
+             eqn, eqn);
+    tr_xmile *x;
+    tr_error e;
+    assert_int_equal(tr_xmile_read_buffer(xml, strlen(xml), "m.xmile", &x, &e), TR_OK);
+    tr_arena a;
+    tr_flat f;
+    tr_arena_init(&a);
+    int rc = tr_flatten(x, &a, &f, &e);
+    if (rc == TR_OK) {
+      ok++;
+      check_all_resolved(&f);
+    } else {
+      errors++;
+      if (getenv("FUZZ_SHOW") || rc == TR_ERR_NOMEM || rc == TR_ERR_INTERNAL || e.line <= 0 || e.col <= 0)
+        print_message("%s\n  on: %s\n", tr_error_text(&e), eqn);
+      assert_true(rc == TR_ERR_UNKNOWN_NAME || rc == TR_ERR_DIMENSION || rc == TR_ERR_INVALID ||
+                  rc == TR_ERR_ARITY || rc == TR_ERR_PARSE || rc == TR_ERR_UNSUPPORTED);
+      assert_true(e.line > 0 && e.col > 0);
+    }
+    tr_arena_release(&a);
+    tr_xmile_free(x);
+  }
+  print_message("random equations: %d flattened, %d refused\n", ok, errors);
+  assert_true(ok > 100 && errors > 100); /* both paths are exercised */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_teacup),
@@ -904,6 +1016,7 @@ int main(void) {
       cmocka_unit_test(test_macros),
       cmocka_unit_test(test_more_errors),
       cmocka_unit_test(test_allocation_failure),
+      cmocka_unit_test(test_random_equations),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
