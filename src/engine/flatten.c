@@ -189,14 +189,15 @@ fl_decl *fl_lookup(fl_ctx *c, const fl_scope *scope, const char *ident) {
 
 /* The unknown-name error, with the closest name of the same scope as a suggestion. */
 int fl_unknown_name(fl_ctx *c, const fl_site *s, const tr_ast *node, const char *what,
-                        const char *ident, const char *raw) {
+                    const char *ident, const char *raw) {
   const char **cands = tr_malloc((c->n_decls + 64) * sizeof *cands);
   const char **names = tr_malloc((c->n_decls + 64) * sizeof *names);
   size_t n = 0;
   if (cands && names) {
     if (s->frame) {
       const tr_macro *m = s->frame->m;
-      for (size_t i = 0; i < m->n_params && n < 64; i++, n++) cands[n] = names[n] = m->params[i];
+      for (size_t i = 0; i < m->n_params && n < 64; i++, n++)
+        cands[n] = names[n] = m->params[i];
       for (size_t i = 0; i < m->n_vars && n < 64; i++, n++) {
         cands[n] = m->vars[i].ident;
         names[n] = m->vars[i].name;
@@ -219,8 +220,7 @@ int fl_unknown_name(fl_ctx *c, const fl_site *s, const tr_ast *node, const char 
   if (best_name)
     return fl_error_at(c, s, node, TR_ERR_UNKNOWN_NAME, "unknown %s '%s' (did you mean '%s'?)",
                        what, raw ? raw : ident, best_name);
-  return fl_error_at(c, s, node, TR_ERR_UNKNOWN_NAME, "unknown %s '%s'", what,
-                     raw ? raw : ident);
+  return fl_error_at(c, s, node, TR_ERR_UNKNOWN_NAME, "unknown %s '%s'", what, raw ? raw : ident);
 }
 
 static int macro_var(const tr_macro *m, const char *ident) {
@@ -269,8 +269,8 @@ static int inst_name(fl_ctx *c, fl_site *s, const tr_ast *n, tr_ast **out) {
         return *out ? TR_OK : fl_nomem(c);
       }
   }
-  int known = s->frame ? macro_var(s->frame->m, n->name) >= 0
-                       : fl_lookup(c, s->scope, n->name) != NULL;
+  int known =
+      s->frame ? macro_var(s->frame->m, n->name) >= 0 : fl_lookup(c, s->scope, n->name) != NULL;
   if (!known && !s->frame) {
     /* a dimension name used as a value: the current element's position (Stella) */
     const tr_dim *dim = fl_find_dim(c->x, n->name);
@@ -293,8 +293,7 @@ static int inst_name(fl_ctx *c, fl_site *s, const tr_ast *n, tr_ast **out) {
   if (rc) return rc;
   if (c->vars[idx].kind == TR_FV_GF)
     return fl_error_at(c, s, n, TR_ERR_INVALID,
-                       "graphical function '%s' used as a value (call it: %s(x))", n->raw,
-                       n->raw);
+                       "graphical function '%s' used as a value (call it: %s(x))", n->raw, n->raw);
   *out = fl_ref(c, idx, n->pos);
   return *out ? TR_OK : fl_nomem(c);
 }
@@ -314,8 +313,8 @@ static int inst_args(fl_ctx *c, fl_site *s, const tr_ast *n, tr_ast *m) {
 /* A call of a graphical function by name: LOOKUP(NAME gf, x). */
 static int inst_gf_call(fl_ctx *c, fl_site *s, const tr_ast *n, int gf, tr_ast **out) {
   if (n->nargs != 1)
-    return fl_error_at(c, s, n, TR_ERR_ARITY,
-                       "graphical function '%s' takes 1 argument, %d given", n->raw, n->nargs);
+    return fl_error_at(c, s, n, TR_ERR_ARITY, "graphical function '%s' takes 1 argument, %d given",
+                       n->raw, n->nargs);
   tr_ast *call = fl_call(c, TR_FN_LOOKUP, 2, n->pos);
   if (!call || !(call->args[0] = fl_ref(c, gf, n->pos))) return fl_nomem(c);
   int rc = fl_inst(c, s, n->args[0], &call->args[1]);
@@ -329,8 +328,10 @@ static int unknown_function(fl_ctx *c, fl_site *s, const tr_ast *n) {
   const char **cands = tr_malloc(cap * sizeof *cands);
   size_t k = 0;
   if (cands) {
-    for (int i = 0; i < TR_FN_COUNT; i++) cands[k++] = tr_builtins[i].name;
-    for (size_t i = 0; i < c->x->n_macros; i++) cands[k++] = c->x->macros[i].name;
+    for (int i = 0; i < TR_FN_COUNT; i++)
+      cands[k++] = tr_builtins[i].name;
+    for (size_t i = 0; i < c->x->n_macros; i++)
+      cands[k++] = c->x->macros[i].name;
   }
   const char *best = cands ? tr_closest(n->raw ? n->raw : n->name, cands, k) : NULL;
   int rc;
@@ -345,8 +346,8 @@ static int unknown_function(fl_ctx *c, fl_site *s, const tr_ast *n) {
 }
 
 static int inst_call(fl_ctx *c, fl_site *s, const tr_ast *n, tr_ast **out) {
-  const tr_builtin *b = n->builtin >= 0 && n->builtin < TR_FN_COUNT ? &tr_builtins[n->builtin]
-                                                                     : NULL;
+  const tr_builtin *b =
+      n->builtin >= 0 && n->builtin < TR_FN_COUNT ? &tr_builtins[n->builtin] : NULL;
   if (!b) {
     /* a graphical function (standalone, or an aux with an inline gf) called by name */
     fl_decl *d = s->frame ? NULL : fl_lookup(c, s->scope, n->name);
@@ -464,12 +465,23 @@ static int const_rec(fl_ctx *c, const tr_ast *n, double *v, int depth) {
     if ((rc = const_rec(c, n->args[0], &a, depth + 1)) <= 0) return rc;
     if ((rc = const_rec(c, n->args[1], &b, depth + 1)) <= 0) return rc;
     switch (n->op) {
-    case TR_OP_ADD: *v = a + b; return 1;
-    case TR_OP_SUB: *v = a - b; return 1;
-    case TR_OP_MUL: *v = a * b; return 1;
-    case TR_OP_DIV: *v = a / b; return 1;
-    case TR_OP_POW: *v = pow(a, b); return 1;
-    default: return 0;
+    case TR_OP_ADD:
+      *v = a + b;
+      return 1;
+    case TR_OP_SUB:
+      *v = a - b;
+      return 1;
+    case TR_OP_MUL:
+      *v = a * b;
+      return 1;
+    case TR_OP_DIV:
+      *v = a / b;
+      return 1;
+    case TR_OP_POW:
+      *v = pow(a, b);
+      return 1;
+    default:
+      return 0;
     }
   case TR_AST_NAME: {
     if (n->var < 0 || (size_t)n->var >= c->n_vars) return 0;
@@ -484,7 +496,9 @@ static int const_rec(fl_ctx *c, const tr_ast *n, double *v, int depth) {
   }
 }
 
-int fl_const_value(fl_ctx *c, const tr_ast *n, double *v) { return const_rec(c, n, v, 0); }
+int fl_const_value(fl_ctx *c, const tr_ast *n, double *v) {
+  return const_rec(c, n, v, 0);
+}
 
 /* ---- definitions ------------------------------------------------------------------------ */
 
@@ -512,13 +526,12 @@ static int define_connected(fl_ctx *c, fl_decl *d) {
   s.scope = d->conn_scope;
   s.pos = d->conn->pos;
   fl_decl *src = fl_lookup(c, d->conn_scope, d->conn->from);
-  if (!src)
-    return fl_unknown_name(c, &s, NULL, "variable", d->conn->from, d->conn->from);
+  if (!src) return fl_unknown_name(c, &s, NULL, "variable", d->conn->from, d->conn->from);
   if (src->count != d->count)
     return fl_error_at(c, &s, NULL, TR_ERR_DIMENSION,
                        "<connect> wires '%s' (%zu element%s) into '%s' (%zu element%s)",
-                       src->v->name, src->count, src->count == 1 ? "" : "s", d->v->name,
-                       d->count, d->count == 1 ? "" : "s");
+                       src->v->name, src->count, src->count == 1 ? "" : "s", d->v->name, d->count,
+                       d->count == 1 ? "" : "s");
   for (size_t i = 0; i < d->count; i++) {
     if (src->v->kind == TR_VK_GF) {
       c->vars[d->first + (int)i].kind = TR_FV_GF;
@@ -611,14 +624,16 @@ static int define_equations(fl_ctx *c, fl_decl *d) {
     return rc;
   }
   size_t missing = 0;
-  for (size_t i = 0; done && i < d->count; i++) missing += !done[i];
+  for (size_t i = 0; done && i < d->count; i++)
+    missing += !done[i];
   if (done && missing == 0) {
     tr_free(done);
     return TR_OK;
   }
   if (blank(v->eqn)) {
     size_t first = 0;
-    while (done && done[first]) first++;
+    while (done && done[first])
+      first++;
     tr_free(done);
     if (d->n_dims > 0 && v->n_elements > 0)
       return tr_error_set(c->err, TR_ERR_INVALID, c->file, v->pos.line, v->pos.col,
@@ -700,7 +715,8 @@ int tr_flatten(const tr_xmile *x, tr_arena *a, tr_flat *out, tr_error *err) {
     root->name_prefix = "";
     rc = fl_declare(&c, root);
   }
-  for (size_t i = 0; i < c.n_decls && !rc; i++) rc = fl_define(&c, c.decls[i]);
+  for (size_t i = 0; i < c.n_decls && !rc; i++)
+    rc = fl_define(&c, c.decls[i]);
   /* generated variables show their equation in its printed form (the model page, messages) */
   for (size_t i = 0; i < c.n_vars && !rc; i++) {
     if (c.vars[i].eqn_text || !c.vars[i].eqn) continue;

@@ -35,13 +35,14 @@ static int elem_of(const tr_dim *dim, const char *ident, size_t *out) {
     }
   /* "city.boston": an element qualified by its dimension */
   size_t ld = strlen(dim->ident);
-  if (strncmp(ident, dim->ident, ld) == 0 && ident[ld] == '.') return elem_of(dim, ident + ld + 1, out);
+  if (strncmp(ident, dim->ident, ld) == 0 && ident[ld] == '.')
+    return elem_of(dim, ident + ld + 1, out);
   return 0;
 }
 
 /* A constant subscript: an element whose name is that number, else a 1-based position. */
-static int number_subscript(fl_ctx *c, fl_site *s, const tr_ast *at, const tr_dim *dim,
-                            double v, size_t *out) {
+static int number_subscript(fl_ctx *c, fl_site *s, const tr_ast *at, const tr_dim *dim, double v,
+                            size_t *out) {
   char buf[64];
   snprintf(buf, sizeof buf, "%.17g", v);
   if (elem_of(dim, buf, out)) return TR_OK;
@@ -53,8 +54,8 @@ static int number_subscript(fl_ctx *c, fl_site *s, const tr_ast *at, const tr_di
   return TR_OK;
 }
 
-static int bad_element(fl_ctx *c, fl_site *s, const tr_ast *at, const tr_dim *dim,
-                       const char *raw, const char *ident) {
+static int bad_element(fl_ctx *c, fl_site *s, const tr_ast *at, const tr_dim *dim, const char *raw,
+                       const char *ident) {
   const char *best = tr_closest(ident, dim->elems, dim->size);
   const char *best_name = NULL;
   for (size_t j = 0; best && j < dim->size; j++)
@@ -63,8 +64,8 @@ static int bad_element(fl_ctx *c, fl_site *s, const tr_ast *at, const tr_dim *di
     return fl_error_at(c, s, at, TR_ERR_DIMENSION,
                        "'%s' is not an element of dimension '%s' (did you mean '%s'?)", raw,
                        dim->name, best_name);
-  return fl_error_at(c, s, at, TR_ERR_DIMENSION, "'%s' is not an element of dimension '%s'",
-                     raw, dim->name);
+  return fl_error_at(c, s, at, TR_ERR_DIMENSION, "'%s' is not an element of dimension '%s'", raw,
+                     dim->name);
 }
 
 /* Element of d->dims[k] that subscript `a` selects at this site, or, for a subscript that
@@ -219,12 +220,14 @@ static void free_dims(fl_ctx *c, const fl_site *s, const tr_ast *n, int whole, d
     }
     return;
   }
-  for (int i = 0; i < n->nargs; i++) free_dims(c, s, n->args[i], whole, ds);
+  for (int i = 0; i < n->nargs; i++)
+    free_dims(c, s, n->args[i], whole, ds);
 }
 
 static size_t dimset_count(const dimset *ds) {
   size_t n = 1;
-  for (size_t i = 0; i < ds->n; i++) n *= ds->d[i]->size;
+  for (size_t i = 0; i < ds->n; i++)
+    n *= ds->d[i]->size;
   return n;
 }
 
@@ -285,11 +288,12 @@ int fl_inst_reduce(fl_ctx *c, fl_site *s, const tr_ast *n, tr_ast **out, int *ha
 int fl_element_index(fl_ctx *c, const fl_decl *d, const tr_element *e, size_t *out) {
   const char *sub = e->subscript ? e->subscript : "";
   size_t pieces = 1;
-  for (const char *t = sub; *t; t++) pieces += *t == ',';
+  for (const char *t = sub; *t; t++)
+    pieces += *t == ',';
   if (pieces != d->n_dims)
     return tr_error_set(c->err, TR_ERR_DIMENSION, c->file, e->eqn_pos.line, e->eqn_pos.col,
-                        "<element subscript=\"%s\"> of '%s' needs %zu subscript%s", sub,
-                        d->v->name, d->n_dims, d->n_dims == 1 ? "" : "s");
+                        "<element subscript=\"%s\"> of '%s' needs %zu subscript%s", sub, d->v->name,
+                        d->n_dims, d->n_dims == 1 ? "" : "s");
   const char *p = sub;
   size_t off = 0;
   char small[256];
@@ -309,8 +313,7 @@ int fl_element_index(fl_ctx *c, const fl_decl *d, const tr_element *e, size_t *o
     double num = strtod(id, &end);
     if (!elem_of(dim, id, &j)) {
       if (!(*id && *end == '\0' && num == floor(num) && num >= 1 && num <= (double)dim->size))
-        return tr_error_set(c->err, TR_ERR_DIMENSION, c->file, e->eqn_pos.line,
-                            e->eqn_pos.col,
+        return tr_error_set(c->err, TR_ERR_DIMENSION, c->file, e->eqn_pos.line, e->eqn_pos.col,
                             "<element subscript=\"%s\">: '%.*s' is not an element of dimension "
                             "'%s' of '%s'",
                             sub, (int)len, p, dim->name, d->v->name);
@@ -331,7 +334,8 @@ static int blank_span(const char *t, size_t n) {
 
 int fl_split_literal(fl_ctx *c, const char *text, size_t **offs, size_t **lens, size_t *n_out) {
   size_t cap = 1;
-  for (const char *t = text; *t; t++) cap += *t == ',' || *t == ';';
+  for (const char *t = text; *t; t++)
+    cap += *t == ',' || *t == ';';
   size_t *o = tr_arena_calloc(c->a, cap, sizeof *o);
   size_t *l = tr_arena_calloc(c->a, cap, sizeof *l);
   if (!o || !l) return fl_nomem(c);
@@ -349,7 +353,8 @@ int fl_split_literal(fl_ctx *c, const char *text, size_t **offs, size_t **lens, 
       continue;
     }
     if (ch == '{') { /* comment */
-      while (text[i] && text[i] != '}') i++;
+      while (text[i] && text[i] != '}')
+        i++;
       if (!text[i]) {
         bad = 1;
         break;

@@ -27,7 +27,9 @@
 #include <string.h>
 
 /* A fresh copy of an operand (trees are never shared between equations). */
-static tr_ast *use(fl_ctx *c, const tr_ast *e) { return fl_copy(c, e); }
+static tr_ast *use(fl_ctx *c, const tr_ast *e) {
+  return fl_copy(c, e);
+}
 
 /* T / n, or T itself when n is 1. */
 static tr_ast *stage_time(fl_ctx *c, const tr_ast *t, int n) {
@@ -83,8 +85,7 @@ static int smooth_chain(fl_ctx *c, const char *base, tr_ast *in, tr_ast *t, int 
 }
 
 /* TREND's structure; *out references the trend. */
-static int trend(fl_ctx *c, const char *base, tr_ast *in, tr_ast *t, tr_ast *trend0,
-                 tr_ast **out) {
+static int trend(fl_ctx *c, const char *base, tr_ast *in, tr_ast *t, tr_ast *trend0, tr_ast **out) {
   int rc, avg, flow, res;
   /* A(0) = in / (1 + trend0 * T) */
   tr_ast *e = fl_binary(c, TR_OP_DIV, use(c, in),
@@ -111,8 +112,8 @@ static int order_of(fl_ctx *c, fl_site *s, const tr_ast *call, const tr_ast *arg
   int rc = fl_const_value(c, arg, &v);
   if (rc < 0) return rc;
   if (rc == 0)
-    return fl_error_at(c, s, call, TR_ERR_INVALID,
-                       "the order of %s must be a constant expression", call->name);
+    return fl_error_at(c, s, call, TR_ERR_INVALID, "the order of %s must be a constant expression",
+                       call->name);
   double r = floor(v + 0.5);
   if (!(r >= 1 && r <= FL_MAX_ORDER))
     return fl_error_at(c, s, call, TR_ERR_INVALID, "the order of %s must be 1 to %d, not %g",
@@ -137,7 +138,8 @@ int fl_expand(fl_ctx *c, fl_site *s, const tr_ast *call, tr_ast **args, tr_ast *
   tr_ast *in, *t, *init = NULL;
   if ((rc = fl_operand(c, base, "input", args[0], &in))) return rc;
   if ((rc = fl_operand(c, base, "time", args[1], &t))) return rc;
-  if (call->nargs > init_at && (rc = fl_operand(c, base, "initial", args[init_at], &init))) return rc;
+  if (call->nargs > init_at && (rc = fl_operand(c, base, "initial", args[init_at], &init)))
+    return rc;
   switch (id) {
   case TR_FN_DELAY1:
   case TR_FN_DELAY3:
@@ -158,9 +160,9 @@ int fl_expand(fl_ctx *c, fl_site *s, const tr_ast *call, tr_ast **args, tr_ast *
     }
     /* in * (1 + trend * horizon) */
     if ((rc = fl_operand(c, base, "horizon", args[2], &h))) return rc;
-    tr_ast *e = fl_binary(c, TR_OP_MUL, use(c, in),
-                          fl_binary(c, TR_OP_ADD, fl_num(c, 1.0, call->pos),
-                                    fl_binary(c, TR_OP_MUL, tr, use(c, h))));
+    tr_ast *e = fl_binary(
+        c, TR_OP_MUL, use(c, in),
+        fl_binary(c, TR_OP_ADD, fl_num(c, 1.0, call->pos), fl_binary(c, TR_OP_MUL, tr, use(c, h))));
     int res;
     if (!e) return fl_nomem(c);
     if ((rc = fl_hidden(c, TR_FV_AUX, base, "forecast", e, &res))) return rc;

@@ -37,14 +37,14 @@ struct fl_scope {
 typedef struct fl_decl {
   const tr_var *v;
   const fl_scope *scope;
-  const char *qident;       /* scope prefix + v->ident */
-  const tr_dim **dims;      /* resolved dimensions, n_dims of them */
+  const char *qident;  /* scope prefix + v->ident */
+  const tr_dim **dims; /* resolved dimensions, n_dims of them */
   size_t n_dims;
-  int first;                /* index of the first element's tr_fvar */
-  size_t count;             /* number of elements (1 for a scalar) */
-  const tr_connect *conn;   /* set when the enclosing module wires an outer value in */
+  int first;                  /* index of the first element's tr_fvar */
+  size_t count;               /* number of elements (1 for a scalar) */
+  const tr_connect *conn;     /* set when the enclosing module wires an outer value in */
   const fl_scope *conn_scope; /* where conn->from is resolved */
-  int state;                /* 0 not defined yet, 1 being defined, 2 defined */
+  int state;                  /* 0 not defined yet, 1 being defined, 2 defined */
 } fl_decl;
 
 /* A dimension bound to one element while an equation is instantiated. `reduce` marks the
@@ -58,8 +58,8 @@ typedef struct fl_bind {
 /* One macro call being inlined. */
 typedef struct fl_frame {
   const tr_macro *m;
-  tr_ast **args;    /* one per parameter: a NUM or a resolved NAME */
-  int first;        /* index of the hidden copy of m->vars[0] */
+  tr_ast **args; /* one per parameter: a NUM or a resolved NAME */
+  int first;     /* index of the hidden copy of m->vars[0] */
   int depth;
 } fl_frame;
 
@@ -70,8 +70,8 @@ typedef struct fl_site {
   const fl_frame *frame; /* NULL outside a macro body */
   fl_bind binds[FL_MAX_BINDS];
   size_t n_binds;
-  const char *text;      /* the equation text (node->pos counts bytes from here) */
-  tr_srcpos pos;         /* where text starts in the file */
+  const char *text; /* the equation text (node->pos counts bytes from here) */
+  tr_srcpos pos;    /* where text starts in the file */
 } fl_site;
 
 typedef struct fl_ctx {
@@ -79,14 +79,14 @@ typedef struct fl_ctx {
   tr_arena *a;
   tr_error *err;
   const char *file;
-  tr_fvar *vars;          /* tr_realloc'ed while building; copied into the arena at the end */
-  fl_decl **owner;        /* per var: its declaration, NULL for hidden variables */
+  tr_fvar *vars;   /* tr_realloc'ed while building; copied into the arena at the end */
+  fl_decl **owner; /* per var: its declaration, NULL for hidden variables */
   size_t n_vars, cap_vars;
-  fl_decl **decls;        /* every declaration, in file order (tr_realloc'ed) */
+  fl_decl **decls; /* every declaration, in file order (tr_realloc'ed) */
   size_t n_decls, cap_decls;
-  tr_map by_decl;         /* qualified variable ident -> fl_decl */
-  unsigned counter;       /* numbers hidden structures: "#smth1#3" */
-  size_t nodes;           /* instantiated nodes so far (FL_MAX_NODES) */
+  tr_map by_decl;   /* qualified variable ident -> fl_decl */
+  unsigned counter; /* numbers hidden structures: "#smth1#3" */
+  size_t nodes;     /* instantiated nodes so far (FL_MAX_NODES) */
 } fl_ctx;
 
 /* ---- flatten.c ------------------------------------------------------------------------ */

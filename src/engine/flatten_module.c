@@ -23,10 +23,14 @@ static int put_decl(fl_ctx *c, fl_decl *d) {
 
 static tr_fvar_kind fvar_kind(tr_var_kind k) {
   switch (k) {
-  case TR_VK_STOCK: return TR_FV_STOCK;
-  case TR_VK_FLOW: return TR_FV_FLOW;
-  case TR_VK_GF: return TR_FV_GF;
-  default: return TR_FV_AUX;
+  case TR_VK_STOCK:
+    return TR_FV_STOCK;
+  case TR_VK_FLOW:
+    return TR_FV_FLOW;
+  case TR_VK_GF:
+    return TR_FV_GF;
+  default:
+    return TR_FV_AUX;
   }
 }
 
@@ -114,8 +118,7 @@ static int declare_var(fl_ctx *c, const fl_scope *scope, const tr_var *v) {
 
 static const tr_model_def *find_model(const tr_xmile *x, const char *ident) {
   for (size_t i = 1; i < x->n_models; i++)
-    if (x->models[i].ident && ident && strcmp(x->models[i].ident, ident) == 0)
-      return &x->models[i];
+    if (x->models[i].ident && ident && strcmp(x->models[i].ident, ident) == 0) return &x->models[i];
   return NULL;
 }
 

@@ -21,7 +21,8 @@
   "<sim_specs><start>0</start><stop>10</stop><dt>0.5</dt></sim_specs>\n"
 #define MODEL(vars) HEAD "<model><variables>\n" vars "</variables></model>\n</xmile>\n"
 #define DIMS(d, vars)                                                                              \
-  HEAD "<dimensions>" d "</dimensions>\n<model><variables>\n" vars "</variables></model>\n</xmile>\n"
+  HEAD "<dimensions>" d "</dimensions>\n<model><variables>\n" vars                                 \
+       "</variables></model>\n</xmile>\n"
 
 typedef struct fx {
   tr_xmile *x;
@@ -77,7 +78,8 @@ static void check_resolved(const tr_flat *f, const tr_ast *n) {
     assert_true(n->var >= 0 && (size_t)n->var < f->n_vars);
     assert_string_equal(n->name, f->vars[n->var].ident);
   }
-  for (int i = 0; i < n->nargs; i++) check_resolved(f, n->args[i]);
+  for (int i = 0; i < n->nargs; i++)
+    check_resolved(f, n->args[i]);
 }
 
 static void check_all_resolved(const tr_flat *f) {
@@ -108,7 +110,8 @@ static void check_error(const char *xml, int code, const char *text) {
 
 static size_t count_hidden(const tr_flat *f, tr_fvar_kind kind) {
   size_t n = 0;
-  for (size_t i = 0; i < f->n_vars; i++) n += f->vars[i].hidden && f->vars[i].kind == kind;
+  for (size_t i = 0; i < f->n_vars; i++)
+    n += f->vars[i].hidden && f->vars[i].kind == kind;
   return n;
 }
 
@@ -232,7 +235,6 @@ static void test_unknown_variable(void **state) {
   check_error(MODEL("<aux name=\"b\"><eqn>ABS(1, 2)</eqn></aux>\n"), TR_ERR_ARITY, "ABS");
 }
 
-
 /* ---- modules ------------------------------------------------------------------------------ */
 
 #define HL "../shared/conformance/sdxorg-test-models/samples/bpowers-hares_and_lynxes_modules/"
@@ -272,21 +274,20 @@ static void test_modules_hares_lynxes(void **state) {
   done(&t);
 }
 
-static const char *nested =
-    HEAD "<model><variables>\n"
-    "<module name=\"outer\"><connect to=\"k\" from=\"k\"/></module>\n"
-    "<aux name=\"k\"><eqn>2</eqn></aux>\n"
-    "<aux name=\"use\"><eqn>outer.inner.x + outer.y</eqn></aux>\n"
-    "</variables></model>\n"
-    "<model name=\"outer\"><variables>\n"
-    "<module name=\"inner\"><connect to=\"p\" from=\"k\"/></module>\n"
-    "<aux name=\"k\" access=\"input\"><eqn>0</eqn></aux>\n"
-    "<aux name=\"y\"><eqn>inner.x * 10</eqn></aux>\n"
-    "</variables></model>\n"
-    "<model name=\"inner\"><variables>\n"
-    "<aux name=\"p\" access=\"input\"><eqn>1</eqn></aux>\n"
-    "<aux name=\"x\"><eqn>p + 1</eqn></aux>\n"
-    "</variables></model>\n</xmile>\n";
+static const char *nested = HEAD "<model><variables>\n"
+                                 "<module name=\"outer\"><connect to=\"k\" from=\"k\"/></module>\n"
+                                 "<aux name=\"k\"><eqn>2</eqn></aux>\n"
+                                 "<aux name=\"use\"><eqn>outer.inner.x + outer.y</eqn></aux>\n"
+                                 "</variables></model>\n"
+                                 "<model name=\"outer\"><variables>\n"
+                                 "<module name=\"inner\"><connect to=\"p\" from=\"k\"/></module>\n"
+                                 "<aux name=\"k\" access=\"input\"><eqn>0</eqn></aux>\n"
+                                 "<aux name=\"y\"><eqn>inner.x * 10</eqn></aux>\n"
+                                 "</variables></model>\n"
+                                 "<model name=\"inner\"><variables>\n"
+                                 "<aux name=\"p\" access=\"input\"><eqn>1</eqn></aux>\n"
+                                 "<aux name=\"x\"><eqn>p + 1</eqn></aux>\n"
+                                 "</variables></model>\n</xmile>\n";
 
 static void test_modules_nested(void **state) {
   (void)state;
@@ -361,13 +362,16 @@ static void test_arrays_apply_to_all(void **state) {
   check_eqn(&t, "m[1,new_york]", "((\"pop[new_york]\" * 1) + \"pop[new_york]\")");
   check_eqn(&t, "m[3,boston]", "((\"pop[boston]\" * 3) + \"pop[boston]\")");
   check_eqn(&t, "pick", "((\"m[2,new_york]\" + \"m[3,boston]\") + \"pop[boston]\")");
-  check_eqn(&t, "total", "SUM(\"m[1,boston]\", \"m[1,new_york]\", \"m[2,boston]\", "
-                         "\"m[2,new_york]\", \"m[3,boston]\", \"m[3,new_york]\")");
-  check_eqn(&t, "col[boston]", "(((SUM(\"m[1,boston]\", \"m[2,boston]\", \"m[3,boston]\") + "
-                               "MAX(\"pop[boston]\", \"pop[new_york]\")) + 6) + "
-                               "MEAN(\"pop[boston]\", \"pop[new_york]\"))");
-  check_eqn(&t, "sd", "(STDDEV(\"pop[boston]\", \"pop[new_york]\") + "
-                      "MIN(\"pop[boston]\", \"pop[new_york]\", 7))");
+  check_eqn(&t, "total",
+            "SUM(\"m[1,boston]\", \"m[1,new_york]\", \"m[2,boston]\", "
+            "\"m[2,new_york]\", \"m[3,boston]\", \"m[3,new_york]\")");
+  check_eqn(&t, "col[boston]",
+            "(((SUM(\"m[1,boston]\", \"m[2,boston]\", \"m[3,boston]\") + "
+            "MAX(\"pop[boston]\", \"pop[new_york]\")) + 6) + "
+            "MEAN(\"pop[boston]\", \"pop[new_york]\"))");
+  check_eqn(&t, "sd",
+            "(STDDEV(\"pop[boston]\", \"pop[new_york]\") + "
+            "MIN(\"pop[boston]\", \"pop[new_york]\", 7))");
   check_all_resolved(&t.f);
   done(&t);
 }
@@ -376,21 +380,22 @@ static void test_arrays_elements_and_stocks(void **state) {
   (void)state;
   fx t;
   assert_int_equal(
-      load(&t, DIMS(CITY NUM3,
-                    "<stock name=\"s\"><dimensions><dim name=\"City\"/></dimensions>"
-                    "<eqn>init[City]</eqn><inflow>f</inflow><outflow>g</outflow>"
-                    "<non_negative/></stock>\n"
-                    "<aux name=\"init\"><dimensions><dim name=\"City\"/></dimensions>"
-                    "<element subscript=\"New York\"><eqn>8</eqn></element>"
-                    "<element subscript=\"boston\"><eqn>5</eqn></element></aux>\n"
-                    "<flow name=\"f\"><dimensions><dim name=\"City\"/></dimensions>"
-                    "<eqn>s * 0.1</eqn></flow>\n"
-                    "<flow name=\"g\"><eqn>1</eqn></flow>\n"
-                    "<aux name=\"lit\"><dimensions><dim name=\"n\"/><dim name=\"city\"/></dimensions>"
-                    "<eqn>1, 2;\n 3, 4;\n 5, MAX(6, 7);</eqn></aux>\n"
-                    "<aux name=\"part\"><dimensions><dim name=\"n\"/></dimensions>"
-                    "<element subscript=\"2\"><eqn>n * 10</eqn></element>"
-                    "<eqn>-1</eqn></aux>\n")),
+      load(&t,
+           DIMS(CITY NUM3,
+                "<stock name=\"s\"><dimensions><dim name=\"City\"/></dimensions>"
+                "<eqn>init[City]</eqn><inflow>f</inflow><outflow>g</outflow>"
+                "<non_negative/></stock>\n"
+                "<aux name=\"init\"><dimensions><dim name=\"City\"/></dimensions>"
+                "<element subscript=\"New York\"><eqn>8</eqn></element>"
+                "<element subscript=\"boston\"><eqn>5</eqn></element></aux>\n"
+                "<flow name=\"f\"><dimensions><dim name=\"City\"/></dimensions>"
+                "<eqn>s * 0.1</eqn></flow>\n"
+                "<flow name=\"g\"><eqn>1</eqn></flow>\n"
+                "<aux name=\"lit\"><dimensions><dim name=\"n\"/><dim name=\"city\"/></dimensions>"
+                "<eqn>1, 2;\n 3, 4;\n 5, MAX(6, 7);</eqn></aux>\n"
+                "<aux name=\"part\"><dimensions><dim name=\"n\"/></dimensions>"
+                "<element subscript=\"2\"><eqn>n * 10</eqn></element>"
+                "<eqn>-1</eqn></aux>\n")),
       TR_OK);
   check_eqn(&t, "init[boston]", "5");
   check_eqn(&t, "init[new_york]", "8");
@@ -458,10 +463,11 @@ static void test_array_errors(void **state) {
   check_error(DIMS(CITY, "<aux name=\"a\"><dimensions><dim name=\"city\"/></dimensions>"
                          "<eqn>1</eqn></aux>\n<aux name=\"b\"><eqn>a + 1</eqn></aux>\n"),
               TR_ERR_DIMENSION, "m.xmile:7:20: 'a' is an array over 'City': give a subscript here");
-  check_error(DIMS(CITY, "<aux name=\"a\"><dimensions><dim name=\"city\"/></dimensions>"
-                         "<eqn>1</eqn></aux>\n<aux name=\"b\"><eqn>a[bostn]</eqn></aux>\n"),
-              TR_ERR_DIMENSION,
-              "m.xmile:7:22: 'bostn' is not an element of dimension 'City' (did you mean 'Boston'?)");
+  check_error(
+      DIMS(CITY, "<aux name=\"a\"><dimensions><dim name=\"city\"/></dimensions>"
+                 "<eqn>1</eqn></aux>\n<aux name=\"b\"><eqn>a[bostn]</eqn></aux>\n"),
+      TR_ERR_DIMENSION,
+      "m.xmile:7:22: 'bostn' is not an element of dimension 'City' (did you mean 'Boston'?)");
   check_error(DIMS(CITY, "<aux name=\"a\"><dimensions><dim name=\"city\"/></dimensions>"
                          "<eqn>1</eqn></aux>\n<aux name=\"b\"><eqn>a[3]</eqn></aux>\n"),
               TR_ERR_DIMENSION, "m.xmile:7:22: subscript 3 is outside dimension 'City' (1 to 2)");
@@ -470,7 +476,8 @@ static void test_array_errors(void **state) {
               TR_ERR_DIMENSION, "m.xmile:7:20: 'a' has 1 dimension, 2 subscripts given");
   check_error(DIMS(CITY, "<aux name=\"a\"><dimensions><dim name=\"city\"/></dimensions>"
                          "<eqn>1</eqn></aux>\n<aux name=\"b\"><eqn>2 * a[*]</eqn></aux>\n"),
-              TR_ERR_DIMENSION, "m.xmile:7:26: '*' in 'a' is only allowed inside an array function");
+              TR_ERR_DIMENSION,
+              "m.xmile:7:26: '*' in 'a' is only allowed inside an array function");
   check_error(DIMS(CITY, "<aux name=\"k\"><eqn>1</eqn></aux>\n"
                          "<aux name=\"b\"><eqn>k[1]</eqn></aux>\n"),
               TR_ERR_DIMENSION, "m.xmile:7:20: 'k' is not an array");
@@ -520,30 +527,44 @@ static double value(sim *s, int i) {
 static double ev(sim *s, const tr_ast *n) {
   double a, b;
   switch (n->kind) {
-  case TR_AST_NUM: return n->num;
-  case TR_AST_NAME: return value(s, n->var);
-  case TR_AST_UNARY: return n->op == TR_OP_NEG ? -ev(s, n->args[0]) : ev(s, n->args[0]);
+  case TR_AST_NUM:
+    return n->num;
+  case TR_AST_NAME:
+    return value(s, n->var);
+  case TR_AST_UNARY:
+    return n->op == TR_OP_NEG ? -ev(s, n->args[0]) : ev(s, n->args[0]);
   case TR_AST_BINARY:
     a = ev(s, n->args[0]);
     b = ev(s, n->args[1]);
     switch (n->op) {
-    case TR_OP_ADD: return a + b;
-    case TR_OP_SUB: return a - b;
-    case TR_OP_MUL: return a * b;
-    case TR_OP_DIV: return a / b;
-    case TR_OP_POW: return pow(a, b);
-    default: fail_msg("operator %d", n->op);
+    case TR_OP_ADD:
+      return a + b;
+    case TR_OP_SUB:
+      return a - b;
+    case TR_OP_MUL:
+      return a * b;
+    case TR_OP_DIV:
+      return a / b;
+    case TR_OP_POW:
+      return pow(a, b);
+    default:
+      fail_msg("operator %d", n->op);
     }
     break;
   case TR_AST_CALL:
     switch (n->builtin) {
-    case TR_FN_TIME: return s->t;
-    case TR_FN_EXP: return exp(ev(s, n->args[0]));
-    case TR_FN_STEP: return s->t >= ev(s, n->args[1]) ? ev(s, n->args[0]) : 0.0;
-    default: fail_msg("builtin %s", n->name);
+    case TR_FN_TIME:
+      return s->t;
+    case TR_FN_EXP:
+      return exp(ev(s, n->args[0]));
+    case TR_FN_STEP:
+      return s->t >= ev(s, n->args[1]) ? ev(s, n->args[0]) : 0.0;
+    default:
+      fail_msg("builtin %s", n->name);
     }
     break;
-  default: fail_msg("node kind %d", n->kind);
+  default:
+    fail_msg("node kind %d", n->kind);
   }
   return NAN;
 }
@@ -566,8 +587,10 @@ static void sim_step(sim *s, double dt) {
   double *d = calloc(f->n_vars, sizeof *d);
   for (size_t i = 0; i < f->n_vars; i++) {
     const tr_fvar *v = &f->vars[i];
-    for (size_t k = 0; k < v->n_inflows; k++) d[i] += value(s, v->inflows[k]);
-    for (size_t k = 0; k < v->n_outflows; k++) d[i] -= value(s, v->outflows[k]);
+    for (size_t k = 0; k < v->n_inflows; k++)
+      d[i] += value(s, v->inflows[k]);
+    for (size_t k = 0; k < v->n_outflows; k++)
+      d[i] -= value(s, v->outflows[k]);
   }
   for (size_t i = 0; i < f->n_vars; i++)
     if (f->vars[i].kind == TR_FV_STOCK) s->stock[i] += dt * d[i];
@@ -607,7 +630,8 @@ static void test_expand_delays_and_smooths(void **state) {
                    TR_OK);
   /* shapes: 1 + 3 + 5 + 1 + 3 + 4 + 1 + 1 stocks, all hidden, after the 10 model variables */
   assert_int_equal(count_hidden(&t.f, TR_FV_STOCK), 19);
-  for (size_t i = 0; i < 10; i++) assert_false(t.f.vars[i].hidden);
+  for (size_t i = 0; i < 10; i++)
+    assert_false(t.f.vars[i].hidden);
   assert_string_equal(t.f.vars[10].ident, "#delay1#1.inflow");
   assert_int_equal(tr_flat_find(&t.f, "#delay3#2.stock3") >= 0, 1);
   assert_int_equal(tr_flat_find(&t.f, "#delay3#2.stock4"), -1);
@@ -670,15 +694,15 @@ static void test_expand_trend_forcst(void **state) {
   assert_int_equal(count_hidden(&t.f, TR_FV_STOCK), 3);
   assert_int_equal(count_hidden(&t.f, TR_FV_FLOW), 3);
   check_eqn(&t, "#trend#1.average", "(in / (1 + (0.1 * 4)))");
-  check_eqn(&t, "#trend#1.trend",
-            "((in - \"#trend#1.average\") / (\"#trend#1.average\" * 4))");
+  check_eqn(&t, "#trend#1.trend", "((in - \"#trend#1.average\") / (\"#trend#1.average\" * 4))");
   check_eqn(&t, "#trend#3.average", "(in / (1 + (0 * 4)))");
   sim s;
   sim_start(&s, &t.f);
   int tr = tr_flat_find(&t.f, "tr"), fc = tr_flat_find(&t.f, "fc"), tr0 = tr_flat_find(&t.f, "tr0");
   assert_true(fabs(value(&s, tr) - 0.1) < 1e-12);
   assert_true(fabs(value(&s, tr0)) < 1e-12); /* no initial trend given: 0 */
-  for (int k = 0; k < 10 * 1000; k++) sim_step(&s, 0.001);
+  for (int k = 0; k < 10 * 1000; k++)
+    sim_step(&s, 0.001);
   assert_true(fabs(value(&s, tr) - 0.1) < 1e-3);
   assert_true(fabs(value(&s, fc) / (exp(0.1 * s.t) * 1.5) - 1) < 1e-3);
   /* without the initial trend it converges towards g from 0: (1 - e^(-t/T))-like */
@@ -762,18 +786,18 @@ static void test_macros(void **state) {
 
 static const char *everything =
     HEAD "<dimensions>" CITY "</dimensions>\n"
-    "<macro name=\"Acc\"><parm>rate</parm><eqn>total</eqn><variables><stock name=\"total\">"
-    "<eqn>0</eqn><inflow>f</inflow></stock><flow name=\"f\"><eqn>rate</eqn></flow></variables>"
-    "</macro>\n<model><variables>\n"
-    "<module name=\"sub\"><connect to=\"p\" from=\"k\"/></module>\n"
-    "<aux name=\"k\"><eqn>2</eqn></aux>\n"
-    "<aux name=\"a\"><dimensions><dim name=\"city\"/></dimensions><eqn>DELAY3(k, 3) + "
-    "SMTHN(sub.x, 2, 3) + Acc(TIME * 2)</eqn></aux>\n"
-    "<aux name=\"b\"><eqn>SUM(a[*]) + FORCST(k, 1, 2) + gf(1)</eqn></aux>\n"
-    "<gf name=\"gf\"><xscale min=\"0\" max=\"1\"/><ypts>0,1</ypts></gf>\n"
-    "</variables></model>\n"
-    "<model name=\"sub\"><variables><aux name=\"p\"><eqn>1</eqn></aux>"
-    "<aux name=\"x\"><eqn>p * 2</eqn></aux></variables></model>\n</xmile>\n";
+         "<macro name=\"Acc\"><parm>rate</parm><eqn>total</eqn><variables><stock name=\"total\">"
+         "<eqn>0</eqn><inflow>f</inflow></stock><flow name=\"f\"><eqn>rate</eqn></flow></variables>"
+         "</macro>\n<model><variables>\n"
+         "<module name=\"sub\"><connect to=\"p\" from=\"k\"/></module>\n"
+         "<aux name=\"k\"><eqn>2</eqn></aux>\n"
+         "<aux name=\"a\"><dimensions><dim name=\"city\"/></dimensions><eqn>DELAY3(k, 3) + "
+         "SMTHN(sub.x, 2, 3) + Acc(TIME * 2)</eqn></aux>\n"
+         "<aux name=\"b\"><eqn>SUM(a[*]) + FORCST(k, 1, 2) + gf(1)</eqn></aux>\n"
+         "<gf name=\"gf\"><xscale min=\"0\" max=\"1\"/><ypts>0,1</ypts></gf>\n"
+         "</variables></model>\n"
+         "<model name=\"sub\"><variables><aux name=\"p\"><eqn>1</eqn></aux>"
+         "<aux name=\"x\"><eqn>p * 2</eqn></aux></variables></model>\n</xmile>\n";
 
 static void test_allocation_failure(void **state) {
   (void)state;
@@ -811,21 +835,22 @@ static void test_allocation_failure(void **state) {
 static void test_arrays_run_time_subscripts(void **state) {
   (void)state;
   fx t;
-  assert_int_equal(load(&t, DIMS(CITY NUM3,
-                                 "<aux name=\"k\"><eqn>TIME</eqn></aux>\n"
-                                 "<aux name=\"one\"><eqn>3 - 2</eqn></aux>\n"
-                                 "<aux name=\"a\"><dimensions><dim name=\"city\"/></dimensions>"
-                                 "<eqn>1, 2</eqn></aux>\n"
-                                 "<aux name=\"m\"><dimensions><dim name=\"n\"/><dim name=\"city\"/>"
-                                 "</dimensions><eqn>n</eqn></aux>\n"
-                                 "<aux name=\"b\"><eqn>a[k]</eqn></aux>\n"
-                                 "<aux name=\"c\"><eqn>a[one + 1]</eqn></aux>\n"
-                                 "<aux name=\"d\"><eqn>m[k + 1, boston]</eqn></aux>\n")),
-                   TR_OK);
+  assert_int_equal(
+      load(&t, DIMS(CITY NUM3, "<aux name=\"k\"><eqn>TIME</eqn></aux>\n"
+                               "<aux name=\"one\"><eqn>3 - 2</eqn></aux>\n"
+                               "<aux name=\"a\"><dimensions><dim name=\"city\"/></dimensions>"
+                               "<eqn>1, 2</eqn></aux>\n"
+                               "<aux name=\"m\"><dimensions><dim name=\"n\"/><dim name=\"city\"/>"
+                               "</dimensions><eqn>n</eqn></aux>\n"
+                               "<aux name=\"b\"><eqn>a[k]</eqn></aux>\n"
+                               "<aux name=\"c\"><eqn>a[one + 1]</eqn></aux>\n"
+                               "<aux name=\"d\"><eqn>m[k + 1, boston]</eqn></aux>\n")),
+      TR_OK);
   /* a subscript that varies during the run selects the element at run time; out of range
    * is NaN, never another element */
-  check_eqn(&t, "b", "(IF (k = 1) THEN \"a[boston]\" ELSE (IF (k = 2) THEN \"a[new_york]\" ELSE "
-                     "NaN))");
+  check_eqn(&t, "b",
+            "(IF (k = 1) THEN \"a[boston]\" ELSE (IF (k = 2) THEN \"a[new_york]\" ELSE "
+            "NaN))");
   /* a constant expression selects one element */
   check_eqn(&t, "c", "\"a[new_york]\"");
   check_eqn(&t, "#index#2.subscript", "(k + 1)");
@@ -892,17 +917,20 @@ static unsigned fuzz_next(unsigned n) {
 }
 
 static void gen_expr(char *buf, size_t cap, int depth) {
-  static const char *leaf[] = {"k", "1", "2.5", "TIME", "a[boston]", "a[city]", "a[*]", "a",
-                               "m[n, city]", "m[2, *]", "m[*, *]", "m[k, 1]", "n", "city",
-                               "sub.x", "s[city]", "f", "nosuch", "a[paris]", "m[4, 1]"};
-  static const char *fn1[] = {"ABS", "SUM", "MAX", "MIN", "MEAN", "SIZE", "STDDEV", "gf",
-                              "Acc", "INIT", "SMTH3", "Bad"};
+  static const char *leaf[] = {"k",       "1",       "2.5",    "TIME",       "a[boston]",
+                               "a[city]", "a[*]",    "a",      "m[n, city]", "m[2, *]",
+                               "m[*, *]", "m[k, 1]", "n",      "city",       "sub.x",
+                               "s[city]", "f",       "nosuch", "a[paris]",   "m[4, 1]"};
+  static const char *fn1[] = {"ABS",    "SUM", "MAX", "MIN",  "MEAN",  "SIZE",
+                              "STDDEV", "gf",  "Acc", "INIT", "SMTH3", "Bad"};
   size_t len = strlen(buf);
   if (len + 200 > cap) return;
   unsigned r = depth > 3 ? 0 : fuzz_next(8);
   char *p = buf + len;
   switch (r) {
-  case 0: case 1: case 2:
+  case 0:
+  case 1:
+  case 2:
     strcat(p, leaf[fuzz_next(sizeof leaf / sizeof *leaf)]);
     break;
   case 3:
@@ -912,8 +940,8 @@ static void gen_expr(char *buf, size_t cap, int depth) {
     strcat(buf, ")");
     break;
   case 4: {
-    static const char *fn2[] = {"SMTH1(", "DELAY1(", "TREND(", "MAX(", "SAFEDIV(", "LOOKUP(",
-                                "DELAYN(", "MEAN("};
+    static const char *fn2[] = {"SMTH1(",   "DELAY1(", "TREND(",  "MAX(",
+                                "SAFEDIV(", "LOOKUP(", "DELAYN(", "MEAN("};
     strcat(p, fn2[fuzz_next(sizeof fn2 / sizeof *fn2)]);
     gen_expr(buf, cap, depth + 1);
     strcat(buf, ", ");
@@ -982,7 +1010,8 @@ static void test_random_equations(void **state) {
       check_all_resolved(&f);
     } else {
       errors++;
-      if (getenv("FUZZ_SHOW") || rc == TR_ERR_NOMEM || rc == TR_ERR_INTERNAL || e.line <= 0 || e.col <= 0)
+      if (getenv("FUZZ_SHOW") || rc == TR_ERR_NOMEM || rc == TR_ERR_INTERNAL || e.line <= 0 ||
+          e.col <= 0)
         print_message("%s\n  on: %s\n", tr_error_text(&e), eqn);
       assert_true(rc == TR_ERR_UNKNOWN_NAME || rc == TR_ERR_DIMENSION || rc == TR_ERR_INVALID ||
                   rc == TR_ERR_ARITY || rc == TR_ERR_PARSE || rc == TR_ERR_UNSUPPORTED);
