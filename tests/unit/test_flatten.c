@@ -1024,6 +1024,35 @@ static void test_random_equations(void **state) {
   assert_true(ok > 100 && errors > 100); /* both paths are exercised */
 }
 
+static void test_modules_two_instances(void **state) {
+  (void)state;
+  fx t;
+  /* the same model instantiated twice; each instance has its own variables and hidden stocks,
+   * and the second instance's input is the first one's output */
+  assert_int_equal(
+      load(&t, HEAD "<model><variables>\n"
+                    "<module name=\"Shop A\" model=\"shop\"><connect to=\"demand\" from=\"base\"/>"
+                    "</module>\n<module name=\"shop_b\" model=\"shop\">"
+                    "<connect to=\"demand\" from=\"shop_a.sales\"/></module>\n"
+                    "<aux name=\"base\"><eqn>100</eqn></aux>\n"
+                    "</variables></model>\n"
+                    "<model name=\"shop\"><variables>\n"
+                    "<aux name=\"demand\" access=\"input\"><eqn>0</eqn></aux>\n"
+                    "<aux name=\"sales\"><eqn>SMTH1(demand, 4)</eqn></aux>\n"
+                    "</variables></model>\n</xmile>\n"),
+      TR_OK);
+  assert_int_equal(t.f.n_vars, 5 + 4);
+  assert_string_equal(t.f.vars[0].name, "Shop A.demand");
+  assert_string_equal(t.f.vars[0].ident, "shop_a.demand");
+  check_eqn(&t, "shop_a.demand", "base");
+  check_eqn(&t, "shop_b.demand", "shop_a.sales");
+  check_eqn(&t, "shop_a.sales", "\"#smth1#1.stock1\"");
+  check_eqn(&t, "shop_b.sales", "\"#smth1#2.stock1\"");
+  check_eqn(&t, "#smth1#2.flow1", "((shop_b.demand - \"#smth1#2.stock1\") / 4)");
+  check_all_resolved(&t.f);
+  done(&t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_teacup),
@@ -1034,6 +1063,7 @@ int main(void) {
       cmocka_unit_test(test_modules_hares_lynxes),
       cmocka_unit_test(test_modules_nested),
       cmocka_unit_test(test_module_errors),
+      cmocka_unit_test(test_modules_two_instances),
       cmocka_unit_test(test_arrays_apply_to_all),
       cmocka_unit_test(test_arrays_elements_and_stocks),
       cmocka_unit_test(test_arrays_conformance),
