@@ -11,6 +11,7 @@ the README text outside the generated block is written by hand.
 """
 
 import importlib
+import math
 import os
 import sys
 
@@ -52,6 +53,65 @@ def readme_text(m, old):
     return (old or '# %s\n\n' % m.title) + '\n' + block + '\n'
 
 
+def plan_kpis(sector):
+    """(kpi id, model variable) of the scorecard KPIs in models/<sector>/plan.yaml that name
+    a variable. A line-based reading of the plan's own layout (no YAML library needed)."""
+    path = os.path.join(ROOT, sector, 'plan.yaml')
+    if not os.path.exists(path):
+        return []
+    out, in_kpis, cur = [], False, None
+    for line in open(path):
+        if line.startswith('  kpis:'):
+            in_kpis = True
+            continue
+        if in_kpis and line.startswith('  ') and not line.startswith('    '):
+            break
+        if not in_kpis:
+            continue
+        t = line.strip()
+        if t.startswith('- id:'):
+            cur = t.split(':', 1)[1].strip()
+        elif t.startswith('variable:') and cur:
+            out.append((cur, t.split(':', 1)[1].strip()))
+    return out
+
+
+def plain(v):
+    """v to 4 significant digits, written without an exponent."""
+    if v == 0:
+        return '0'
+    digits = int(math.floor(math.log10(abs(v)))) + 1
+    return '%.*f' % (max(0, 4 - digits), round(v, 4 - digits))
+
+
+def kpi_history(sector, m):
+    """An illustrative three-year KPI history for the example workspace: the template's own
+    baseline run, months 0-35, dated 2023-01 to 2025-12, with +-2 % measurement noise from a
+    fixed xorshift generator (so the file is reproducible). Not real company data."""
+    kpis = plan_kpis(sector)
+    if not kpis:
+        return None
+    r = m.simulate()
+    state = [0x9E3779B9 ^ sum(ord(c) * 131 ** i for i, c in enumerate(sector)) & 0xFFFFFFFF]
+
+    def noise():
+        x = state[0] or 1
+        x ^= (x << 13) & 0xFFFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFFFFFF
+        state[0] = x
+        return (x / 0xFFFFFFFF - 0.5) * 0.04
+
+    lines = ['date,kpi,value,source']
+    for month in range(36):
+        i = int(round(month / m.dt))
+        date = '%d-%02d' % (2023 + month // 12, month % 12 + 1)
+        for kpi, var in kpis:
+            v = r[var][i] * (1 + noise())
+            lines.append('%s,%s,%s,template simulation (illustrative)' % (date, kpi, plain(v)))
+    return '\n'.join(lines) + '\n'
+
+
 def write_all(check):
     stale = []
     for s in SECTORS:
@@ -63,6 +123,9 @@ def write_all(check):
         rp = os.path.join(d, 'README.md')
         old = open(rp).read() if os.path.exists(rp) else None
         outputs[rp] = readme_text(m, old)
+        hist = kpi_history(s, m)
+        if hist:
+            outputs[os.path.join(d, 'kpi_history.csv')] = hist
         for path, text in outputs.items():
             cur = open(path).read() if os.path.exists(path) else None
             if cur != text:

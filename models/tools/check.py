@@ -281,7 +281,40 @@ def main(argv):
     check_bass(runner)
     if engine:
         check_plans(engine)
+        check_init(engine)
     return 0
+
+
+def check_init(engine):
+    """`tightrope init --sector S DIR` gives a workspace whose scorecard is scored from the
+    imported KPI history."""
+    import shutil
+    import tempfile
+    try:
+        helptext = subprocess.run([engine, 'help'], capture_output=True, text=True).stdout
+    except OSError:
+        return
+    cmds = [line.split()[0] for line in helptext.splitlines() if line.startswith('  ')]
+    if 'init' not in cmds or 'scorecard' not in cmds:
+        return
+    tmp = tempfile.mkdtemp(prefix='tr_templates_')
+    try:
+        for sector in SECTORS:
+            ws = os.path.join(tmp, sector)
+            p = subprocess.run([engine, 'init', '--sector', sector, ws], capture_output=True,
+                               text=True, timeout=120)
+            files = ['model.xmile', 'plan.yaml', 'README.md', 'kpi_history.csv']
+            missing = [f for f in files if not os.path.exists(os.path.join(ws, f))]
+            tap(p.returncode == 0 and not missing,
+                '%s: init creates a workspace with model, plan, README and KPI history' % sector,
+                p.stderr.strip() + ' missing: ' + ', '.join(missing))
+            p = subprocess.run([engine, 'scorecard', ws, '--format', 'json'], capture_output=True,
+                               text=True, timeout=120)
+            tap(p.returncode == 0 and 'total' in p.stdout,
+                '%s: the new workspace scores its scorecard from the KPI history' % sector,
+                p.stderr.strip())
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def check_plans(engine):
