@@ -183,7 +183,7 @@ full=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }')
 killed=0
 consistent=1
 for frac in 0.15 0.35 0.55 0.75 0.9; do
-  imp big.csv -w wk >/dev/null 2>&1 &
+  "$TR" kpi import big.csv -w wk >/dev/null 2>&1 & # the process itself, not a subshell
   pid=$!
   sleep "$(awk -v t="$full" -v f="$frac" 'BEGIN { printf "%.3f", t * f }')"
   kill -9 "$pid" 2>/dev/null
