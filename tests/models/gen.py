@@ -339,6 +339,49 @@ def decay(method):
           "x(n+1) = g(dt) x(n)", start, stop, dt, v, [("x", x)], method=method)
 
 
+def rk_step(f, x, h, method):
+    """One step of the explicit method on the autonomous system x' = f(x)."""
+    if method == "RK2":  # Heun; for these linear constant-input systems midpoint agrees
+        k1 = f(x)
+        k2 = f([xi + h * ki for xi, ki in zip(x, k1)])
+        return [xi + h / 2 * (a + b) for xi, a, b in zip(x, k1, k2)]
+    k1 = f(x)
+    k2 = f([xi + h / 2 * ki for xi, ki in zip(x, k1)])
+    k3 = f([xi + h / 2 * ki for xi, ki in zip(x, k2)])
+    k4 = f([xi + h * ki for xi, ki in zip(x, k3)])
+    return [xi + h / 6 * (a + 2 * b + 2 * c + d) for xi, a, b, c, d in zip(x, k1, k2, k3, k4)]
+
+
+def hidden_rk(method):
+    """Delays and smooths of a constant input (10, from initial value 0) under RK2/RK4: their
+    hidden stocks must be integrated with the same stages as ordinary stocks. Expected: the
+    RK recurrence of the stage equations, integrated here by a generic RK step."""
+    start, stop, dt = 0, 12, 0.5
+    ts = times(start, stop, dt)
+    u = 10.0
+    # state: SMTH1(T=2) | SMTH3(T=3: 3 stages of 1) | DELAY3(T=6: 3 stages of 2) | DELAY1(T=4)
+
+    def f(x):
+        s1, a1, a2, a3, d1, d2, d3, e1 = x
+        return [(u - s1) / 2,
+                (u - a1) / 1, (a1 - a2) / 1, (a2 - a3) / 1,
+                u - d1 / 2, d1 / 2 - d2 / 2, d2 / 2 - d3 / 2,
+                u - e1 / 4]
+    x = [0.0] * 8
+    cols = {"s1": [], "s3": [], "d3": [], "d1": []}
+    for _ in ts:
+        cols["s1"].append(x[0])
+        cols["s3"].append(x[3])
+        cols["d3"].append(x[6] / 2)
+        cols["d1"].append(x[7] / 4)
+        x = rk_step(f, x, dt, method)
+    v = [aux("s1", "SMTH1(10, 2, 0)"), aux("s3", "SMTH3(10, 3, 0)"),
+         aux("d3", "DELAY3(10, 6, 0)"), aux("d1", "DELAY1(10, 4, 0)")]
+    write("hidden_" + method.lower(), f"SMTH1, SMTH3, DELAY3, DELAY1 of a constant under "
+          f"{method}: hidden stocks take part in every stage", start, stop, dt, v,
+          [(k, cols[k]) for k in ("s1", "s3", "d3", "d1")], method=method)
+
+
 def savepoints():
     start, stop, dt = 1, 3, 0.1
     ts = times(start, stop, dt)
@@ -418,5 +461,7 @@ if __name__ == "__main__":
     lookups()
     for m in ("Euler", "RK2", "RK4"):
         decay(m)
+    for m in ("RK2", "RK4"):
+        hidden_rk(m)
     savepoints()
     arrays()
