@@ -40,6 +40,7 @@ typedef struct tr_mc_opts {
   size_t exact_bytes;   /* memory for exact percentiles (default 256 MiB); beyond it the
                            statistics stream with bounded memory */
   double tail_alpha;    /* VaR/CVaR level, default 0.05 */
+  double save_step;     /* interval of the summarised times (a multiple of dt); 0 = dt */
 } tr_mc_opts;
 
 /* Defaults: 1000 runs, seed 1, 1 thread, batch 64, MC, 256 MiB, alpha 0.05. */

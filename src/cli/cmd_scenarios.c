@@ -43,6 +43,7 @@ enum {
   O_TORNADO,
   O_ALPHA,
   O_MEMORY,
+  O_SAVE,
   O_FORMAT,
   O_OUTPUT,
   O_QUIET
@@ -63,6 +64,7 @@ const tr_cli_opt tr_cmd_scenarios_opts[] = {
     {"tornado", 0, NULL, "add a tornado (inputs one at a time at p10/p90)"},
     {"alpha", 0, "A", "VaR/CVaR level of final values (default 0.05)"},
     {"memory", 0, "MB", "memory for exact percentiles before streaming (default 256)"},
+    {"save-step", 0, "X", "summarise every X time units, a multiple of dt (default dt)"},
     {"format", 0, "json|csv", "output format (default json)"},
     {"output", 'o', "FILE", "write to FILE instead of standard output"},
     {"quiet", 'q', NULL, "no progress bar"},
@@ -175,6 +177,11 @@ static int parse_args(const tr_cli_cmd *cmd, int argc, char **argv, sc_args *a) 
       if (v < 1 || v > 1048576)
         return tr_cli_usage_error(cmd, "--memory must be between 1 and 1048576 MB (got %ld)", v);
       a->o.exact_bytes = (size_t)v << 20;
+      break;
+    case O_SAVE:
+      if (!tr_cli_parse_double(cmd, "save-step", p.value, &d)) return TR_EXIT_USAGE;
+      if (!(d > 0)) return tr_cli_usage_error(cmd, "--save-step must be > 0 (got %g)", d);
+      a->o.save_step = d;
       break;
     case O_FORMAT:
       if (strcmp(p.value, "json") != 0 && strcmp(p.value, "csv") != 0)

@@ -600,11 +600,14 @@ static int prepare(tr_mc *mc, const tr_mc_opts *opts, tr_sim_opts *so) {
   if (mc->n_watch == 0 && (rc = default_watch(mc)) != TR_OK) return rc;
   *so = tr_model_default_opts(mc->m);
   so->seed = opts->seed;
+  if (opts->save_step > 0) so->save_step = opts->save_step;
   if ((rc = probe(mc, so)) != TR_OK) return rc;
   size_t cells = mc->n_track * mc->n_times;
   size_t cap = tr_stats_cap_for_memory(opts->exact_bytes, cells);
   if ((rc = tr_stats_new(&mc->stats, cells, cap, TR_STATS_DEFAULT_BINS, &mc->err)) != TR_OK)
     return rc;
+  if (tr_stats_reserve(mc->stats, opts->runs) != TR_OK)
+    return tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
   for (size_t e = 0; e < mc->n_ev; e++)
     if (tr_event_acc_init(&mc->ev[e].acc, mc->n_times) != TR_OK)
       return tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
@@ -676,7 +679,12 @@ int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
         rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
     }
   }
-  if (rc == TR_OK) {
+  /* One thread: the calling thread runs the blocks itself (no worker, no hand-over), so
+   * --threads 1 uses one core. More: workers run blocks, this thread consumes them. */
+  tr_sim *own = NULL;
+  if (rc == TR_OK && opts->threads == 1) {
+    rc = make_sim(mc, &sh.sim_opts, &own, &mc->err);
+  } else if (rc == TR_OK) {
     pthread_mutex_init(&sh.mu, NULL);
     pthread_cond_init(&sh.cv, NULL);
     inited = 1;
@@ -692,27 +700,34 @@ int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
   int stop_rule = 0;
   for (size_t b = 0; rc == TR_OK && b < sh.nblocks && !stop_rule; b++) {
     mc_slot *sl = &sh.slots[b % sh.nslots];
-    pthread_mutex_lock(&sh.mu);
-    while (!(sl->ready && sl->block == b) && sh.rc == TR_OK && !(stop && *stop)) {
-      /* Timed, so that a stop flag set by a signal handler is seen promptly. */
-      struct timespec ts;
-      clock_gettime(CLOCK_REALTIME, &ts);
-      ts.tv_nsec += 50 * 1000 * 1000;
-      if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-      }
-      pthread_cond_timedwait(&sh.cv, &sh.mu, &ts);
-    }
-    int ready = sl->ready && sl->block == b;
-    if (!ready && sh.rc != TR_OK) {
-      rc = sh.rc;
-      tr_error_copy(&mc->err, &sh.err);
-    }
-    pthread_mutex_unlock(&sh.mu);
-    if (!ready) break; /* an error, or the stop flag */
     size_t first = b * sh.batch;
     size_t nl = sh.n_runs - first < sh.batch ? sh.n_runs - first : sh.batch;
+    if (own) {
+      if ((rc = run_block(&sh, own, first, nl, sl)) != TR_OK) {
+        tr_error_copy(&mc->err, tr_sim_error(own));
+        break;
+      }
+    } else {
+      pthread_mutex_lock(&sh.mu);
+      while (!(sl->ready && sl->block == b) && sh.rc == TR_OK && !(stop && *stop)) {
+        /* Timed, so that a stop flag set by a signal handler is seen promptly. */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 50 * 1000 * 1000;
+        if (ts.tv_nsec >= 1000000000L) {
+          ts.tv_sec++;
+          ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&sh.cv, &sh.mu, &ts);
+      }
+      int ready = sl->ready && sl->block == b;
+      if (!ready && sh.rc != TR_OK) {
+        rc = sh.rc;
+        tr_error_copy(&mc->err, &sh.err);
+      }
+      pthread_mutex_unlock(&sh.mu);
+      if (!ready) break; /* an error, or the stop flag */
+    }
     size_t per = mc->n_track * mc->n_times;
     for (size_t l = 0; l < nl && !stop_rule && rc == TR_OK; l++)
       stop_rule = consume_run(mc, &sl->series[l * per], &sl->inputs[l * mc->k], &rc);
@@ -721,13 +736,16 @@ int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
       break;
     }
     tr_progress_add(progress, nl);
-    pthread_mutex_lock(&sh.mu);
-    sl->ready = 0;
-    sh.consumed = b + 1;
-    pthread_cond_broadcast(&sh.cv);
-    pthread_mutex_unlock(&sh.mu);
+    if (!own) {
+      pthread_mutex_lock(&sh.mu);
+      sl->ready = 0;
+      sh.consumed = b + 1;
+      pthread_cond_broadcast(&sh.cv);
+      pthread_mutex_unlock(&sh.mu);
+    }
     if (stop && *stop) break;
   }
+  tr_sim_free(own);
   if (started) {
     pthread_mutex_lock(&sh.mu);
     sh.stop = 1;

@@ -67,6 +67,17 @@ void tr_stats_free(tr_stats *s) {
   tr_free(s);
 }
 
+int tr_stats_reserve(tr_stats *s, size_t runs) {
+  if (s->hist) return TR_OK;
+  if (runs > s->cap) runs = s->cap;
+  if (runs <= s->vcap) return TR_OK;
+  double *nv = tr_realloc(s->vals, runs * s->cells * sizeof *nv);
+  if (!nv) return TR_ERR_NOMEM;
+  s->vals = nv;
+  s->vcap = runs;
+  return TR_OK;
+}
+
 uint64_t tr_stats_runs(const tr_stats *s) { return s->runs; }
 
 int tr_stats_is_exact(const tr_stats *s) { return s->hist == NULL; }
@@ -174,8 +185,8 @@ static int cmp_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-/* The finite values of an exact cell, sorted, in a new array (*out NULL when n == 0). */
-static int sorted_values(const tr_stats *s, size_t ci, double **out, size_t *n) {
+/* The finite values of an exact cell, unordered, in a new array (*out NULL when n == 0). */
+static int cell_values(const tr_stats *s, size_t ci, double **out, size_t *n) {
   *out = NULL;
   *n = 0;
   const cell *c = &s->c[ci];
@@ -187,17 +198,52 @@ static int sorted_values(const tr_stats *s, size_t ci, double **out, size_t *n) 
     double x = s->vals[r * s->cells + ci];
     if (isfinite(x)) v[k++] = x;
   }
-  qsort(v, k, sizeof *v, cmp_double);
   *out = v;
   *n = k;
   return TR_OK;
 }
 
-static double type7(const double *x, size_t n, double q) {
+/* Rearrange a[lo..hi] so that a[k] is the value a full sort would put there, everything
+ * before it <= a[k] and everything after >= a[k] (quickselect, median-of-three pivot, Hoare
+ * partition, which splits runs of equal values evenly). Percentiles need a handful of order
+ * statistics, so this replaces an O(n log n) sort per cell by O(n) expected work. */
+static void select_k(double *a, size_t lo, size_t hi, size_t k) {
+  while (hi > lo) {
+    size_t mid = lo + (hi - lo) / 2;
+    double x = a[lo], y = a[mid], z = a[hi];
+    double piv = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
+    size_t i = lo, j = hi;
+    for (;;) {
+      while (a[i] < piv) i++;
+      while (a[j] > piv) j--;
+      if (i >= j) break;
+      double t = a[i];
+      a[i] = a[j];
+      a[j] = t;
+      i++;
+      j--;
+    }
+    /* Now a[lo..j] <= piv <= a[j+1..hi]. */
+    if (k <= j)
+      hi = j;
+    else
+      lo = j + 1;
+  }
+}
+
+/* Type-7 quantile of a[from..n) where everything before `from` is already <= it: select the
+ * lower order statistic, then the next one is the minimum of what lies above it. */
+static double type7_select(double *a, size_t n, double q, size_t from) {
   double h = q * (double)(n - 1);
   size_t i = (size_t)floor(h);
-  if (i + 1 >= n) return x[n - 1];
-  return x[i] + (h - (double)i) * (x[i + 1] - x[i]);
+  if (i >= n - 1) i = n - 1;
+  if (i >= from) select_k(a, from, n - 1, i);
+  double lo = a[i];
+  if (i + 1 >= n || h == (double)i) return lo;
+  double next = a[i + 1];
+  for (size_t t = i + 2; t < n; t++)
+    if (a[t] < next) next = a[t];
+  return lo + (h - (double)i) * (next - lo);
 }
 
 /* Streaming estimate: inside the bin holding order statistic floor(q (n - 1)). */
@@ -227,8 +273,8 @@ int tr_stats_quantile(const tr_stats *s, size_t ci, double q, double *out) {
   }
   double *v;
   size_t n;
-  if (sorted_values(s, ci, &v, &n) != TR_OK) return TR_ERR_NOMEM;
-  *out = type7(v, n, q);
+  if (cell_values(s, ci, &v, &n) != TR_OK) return TR_ERR_NOMEM;
+  *out = type7_select(v, n, q, 0);
   tr_free(v);
   return TR_OK;
 }
@@ -255,8 +301,14 @@ int tr_stats_summary(const tr_stats *s, size_t ci, tr_summary *out) {
   }
   double *v;
   size_t k;
-  if (sorted_values(s, ci, &v, &k) != TR_OK) return TR_ERR_NOMEM;
-  for (int i = 0; i < TR_STATS_NPCT; i++) out->pct[i] = type7(v, k, tr_stats_pct[i]);
+  if (cell_values(s, ci, &v, &k) != TR_OK) return TR_ERR_NOMEM;
+  /* Ascending percentiles: each selection only needs the part above the previous one. */
+  size_t from = 0;
+  for (int i = 0; i < TR_STATS_NPCT; i++) {
+    out->pct[i] = type7_select(v, k, tr_stats_pct[i], from);
+    size_t lo = (size_t)floor(tr_stats_pct[i] * (double)(k - 1));
+    from = lo < k ? lo : k - 1;
+  }
   tr_free(v);
   return TR_OK;
 }
@@ -274,9 +326,13 @@ int tr_stats_tail(const tr_stats *s, size_t ci, double alpha, double *var, doubl
   if (!s->hist) {
     double *v;
     size_t k;
-    if (sorted_values(s, ci, &v, &k) != TR_OK)
+    if (cell_values(s, ci, &v, &k) != TR_OK)
       return tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
-    *var = type7(v, k, alpha);
+    *var = type7_select(v, k, alpha, 0);
+    /* The m smallest values: select the m-th, then everything before it is smaller; summed
+     * in sorted order so the result does not depend on the selection's arrangement. */
+    select_k(v, 0, k - 1, (size_t)m - 1);
+    qsort(v, (size_t)m, sizeof *v, cmp_double);
     double sum = 0;
     for (uint64_t i = 0; i < m; i++) sum += v[i];
     *cvar = sum / (double)m;

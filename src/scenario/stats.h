@@ -56,6 +56,10 @@ int tr_stats_new(tr_stats **out, size_t cells, size_t exact_cap, size_t bins, tr
 /* Free; NULL is a no-op. */
 void tr_stats_free(tr_stats *s);
 
+/* Allocate exact storage for `runs` runs (at most the cap) now, so that adding them does not
+ * re-allocate and copy. Optional. TR_OK or TR_ERR_NOMEM (nothing changed). */
+int tr_stats_reserve(tr_stats *s, size_t runs);
+
 /* Add one run: values[c] for every cell c. TR_OK or TR_ERR_NOMEM (the run is then not
  * counted in any cell). */
 int tr_stats_add(tr_stats *s, const double *values);
