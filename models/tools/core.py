@@ -127,7 +127,7 @@ def add_core(m, p):
     m.aux('debt_target', 'debt_target_ratio * annual_revenue', '$', 'Debt the owner aims for.')
     m.aux('debt_limit', 'credit_limit_ratio * annual_revenue', '$', 'Most the bank will lend.')
     m.const('base_interest_rate', p.get('base_interest_rate', 0.08), '1/Year',
-            'Interest rate on SMB debt at low leverage.', 'SBA 7(a)-style prime + spread; ' + A)
+            'Interest rate on SMB debt at low leverage.', A)
     m.const('leverage_spread', 0.1, '1/Year',
             'Extra interest per unit of debt/annual revenue (riskier borrower, higher rate).', A)
     m.aux('leverage_ratio', 'debt / MAX(annual_revenue, 1)', 'Years',
@@ -164,11 +164,11 @@ def add_core(m, p):
            'people/Month', 'Layoffs when headcount is more than 10 % above what is desired.')
     m.const('hiring_decision_time', 1, 'Months', 'Time to decide to open or withdraw a vacancy.', A)
     m.const('time_to_fill_position', p.get('time_to_fill', 2), 'Months',
-            'Average time to fill a vacancy.', 'SHRM time-to-fill ~6-7 weeks; ' + A)
+            'Average time to fill a vacancy.', A)
     m.const('layoff_time', 3, 'Months', 'Time to reduce surplus staff.', A)
     m.const('base_attrition_rate', p.get('attrition', 0.015), '1/Month',
             'Monthly quit rate at normal satisfaction (about 18 %/year).',
-            'BLS JOLTS quits ~2-3 %/month all industries, lower in professional jobs; ' + A)
+            A)
     m.const('payroll_budget_ratio', p['payroll_budget_ratio'], 'dimensionless',
             'Share of revenue the owner allows for payroll (caps hiring).', p['payroll_src'])
     m.aux('affordable_headcount', 'smoothed_revenue * payroll_budget_ratio / cost_per_employee',

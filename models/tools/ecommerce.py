@@ -14,7 +14,7 @@ def build():
         'initial_cash': 350000, 'initial_cash_src': 'about 1.5 months of costs; ' + B,
         'initial_debt': 150000, 'revenue_init': 'initial_revenue_estimate',
         'fixed_costs': 10000, 'fixed_costs_src': A,
-        'salary': 4500, 'salary_src': 'US e-commerce operations/service salary ~$54K/yr; ' + A,
+        'salary': 4500, 'salary_src': '$54K a year, blended; ' + A,
         'growth_investment_share': 0.2,
         'growth_investment_share_src': 'e-commerce marketing 10-30 % of revenue; ' + A,
         'payroll_budget_ratio': 0.3, 'payroll_src': A,

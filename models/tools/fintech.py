@@ -14,7 +14,7 @@ def build():
         'initial_cash': 800000, 'initial_cash_src': 'about 1.5 months of costs; ' + B,
         'initial_debt': 300000, 'revenue_init': 'initial_revenue_estimate',
         'fixed_costs': 40000, 'fixed_costs_src': A,
-        'salary': 9000, 'salary_src': 'US fintech engineering/risk blended ~$96K/yr; ' + A,
+        'salary': 9000, 'salary_src': '$108K a year, blended; ' + A,
         'growth_investment_share': 0.15,
         'growth_investment_share_src': A,
         'payroll_budget_ratio': 0.55, 'payroll_src': A,

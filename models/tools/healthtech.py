@@ -15,7 +15,7 @@ def build():
         'initial_cash': 850000, 'initial_cash_src': 'about 1.5 months of costs; ' + B,
         'initial_debt': 200000, 'revenue_init': 'initial_revenue_estimate',
         'fixed_costs': 30000, 'fixed_costs_src': 'quality system, registrations, rent; ' + A,
-        'salary': 9000, 'salary_src': 'US medtech engineering/clinical blended ~$108K/yr; ' + A,
+        'salary': 9000, 'salary_src': '$108K a year, blended; ' + A,
         'growth_investment_share': 0.15,
         'growth_investment_share_src': A,
         'payroll_budget_ratio': 0.6, 'payroll_src': A,
@@ -79,7 +79,7 @@ def build():
             inflows=['hazards_released'], outflows=['hazard_discovery'])
     m.const('time_to_discover', 18, 'Months', 'Average time until a latent hazard shows up in '
             'complaints, adverse-event reports or audits.', 'median 7.3 yr to first Class I '
-            'recall for 510(k) devices (PMC9857464), faster for software; ' + A)
+            'recall for 510(k) devices (' + B + '), faster for software')
     m.flow('hazard_discovery', 'latent_hazards / time_to_discover', 'hazards/Month',
            'Hazards found in the field.')
     m.const('recall_share', 0.35, 'dimensionless',

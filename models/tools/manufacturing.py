@@ -16,7 +16,7 @@ def build():
                                                       '1.5-2.5 (businessinitiative.org), ' + B,
         'revenue_init': 'initial_revenue_estimate',
         'fixed_costs': 45000, 'fixed_costs_src': 'plant lease, maintenance, utilities; ' + A,
-        'salary': 4800, 'salary_src': 'US production worker ~$58K/yr (BLS OES); ' + A,
+        'salary': 4800, 'salary_src': '$58K a year, blended; ' + A,
         'growth_investment_share': 0.07,
         'growth_investment_share_src': 'sales 2-3 % plus improvement 3-5 % of revenue; ' + A,
         'payroll_budget_ratio': 0.5, 'payroll_src': A,

@@ -14,7 +14,7 @@ def build():
         'initial_cash': 450000, 'initial_cash_src': '1.5 months of costs; ' + B + ' cash buffer',
         'initial_debt': 350000, 'revenue_init': 'mrr',
         'fixed_costs': 20000, 'fixed_costs_src': A,
-        'salary': 6500, 'salary_src': 'US software/support blended salary ~$78K/yr; ' + A,
+        'salary': 6500, 'salary_src': '$78K a year, blended; ' + A,
         'growth_investment_share': 0.25,
         'growth_investment_share_src': 'S&M spend 20-40 % of revenue at SMB SaaS; KBCM 2019 '
                                        '($1.14 S&M per $1 new ARR), ' + B,
