@@ -80,16 +80,18 @@ typedef struct tr_import_report {
   char sha256[65];         /* of the file's bytes */
 } tr_import_report;
 
-/* Import a KPI CSV file (RFC 4180; see docs for the formats). Every row is validated: the
- * period (YYYY-MM-DD or YYYY-MM, one form per file), the value (a plain decimal number: no
- * thousands separators, no %, finite), the KPI (non-empty; one of `known_kpis` when that
- * NULL-terminated list is given), the field count, and duplicates of a (KPI, period) within
- * the file. Each problem is reported through report->on_problem with file:line:col and the
- * field at fault. By default the valid rows are imported and the others reported; with
- * TR_IMPORT_STRICT any problem rejects the file. An observation that already exists with
- * another value or source is updated and the old one kept in the history; the same value is
- * left alone, so importing a file twice adds nothing. One transaction: on any error nothing
- * is written. An import that changes nothing leaves no log entry.
+/* Import a KPI CSV file (RFC 4180; tab-separated when the name ends in .tab or .tsv, as
+ * Vensim writes them; header and rows as described at tr_kpi_format). Every row is
+ * validated: the period (YYYY-MM-DD or YYYY-MM, one form per file), the value (a plain
+ * decimal number: no thousands separators, no %, finite), the KPI (non-empty; one of
+ * `known_kpis` when that NULL-terminated list is given), the field count, and duplicates of
+ * a (KPI, period) within the file (the first occurrence wins). Each problem is reported
+ * through report->on_problem with file:line:col and the field at fault. By default the
+ * valid rows are imported and the others reported; with TR_IMPORT_STRICT any problem
+ * rejects the file. An observation that already exists with another value or source is
+ * updated and the old one kept in the history; the same value is left alone, so importing
+ * a file twice adds nothing. One transaction: on any error nothing is written. An import
+ * that changes nothing leaves no log entry.
  * Returns TR_OK (possibly with rejected rows), TR_ERR_INVALID (strict rejection; an empty
  * file; a header that is not the format's), TR_ERR_PARSE / TR_ERR_LIMIT (a CSV error after
  * which the file cannot be read on), TR_ERR_IO (unreadable file), TR_ERR_DB, TR_ERR_NOMEM.

@@ -567,6 +567,13 @@ static long previous_import(importer *im) {
   return id;
 }
 
+/* Tab-separated for Vensim .tab files and .tsv, comma-separated otherwise. */
+static char delimiter_for(const char *path) {
+  const char *dot = strrchr(path, '.');
+  if (dot && (strcasecmp(dot, ".tab") == 0 || strcasecmp(dot, ".tsv") == 0)) return '\t';
+  return ',';
+}
+
 int tr_store_import_csv(tr_store *s, const char *path, tr_kpi_format format, unsigned flags,
                         const char *const *known_kpis, tr_import_report *report, tr_error *err) {
   tr_import_report scratch = {0};
@@ -604,8 +611,9 @@ int tr_store_import_csv(tr_store *s, const char *path, tr_kpi_format format, uns
   }
   struct stat stt;
   if (!rc && report->progress_out && fstat(fileno(f), &stt) == 0 && S_ISREG(stt.st_mode))
-    im.progress = tr_progress_new(report->progress_out, "import", (uint64_t)stt.st_size, 0);
+    im.progress = tr_progress_new(report->progress_out, "import bytes", (uint64_t)stt.st_size, 0);
   tr_csv_opts o = {0};
+  o.delim = delimiter_for(path);
   o.on_bytes = on_bytes;
   o.ud = &im;
   if (!rc) rc = tr_csv_open_file(&im.csv, f, path, &o, err);

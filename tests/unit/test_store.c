@@ -293,6 +293,21 @@ static void test_import_wide(void **state) {
                  "mrr 2024-01-31 100 - 1;nps 2024-02-29 41 - 1;");
   char b[64];
   assert_string_equal(pragma_text(f, "SELECT format FROM imports", b, sizeof b), "wide");
+  /* a Vensim .tab file is tab-separated; a comma there is part of the field */
+  const char *tab = "Time\tmrr\tarr\n2024-03-31\t7\t1,5\n2024-04-30\t8\t2\n";
+  tr_sb out;
+  assert_int_equal(import(f, "vensim.tab", tab, TR_KPI_WIDE, 0, NULL, &rep, &out),
+                   TR_ERR_INVALID); /* "Time" is not a date column */
+  tr_sb_free(&out);
+  tab = "date\tmrr\tarr\n2024-03-31\t7\t1,5\n2024-04-30\t8\t2\n";
+  assert_int_equal(import(f, "vensim.tab", tab, TR_KPI_WIDE, 0, NULL, &rep, &out), TR_OK);
+  assert_string_equal(tr_sb_str(&out), "vensim.tab:2:14: value '1,5' has a comma; write 1234.5 "
+                                       "(no thousands separator or decimal comma)\n");
+  tr_sb_free(&out);
+  assert_int_equal(rep.inserted, 2);
+  char *got = dump(f, NULL, "2024-04");
+  assert_string_equal(got, "arr 2024-04-30 2 - 2;mrr 2024-04-30 8 - 2;");
+  tr_free(got);
 }
 
 static void test_validation_messages(void **state) {
