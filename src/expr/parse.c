@@ -158,7 +158,12 @@ static int skip_space(parser *p) {
 static int lex_quoted(parser *p) {
   int open = p->cur++;
   while (p->cur < p->len && p->src[p->cur] != '"') {
-    if (p->src[p->cur] == '\\' && p->cur + 1 < p->len) p->cur++;
+    /* Names are C strings once canonical: a NUL would silently cut one short. */
+    if (p->src[p->cur] == '\0') {
+      fail(p, TR_ERR_PARSE, p->cur, "a quoted name cannot contain a NUL byte");
+      return 0;
+    }
+    if (p->src[p->cur] == '\\' && p->cur + 1 < p->len && p->src[p->cur + 1] != '\0') p->cur++;
     p->cur++;
   }
   if (p->cur >= p->len) {
