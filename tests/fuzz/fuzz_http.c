@@ -1,0 +1,121 @@
+/*
+ * Fuzz target: the HTTP request logic of `tightrope serve` (tr_http_handle: path checks,
+ * token authentication, routing, JSON body parsing, handlers), without a socket. The input
+ * is a request in a loose HTTP form:
+ *     METHOD SP URL [SP anything] LF
+ *     (Name: value LF)*
+ *     LF
+ *     body
+ * An "X-Tightrope-Token: @" header stands for the right token (so the fuzzer reaches the
+ * handlers behind authentication). The URL is cut at '?' as libmicrohttpd does. Bit 0 of
+ * the last byte picks a loopback or a public bind. Every response is a status in 200..599
+ * with a JSON body or an asset; nothing leaks.
+ */
+#include "fuzz.h"
+
+#include "server/assets.h"
+#include "server/server_impl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+/* One server structure (no daemon) for the session; its workspace is a private empty folder
+ * so handlers that read or write workspace files touch nothing else. */
+static tr_server *g_srv;
+static char g_dir[64];
+
+static void cleanup(void) {
+  if (!g_srv) return;
+  tr_jobs_free(g_srv->jobs);
+  pthread_mutex_destroy(&g_srv->ws_lock);
+  tr_free(g_srv);
+  g_srv = NULL;
+  rmdir(g_dir);
+}
+
+static tr_server *server(void) {
+  if (g_srv) return g_srv;
+  snprintf(g_dir, sizeof g_dir, "/tmp/tr_fuzz_http.XXXXXX");
+  if (!mkdtemp(g_dir)) abort();
+  g_srv = tr_calloc(1, sizeof *g_srv);
+  if (!g_srv) abort();
+  tr_server_options_init(&g_srv->opt);
+  g_srv->opt.workspace = g_dir;
+  snprintf(g_srv->workspace, sizeof g_srv->workspace, "%s", g_dir);
+  memset(g_srv->token, 'a', 64);
+  g_srv->token[64] = '\0';
+  g_srv->loopback = 1;
+  g_srv->port = 8700;
+  pthread_mutex_init(&g_srv->ws_lock, NULL);
+  g_srv->jobs = tr_jobs_new(2);
+  if (!g_srv->jobs) abort();
+  atexit(cleanup);
+  return g_srv;
+}
+
+/* Copy [s, e) into a new NUL-terminated string (plain malloc: test scaffolding). */
+static char *dup_range(const char *s, const char *e) {
+  char *r = malloc((size_t)(e - s) + 1);
+  if (!r) abort();
+  memcpy(r, s, (size_t)(e - s));
+  r[e - s] = '\0';
+  return r;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  tr_server *srv = server();
+  const char *p = (const char *)data, *end = p + size;
+  srv->loopback = size == 0 || !(data[size - 1] & 1);
+
+  /* request line */
+  const char *eol = memchr(p, '\n', size);
+  if (!eol) eol = end;
+  const char *sp = memchr(p, ' ', (size_t)(eol - p));
+  if (!sp) return 0;
+  char *method = dup_range(p, sp);
+  const char *u = sp + 1, *ue = memchr(u, ' ', (size_t)(eol - u));
+  if (!ue) ue = eol;
+  const char *q = memchr(u, '?', (size_t)(ue - u));
+  char *url = dup_range(u, q ? q : ue);
+
+  /* headers: only the token one matters to the handler logic */
+  char *token = NULL;
+  p = eol < end ? eol + 1 : end;
+  while (p < end && *p != '\n') {
+    const char *le = memchr(p, '\n', (size_t)(end - p));
+    if (!le) le = end;
+    static const char name[] = "X-Tightrope-Token:";
+    size_t nl = sizeof name - 1;
+    if ((size_t)(le - p) >= nl && strncasecmp(p, name, nl) == 0) {
+      const char *v = p + nl;
+      while (v < le && *v == ' ') v++;
+      free(token);
+      token = dup_range(v, le);
+      if (!strcmp(token, "@")) {
+        free(token);
+        token = dup_range(srv->token, srv->token + 64);
+      }
+    }
+    p = le < end ? le + 1 : end;
+  }
+  if (p < end) p++; /* the blank line */
+  char *body = dup_range(p, end);
+
+  tr_http_result out;
+  int status = tr_http_handle(srv, method, url, token, body, (size_t)(end - p), NULL, &out);
+  if (status < 200 || status > 599 || status != (out.asset ? 200 : out.resp.status)) abort();
+  if (out.resp.json) {
+    char *text = cJSON_PrintUnformatted(out.resp.json);
+    if (text) cJSON_free(text);
+    cJSON_Delete(out.resp.json);
+  }
+  tr_free(out.resp.text);
+  free(body);
+  free(token);
+  free(url);
+  free(method);
+  return 0;
+}
