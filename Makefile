@@ -46,7 +46,7 @@ TESTS     := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOLS     := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 BENCHES   := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all test asan bench format conformance clean check-tools
+.PHONY: all test asan bench format conformance clean check-tools fuzz
 all: $(BIN) $(TESTS) $(TOOLS)
 
 $(BUILD)/obj/%.o: %.c
@@ -94,6 +94,35 @@ $(BUILD)/tools/%: tests/tools/%.c $(LIB)
 $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
+
+# Fuzzing (tests/fuzz/). Each tests/fuzz/fuzz_<target>.c is linked with tests/fuzz/replay.c
+# into $(BUILD)/fuzz-replay/ (built by `all`, run by tests/suites/fuzz_regress.sh over the
+# committed corpora, no clang needed). `make fuzz FUZZ_SECONDS=N` builds the library and every
+# target with clang's libFuzzer + ASan + UBSan in build/fuzz/ and runs each N seconds.
+FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_REPLAYS := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz-replay/%)
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+all: $(FUZZ_REPLAYS)
+
+$(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(WARN) $(OPT) $(SAN) $(PKG_CFLAGS) tests/fuzz/replay.c $< $(LIB) \
+	  $(LDFLAGS) $(LDLIBS) -o $@
+
+fuzz:
+	$(MAKE) BUILD=build/fuzz CC=$(FUZZ_CC) WARN=-std=c11 OPT="-O1 -g -fno-omit-frame-pointer" \
+	  SAN="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" build/fuzz/libtightrope.a
+	@set -e; for src in $(FUZZ_SRC); do t=$$(basename $$src .c); \
+	  $(FUZZ_CC) $(CPPFLAGS) -std=c11 -O1 -g -fsanitize=fuzzer $(FUZZ_SAN) $(PKG_CFLAGS) $$src \
+	    build/fuzz/libtightrope.a $(LDLIBS) -o build/fuzz/$$t; \
+	  mkdir -p build/fuzz/corpus/$$t; \
+	  echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
+	  build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	    -print_final_stats=1 -artifact_prefix=build/fuzz/$$t- build/fuzz/corpus/$$t \
+	    tests/fuzz/corpus/$${t#fuzz_}; \
+	done
 
 # The whole suite: unit programs, golden files, conformance, CLI checks. Ends with
 # "N passed, N failed" and exits non-zero on any failure.
