@@ -175,7 +175,7 @@ def add_core(m, p):
           'people', 'Headcount the payroll budget allows.')
     m.aux('desired_headcount', 'MIN(required_headcount, affordable_headcount)', 'people',
           'Staff needed for the work, capped by what payroll can afford.')
-    m.aux('headcount_gap', 'desired_headcount - headcount - 0 * open_positions', 'people',
+    m.aux('headcount_gap', 'desired_headcount - headcount', 'people',
           'Shortfall (+) or surplus (-) of staff.')
     m.aux('workload_ratio', 'required_headcount / MAX(headcount, 0.1)', 'dimensionless',
           'Work demanded over staff available (1 = normal load).')
@@ -271,4 +271,3 @@ def finish_core(m):
     m.set_eqn('operating_costs', ' + '.join(
         ['payroll', 'fixed_cost_payments', 'variable_cost_payments', 'discretionary_spending'] +
         m.extra_costs))
-    m.set_eqn('headcount_gap', 'desired_headcount - headcount')

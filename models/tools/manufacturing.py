@@ -148,7 +148,6 @@ def build():
     m.const('price_per_purchased_account', 20000, '$/customer',
             'Price paid per account when buying a competitor\'s book (about one year of '
             'revenue).', A)
-    m.aux('deal_spend', 'acquisition_fund', '$/Month', 'Money spent buying accounts.')
     m.flow('accounts_purchased',
            'DELAY3(acquisition_fund / price_per_purchased_account, deal_closing_time)',
            'customers/Month', 'Accounts added by purchase (after due diligence).')
