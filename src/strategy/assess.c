@@ -377,14 +377,31 @@ static int cmp_moves(const void *x, const void *y) {
   return va < vb ? 1 : -1;
 }
 
+/* "USD 1,919,538": an amount rounded to whole units with thousands separators. */
+static void money(char *buf, size_t cap, const char *currency, double v) {
+  char digits[64];
+  snprintf(digits, sizeof digits, "%.0f", fabs(v));
+  size_t n = strlen(digits), o = 0;
+  char grouped[96];
+  for (size_t i = 0; i < n && o + 2 < sizeof grouped; i++) {
+    if (i && (n - i) % 3 == 0) grouped[o++] = ',';
+    grouped[o++] = digits[i];
+  }
+  grouped[o] = '\0';
+  snprintf(buf, cap, "%s%s%s%s", v < 0 ? "-" : "", currency ? currency : "",
+           currency ? " " : "", grouped);
+}
+
 static void explain(const tr_assess *a, tr_assess_move *mv) {
   const tr_tension *tn = &a->plan->tensions[mv->tension];
   const char *to_pole = mv->to > mv->from ? tn->poles[0].name : tn->poles[1].name;
   const char *from_pole = mv->to > mv->from ? tn->poles[1].name : tn->poles[0].name;
-  char value[160] = "";
-  if (!isnan(mv->value_from) && !isnan(mv->value_to))
-    snprintf(value, sizeof value, "; cash at time %g goes from %.0f to %.0f", a->horizon_time,
-             mv->value_from, mv->value_to);
+  char value[200] = "", m1[64], m2[64];
+  if (!isnan(mv->value_from) && !isnan(mv->value_to)) {
+    money(m1, sizeof m1, a->plan->company.currency, mv->value_from);
+    money(m2, sizeof m2, a->plan->company.currency, mv->value_to);
+    snprintf(value, sizeof value, "; cash at time %g goes from %s to %s", a->horizon_time, m1, m2);
+  }
   snprintf(mv->sentence, sizeof mv->sentence,
            "Shift %.0f points of %s from %s to %s (lever %.2f -> %.2f): the balance index "
            "goes from %.3f to %.3f%s.",
