@@ -396,7 +396,7 @@ static void explain(const tr_assess *a, tr_assess_move *mv) {
   const tr_tension *tn = &a->plan->tensions[mv->tension];
   const char *to_pole = mv->to > mv->from ? tn->poles[0].name : tn->poles[1].name;
   const char *from_pole = mv->to > mv->from ? tn->poles[1].name : tn->poles[0].name;
-  char value[200] = "", m1[64], m2[64];
+  char value[320] = "", m1[128], m2[128];
   if (!isnan(mv->value_from) && !isnan(mv->value_to)) {
     money(m1, sizeof m1, a->plan->company.currency, mv->value_from);
     money(m2, sizeof m2, a->plan->company.currency, mv->value_to);

@@ -63,7 +63,7 @@ typedef struct tr_assess_move {
   double from, to;           /* lever share */
   double sbi_from, sbi_to;
   double value_from, value_to; /* cash at the horizon (NAN without a cash variable) */
-  char sentence[320];
+  char sentence[640];
 } tr_assess_move;
 
 typedef struct tr_assess {
