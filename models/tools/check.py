@@ -106,6 +106,12 @@ BALANCED_BEST = {
     'healthtech': ('innovation_effort_share', 0.05, 0.6, 0.95, 'revenue', 60),
 }
 
+# Adaptive vs static policy (DESIGN.md section 3): the feedback rule rescues a badly set
+# lever. (sector, switch, lever, badly set value, measure, month)
+POLICIES = {
+    'saas': ('adaptive_policy', 'feature_effort_share', 0.85, 'revenue', 60),
+}
+
 EXTREMES = [
     ('no discretionary budget', {'growth_investment_share': 0}),
     ('no customers', {'initial_customers': 0}),
@@ -256,6 +262,16 @@ def main(argv):
                 tap(e_x > e_b and l_x < l_b,
                     '%s: %s is better before worse (%s: month %d %g vs %g, month %d %g vs %g)' %
                     (sector, what, var, t1, e_x, e_b, t2, l_x, l_b))
+        if sector in POLICIES:
+            switch, lever, bad, var, month = POLICIES[sector]
+            rs, e1 = runner.run(sector, {lever: bad})
+            ra, e2 = runner.run(sector, {lever: bad, switch: 1})
+            if rs is None or ra is None:
+                tap(False, '%s: adaptive policy runs' % sector, e1 or e2)
+            else:
+                a, b = at(ra, var, month), at(rs, var, month)
+                tap(a > 2 * b, '%s: with %s=%g the adaptive policy beats the static one on %s '
+                    'at month %d (%g vs %g)' % (sector, lever, bad, var, month, a, b))
         lever, lo, bal, hi, var, month = BALANCED_BEST[sector]
         runs = [runner.run(sector, {lever: x}) for x in (lo, bal, hi)]
         if any(r is None for r, _ in runs):

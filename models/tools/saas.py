@@ -71,7 +71,21 @@ def build():
     m.const('feature_effort_share', 0.6, 'dimensionless',
             'Share of product & service staff time on building features (the rest answers '
             'customers). Product innovation vs customer support.', A, lever=(0.05, 0.95))
-    m.aux('support_capacity', 'effective_headcount * (1 - feature_effort_share) * tickets_per_agent',
+    m.const('adaptive_policy', 0, 'dimensionless',
+            'Policy switch: 0 = the fixed share above; 1 = a feedback rule that moves effort to '
+            'support while churn is above churn_target and back to features when it is below '
+            '(compare static and adaptive policies under the same scenarios).', A)
+    m.const('churn_target', 0.03, '1/Month', 'Churn the adaptive policy steers toward.',
+            'SMB logo churn 3-5 %/month "good", ' + B)
+    m.const('policy_gain', 0.6, 'dimensionless',
+            'Share of effort moved per unit of relative churn gap (adaptive policy).', A)
+    m.aux('perceived_churn', 'SMTH1(churn_rate, 2, churn_target)', '1/Month',
+          'Churn as management sees it (two-month average, starting at the target).')
+    m.aux('effective_feature_share',
+          'MIN(0.95, MAX(0.05, feature_effort_share - adaptive_policy * policy_gain * '
+          '(perceived_churn - churn_target) / churn_target))', 'dimensionless',
+          'Share of time actually spent on features: the lever, or the adaptive rule.')
+    m.aux('support_capacity', 'effective_headcount * (1 - effective_feature_share) * tickets_per_agent',
           'tickets/Month', 'Tickets the support side can resolve per month.')
     m.const('tickets_per_agent', 75, 'tickets/person/Month',
             'Tickets one full-time agent resolves per month.', A)
@@ -104,10 +118,10 @@ def build():
             'Share of development capacity on new product lines for new segments (exploration) '
             'rather than features for the current product (exploitation).', A, lever=(0, 0.6))
     m.aux('development_capacity',
-          'effective_headcount * feature_effort_share * (1 - exploration_share)',
+          'effective_headcount * effective_feature_share * (1 - exploration_share)',
           'person-months/Month', 'Effort on features for the current product.')
     m.const('development_time', 4, 'Months', 'Time to build and ship a feature.', A)
-    m.aux('exploration_capacity', 'effective_headcount * feature_effort_share * exploration_share',
+    m.aux('exploration_capacity', 'effective_headcount * effective_feature_share * exploration_share',
           'person-months/Month', 'Effort on exploratory new products.')
     m.stock('exploration_projects', 1, 'projects', 'Exploratory products in the works.',
             inflows=['exploration_start'], outflows=['exploration_completion'])
@@ -161,7 +175,7 @@ def build():
     m.aux('churn_multiplier', 'effect_of_product_on_churn', 'dimensionless',
           'Sector effects on churn.')
     m.aux('required_headcount',
-          'ticket_arrivals / tickets_per_agent / MAX(1 - feature_effort_share, 0.05) / '
+          'ticket_arrivals / tickets_per_agent / MAX(1 - effective_feature_share, 0.05) / '
           'target_utilisation', 'people',
           'Staff needed so that the support share of their time covers the tickets.')
     m.const('target_utilisation', 0.9, 'dimensionless', 'Support utilisation staffing aims for.', A)
