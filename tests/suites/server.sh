@@ -35,6 +35,14 @@ status GET /api/health 200
 grep -q '"status":"ok"' "$ws/body" && ok "health says ok" || not_ok "health body"
 status GET /api 200
 grep -q '"/api/health"' "$ws/body" && ok "/api lists the routes" || not_ok "/api listing"
+# docs/api.md documents exactly the routes of the route table
+routes=$(grep -o '"method":"[A-Z]*","path":"[^"]*"' "$ws/body" | sed 's/"method":"\([A-Z]*\)","path":"\([^"]*\)"/\1 \2/')
+while read -r m p; do
+  grep -qF "| $m | \`$p\` |" docs/api.md && ok "docs/api.md documents $m $p" || not_ok "docs/api.md lacks $m $p"
+done <<<"$routes"
+documented=$(grep -cE '^\| (GET|POST|PUT|DELETE) \| `/api' docs/api.md)
+[ "$documented" -eq "$(wc -l <<<"$routes")" ] && ok "docs/api.md has no route the server lacks" \
+  || not_ok "docs/api.md documents $documented routes, the server has $(wc -l <<<"$routes")"
 status GET / 200
 grep -q '<title>tightrope</title>' "$ws/body" && ok "index page served from the binary" || not_ok "index page"
 status GET /app.js 200
