@@ -613,10 +613,11 @@ static int build_stocks(compiler *c, tr_arena *a, tr_program *p) {
   p->n_stocks = ns;
   p->stocks = tr_arena_calloc(a, ns + 1, sizeof(int));
   p->flow_off = tr_arena_calloc(a, ns + 1, sizeof(int));
+  p->flow_out = tr_arena_calloc(a, ns + 1, sizeof(int));
   p->flow_slot = tr_arena_calloc(a, nf + 1, sizeof(int));
   p->flow_sign = tr_arena_calloc(a, nf + 1, sizeof(double));
   p->stock_nonneg = tr_arena_calloc(a, ns + 1, 1);
-  if (!p->stocks || !p->flow_off || !p->flow_slot || !p->flow_sign || !p->stock_nonneg)
+  if (!p->stocks || !p->flow_off || !p->flow_out || !p->flow_slot || !p->flow_sign || !p->stock_nonneg)
     return nomem(c);
   size_t si = 0, fi = 0;
   for (size_t v = 0; v < f->n_vars; v++) {
@@ -626,6 +627,7 @@ static int build_stocks(compiler *c, tr_arena *a, tr_program *p) {
     p->stock_nonneg[si] = (unsigned char)(fv->non_negative != 0);
     p->flow_off[si] = (int)fi;
     for (int pass = 0; pass < 2; pass++) {
+      if (pass) p->flow_out[si] = (int)fi;
       const int *fl = pass ? fv->outflows : fv->inflows;
       size_t n = pass ? fv->n_outflows : fv->n_inflows;
       for (size_t k = 0; k < n; k++) {

@@ -106,6 +106,7 @@ typedef struct tr_program {
   int *stocks;         /* [n_stocks]: stock variable indices (= slots) */
   size_t n_stocks;
   int *flow_off;       /* [n_stocks + 1]: CSR offsets into flow_slot/flow_sign */
+  int *flow_out;       /* [n_stocks]: where stock i's outflows start (inflows come first) */
   int *flow_slot;
   double *flow_sign;   /* +1 inflow, -1 outflow */
   unsigned char *stock_nonneg; /* [n_stocks] */

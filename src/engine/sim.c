@@ -20,12 +20,18 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Lane loops (integration, saving, checks) must be vectorised: see vm.c. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("tree-vectorize", "vect-cost-model=dynamic")
+#endif
+
 #define MAX_STEPS 1000000000L
 #define MAX_LANES (1u << 20)
 /* Saved points are staged time-major and moved into the per-series output in blocks of
  * several cache lines per series, so that saving does not touch one page per series per
  * step. The stage holds about STAGE_BYTES, and between 16 and 512 points. */
 #define STAGE_BYTES (256u * 1024u)
+#define DIRECT_SERIES 32 /* up to this many series are written in place at every point */
 
 struct tr_sim {
   const tr_model *m;
@@ -448,15 +454,25 @@ static void set_time(tr_sim *s, tr_vm *vm, double t) {
   if (s->n_shapes) apply_shapes(s, vm);
 }
 
-/* k[stock][lane] = net flow of every stock from the current flow values. */
+/* k[stock][lane] = net flow of every stock: its first inflow (or 0), plus the other
+ * inflows, minus the outflows — no multiplication by a sign on the critical path. The
+ * single-lane Euler path below sums in the same order, so lanes match single runs exactly. */
 static void net_flows(const tr_program *p, const double *v, size_t L, double *k) {
   for (size_t i = 0; i < p->n_stocks; i++) {
     double *K = k + i * L;
-    for (size_t l = 0; l < L; l++) K[l] = 0;
-    for (int f = p->flow_off[i]; f < p->flow_off[i + 1]; f++) {
+    int f = p->flow_off[i], fo = p->flow_out[i], f1 = p->flow_off[i + 1];
+    if (f < fo) {
+      memcpy(K, v + (size_t)p->flow_slot[f++] * L, L * sizeof *K);
+    } else {
+      for (size_t l = 0; l < L; l++) K[l] = 0;
+    }
+    for (; f < fo; f++) {
       const double *F = v + (size_t)p->flow_slot[f] * L;
-      double sg = p->flow_sign[f];
-      for (size_t l = 0; l < L; l++) K[l] += sg * F[l];
+      for (size_t l = 0; l < L; l++) K[l] += F[l];
+    }
+    for (; f < f1; f++) {
+      const double *F = v + (size_t)p->flow_slot[f] * L;
+      for (size_t l = 0; l < L; l++) K[l] -= F[l];
     }
   }
 }
@@ -494,12 +510,12 @@ static int stocks_bad(const tr_program *p, const double *v, size_t L) {
 static int euler(const tr_program *p, double *v, size_t L, double dt, double *k) {
   if (L == 1) {
     const int *slot = p->flow_slot;
-    const double *sign = p->flow_sign;
     int bad = 0;
     for (size_t i = 0; i < p->n_stocks; i++) {
-      double net = 0;
-      for (int f = p->flow_off[i], f1 = p->flow_off[i + 1]; f < f1; f++)
-        net += sign[f] * v[slot[f]];
+      int f = p->flow_off[i], fo = p->flow_out[i], f1 = p->flow_off[i + 1];
+      double net = f < fo ? v[slot[f++]] : 0.0;
+      for (; f < fo; f++) net += v[slot[f]];
+      for (; f < f1; f++) net -= v[slot[f]];
       double y = v[p->stocks[i]] + dt * net;
       bad |= !(y - y == 0);
       v[p->stocks[i]] = p->stock_nonneg[i] && y < 0 ? 0 : y;
@@ -515,7 +531,7 @@ static int euler(const tr_program *p, double *v, size_t L, double dt, double *k)
       for (size_t l = 0; l < L; l++)
         if (S[l] < 0) S[l] = 0;
   }
-  return stocks_bad(p, v, L);
+  return 0; /* stocks are checked at save points (after_point) */
 }
 
 /* Record the first variable (in model order) that is NaN or infinite. Returns 1 when one
@@ -560,6 +576,27 @@ static void flush_stage(tr_sim *s, size_t L) {
  * (x - x is 0 exactly for finite x: a branch-free check fused with the copy). */
 static int save(tr_sim *s, size_t L) {
   size_t nw = s->n_watch;
+  if (nw * L <= DIRECT_SERIES) { /* few series: write them in place, no staging */
+    const double *v = s->vals;
+    double *o = s->out + s->stage_k0++;
+    size_t nsave = s->nsave;
+    int bad = 0;
+    if (L == 1) {
+      for (size_t j = 0; j < nw; j++) {
+        double x = v[s->watch[j]];
+        o[j * nsave] = x;
+        bad |= !(x - x == 0);
+      }
+      return bad;
+    }
+    for (size_t j = 0; j < nw; j++)
+      for (size_t l = 0; l < L; l++) {
+        double x = v[s->watch[j] * L + l];
+        o[(j * L + l) * nsave] = x;
+        bad |= !(x - x == 0);
+      }
+    return bad;
+  }
   double *row = s->stage + s->stage_n * nw * L;
   const double *v = s->vals;
   int bad = 0;
@@ -592,20 +629,69 @@ static void commit_previous(const tr_program *p, double *v, size_t L) {
 
 /* After the evaluation of a step point: PREVIOUS arguments, saving (every save_every-th
  * point, counted down in *until_save rather than with a division), and the numeric hazard
- * check. Hazards are watched cheaply where values pass anyway — stocks as they are
- * integrated (`bad`), watched variables as they are saved — and only then is every variable
- * scanned to name the first one that is not finite. */
+ * check. Hazards are watched cheaply where values pass anyway — watched variables as they
+ * are saved, stocks at save points (or as integrated: `bad`) — and only then is every
+ * variable scanned to name the first one that is not finite. So with a save step longer
+ * than dt, a hazard is reported at the first save point that shows it. */
 static int after_point(tr_sim *s, tr_vm *vm, int bad, long *until_save) {
   const tr_program *p = s->p;
   size_t L = vm->lanes;
   if (p->post.n) tr_vm_exec(p, &p->post, vm);
-  if (--*until_save == 0) {
-    bad |= save(s, L);
+  if (--*until_save == 0) { /* a non-finite stock stays so: checking at save points finds it */
+    bad |= save(s, L) | stocks_bad(p, s->vals, L);
     *until_save = s->save_every;
   }
   if (bad && !s->warning[0] && hazard(s, L, vm->time) && s->o.strict_math)
     return tr_error_set(&s->err, TR_ERR_MATH, s->m->flat.file, 0, 0, "numeric hazard: %s",
                         s->warning);
+  return TR_OK;
+}
+
+/* Euler with one lane, steps 0..nsteps-1: the path of `tightrope simulate` and of
+ * optimisers, with the per-step bookkeeping of the general loop below inlined. Same
+ * arithmetic as euler() and after_point(), so the results are identical. */
+static int run_euler1(tr_sim *s, tr_vm *vm, const tr_code *step, long *until_save) {
+  const tr_program *p = s->p;
+  double *v = s->vals, dt = s->o.dt, start = s->o.start;
+  double *T = v + p->n_vars + TR_SLOT_TIME;
+  const int *slot = p->flow_slot, *off = p->flow_off, *out = p->flow_out, *stk = p->stocks;
+  const unsigned char *nonneg = p->stock_nonneg;
+  size_t ns = p->n_stocks;
+  long every = s->save_every, until = *until_save;
+  vm->phase = TR_PH_STEP;
+  for (long n = 0; n < s->nsteps; n++) {
+    int bad = 0;
+    for (size_t i = 0; i < ns; i++) {
+      int f = off[i], fo = out[i], f1 = off[i + 1];
+      double y;
+      if (f == fo && f1 == f + 1) { /* one outflow: s + dt * (0 - o) is s - dt * o exactly */
+        y = v[stk[i]] - dt * v[slot[f]];
+      } else {
+        double net = f < fo ? v[slot[f++]] : 0.0;
+        for (; f < fo; f++) net += v[slot[f]];
+        for (; f < f1; f++) net -= v[slot[f]];
+        y = v[stk[i]] + dt * net;
+      }
+      bad |= !(y - y == 0);
+      v[stk[i]] = nonneg[i] && y < 0 ? 0 : y;
+    }
+    double t1 = start + (double)(n + 1) * dt;
+    vm->step = n + 1;
+    vm->time = t1;
+    *T = t1;
+    if (s->n_shapes) apply_shapes(s, vm);
+    if (p->n_prev) commit_previous(p, v, 1);
+    tr_vm_exec(p, step, vm);
+    if (p->post.n) tr_vm_exec(p, &p->post, vm);
+    if (--until == 0) {
+      bad |= save(s, 1);
+      until = every;
+    }
+    if (bad && !s->warning[0] && hazard(s, 1, t1) && s->o.strict_math)
+      return tr_error_set(&s->err, TR_ERR_MATH, s->m->flat.file, 0, 0, "numeric hazard: %s",
+                          s->warning);
+  }
+  *until_save = until;
   return TR_OK;
 }
 
@@ -642,7 +728,10 @@ int tr_sim_run(tr_sim *s) {
   size_t ns = p->n_stocks;
   double *y0 = s->scratch, *k1 = y0 + ns * L, *k2 = k1 + ns * L, *k3 = k2 + ns * L,
          *k4 = k3 + ns * L;
-  for (long n = 0; n < s->nsteps; n++) {
+  if (L == 1 && s->o.method == TR_INTEG_EULER) {
+    if ((rc = run_euler1(s, &vm, step, &until_save))) return rc;
+  }
+  for (long n = 0; n < s->nsteps && !(L == 1 && s->o.method == TR_INTEG_EULER); n++) {
     double t = start + (double)n * dt, t1 = start + (double)(n + 1) * dt;
     int bad;
     if (s->o.method == TR_INTEG_EULER) {
@@ -675,7 +764,7 @@ int tr_sim_run(tr_sim *s) {
         set_stocks(p, v, L, y0, k1, dt);
       }
       clamp_stocks(p, v, L);
-      bad = stocks_bad(p, v, L);
+      bad = 0;
     }
     vm.phase = TR_PH_STEP;
     vm.step = n + 1;

@@ -10,6 +10,13 @@
 
 #include <math.h>
 
+/* The lane loops are what must be vectorised, and -O2's "very cheap" cost model declines
+ * loops of unknown trip count that need a run-time alias check (an instruction may write one
+ * of its operands), so this file asks GCC for the dynamic cost model. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("tree-vectorize", "vect-cost-model=dynamic")
+#endif
+
 double tr_vm_fn1(int fn, double x) {
   switch (fn) {
   case TR_FN_ABS: return fabs(x);
@@ -412,9 +419,13 @@ int tr_vm_fast_op(int op) {
   return (op >= TR_I_MOV && op <= TR_I_FN1) || op == TR_I_MAX0 || op == TR_I_GF;
 }
 
+static void exec_lanes(const tr_program *p, const tr_code *code, tr_vm *vm) {
+  exec(p, code, vm, vm->lanes);
+}
+
 void tr_vm_exec(const tr_program *p, const tr_code *code, tr_vm *vm) {
   if (vm->lanes == 1)
     exec1(p, code, vm);
   else
-    exec(p, code, vm, vm->lanes);
+    exec_lanes(p, code, vm);
 }
