@@ -242,7 +242,9 @@ static int check_period(importer *im, size_t i, char *period) {
   char raw[64];
   size_t n = trimmed(im->csv, i, raw, sizeof raw);
   int kind = 0;
-  const char *why = n == 0 ? "empty date" : tr_store_check_period(raw, &kind);
+  const char *why = n == 0                             ? "empty date"
+                    : n != (size_t)-1 && strlen(raw) != n ? "it contains a NUL byte"
+                                                          : tr_store_check_period(raw, &kind);
   if (why) {
     problem(im, line, col, "bad date '%s'%s: %s", raw, n == (size_t)-1 ? "..." : "", why);
     return 0;
@@ -267,6 +269,10 @@ static int check_kpi(importer *im, const char *name, size_t n, long line, long c
     problem(im, line, col, "empty KPI name");
     return 0;
   }
+  if (n != (size_t)-1 && strlen(name) != n) {
+    problem(im, line, col, "KPI name '%s...' contains a NUL byte", name);
+    return 0;
+  }
   if (n == (size_t)-1) {
     problem(im, line, col, "KPI name longer than %d bytes", KPI_MAX);
     return 0;
@@ -285,8 +291,9 @@ static int check_kpi(importer *im, const char *name, size_t n, long line, long c
 static int check_value(importer *im, size_t i, double *v) {
   char raw[72], msg[160];
   size_t n = trimmed(im->csv, i, raw, sizeof raw);
-  const char *why = n == (size_t)-1 ? "value too long to be a number"
-                                    : tr_store_parse_value(raw, v, msg, sizeof msg);
+  const char *why = n == (size_t)-1    ? "value too long to be a number"
+                    : strlen(raw) != n ? "value contains a NUL byte"
+                                       : tr_store_parse_value(raw, v, msg, sizeof msg);
   if (why) problem(im, tr_csv_field_line(im->csv, i), tr_csv_field_col(im->csv, i), "%s", why);
   return why == NULL;
 }
@@ -371,9 +378,12 @@ static int long_row(importer *im) {
     src = tr_csv_field(c, 3, &slen);
     while (slen && (*src == ' ' || *src == '\t')) src++, slen--;
     while (slen && (src[slen - 1] == ' ' || src[slen - 1] == '\t')) slen--;
+    long sl = tr_csv_field_line(c, 3), sc = tr_csv_field_col(c, 3);
     if (slen > SOURCE_MAX) {
-      problem(im, tr_csv_field_line(c, 3), tr_csv_field_col(c, 3),
-              "source longer than %d bytes", SOURCE_MAX);
+      problem(im, sl, sc, "source longer than %d bytes", SOURCE_MAX);
+      ok = 0;
+    } else if (memchr(src, '\0', slen)) {
+      problem(im, sl, sc, "source contains a NUL byte");
       ok = 0;
     }
   }

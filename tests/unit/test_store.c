@@ -375,6 +375,37 @@ static void test_validation_messages(void **state) {
   tr_sb_free(&out);
 }
 
+/* NUL bytes (binary junk) in any field are reported, never silently truncated. */
+static void test_nul_bytes(void **state) {
+  fx *f = *state;
+  char path[256];
+  snprintf(path, sizeof path, "%s/nul.csv", f->dir);
+  static const char data[] = "date,kpi,value,source\n"
+                             "2024-01\0x,mrr,1,s\n"
+                             "2024-01,m\0rr,1,s\n"
+                             "2024-01,mrr,1\0\x39,s\n"
+                             "2024-01,mrr,1,s\0s\n"
+                             "2024-02,mrr,2,s\n";
+  FILE *o = fopen(path, "wb");
+  assert_non_null(o);
+  assert_int_equal(fwrite(data, 1, sizeof data - 1, o), sizeof data - 1);
+  fclose(o);
+  open_store(f);
+  problems p = {TR_SB_INIT, f->dir};
+  tr_import_report rep = {0};
+  rep.on_problem = collect;
+  rep.ud = &p;
+  assert_int_equal(tr_store_import_csv(f->s, path, TR_KPI_LONG, 0, NULL, &rep, &f->err), TR_OK);
+  assert_string_equal(tr_sb_str(&p.text),
+                      "nul.csv:2:1: bad date '2024-01': it contains a NUL byte\n"
+                      "nul.csv:3:9: KPI name 'm...' contains a NUL byte\n"
+                      "nul.csv:4:13: value contains a NUL byte\n"
+                      "nul.csv:5:15: source contains a NUL byte\n");
+  tr_sb_free(&p.text);
+  assert_int_equal(rep.rows_rejected, 4);
+  assert_dump(f, "mrr 2024-02 2 s 1;");
+}
+
 static void test_file_level_errors(void **state) {
   fx *f = *state;
   tr_import_report rep;
@@ -665,6 +696,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_import_long, setup, teardown),
       cmocka_unit_test_setup_teardown(test_import_wide, setup, teardown),
       cmocka_unit_test_setup_teardown(test_validation_messages, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_nul_bytes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_file_level_errors, setup, teardown),
       cmocka_unit_test_setup_teardown(test_strict_and_dry_run, setup, teardown),
       cmocka_unit_test_setup_teardown(test_idempotent_and_history, setup, teardown),
