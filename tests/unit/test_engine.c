@@ -671,6 +671,88 @@ static void test_allocation_failures(void **state) {
   tr_sim_free(NULL);
 }
 
+static const char small_xmile[] =
+    "<xmile version=\"1.0\"><header><name>small</name></header>"
+    "<sim_specs method=\"RK4\"><start>0</start><stop>4</stop><dt>0.5</dt></sim_specs>"
+    "<model><variables>"
+    "<stock name=\"Cash\"><eqn>100</eqn><inflow>income</inflow><outflow>spend</outflow>"
+    "<non_negative/></stock>"
+    "<flow name=\"income\"><eqn>price * DELAY(demand, 1)</eqn></flow>"
+    "<flow name=\"spend\"><eqn>Cash * rate</eqn></flow>"
+    "<aux name=\"demand\"><eqn>TIME</eqn><gf><xscale min=\"0\" max=\"4\"/>"
+    "<ypts>1,2,4,8,16</ypts></gf></aux>"
+    "<aux name=\"price\"><eqn>2</eqn></aux>"
+    "<aux name=\"rate\"><eqn>0.1</eqn></aux>"
+    "<aux name=\"last\"><eqn>PREVIOUS(Cash, 0)</eqn></aux>"
+    "</variables></model></xmile>";
+
+/* engine-1.17: the whole pipeline from a buffer (reader, flattener, compiler, run) under
+ * allocation failure N = 1, 2, ...: TR_ERR_NOMEM each time until it succeeds, no leaks. */
+static void test_load_allocation_failures(void **state) {
+  (void)state;
+  tr_error err;
+  tr_model *ref = NULL;
+  assert_int_equal(tr_model_load_buffer(small_xmile, strlen(small_xmile), "small.xmile", &ref,
+                                        &err),
+                   TR_OK);
+  tr_sim *rs = must_run(ref, NULL);
+  double want = series(rs, ref, "Cash", 0)[8];
+  assert_true(series(rs, ref, "demand", 0)[3] == 2.0 + 0.5 * 2); /* inline gf at TIME 1.5 */
+  tr_sim_free(rs);
+  int saw_ok = 0;
+  for (long n = 1; n < 20000 && !saw_ok; n++) {
+    tr_model *m = NULL;
+    tr_sim *s = NULL;
+    tr_error_clear(&err);
+    tr_alloc_fail_after(n, 1);
+    int rc = tr_model_load_buffer(small_xmile, strlen(small_xmile), "small.xmile", &m, &err);
+    if (rc == TR_OK) rc = tr_sim_new(m, NULL, &s, &err);
+    if (rc == TR_OK) rc = tr_sim_run(s);
+    tr_alloc_fail_after(0, 0);
+    if (rc == TR_OK) {
+      saw_ok = 1;
+      assert_true(series(s, m, "Cash", 0)[8] == want);
+    } else {
+      assert_int_equal(rc, TR_ERR_NOMEM);
+    }
+    tr_sim_free(s);
+    tr_model_free(m);
+  }
+  assert_true(saw_ok);
+  tr_model_free(ref);
+  tr_model_free(NULL);
+}
+
+/* engine-1.18: model metadata through the public API. */
+static void test_model_info(void **state) {
+  (void)state;
+  tr_error err;
+  tr_model *m = NULL;
+  assert_int_equal(tr_model_load_buffer(small_xmile, strlen(small_xmile), "small.xmile", &m,
+                                        &err),
+                   TR_OK);
+  assert_string_equal(tr_model_name(m), "small");
+  assert_string_equal(tr_model_file(m), "small.xmile");
+  tr_sim_opts o = tr_model_default_opts(m);
+  assert_int_equal(o.method, TR_INTEG_RK4);
+  assert_true(o.dt == 0.5 && o.stop == 4);
+  long c = tr_model_find(m, "cash");
+  assert_true(c >= 0);
+  tr_var_info vi;
+  tr_model_var(m, (size_t)c, &vi);
+  assert_int_equal(vi.type, TR_VAR_STOCK);
+  assert_string_equal(vi.name, "Cash");
+  assert_false(vi.is_constant);
+  tr_model_var(m, (size_t)tr_model_find(m, "price"), &vi);
+  assert_true(vi.is_constant && vi.value == 2);
+  assert_string_equal(tr_model_suggest(m, "prce"), "price");
+  assert_null(tr_model_suggest(m, "completely different"));
+  tr_model_free(m);
+  assert_int_equal(tr_model_load_buffer("<xmile>", 7, "bad.xmile", &m, &err), TR_ERR_PARSE);
+  assert_null(m);
+  assert_non_null(strstr(tr_error_text(&err), "bad.xmile:1:"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_euler_equals_recurrence),
@@ -689,6 +771,8 @@ int main(void) {
       cmocka_unit_test(test_non_negative),
       cmocka_unit_test(test_shapes),
       cmocka_unit_test(test_allocation_failures),
+      cmocka_unit_test(test_load_allocation_failures),
+      cmocka_unit_test(test_model_info),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
