@@ -119,6 +119,43 @@ const char *tr_mc_warning(const tr_mc *mc);
 int tr_mc_write_json(tr_mc *mc, FILE *out, const char *scenario);
 int tr_mc_write_csv(tr_mc *mc, FILE *out);
 
+/* ---- named scenarios: time-shaped shocks -------------------------------------------------
+ * A shock changes a variable over time. step: by `magnitude` from `start` on (until `end`
+ * when has_end); pulse: on [start, end); ramp: from no change at `start` to the full
+ * magnitude at `end`, held after; path: piecewise linear through (t, v) points, no change
+ * before the first point, the last value held after it. Multiplicative by default (the
+ * variable times the magnitude), additive when `additive` (plus the magnitude). Several
+ * shocks of one variable compose: multipliers multiply, additions add (after multiplying).
+ *
+ * They are applied by rewriting the model text before it is compiled: an auxiliary X
+ * (a constant, an equation or a graphical function) is renamed X__tr_base and a new X =
+ * X__tr_base * multiplier(TIME) takes its place, so everything that uses X sees the shock and
+ * X__tr_base can still be varied or overridden under the name X; a flow's own equation is
+ * wrapped. Stocks cannot be shocked (shock their flows). */
+typedef enum { TR_MC_STEP, TR_MC_PULSE, TR_MC_RAMP, TR_MC_PATH } tr_mc_shock_kind;
+
+typedef struct tr_mc_shock {
+  const char *variable;  /* model variable as written */
+  tr_mc_shock_kind kind;
+  double start;
+  int has_end;
+  double end;
+  double magnitude;
+  int additive;
+  const double *path_t;  /* path: times, ascending */
+  const double *path_v;
+  size_t n_path;
+  const char *file;      /* where the shock was declared, for messages (may be NULL) */
+  int line, col;
+} tr_mc_shock;
+
+/* Load and compile a model file with shocks applied (n may be 0: same as tr_model_load_file).
+ * Errors: those of tr_model_load_file; TR_ERR_UNKNOWN_NAME for a shocked variable the model
+ * does not have (with "did you mean"); TR_ERR_INVALID for a stock, a bad time window
+ * (end <= start for pulse and ramp) or a path that is empty or not ascending. */
+int tr_mc_load_model(const char *path, const tr_mc_shock *shocks, size_t n, tr_model **out,
+                     tr_error *err);
+
 #ifdef __cplusplus
 }
 #endif

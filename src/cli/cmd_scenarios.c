@@ -229,7 +229,27 @@ static int locate(const tr_cli_cmd *cmd, const char *target, char *model, char *
 }
 
 /* Inputs, correlation and the chosen scenario's overrides from the plan. */
-static int apply_plan(const tr_cli_cmd *cmd, tr_mc *mc, const tr_plan *plan, const char *scen) {
+/* The named scenario of the plan, or a usage error with the closest name. */
+static int find_scenario(const tr_cli_cmd *cmd, const tr_plan *plan, const char *name,
+                         const tr_scenario **out) {
+  const char *names[256];
+  size_t nn = 0;
+  *out = NULL;
+  for (size_t i = 0; i < plan->n_scenarios; i++) {
+    if (strcmp(plan->scenarios[i].name, name) == 0) *out = &plan->scenarios[i];
+    if (nn < 256) names[nn++] = plan->scenarios[i].name;
+  }
+  if (*out) return TR_EXIT_OK;
+  const char *best = tr_closest(name, names, nn);
+  if (best)
+    return tr_cli_usage_error(cmd, "%s: unknown scenario '%s' (did you mean '%s'?)", plan->file,
+                              name, best);
+  return tr_cli_usage_error(cmd, "%s: unknown scenario '%s'%s", plan->file, name,
+                            nn ? "" : " (the plan declares no scenarios)");
+}
+
+static int apply_plan(const tr_cli_cmd *cmd, tr_mc *mc, const tr_plan *plan,
+                      const tr_scenario *scen) {
   const tr_uncertainty *u = &plan->uncertainty;
   int rc;
   for (size_t i = 0; i < u->n_inputs; i++) {
@@ -240,22 +260,8 @@ static int apply_plan(const tr_cli_cmd *cmd, tr_mc *mc, const tr_plan *plan, con
   }
   if (u->correlation && (rc = tr_mc_correlate(mc, u->correlation, u->n_inputs)) != TR_OK)
     return report(cmd, rc, tr_mc_error(mc));
-  if (!scen) return TR_EXIT_OK;
-  const tr_scenario *s = NULL;
-  const char *names[256];
-  size_t nn = 0;
-  for (size_t i = 0; i < plan->n_scenarios; i++) {
-    if (strcmp(plan->scenarios[i].name, scen) == 0) s = &plan->scenarios[i];
-    if (nn < 256) names[nn++] = plan->scenarios[i].name;
-  }
-  if (!s) {
-    const char *best = tr_closest(scen, names, nn);
-    if (best)
-      return tr_cli_usage_error(cmd, "%s: unknown scenario '%s' (did you mean '%s'?)",
-                                plan->file, scen, best);
-    return tr_cli_usage_error(cmd, "%s: unknown scenario '%s'%s", plan->file, scen,
-                              nn ? "" : " (the plan declares no scenarios)");
-  }
+  const tr_scenario *s = scen;
+  if (!s) return TR_EXIT_OK;
   for (size_t i = 0; i < s->n_overrides; i++) {
     rc = tr_mc_override(mc, s->overrides[i].name, s->overrides[i].value);
     if (rc != TR_OK) {
@@ -267,11 +273,6 @@ static int apply_plan(const tr_cli_cmd *cmd, tr_mc *mc, const tr_plan *plan, con
       return report(cmd, rc, e);
     }
   }
-  if (s->n_shocks > 0)
-    return tr_cli_usage_error(cmd,
-                              "%s:%d:%d: scenario '%s': time-shaped shocks are not supported "
-                              "yet (only overrides)",
-                              plan->file, s->shocks[0].pos.line, s->shocks[0].pos.col, s->name);
   return TR_EXIT_OK;
 }
 
@@ -292,13 +293,14 @@ static int watch_list(const tr_cli_cmd *cmd, tr_mc *mc, const char *list) {
   return TR_EXIT_OK;
 }
 
-static int study(const tr_cli_cmd *cmd, sc_args *a, tr_model *m, const tr_plan *plan) {
+static int study(const tr_cli_cmd *cmd, sc_args *a, tr_model *m, const tr_plan *plan,
+                 const tr_scenario *scen) {
   tr_mc *mc;
   tr_error err;
   int rc = tr_mc_new(m, &mc, &err);
   if (rc != TR_OK) return report(cmd, rc, &err);
   int x = TR_EXIT_OK;
-  if (plan) x = apply_plan(cmd, mc, plan, a->scenario);
+  if (plan) x = apply_plan(cmd, mc, plan, scen);
   for (int i = 0; x == TR_EXIT_OK && i < a->n_vary; i++)
     if ((rc = tr_mc_vary_spec(mc, a->vary[i])) != TR_OK) x = report(cmd, rc, tr_mc_error(mc));
   for (int i = 0; x == TR_EXIT_OK && i < a->n_corr; i++)
@@ -367,15 +369,39 @@ int tr_cmd_scenarios(const tr_cli_cmd *cmd, int argc, char **argv) {
                               a.scenario, a.target);
   tr_error err;
   tr_error_clear(&err);
-  tr_model *m = NULL;
-  int rc = tr_model_load_file(model_path, &m, &err);
-  if (rc != TR_OK) return report(cmd, rc, &err);
   tr_plan *plan = NULL;
-  if (plan_path[0] && (rc = tr_plan_load_file(plan_path, &plan, &err)) != TR_OK) {
-    tr_model_free(m);
+  int rc;
+  if (plan_path[0] && (rc = tr_plan_load_file(plan_path, &plan, &err)) != TR_OK)
+    return report(cmd, rc, &err);
+  const tr_scenario *scen = NULL;
+  if (a.scenario && (x = find_scenario(cmd, plan, a.scenario, &scen)) != TR_EXIT_OK) {
+    tr_plan_free(plan);
+    return x;
+  }
+  tr_model *m = NULL;
+  tr_mc_shock *sh = NULL;
+  size_t nsh = scen ? scen->n_shocks : 0;
+  if (nsh && !(sh = tr_calloc(nsh, sizeof *sh))) {
+    tr_plan_free(plan);
+    return report(cmd, tr_error_set(&err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory"), &err);
+  }
+  for (size_t i = 0; i < nsh; i++) {
+    const tr_shock *p = &scen->shocks[i];
+    static const tr_mc_shock_kind kinds[] = {[TR_SHOCK_STEP] = TR_MC_STEP,
+                                             [TR_SHOCK_RAMP] = TR_MC_RAMP,
+                                             [TR_SHOCK_PULSE] = TR_MC_PULSE,
+                                             [TR_SHOCK_PATH] = TR_MC_PATH};
+    sh[i] = (tr_mc_shock){p->variable, kinds[p->kind], p->start, p->has_end, p->end,
+                          p->magnitude, p->additive, p->path_t, p->path_v, p->n_path,
+                          plan->file, p->pos.line, p->pos.col};
+  }
+  rc = tr_mc_load_model(model_path, sh, nsh, &m, &err);
+  tr_free(sh);
+  if (rc != TR_OK) {
+    tr_plan_free(plan);
     return report(cmd, rc, &err);
   }
-  x = study(cmd, &a, m, plan);
+  x = study(cmd, &a, m, plan, scen);
   tr_plan_free(plan);
   tr_model_free(m);
   return x;

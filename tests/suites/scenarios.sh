@@ -141,6 +141,49 @@ check_output "scenarios-19 impossible plan parameters point into the plan" \
 check_status "scenarios-20 --scenario without a plan exits 2" 2 \
   "$TR" scenarios "$D/linear.xmile" -q --scenario boom
 
+# --- shocks: level(10) = initial + sum over t = 0..9 of the (shocked) rate -----------------
+cat >"$D/ws/plan.yaml" <<'EOF'
+company: {name: Test Co}
+scenarios:
+  - name: double
+    shocks:
+      - {variable: rate, kind: step, start: 5, magnitude: 2}
+  - name: fade
+    shocks:
+      - {variable: growth, kind: ramp, start: 0, end: 10, magnitude: 0}
+  - name: path
+    shocks:
+      - {variable: rate, kind: path, points: [[2, 0], [4, 10]], mode: add}
+  - name: pause
+    overrides: {initial: 50}
+    shocks:
+      - {variable: rate, kind: pulse, start: 3, duration: 2, magnitude: 0}
+  - name: stock
+    shocks:
+      - {variable: level, kind: step, start: 3, magnitude: 2}
+  - name: typo
+    shocks:
+      - {variable: rates, kind: step, start: 3, magnitude: 2}
+EOF
+shock() { # ID SCENARIO WANT DESC
+  "$TR" scenarios "$D/ws" -q --runs 3 --scenario "$2" --vars level --format csv >"$D/out" 2>&1
+  if grep -q "^level,10,3,$3,0," "$D/out"; then ok "$1 $4"; else
+    not_ok "$1 $4"; head -3 "$D/out" | sed 's/^/# /'; fi
+}
+shock scenarios-41 double 250 "step x2 of a constant at t=5: 100 + 5*10 + 5*20"
+shock scenarios-42 fade 155 "ramp of a flow to 0 over [0, 10]: 100 + 10 * (10 - 4.5)"
+shock scenarios-43 path 265 "additive path (2,0)-(4,10), held after: 100 + 100 + 5 + 60"
+shock scenarios-44 pause 130 "pulse x0 on [3, 5) with an override initial = 50: 50 + 80"
+check_output "scenarios-45 a varied constant that is shocked: mean 100 + 15 * 10, sd 15" \
+  '^level,10,4000,2(49\.[5-9]|50\.[0-4])[0-9]*,1[45]\.[0-9]+,' \
+  "$TR" scenarios "$D/ws" -q --runs 4000 --scenario double --vary 'rate=normal(10,1)' --vars level --format csv
+check_status "scenarios-46 shocking a stock exits 2" 2 "$TR" scenarios "$D/ws" -q --scenario stock
+check_output "scenarios-47 shocking a stock says why, at the plan position" \
+  "plan.yaml:18:9: shock: 'level' is a stock" "$TR" scenarios "$D/ws" -q --scenario stock
+check_output "scenarios-48 a shock of an unknown variable suggests" \
+  "plan.yaml:21:9: shock: unknown variable 'rates' \(did you mean 'rate'\?\)" \
+  "$TR" scenarios "$D/ws" -q --scenario typo
+
 # --- bad input: clear message, exit 2 --------------------------------------------------------
 bad() { # ID DESC PATTERN ARGS...
   local id=$1 desc=$2 pat=$3; shift 3
