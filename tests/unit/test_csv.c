@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "base/csv.h"
+#include "base/rng.h"
 #include "base/strbuf.h"
 #include "tightrope/base.h"
 
@@ -317,6 +318,130 @@ static void test_alloc_failure(void **state) {
   assert_true(succeeded);
 }
 
+/* Round trip: random rows written with RFC 4180 quoting (random line endings, delimiters,
+ * quotes, line breaks and NULs inside fields) read back to exactly the same fields and line
+ * numbers, from a buffer and through a FILE* with 64 KiB chunk boundaries anywhere. */
+static void test_round_trip_random(void **state) {
+  (void)state;
+  static const char alphabet[] = {'a', 'b', ',', '"', '\r', '\n', ' ', '\t', '\0', 'z'};
+  tr_rng rng;
+  tr_rng_seed(&rng, 4180);
+  for (int trial = 0; trial < 200; trial++) {
+    tr_sb text = TR_SB_INIT;
+    int nrows = 1 + (int)(tr_rng_next(&rng) % 40), nf = 1 + (int)(tr_rng_next(&rng) % 6);
+    char fields[40][6][24];
+    size_t flen[40][6];
+    long lines[40];
+    long line = 1;
+    for (int r = 0; r < nrows; r++) {
+      lines[r] = line;
+      for (int i = 0; i < nf; i++) {
+        size_t n = tr_rng_next(&rng) % 24;
+        if (nf == 1 && n == 0) n = 1; /* a lone empty field would be an empty line */
+        int quote = 0;
+        for (size_t j = 0; j < n; j++) {
+          char ch = alphabet[tr_rng_next(&rng) % sizeof alphabet];
+          fields[r][i][j] = ch;
+          quote |= ch == ',' || ch == '"' || ch == '\r' || ch == '\n';
+        }
+        flen[r][i] = n;
+        if (i) tr_sb_putc(&text, ',');
+        if (quote) tr_sb_putc(&text, '"');
+        for (size_t j = 0; j < n; j++) {
+          char ch = fields[r][i][j];
+          if (ch == '"') tr_sb_putc(&text, '"');
+          tr_sb_appendn(&text, &ch, 1);
+          /* a line break inside quotes still counts as a line (CRLF as one) */
+          if (ch == '\n' && !(j > 0 && fields[r][i][j - 1] == '\r')) line++;
+          if (ch == '\r') line++;
+        }
+        if (quote) tr_sb_putc(&text, '"');
+      }
+      static const char *const eol[] = {"\n", "\r\n", "\r"};
+      tr_sb_append(&text, eol[tr_rng_next(&rng) % 3]);
+      line++;
+    }
+    assert_true(tr_sb_ok(&text));
+    for (int mode = 0; mode < 2; mode++) {
+      tr_csv *c = NULL;
+      tr_error e;
+      FILE *f = NULL;
+      if (mode == 0) {
+        assert_int_equal(tr_csv_open_buffer(&c, text.buf, text.len, "r.csv", NULL, &e), TR_OK);
+      } else {
+        f = tmpfile();
+        assert_non_null(f);
+        /* pad so that the rows straddle the 64 KiB chunk boundary */
+        size_t pad = 65536 - (tr_rng_next(&rng) % 200) - 1;
+        for (size_t j = 0; j < pad; j++) fputc(j % 80 == 79 ? '\n' : 'p', f);
+        fputc('\n', f);
+        fwrite(text.buf, 1, text.len, f);
+        rewind(f);
+        tr_csv_opts o = {0};
+        o.flags = TR_CSV_RAGGED_OK;
+        assert_int_equal(tr_csv_open_file(&c, f, "r.csv", &o, &e), TR_OK);
+        while (tr_csv_next(c, &e) == 1 && tr_csv_field(c, 0, NULL)[0] == 'p') {
+        }
+        /* the first data row is current now */
+      }
+      long offset = mode == 0 ? 0 : tr_csv_line(c) - 1;
+      for (int r = 0; r < nrows; r++) {
+        if (mode == 0 || r > 0) assert_int_equal(tr_csv_next(c, &e), 1);
+        assert_int_equal(tr_csv_nfields(c), (size_t)nf);
+        assert_int_equal(tr_csv_line(c), lines[r] + offset);
+        for (int i = 0; i < nf; i++) {
+          size_t n = 0;
+          const char *got = tr_csv_field(c, (size_t)i, &n);
+          assert_int_equal(n, flen[r][i]);
+          assert_memory_equal(got, fields[r][i], n);
+        }
+      }
+      assert_int_equal(tr_csv_next(c, &e), 0);
+      tr_csv_free(c);
+      if (f) fclose(f);
+    }
+    tr_sb_free(&text);
+  }
+}
+
+/* Random bytes: the reader never crashes, always ends, and never reports a row with more
+ * than the row limit or a line number going backwards. */
+static void test_fuzz_random_bytes(void **state) {
+  (void)state;
+  static const char alphabet[] = {'a', ',', '"', '"', '\r', '\n', '\0', ';', '\xEF', '\xBB'};
+  tr_rng rng;
+  tr_rng_seed(&rng, 7);
+  char buf[512];
+  for (int trial = 0; trial < 3000; trial++) {
+    size_t n = tr_rng_next(&rng) % sizeof buf;
+    for (size_t j = 0; j < n; j++) buf[j] = alphabet[tr_rng_next(&rng) % sizeof alphabet];
+    tr_csv_opts o = {0};
+    o.max_fields = 50;
+    o.max_field = 100;
+    o.delim = trial % 2 ? ',' : ';';
+    tr_csv *c = NULL;
+    tr_error e;
+    assert_int_equal(tr_csv_open_buffer(&c, buf, n, "fuzz", &o, &e), TR_OK);
+    long last = 0;
+    int rc, steps = 0;
+    while ((rc = tr_csv_next(c, &e)) != 0 && steps++ < 1000) {
+      if (rc == TR_ERR_LIMIT || (rc == TR_ERR_PARSE && strstr(e.msg, "unterminated"))) {
+        assert_int_equal(tr_csv_next(c, &e), rc); /* fatal errors are sticky */
+        break;
+      }
+      if (rc == 1) {
+        assert_true(tr_csv_line(c) >= last);
+        assert_true(tr_csv_nfields(c) <= 50);
+        last = tr_csv_line(c);
+      } else {
+        assert_int_equal(rc, TR_ERR_PARSE);
+      }
+    }
+    assert_true(steps < 1000);
+    tr_csv_free(c);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_simple_rows),   cmocka_unit_test(test_quoted_fields),
@@ -325,6 +450,7 @@ int main(void) {
       cmocka_unit_test(test_columns),       cmocka_unit_test(test_delimiters),
       cmocka_unit_test(test_embedded_nul),  cmocka_unit_test(test_limits),
       cmocka_unit_test(test_file_streaming), cmocka_unit_test(test_alloc_failure),
+      cmocka_unit_test(test_round_trip_random), cmocka_unit_test(test_fuzz_random_bytes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
