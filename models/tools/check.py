@@ -46,7 +46,7 @@ TRADEOFFS = {
 }
 
 # The generic tensions of DESIGN.md section 3, each on the template that carries its lever
-# (models/README.md has the table): (sector, lever, low, high, pole A, pole B).
+# (docs/tensions.md has the table): (sector, lever, low, high, pole A, pole B).
 GENERIC = [
     ('saas', 'growth_investment_share', 0.1, 0.45,
      ('growth', 'revenue', 36, 'higher'), ('stability', 'cash_months', 24, 'higher')),
