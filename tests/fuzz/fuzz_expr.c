@@ -1,7 +1,9 @@
 /*
  * Fuzz target: the equation parser (tr_expr_parse). Beyond "no crash": an equation that
  * parses prints (tr_expr_to_string) to a form that parses again and prints the same — the
- * round trip the printer's contract promises — and a failed parse names a position.
+ * round trip the printer's contract promises — and a failed parse names a position. (Only
+ * exception: an equation near the 1000-level nesting limit, whose fully parenthesised
+ * printed form nests deeper and is refused with TR_ERR_LIMIT.)
  */
 #include "fuzz.h"
 
@@ -31,7 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     tr_ast *again = NULL;
     tr_error_clear(&err);
     rc = tr_expr_parse(&a, first, strlen(first), "printed", 1, 1, &again, &err);
-    if (rc == TR_ERR_NOMEM) {
+    /* The printer adds parentheses, so a form near the nesting limit may print past it. */
+    if (rc == TR_ERR_NOMEM || rc == TR_ERR_LIMIT) {
       tr_free(first);
       tr_arena_release(&a);
       return 0;
