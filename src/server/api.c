@@ -418,6 +418,7 @@ void tr_api_assess(tr_http_req *req, tr_http_resp *resp) {
     tr_http_error(resp, http_status(rc), "%s", tr_error_text(&err));
   } else {
     cJSON *o = tr_assess_to_json(a);
+    tr_api_add_alerts(o, ws); /* the Overview's active alerts (tightrope monitor's) */
     if (o) {
       pthread_mutex_lock(&srv->cache_lock);
       cJSON_Delete(srv->assess_cache);

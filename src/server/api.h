@@ -29,5 +29,10 @@ void tr_api_assess(tr_http_req *req, tr_http_resp *resp);
 void tr_api_kpis(tr_http_req *req, tr_http_resp *resp);
 void tr_api_kpi(tr_http_req *req, tr_http_resp *resp);
 void tr_api_kpi_upload(tr_http_req *req, tr_http_resp *resp);
+void tr_api_scorecard(tr_http_req *req, tr_http_resp *resp);
+void tr_api_alerts(tr_http_req *req, tr_http_resp *resp);
+/* Add the workspace's active alerts to `o` as "alerts" (api_monitor.c); when they cannot be
+ * computed, an empty list and "alerts_error". NULL o is a no-op. */
+void tr_api_add_alerts(cJSON *o, tr_workspace *ws);
 
 #endif

@@ -74,6 +74,10 @@ const tr_route tr_routes[] = {
     {"GET", "/api/kpis/{id}", tr_api_kpi, 0, "one KPI: observations, XmR limits and signals"},
     {"POST", "/api/kpis", tr_api_kpi_upload, 0,
      "import a KPI CSV (the body; ?format=long|wide): rows imported and problems"},
+    {"GET", "/api/scorecard", tr_api_scorecard, 0,
+     "the balanced scorecard from the latest KPI values (?at=TIME|end: from a model run)"},
+    {"GET", "/api/alerts", tr_api_alerts, 0,
+     "early warning as `tightrope monitor` (?since=DATE&rules=SET&baseline=N&all=true)"},
 };
 const int tr_nroutes = (int)(sizeof tr_routes / sizeof tr_routes[0]);
 
