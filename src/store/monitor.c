@@ -2,6 +2,7 @@
 #include "store/monitor.h"
 
 #include "base/text.h"
+#include "store/store.h"
 #include "strategy/balance.h"
 
 #include <math.h>
@@ -293,6 +294,10 @@ int tr_monitor_run(const tr_plan *plan, tr_store *store, const tr_monitor_opts *
   if (opts->baseline < 2)
     return tr_error_set(err, TR_ERR_INVALID, NULL, 0, 0,
                         "the baseline needs at least 2 observations, got %zu", opts->baseline);
+  int kind;
+  const char *why = opts->since ? tr_store_check_period(opts->since, &kind) : NULL;
+  if (why) /* checked here too, so a workspace without a store refuses it alike */
+    return tr_error_set(err, TR_ERR_INVALID, NULL, 0, 0, "bad date '%s': %s", opts->since, why);
   if ((int)opts->rules < 0 || (int)opts->rules > 2)
     return tr_error_set(err, TR_ERR_INVALID, NULL, 0, 0, "unknown rule set %d", (int)opts->rules);
   tr_monitor *m = tr_calloc(1, sizeof *m);
