@@ -16,6 +16,7 @@
 
 #include "base/text.h"
 
+#include <fenv.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -534,6 +535,12 @@ static int euler(const tr_program *p, double *v, size_t L, double dt, double *k)
   return 0; /* stocks are checked at save points (after_point) */
 }
 
+/* The floating-point exceptions that mean a hazard: 0/0, x/0, LN(0), overflow. The flags are
+ * sticky and per thread, so testing them once per step (one register read) tells whether any
+ * value computed in the step — watched or not, saved or not — became NaN or infinite, and
+ * hazard() then names the variable at the very step it first appears. */
+#define FP_HAZARDS (FE_INVALID | FE_DIVBYZERO | FE_OVERFLOW)
+
 /* Record the first variable (in model order) that is NaN or infinite. Returns 1 when one
  * is. The scan is a branch-free OR (x - x is 0 for finite x, NaN otherwise). */
 static int hazard(tr_sim *s, size_t L, double t) {
@@ -549,6 +556,7 @@ static int hazard(tr_sim *s, size_t L, double t) {
                s->p->flat->vars[var].name, isnan(v[i]) ? "NaN" : "infinite", t, lane);
       return 1;
     }
+  feclearexcept(FP_HAZARDS); /* raised by a value no variable kept (e.g. MIN(x / 0, 1)) */
   return 0;
 }
 
@@ -631,8 +639,9 @@ static void commit_previous(const tr_program *p, double *v, size_t L) {
  * point, counted down in *until_save rather than with a division), and the numeric hazard
  * check. Hazards are watched cheaply where values pass anyway — watched variables as they
  * are saved, stocks at save points (or as integrated: `bad`) — and only then is every
- * variable scanned to name the first one that is not finite. So with a save step longer
- * than dt, a hazard is reported at the first save point that shows it. */
+ * variable scanned to name the first one that is not finite. The floating-point exception
+ * flags (FP_HAZARDS) catch the rest — a variable that is neither watched nor a stock, a value
+ * between save points — so a hazard is reported at the step where it first appears. */
 static int after_point(tr_sim *s, tr_vm *vm, int bad, long *until_save) {
   const tr_program *p = s->p;
   size_t L = vm->lanes;
@@ -641,6 +650,7 @@ static int after_point(tr_sim *s, tr_vm *vm, int bad, long *until_save) {
     bad |= save(s, L) | stocks_bad(p, s->vals, L);
     *until_save = s->save_every;
   }
+  bad |= fetestexcept(FP_HAZARDS) != 0;
   if (bad && !s->warning[0] && hazard(s, L, vm->time) && s->o.strict_math)
     return tr_error_set(&s->err, TR_ERR_MATH, s->m->flat.file, 0, 0, "numeric hazard: %s",
                         s->warning);
@@ -687,6 +697,7 @@ static int run_euler1(tr_sim *s, tr_vm *vm, const tr_code *step, long *until_sav
       bad |= save(s, 1);
       until = every;
     }
+    bad |= fetestexcept(FP_HAZARDS) != 0;
     if (bad && !s->warning[0] && hazard(s, 1, t1) && s->o.strict_math)
       return tr_error_set(&s->err, TR_ERR_MATH, s->m->flat.file, 0, 0, "numeric hazard: %s",
                           s->warning);
@@ -701,6 +712,7 @@ int tr_sim_run(tr_sim *s) {
   int rc;
   s->ran = 0;
   s->warning[0] = '\0';
+  feclearexcept(FP_HAZARDS);
   tr_error_clear(&s->err);
   if ((rc = ensure_storage(s))) return rc;
   double *v = s->vals;
