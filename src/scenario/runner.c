@@ -178,10 +178,17 @@ int tr_mc_vary_spec(tr_mc *mc, const char *spec) {
   memcpy(name, b, n);
   name[n] = '\0';
   tr_dist d;
-  /* Columns in messages count from the start of the spec. */
-  int rc = tr_dist_parse(&d, eq + 1, "--vary", 0, (int)(eq + 1 - spec), &mc->err);
-  if (rc != TR_OK) return rc;
-  return add_input(mc, name, &d, NULL, 0, 0);
+  int rc = tr_dist_parse(&d, eq + 1, NULL, 0, 0, &mc->err);
+  if (rc == TR_OK) rc = add_input(mc, name, &d, NULL, 0, 0);
+  if (rc != TR_OK) {
+    /* The whole spec names the place: there is no file or line on a command line. */
+    char msg[TR_ERROR_MSG_MAX];
+    const char *m = mc->err.msg;
+    if (strncmp(m, "vary: ", 6) == 0) m += 6;
+    snprintf(msg, sizeof msg, "--vary '%.120s': %.360s", spec, m);
+    tr_error_set(&mc->err, rc, NULL, 0, 0, "%s", msg);
+  }
+  return rc;
 }
 
 int tr_mc_vary_params(tr_mc *mc, const char *name, const char *dist, const char *const *pnames,

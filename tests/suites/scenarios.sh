@@ -211,6 +211,13 @@ bad scenarios-35 "bad --sampling" "--sampling must be mc or lhs" $L --sampling s
 bad scenarios-36 "bad --threads" "--threads must be between 1 and 1024" $L --threads 0
 bad scenarios-37 "missing model" "No such file" "$D/nope.xmile"
 bad scenarios-38 "--corr of an input that does not vary" "'noise' is not an uncertain input" $L "${V[@]}" --corr rate,noise=0.5
+# The two examples of docs/scenarios.md, verbatim.
+check_output "scenarios-49 docs example: impossible parameter" \
+  "^tightrope scenarios: --vary 'rate=normal\(10,-1\)': normal: 'sd' must be >= 0 \(got -1\)$" \
+  "$TR" scenarios $L --vary 'rate=normal(10,-1)'
+check_output "scenarios-50 docs example: unknown variable" \
+  "^tightrope scenarios: --vary 'rat=normal\(1,1\)': unknown variable 'rat' \(did you mean 'rate'\?\)$" \
+  "$TR" scenarios $L --vary 'rat=normal(1,1)'
 bad scenarios-39 "varied twice" "'rate' is already uncertain" $L "${V[@]}" --vary 'rate=uniform(1,2)'
 
 # --- Ctrl-C: stops cleanly, writes what it has, marked partial, exit 1 ----------------------
