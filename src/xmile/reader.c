@@ -559,10 +559,15 @@ static void start_dim(parser *p, const char **atts) {
   const char *size = attr(atts, "size");
   if (size) {
     double s;
-    if (!parse_double(size, strlen(size), &s) || s < 1 || s > (double)TR_XMILE_MAX_VARS ||
-        s != floor(s)) {
+    if (!parse_double(size, strlen(size), &s) || s < 1 || s != floor(s)) {
       fail(p, TR_ERR_INVALID, pos.line, pos.col,
            "dimension '%s': size '%s' is not a positive whole number", name, size);
+      return;
+    }
+    if (s > (double)TR_XMILE_MAX_VARS) { /* a size the model could never hold */
+      fail(p, TR_ERR_LIMIT, pos.line, pos.col,
+           "dimension '%s': size %s is over the limit of %lu elements", name, size,
+           (unsigned long)TR_XMILE_MAX_VARS);
       return;
     }
     p->cur_dim.size = (size_t)s;
