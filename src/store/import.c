@@ -117,6 +117,11 @@ static uint64_t key_hash(const char *k, size_t n) {
     h ^= (unsigned char)k[i];
     h *= 1099511628211ull;
   }
+  /* FNV's low bits, which pick the slot, mix poorly for keys that differ only near their
+   * end ("k12\x1f2024-01-02"); a murmur3-style finaliser spreads every bit */
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
   return h ? h : 1;
 }
 
