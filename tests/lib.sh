@@ -18,3 +18,21 @@ check_output() {
   if grep -qE -- "$pat" /tmp/tr_suite_out.$$; then ok "$desc"; else not_ok "$desc (no match for /$pat/)"; sed 's/^/# /' /tmp/tr_suite_out.$$ | head -5; fi
 }
 trap 'rm -f /tmp/tr_suite_out.$$' EXIT
+
+# serve_start WS [ARGS...] — start `tightrope serve WS --port 0 ARGS` in the background and
+# wait until it listens. Sets serve_pid, port and base (http://127.0.0.1:PORT); the log is
+# $WS.serve.log. Prints a TAP failure and returns 1 when it does not start. serve_stop ends it.
+serve_start() {
+  local ws=$1; shift
+  serve_log=$ws.serve.log
+  "$TR" serve "$ws" --port 0 "$@" >"$serve_log" 2>&1 &
+  serve_pid=$!
+  for _ in $(seq 100); do grep -q "serving" "$serve_log" && break; sleep 0.1; done
+  port=$(sed -n 's/.*serving .* on http:\/\/[0-9.]*:\([0-9]*\)\/.*/\1/p' "$serve_log" | head -1)
+  base="http://127.0.0.1:$port"
+  if [ -z "$port" ]; then not_ok "server started"; sed 's/^/# /' "$serve_log"; return 1; fi
+}
+serve_stop() {
+  [ -n "${serve_pid:-}" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
+  serve_pid=
+}

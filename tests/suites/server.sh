@@ -4,27 +4,24 @@
 . "$(dirname "$0")/../lib.sh"
 command -v curl >/dev/null || { echo "# curl missing"; exit 1; }
 
-ws=$(mktemp -d)
-log=$ws/serve.log
-"$TR" serve "$ws" --port 0 >"$log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$ws"' EXIT
-for _ in $(seq 50); do grep -q "serving" "$log" && break; sleep 0.1; done
-port=$(sed -n 's/.*serving .* on http:\/\/127.0.0.1:\([0-9]*\)\/.*/\1/p' "$log" | head -1)
-[ -n "$port" ] || { not_ok "server started"; cat "$log" | sed 's/^/# /'; exit 1; }
+tmp=$(mktemp -d)
+ws=$tmp/ws
+mkdir "$ws"
+trap 'serve_stop; rm -rf "$tmp"' EXIT
+serve_start "$ws" || exit 1
 ok "server started on port $port"
-base="http://127.0.0.1:$port"
+log=$serve_log
 token=$(cat "$ws/.tightrope/token")
 
 # status METHOD PATH WANT [curl args...]
 status() {
   local m=$1 p=$2 want=$3; shift 3
   local got
-  got=$(curl -s --path-as-is -o "$ws/body" -w '%{http_code}' -X "$m" "$@" "$base$p")
-  if [ "$got" = "$want" ]; then ok "$m $p → $want"; else not_ok "$m $p → $got (wanted $want)"; head -c 300 "$ws/body" | sed 's/^/# /'; echo; fi
+  got=$(curl -s --path-as-is -o "$tmp/body" -w '%{http_code}' -X "$m" "$@" "$base$p")
+  if [ "$got" = "$want" ]; then ok "$m $p → $want"; else not_ok "$m $p → $got (wanted $want)"; head -c 300 "$tmp/body" | sed 's/^/# /'; echo; fi
 }
 json_error() { # the last body is a JSON error object
-  if grep -q '"error":{"status":' "$ws/body"; then ok "$1: JSON error body"; else not_ok "$1: JSON error body"; fi
+  if grep -q '"error":{"status":' "$tmp/body"; then ok "$1: JSON error body"; else not_ok "$1: JSON error body"; fi
 }
 
 check_output "token printed once on first start" "#token=$token" cat "$log"
@@ -32,11 +29,11 @@ mode=$(stat -c %a "$ws/.tightrope/token")
 [ "$mode" = 600 ] && ok "token file mode 0600" || not_ok "token file mode is $mode"
 
 status GET /api/health 200
-grep -q '"status":"ok"' "$ws/body" && ok "health says ok" || not_ok "health body"
+grep -q '"status":"ok"' "$tmp/body" && ok "health says ok" || not_ok "health body"
 status GET /api 200
-grep -q '"/api/health"' "$ws/body" && ok "/api lists the routes" || not_ok "/api listing"
+grep -q '"/api/health"' "$tmp/body" && ok "/api lists the routes" || not_ok "/api listing"
 # docs/api.md documents exactly the routes of the route table
-routes=$(grep -o '"method":"[A-Z]*","path":"[^"]*"' "$ws/body" | sed 's/"method":"\([A-Z]*\)","path":"\([^"]*\)"/\1 \2/')
+routes=$(grep -o '"method":"[A-Z]*","path":"[^"]*"' "$tmp/body" | sed 's/"method":"\([A-Z]*\)","path":"\([^"]*\)"/\1 \2/')
 while read -r m p; do
   grep -qF "| $m | \`$p\` |" docs/api.md && ok "docs/api.md documents $m $p" || not_ok "docs/api.md lacks $m $p"
 done <<<"$routes"
@@ -44,7 +41,7 @@ documented=$(grep -cE '^\| (GET|POST|PUT|DELETE) \| `/api' docs/api.md)
 [ "$documented" -eq "$(wc -l <<<"$routes")" ] && ok "docs/api.md has no route the server lacks" \
   || not_ok "docs/api.md documents $documented routes, the server has $(wc -l <<<"$routes")"
 status GET / 200
-grep -q '<title>tightrope</title>' "$ws/body" && ok "index page served from the binary" || not_ok "index page"
+grep -q '<title>tightrope</title>' "$tmp/body" && ok "index page served from the binary" || not_ok "index page"
 status GET /app.js 200
 status GET /uplot.js 200
 
@@ -68,8 +65,8 @@ status DELETE /api/jobs/999 404 -H "X-Tightrope-Token: $token"
 status DELETE /api/jobs/abc 404 -H "X-Tightrope-Token: $token"
 status OPTIONS /api/health 405 -H "Origin: http://evil.example"
 status GET /api/jobs/0 404
-head -c 9000000 /dev/zero | tr '\0' 'a' >"$ws/big"
-status POST /api/jobs 413 -H "X-Tightrope-Token: $token" --data-binary @"$ws/big"
+head -c 9000000 /dev/zero | tr '\0' 'a' >"$tmp/big"
+status POST /api/jobs 413 -H "X-Tightrope-Token: $token" --data-binary @"$tmp/big"
 status PUT /index.html 405 -H "X-Tightrope-Token: $token" -d x
 # a request line of garbage and a truncated request must not take the server down
 printf 'GARBAGE\r\n\r\n' | timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port; cat >&3; cat <&3" >/dev/null 2>&1
@@ -77,22 +74,16 @@ printf 'POST /api/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc' | 
 status GET /api/health 200
 
 # a second start reuses the token and does not print it
-kill $pid; wait $pid 2>/dev/null
-"$TR" serve "$ws" --port 0 >"$log" 2>&1 &
-pid=$!
-for _ in $(seq 50); do grep -q "serving" "$log" && break; sleep 0.1; done
-grep -q "#token=" "$log" && not_ok "token shown again on restart" || ok "token not shown again on restart"
-kill $pid; wait $pid 2>/dev/null
+serve_stop
+serve_start "$ws" || exit 1
+grep -q "#token=" "$serve_log" && not_ok "token shown again on restart" || ok "token not shown again on restart"
+serve_stop
 
 # bound to a non-loopback address (0.0.0.0), even reads need the token
-"$TR" serve "$ws" --bind 0.0.0.0 --port 0 >"$log" 2>&1 &
-pid=$!
-for _ in $(seq 50); do grep -q "serving" "$log" && break; sleep 0.1; done
-port=$(sed -n 's/.*serving .* on http:\/\/0.0.0.0:\([0-9]*\)\/.*/\1/p' "$log" | head -1)
-base="http://127.0.0.1:$port"
+serve_start "$ws" --bind 0.0.0.0 || exit 1
 status GET /api/health 401
 status GET /api/health 200 -H "X-Tightrope-Token: $token"
-kill $pid; wait $pid 2>/dev/null
+serve_stop
 
 check_status "bad --port exits 2" 2 "$TR" serve "$ws" --port 99999
 check_status "bad --bind exits 2" 2 "$TR" serve "$ws" --bind not-an-address

@@ -5,13 +5,8 @@
 tmp=$(mktemp -d)
 ws=$tmp/ws
 "$TR" init --sector saas "$ws" >/dev/null || { not_ok "init"; exit 1; }
-log=$tmp/serve.log
-"$TR" serve "$ws" --port 0 >"$log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$tmp"' EXIT
-for _ in $(seq 50); do grep -q "serving" "$log" && break; sleep 0.1; done
-port=$(sed -n 's/.*serving .* on http:\/\/127.0.0.1:\([0-9]*\)\/.*/\1/p' "$log" | head -1)
-base="http://127.0.0.1:$port"
+trap 'serve_stop; rm -rf "$tmp"' EXIT
+serve_start "$ws" || exit 1
 tok=$(cat "$ws/.tightrope/token")
 H="X-Tightrope-Token: $tok"
 
