@@ -32,6 +32,10 @@
  * several cache lines per series, so that saving does not touch one page per series per
  * step. The stage holds about STAGE_BYTES, and between 16 and 512 points. */
 #define STAGE_BYTES (256u * 1024u)
+/* The most memory one run may hold for its results: saved series plus delay histories. A
+ * run that would need more is refused (TR_ERR_LIMIT) before anything is allocated, rather
+ * than left to exhaust the machine's memory: 1e9 steps of dt are allowed, but not all saved. */
+#define MAX_RUN_BYTES ((size_t)2 << 30)
 #define DIRECT_SERIES 32 /* up to this many series are written in place at every point */
 
 struct tr_sim {
@@ -67,6 +71,7 @@ struct tr_sim {
   size_t stage_max;  /* points per block */
   size_t stage_k0;   /* index of the first staged point */
   int ran;           /* results are those of a completed run */
+  int diag;          /* checking the floating-point flags at every step (see tr_sim_run) */
   struct shape *shapes; /* time shapes of constants, in the order set */
   size_t n_shapes;
 };
@@ -223,6 +228,17 @@ static int ensure_storage(tr_sim *s) {
   size_t L = s->o.lanes;
   size_t nsave = s->nsave;
   int rc = TR_OK;
+  size_t saved = mul_sat(mul_sat(s->n_watch, L), nsave);
+  size_t hist = mul_sat(mul_sat(p->n_delays, (size_t)s->nsteps + 1), L);
+  if (saved > MAX_RUN_BYTES / sizeof(double) || hist > MAX_RUN_BYTES / sizeof(double) ||
+      saved + hist > MAX_RUN_BYTES / sizeof(double))
+    return tr_error_set(&s->err, TR_ERR_LIMIT, s->m->flat.file, 0, 0,
+                        "a run of %ld steps saving %zu points of %zu variables in %zu lanes needs "
+                        "%.3g GiB, over the limit of %zu GiB: save fewer points (a longer save "
+                        "step) or fewer variables",
+                        s->nsteps, nsave, s->n_watch, L,
+                        ((double)saved + (double)hist) * sizeof(double) / (1 << 30),
+                        MAX_RUN_BYTES >> 30);
   size_t row = mul_sat(s->n_watch ? s->n_watch : 1, L) * sizeof(double);
   s->stage_max = STAGE_BYTES / row < 16 ? 16 : STAGE_BYTES / row > 512 ? 512 : STAGE_BYTES / row;
   if (reserve((void **)&s->vals, &s->vals_cap, mul_sat(p->n_slots, L), sizeof(double)) ||
@@ -650,7 +666,7 @@ static int after_point(tr_sim *s, tr_vm *vm, int bad, long *until_save) {
     bad |= save(s, L) | stocks_bad(p, s->vals, L);
     *until_save = s->save_every;
   }
-  bad |= fetestexcept(FP_HAZARDS) != 0;
+  if (s->diag) bad |= fetestexcept(FP_HAZARDS) != 0;
   if (bad && !s->warning[0] && hazard(s, L, vm->time) && s->o.strict_math)
     return tr_error_set(&s->err, TR_ERR_MATH, s->m->flat.file, 0, 0, "numeric hazard: %s",
                         s->warning);
@@ -697,7 +713,7 @@ static int run_euler1(tr_sim *s, tr_vm *vm, const tr_code *step, long *until_sav
       bad |= save(s, 1);
       until = every;
     }
-    bad |= fetestexcept(FP_HAZARDS) != 0;
+    if (s->diag) bad |= fetestexcept(FP_HAZARDS) != 0;
     if (bad && !s->warning[0] && hazard(s, 1, t1) && s->o.strict_math)
       return tr_error_set(&s->err, TR_ERR_MATH, s->m->flat.file, 0, 0, "numeric hazard: %s",
                           s->warning);
@@ -706,7 +722,7 @@ static int run_euler1(tr_sim *s, tr_vm *vm, const tr_code *step, long *until_sav
   return TR_OK;
 }
 
-int tr_sim_run(tr_sim *s) {
+static int run(tr_sim *s) {
   const tr_program *p = s->p;
   size_t L = s->o.lanes;
   int rc;
@@ -788,4 +804,22 @@ int tr_sim_run(tr_sim *s) {
   flush_stage(s, L);
   s->ran = 1;
   return TR_OK;
+}
+
+/* A run checks for NaN and infinities only where values pass anyway (stocks, saved values)
+ * and reads the floating-point exception flags once, at the end. When anything was not
+ * finite — or a flag says some value was, even one no variable kept — the run is repeated
+ * (it is deterministic: same constants, same random streams) with the flags read at every
+ * step, so that the report names the variable and the step where the hazard first appears.
+ * Hazard-free runs pay nothing per step for this. */
+int tr_sim_run(tr_sim *s) {
+  s->diag = 0;
+  int rc = run(s);
+  if (rc != TR_OK && rc != TR_ERR_MATH) return rc;
+  if (rc == TR_ERR_MATH || s->warning[0] || fetestexcept(FP_HAZARDS)) {
+    s->diag = 1;
+    rc = run(s);
+    s->diag = 0;
+  }
+  return rc;
 }
