@@ -74,11 +74,10 @@ static int write_bands(FILE *f, tr_mc *mc, size_t slot) {
   size_t nt = mc->n_times;
   tr_summary *s = tr_malloc(nt * sizeof *s);
   if (!s) return TR_ERR_NOMEM;
-  for (size_t t = 0; t < nt; t++)
-    if (tr_stats_summary(mc->stats, slot * nt + t, &s[t]) != TR_OK) {
-      tr_free(s);
-      return TR_ERR_NOMEM;
-    }
+  if (tr_stats_summaries(mc->stats, slot * nt, nt, s) != TR_OK) {
+    tr_free(s);
+    return TR_ERR_NOMEM;
+  }
   static const char *const keys[] = {"mean", "sd", "min", "max"};
   for (int k = 0; k < 4 + TR_STATS_NPCT; k++) {
     fprintf(f, ",\n      \"%s\": [", k < 4 ? keys[k] : pct_keys[k - 4]);
@@ -325,30 +324,35 @@ static void csv_str(FILE *f, const char *s) {
 int tr_mc_write_csv(tr_mc *mc, FILE *f) {
   if (!mc->stats) return tr_error_set(&mc->err, TR_ERR_INVALID, NULL, 0, 0, "nothing was run");
   fputs("variable,time,n,mean,sd,min,max,p5,p10,p25,p50,p75,p90,p95\n", f);
+  tr_summary *sum = tr_malloc(mc->n_times * sizeof *sum);
+  if (!sum) return tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
   for (size_t v = 0; v < mc->n_watch; v++) {
     const char *name = var_name(mc, mc->track[v]);
+    if (tr_stats_summaries(mc->stats, v * mc->n_times, mc->n_times, sum) != TR_OK) {
+      tr_free(sum);
+      return tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    }
     for (size_t t = 0; t < mc->n_times; t++) {
-      tr_summary s;
-      if (tr_stats_summary(mc->stats, v * mc->n_times + t, &s) != TR_OK)
-        return tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+      const tr_summary *s = &sum[t];
       csv_str(f, name);
       fputc(',', f);
       csv_num(f, mc->times[t]);
-      fprintf(f, ",%llu,", (unsigned long long)s.n);
-      csv_num(f, s.mean);
+      fprintf(f, ",%llu,", (unsigned long long)s->n);
+      csv_num(f, s->mean);
       fputc(',', f);
-      csv_num(f, s.sd);
+      csv_num(f, s->sd);
       fputc(',', f);
-      csv_num(f, s.min);
+      csv_num(f, s->min);
       fputc(',', f);
-      csv_num(f, s.max);
+      csv_num(f, s->max);
       for (int i = 0; i < TR_STATS_NPCT; i++) {
         fputc(',', f);
-        csv_num(f, s.pct[i]);
+        csv_num(f, s->pct[i]);
       }
       fputc('\n', f);
     }
   }
+  tr_free(sum);
   if (ferror(f)) return tr_error_set(&mc->err, TR_ERR_IO, NULL, 0, 0, "write error");
   return TR_OK;
 }

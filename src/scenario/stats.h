@@ -71,6 +71,11 @@ int tr_stats_is_exact(const tr_stats *s);
 /* Summary of one cell (NaN fields when it has no finite value). TR_OK or TR_ERR_NOMEM. */
 int tr_stats_summary(const tr_stats *s, size_t cell, tr_summary *out);
 
+/* Summaries of cells first .. first+count-1 into out[0..count-1]: the same values as
+ * tr_stats_summary cell by cell, much faster for many cells (one pass over the stored runs
+ * per 64 cells). TR_OK or TR_ERR_NOMEM. */
+int tr_stats_summaries(const tr_stats *s, size_t first, size_t count, tr_summary *out);
+
 /* The q-quantile (0 <= q <= 1) of one cell, as in tr_stats_summary. */
 int tr_stats_quantile(const tr_stats *s, size_t cell, double q, double *out);
 

@@ -82,6 +82,28 @@ static void test_exact_percentiles(void **state) {
   tr_stats_free(st);
 }
 
+/* stats-7: the blocked tr_stats_summaries gives exactly what tr_stats_summary gives. */
+static void test_summaries_match(void **state) {
+  (void)state;
+  enum { CELLS = 150, RUNS = 333 };
+  tr_stats *st;
+  assert_int_equal(tr_stats_new(&st, CELLS, 1000, 64, NULL), TR_OK);
+  tr_rng r;
+  tr_rng_seed(&r, 5);
+  double row[CELLS];
+  for (int i = 0; i < RUNS; i++) {
+    for (int c = 0; c < CELLS; c++) row[c] = c % 7 == 0 && i % 5 == 0 ? NAN : tr_rng_normal(&r) * c;
+    assert_int_equal(tr_stats_add(st, row), TR_OK);
+  }
+  tr_summary many[CELLS - 10], one;
+  assert_int_equal(tr_stats_summaries(st, 10, CELLS - 10, many), TR_OK);
+  for (int c = 10; c < CELLS; c++) {
+    assert_int_equal(tr_stats_summary(st, (size_t)c, &one), TR_OK);
+    assert_memory_equal(&one, &many[c - 10], sizeof one);
+  }
+  tr_stats_free(st);
+}
+
 /* stats-3: beyond the cap the histogram estimate stays within its documented bound of the
  * exact order statistic, the range grows both ways, and memory no longer grows. */
 static void test_streaming(void **state) {
@@ -227,6 +249,7 @@ int main(void) {
       cmocka_unit_test(test_linear_normal_model), cmocka_unit_test(test_exact_percentiles),
       cmocka_unit_test(test_streaming),           cmocka_unit_test(test_events),
       cmocka_unit_test(test_until),               cmocka_unit_test(test_errors_and_alloc),
+      cmocka_unit_test(test_summaries_match),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
