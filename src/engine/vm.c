@@ -342,7 +342,11 @@ static TR_ALWAYS_INLINE void exec(const tr_program *p, const tr_code *code, tr_v
   }
 }
 
-/* One instruction of any kind, one lane (the single-lane loop's fallback). */
+/* One instruction of any kind, one lane (the single-lane loop's fallback). Kept out of line
+ * so that exec1, which runs every step, keeps a small frame. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
 static void exec_one(const tr_program *p, const tr_instr *in, tr_vm *vm) {
   tr_code one = {(tr_instr *)in, 1};
   exec(p, &one, vm, 1);

@@ -378,6 +378,7 @@ static void test_chained_initialisation(void **state) {
 /* engine-1.8: NaN is reported with the variable and time; strict_math makes it an error. */
 static void test_nan_detection(void **state) {
   (void)state;
+  tr_error err;
   static const vspec nanm[] = {
       {TR_FV_STOCK, "x", "53", "-out", 0, NULL},
       {TR_FV_FLOW, "out", "1", NULL, 0, NULL},
@@ -394,6 +395,36 @@ static void test_nan_detection(void **state) {
   assert_int_equal(tr_sim_run(s), TR_ERR_MATH);
   assert_non_null(strstr(tr_error_text(tr_sim_error(s)), "'y'"));
   assert_int_equal(tr_sim_saved_count(s), 0);
+  tr_sim_free(s);
+  model_free(m);
+  /* a hazard in a variable that is neither watched nor a stock, between save points, is
+   * still reported at its variable and its first step */
+  static const vspec hid[] = {
+      {TR_FV_AUX, "shown", "TIME", NULL, 0, NULL},
+      {TR_FV_AUX, "ratio", "1 / (TIME - 1.5)", NULL, 0, NULL},
+  };
+  m = must_build(hid, 2, 0, 4, 0.5);
+  assert_int_equal(tr_sim_new(m, NULL, &s, &err), TR_OK);
+  size_t shown = 0;
+  o = *tr_sim_opts_get(s);
+  o.save_step = 2;
+  assert_int_equal(tr_sim_set_opts(s, &o), TR_OK);
+  assert_int_equal(tr_sim_watch(s, &shown, 1), TR_OK);
+  assert_int_equal(tr_sim_run(s), TR_OK);
+  assert_non_null(tr_sim_warning(s));
+  assert_non_null(strstr(tr_sim_warning(s), "'ratio' became infinite at time 1.5"));
+  assert_int_equal(tr_sim_saved_count(s), 3);
+  tr_sim_free(s);
+  model_free(m);
+  /* a guarded division raises a flag but leaves every variable finite: no warning */
+  static const vspec guarded[] = {
+      {TR_FV_AUX, "x", "TIME - 1", NULL, 0, NULL},
+      {TR_FV_AUX, "safe", "IF x <> 0 THEN 1 / x ELSE 0", NULL, 0, NULL},
+  };
+  m = must_build(guarded, 2, 0, 2, 1);
+  s = must_run(m, NULL);
+  assert_null(tr_sim_warning(s));
+  assert_true(series(s, m, "safe", 0)[1] == 0);
   tr_sim_free(s);
   model_free(m);
   m = must_build(decay, 3, 0, 1, 0.5);
