@@ -49,8 +49,8 @@ extern const tr_cli_opt tr_cmd_scenarios_opts[];
   X("scenarios", tr_cmd_scenarios, "[WORKSPACE|MODEL]",                                         \
     "Monte Carlo over the model: percentile bands, events, VaR/CVaR, sensitivity",                \
     "Uncertain constants come from the plan's uncertainty section and from --vary; a named\n"    \
-    "scenario (--scenario) applies its overrides. Run i draws from random stream (seed, i), so\n" \
-    "the output is identical for any --threads and --batch. Ctrl-C writes the runs done so far.", \
+    "scenario (--scenario) applies its overrides and shocks. Run i draws from stream (seed, i),\n" \
+    "so the output is identical for any --threads and --batch. Ctrl-C writes what is done.",     \
     tr_cmd_scenarios_opts)                                                                         \
   X("kpi", tr_cmd_kpi, "import FILE.csv | list | show KPI | export",                              \
     "KPI observations of the workspace: import CSV, list, show, export",                          \
