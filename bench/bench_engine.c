@@ -102,7 +102,8 @@ static void gen_hand(double *out, long nsteps) {
       o[5 * g + 3] = a[g];
       o[5 * g + 4] = k[g];
     }
-    for (int g = 0; g < GROUPS; g++) s[g] = s[g] + dt * (in[g] - ou[g]);
+    for (int g = 0; g < GROUPS; g++)
+      s[g] = s[g] + dt * (in[g] - ou[g]);
   }
   sink = s[0];
 }
@@ -176,8 +177,7 @@ static int bench_lanes(const char *label, tr_model *m) {
   BEST_OF(t_many, tr_sim_run(many));
   printf("%-10s 64 lanes, 1 saved variable: %9.2f us per lane-run vs %9.2f us per single run "
          "| ratio %.2f\n",
-         label,
-         1e6 * t_many / 64, 1e6 * t_one, t_many / 64 / t_one);
+         label, 1e6 * t_many / 64, 1e6 * t_one, t_many / 64 / t_one);
   tr_sim_free(one);
   tr_sim_free(many);
   return 0;

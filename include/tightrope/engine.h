@@ -123,10 +123,10 @@ void tr_sim_reset_consts(tr_sim *s);
  * make a jump (the later point holds from that time on). The constant's value at time t is
  * its setting times path(t), or plus path(t) when `additive`. */
 typedef struct tr_sim_shape {
-  int additive;     /* 0: multiply the constant; 1: add to it */
-  size_t n;         /* number of points, >= 1 */
-  const double *t;  /* times, non-decreasing */
-  const double *v;  /* path values */
+  int additive;    /* 0: multiply the constant; 1: add to it */
+  size_t n;        /* number of points, >= 1 */
+  const double *t; /* times, non-decreasing */
+  const double *v; /* path values */
 } tr_sim_shape;
 
 /* Shape constant `var` in one lane (lane >= 0) or all (lane < 0); the points are copied.

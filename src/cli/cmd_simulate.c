@@ -29,7 +29,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { O_START, O_STOP, O_DT, O_METHOD, O_SAVE, O_SET, O_VARS, O_FORMAT, O_OUTPUT, O_SEED, O_STRICT };
+enum {
+  O_START,
+  O_STOP,
+  O_DT,
+  O_METHOD,
+  O_SAVE,
+  O_SET,
+  O_VARS,
+  O_FORMAT,
+  O_OUTPUT,
+  O_SEED,
+  O_STRICT
+};
 
 const tr_cli_opt tr_cmd_simulate_opts[] = {
     {"start", 0, "T", "start time (default: the model's sim_specs)"},
@@ -230,7 +242,10 @@ int tr_cmd_simulate(const tr_cli_cmd *cmd, int argc, char **argv) {
   if (!sets) return TR_EXIT_FAIL;
   while ((rc = tr_cli_next(&p)) >= 0) {
     switch (rc) {
-    case O_START: case O_STOP: case O_DT: case O_SAVE:
+    case O_START:
+    case O_STOP:
+    case O_DT:
+    case O_SAVE:
       if (!tr_cli_parse_double(cmd, cmd->opts[rc].name, p.value, &val[rc])) goto usage;
       have[rc] = 1;
       break;
@@ -242,8 +257,12 @@ int tr_cmd_simulate(const tr_cli_cmd *cmd, int argc, char **argv) {
         goto usage;
       }
       break;
-    case O_SET: sets[nsets++] = (char *)p.value; break;
-    case O_VARS: vars = p.value; break;
+    case O_SET:
+      sets[nsets++] = (char *)p.value;
+      break;
+    case O_VARS:
+      vars = p.value;
+      break;
     case O_FORMAT:
       if (ieq(p.value, "json")) {
         json = 1;
@@ -254,12 +273,17 @@ int tr_cmd_simulate(const tr_cli_cmd *cmd, int argc, char **argv) {
         goto usage;
       }
       break;
-    case O_OUTPUT: out_path = p.value; break;
+    case O_OUTPUT:
+      out_path = p.value;
+      break;
     case O_SEED:
       if (!tr_cli_parse_long(cmd, "seed", p.value, &seed)) goto usage;
       break;
-    case O_STRICT: strict = 1; break;
-    default: break;
+    case O_STRICT:
+      strict = 1;
+      break;
+    default:
+      break;
     }
   }
   if (rc == TR_CLI_HELP) {

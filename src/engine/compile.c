@@ -39,19 +39,19 @@ typedef struct call_state {
 typedef struct compiler {
   const tr_flat *f;
   tr_error *err;
-  int var;             /* the variable being compiled (for positions), -1 for none */
-  int init_phase;      /* 1 while emitting the initial code */
+  int var;        /* the variable being compiled (for positions), -1 for none */
+  int init_phase; /* 1 while emitting the initial code */
   int n_vars;
-  VEC(tr_instr) code;  /* the code being emitted */
-  VEC(double) fixed;   /* initial values of fixed slots */
-  VEC(int) lits;       /* literal slots, for folding and reuse */
+  VEC(tr_instr) code;    /* the code being emitted */
+  VEC(double) fixed;     /* initial values of fixed slots */
+  VEC(int) lits;         /* literal slots, for folding and reuse */
   unsigned char *is_lit; /* per fixed slot (kept in step with `fixed`) */
   size_t is_lit_cap;
   VEC(call_state) calls;
   VEC(const tr_gf *) gfs;
   VEC(int) args;
   VEC(uint64_t) seeds;
-  VEC(int) prevs;      /* indices into calls of PREVIOUS calls */
+  VEC(int) prevs; /* indices into calls of PREVIOUS calls */
   size_t n_delays;
   int temp_top, temp_max;
 } compiler;
@@ -59,7 +59,8 @@ typedef struct compiler {
 static int grow(void **v, size_t *cap, size_t need, size_t elem) {
   if (need <= *cap) return TR_OK;
   size_t nc = *cap ? *cap * 2 : 16;
-  while (nc < need) nc *= 2;
+  while (nc < need)
+    nc *= 2;
   void *p = tr_realloc(*v, nc * elem);
   if (!p) return TR_ERR_NOMEM;
   *v = p;
@@ -68,8 +69,9 @@ static int grow(void **v, size_t *cap, size_t need, size_t elem) {
 }
 
 #define PUSH(c, vec, x)                                                                            \
-  (grow((void **)&(vec).v, &(vec).cap, (vec).n + 1, sizeof *(vec).v) ? TR_ERR_NOMEM                \
-                                                                     : ((vec).v[(vec).n++] = (x), TR_OK))
+  (grow((void **)&(vec).v, &(vec).cap, (vec).n + 1, sizeof *(vec).v)                               \
+       ? TR_ERR_NOMEM                                                                              \
+       : ((vec).v[(vec).n++] = (x), TR_OK))
 
 static int nomem(compiler *c) {
   return tr_error_set(c->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory while compiling");
@@ -131,7 +133,9 @@ static int new_temp(compiler *c) {
   return t;
 }
 
-static int dest(compiler *c, int want) { return want >= 0 ? want : new_temp(c); }
+static int dest(compiler *c, int want) {
+  return want >= 0 ? want : new_temp(c);
+}
 
 static int emit_ins(compiler *c, int op, int fn, int d, int a, int b, int cc, int aux) {
   tr_instr in = {op, fn, d, a, b, cc, aux, 0};
@@ -178,21 +182,36 @@ static int emit(compiler *c, const tr_ast *n, int want, int *out);
 
 static int binop_of(int op) {
   switch (op) {
-  case TR_OP_ADD: return TR_I_ADD;
-  case TR_OP_SUB: return TR_I_SUB;
-  case TR_OP_MUL: return TR_I_MUL;
-  case TR_OP_DIV: return TR_I_DIV;
-  case TR_OP_POW: return TR_I_POWR;
-  case TR_OP_MOD: return TR_I_MODR;
-  case TR_OP_EQ: return TR_I_CEQ;
-  case TR_OP_NE: return TR_I_CNE;
-  case TR_OP_LT: return TR_I_CLT;
-  case TR_OP_LE: return TR_I_CLE;
-  case TR_OP_GT: return TR_I_CGT;
-  case TR_OP_GE: return TR_I_CGE;
-  case TR_OP_AND: return TR_I_LAND;
-  case TR_OP_OR: return TR_I_LOR;
-  default: return -1;
+  case TR_OP_ADD:
+    return TR_I_ADD;
+  case TR_OP_SUB:
+    return TR_I_SUB;
+  case TR_OP_MUL:
+    return TR_I_MUL;
+  case TR_OP_DIV:
+    return TR_I_DIV;
+  case TR_OP_POW:
+    return TR_I_POWR;
+  case TR_OP_MOD:
+    return TR_I_MODR;
+  case TR_OP_EQ:
+    return TR_I_CEQ;
+  case TR_OP_NE:
+    return TR_I_CNE;
+  case TR_OP_LT:
+    return TR_I_CLT;
+  case TR_OP_LE:
+    return TR_I_CLE;
+  case TR_OP_GT:
+    return TR_I_CGT;
+  case TR_OP_GE:
+    return TR_I_CGE;
+  case TR_OP_AND:
+    return TR_I_LAND;
+  case TR_OP_OR:
+    return TR_I_LOR;
+  default:
+    return -1;
   }
 }
 
@@ -235,9 +254,13 @@ static int emit_chain(compiler *c, const tr_ast *n, int op, int *out) {
 /* The argument position of the seed of a random builtin. */
 static int seed_index(int fn) {
   switch (fn) {
-  case TR_FN_EXPRND: case TR_FN_POISSON: return 1;
-  case TR_FN_TRIANGULAR: return 3;
-  default: return 2; /* LOGNORMAL, NORMAL, RANDOM, UNIFORM */
+  case TR_FN_EXPRND:
+  case TR_FN_POISSON:
+    return 1;
+  case TR_FN_TRIANGULAR:
+    return 3;
+  default:
+    return 2; /* LOGNORMAL, NORMAL, RANDOM, UNIFORM */
   }
 }
 
@@ -292,7 +315,9 @@ static int emit_lookup(compiler *c, const tr_ast *n, int want, int *out) {
   return TR_OK;
 }
 
-static int special_slot(const compiler *c, int which) { return c->n_vars + which; }
+static int special_slot(const compiler *c, int which) {
+  return c->n_vars + which;
+}
 
 static int emit_call(compiler *c, const tr_ast *n, int want, int *out) {
   int fn = n->builtin, rc, s[4] = {-1, -1, -1, -1};
@@ -300,8 +325,8 @@ static int emit_call(compiler *c, const tr_ast *n, int want, int *out) {
     return fail_at(c, TR_ERR_UNKNOWN_NAME, n, "unknown function '%s'",
                    n->raw ? n->raw : (n->name ? n->name : "?"));
   const tr_builtin *b = &tr_builtins[fn];
-  if (n->nargs < b->min_args || (b->max_args >= 0 && n->nargs > b->max_args &&
-                                 !(b->flags & TR_FNF_REDUCE)))
+  if (n->nargs < b->min_args ||
+      (b->max_args >= 0 && n->nargs > b->max_args && !(b->flags & TR_FNF_REDUCE)))
     return fail_at(c, TR_ERR_ARITY, n, "wrong number of arguments to %s", b->name);
   if (b->flags & TR_FNF_EXPAND)
     return fail_at(c, TR_ERR_UNSUPPORTED, n, "%s reached the compiler unexpanded", b->name);
@@ -318,11 +343,17 @@ static int emit_call(compiler *c, const tr_ast *n, int want, int *out) {
     if (literal(c, HUGE_VAL, &lit)) return TR_ERR_NOMEM;
     return deliver(c, lit, want, out);
   }
-  case TR_FN_TIME: return deliver(c, special_slot(c, TR_SLOT_TIME), want, out);
-  case TR_FN_DT: return deliver(c, special_slot(c, TR_SLOT_DT), want, out);
-  case TR_FN_STARTTIME: return deliver(c, special_slot(c, TR_SLOT_START), want, out);
-  case TR_FN_STOPTIME: return deliver(c, special_slot(c, TR_SLOT_STOP), want, out);
-  case TR_FN_MIN: case TR_FN_MAX: case TR_FN_SUM: {
+  case TR_FN_TIME:
+    return deliver(c, special_slot(c, TR_SLOT_TIME), want, out);
+  case TR_FN_DT:
+    return deliver(c, special_slot(c, TR_SLOT_DT), want, out);
+  case TR_FN_STARTTIME:
+    return deliver(c, special_slot(c, TR_SLOT_START), want, out);
+  case TR_FN_STOPTIME:
+    return deliver(c, special_slot(c, TR_SLOT_STOP), want, out);
+  case TR_FN_MIN:
+  case TR_FN_MAX:
+  case TR_FN_SUM: {
     int acc;
     int op = fn == TR_FN_MIN ? TR_I_MIN2 : fn == TR_FN_MAX ? TR_I_MAX2 : TR_I_ADD;
     if ((rc = emit_chain(c, n, op, &acc))) return rc;
@@ -356,8 +387,12 @@ static int emit_call(compiler *c, const tr_ast *n, int want, int *out) {
     if ((rc = emit_args(c, n, 0, 2, s))) return rc;
     c->temp_top = saved;
     return emit_bin(c, TR_I_MODR, s[0], s[1], want, out);
-  case TR_FN_LOOKUP: return emit_lookup(c, n, want, out);
-  case TR_FN_SAFEDIV: case TR_FN_STEP: case TR_FN_RAMP: case TR_FN_PULSE: {
+  case TR_FN_LOOKUP:
+    return emit_lookup(c, n, want, out);
+  case TR_FN_SAFEDIV:
+  case TR_FN_STEP:
+  case TR_FN_RAMP:
+  case TR_FN_PULSE: {
     if ((rc = emit_args(c, n, 0, n->nargs, s))) return rc;
     c->temp_top = saved;
     int d = dest(c, want), op;
@@ -376,7 +411,9 @@ static int emit_call(compiler *c, const tr_ast *n, int want, int *out) {
     *out = d;
     return TR_OK;
   }
-  case TR_FN_INIT: case TR_FN_PREVIOUS: case TR_FN_DELAY: {
+  case TR_FN_INIT:
+  case TR_FN_PREVIOUS:
+  case TR_FN_DELAY: {
     int slot, aux, created;
     if ((rc = call_state_get(c, n, &slot, &aux, &created))) return rc;
     if (fn == TR_FN_INIT && c->init_phase) {
@@ -392,7 +429,8 @@ static int emit_call(compiler *c, const tr_ast *n, int want, int *out) {
     c->temp_top = saved;
     return deliver(c, slot, want, out);
   }
-  default: break;
+  default:
+    break;
   }
   /* one-argument math */
   if (n->nargs != 1) return fail_at(c, TR_ERR_ARITY, n, "wrong number of arguments to %s", b->name);
@@ -460,7 +498,8 @@ static int emit(compiler *c, const tr_ast *n, int want, int *out) {
     *out = d;
     return TR_OK;
   }
-  case TR_AST_CALL: return emit_call(c, n, want, out);
+  case TR_AST_CALL:
+    return emit_call(c, n, want, out);
   default:
     return fail_at(c, TR_ERR_UNSUPPORTED, n, "subscripted reference '%s' reached the compiler",
                    n->raw ? n->raw : (n->name ? n->name : "?"));
@@ -488,9 +527,9 @@ static int collect(const tr_ast *n, deps *d, int in_init) {
     int fn = n->builtin;
     if (fn == TR_FN_INIT) in_init = 1;
     if (fn == TR_FN_PREVIOUS || fn == TR_FN_LOOKUP) first = 1; /* value of the past; a table */
-    if (!in_init && (fn == TR_FN_TIME || fn == TR_FN_PULSE || fn == TR_FN_STEP ||
-                     fn == TR_FN_RAMP || fn == TR_FN_DELAY || fn == TR_FN_PREVIOUS ||
-                     (tr_builtins[fn].flags & TR_FNF_RANDOM)))
+    if (!in_init &&
+        (fn == TR_FN_TIME || fn == TR_FN_PULSE || fn == TR_FN_STEP || fn == TR_FN_RAMP ||
+         fn == TR_FN_DELAY || fn == TR_FN_PREVIOUS || (tr_builtins[fn].flags & TR_FNF_RANDOM)))
       d->dyn = 1;
   }
   for (int i = first; i < n->nargs; i++) {
@@ -530,7 +569,8 @@ static int toposort(compiler *c, const deps *dp, const unsigned char *include, i
         if (state[w] == 1) {
           char msg[400];
           size_t at = 0, len = 0;
-          while (stack[at] != w) at++;
+          while (stack[at] != w)
+            at++;
           msg[0] = '\0';
           for (size_t k = at; k < sp && len + 4 < sizeof msg; k++)
             len += (size_t)snprintf(msg + len, sizeof msg - len, "'%s' -> ",
@@ -538,8 +578,7 @@ static int toposort(compiler *c, const deps *dp, const unsigned char *include, i
           if (len < sizeof msg) snprintf(msg + len, sizeof msg - len, "'%s'", c->f->vars[w].name);
           const tr_fvar *fv = &c->f->vars[w];
           rc = tr_error_set(c->err, TR_ERR_CYCLE, c->f->file, fv->eqn_pos.line, fv->eqn_pos.col,
-                            "circular dependency%s: %s",
-                            which ? "" : " among initial values", msg);
+                            "circular dependency%s: %s", which ? "" : " among initial values", msg);
           goto done;
         }
         state[w] = 1;
@@ -590,7 +629,9 @@ static int emit_var(compiler *c, int v) {
   return TR_OK;
 }
 
-static int remap(int s, int n_fixed) { return s >= TEMP_BASE ? n_fixed + (s - TEMP_BASE) : s; }
+static int remap(int s, int n_fixed) {
+  return s >= TEMP_BASE ? n_fixed + (s - TEMP_BASE) : s;
+}
 
 static void remap_code(tr_code *code, int n_fixed) {
   for (size_t i = 0; i < code->n; i++) {
@@ -617,7 +658,8 @@ static int build_stocks(compiler *c, tr_arena *a, tr_program *p) {
   p->flow_slot = tr_arena_calloc(a, nf + 1, sizeof(int));
   p->flow_sign = tr_arena_calloc(a, nf + 1, sizeof(double));
   p->stock_nonneg = tr_arena_calloc(a, ns + 1, 1);
-  if (!p->stocks || !p->flow_off || !p->flow_out || !p->flow_slot || !p->flow_sign || !p->stock_nonneg)
+  if (!p->stocks || !p->flow_off || !p->flow_out || !p->flow_slot || !p->flow_sign ||
+      !p->stock_nonneg)
     return nomem(c);
   size_t si = 0, fi = 0;
   for (size_t v = 0; v < f->n_vars; v++) {
@@ -664,8 +706,7 @@ static void peephole(tr_code *code, const int *args, int n_fixed) {
     tr_instr *prev = &code->ins[i - 1], *cur = &code->ins[i];
     if (!tr_vm_fast_op(cur->op)) continue;
     int binary = cur->op >= TR_I_ADD && cur->op <= TR_I_MAX2;
-    if (cur->a == prev->d)
-      cur->flags |= TR_IF_ACC_A;
+    if (cur->a == prev->d) cur->flags |= TR_IF_ACC_A;
     if (binary && cur->b == prev->d) cur->flags |= TR_IF_ACC_B;
     if (!(cur->flags & (TR_IF_ACC_A | TR_IF_ACC_B)) || !tr_vm_fast_op(prev->op) ||
         prev->d < n_fixed)
@@ -757,7 +798,8 @@ int tr_compile(const tr_flat *f, tr_arena *a, tr_program *out, tr_error *err) {
   }
 
   /* 2. initial-value order over everything with a value */
-  for (size_t v = 0; v < nv; v++) include[v] = vclass[v] != TR_VC_GF;
+  for (size_t v = 0; v < nv; v++)
+    include[v] = vclass[v] != TR_VC_GF;
   if ((rc = toposort(&c, dp, include, 0, order, &n_order))) goto fail;
   for (size_t i = 0; i < n_order; i++) {
     int v = order[i];
@@ -783,7 +825,8 @@ int tr_compile(const tr_flat *f, tr_arena *a, tr_program *out, tr_error *err) {
 
   /* 3. step order over the dynamic variables (stocks are state: they break cycles) */
   c.init_phase = 0;
-  for (size_t v = 0; v < nv; v++) include[v] = vclass[v] == TR_VC_DYNAMIC;
+  for (size_t v = 0; v < nv; v++)
+    include[v] = vclass[v] == TR_VC_DYNAMIC;
   if ((rc = toposort(&c, dp, include, 1, order, &n_order))) goto fail;
   for (size_t i = 0; i < n_order; i++)
     if ((rc = emit_var(&c, order[i]))) goto fail;
@@ -815,7 +858,8 @@ int tr_compile(const tr_flat *f, tr_arena *a, tr_program *out, tr_error *err) {
   out->n_fixed = c.fixed.n;
   out->n_slots = c.fixed.n + (size_t)c.temp_max;
   out->vclass = vclass;
-  for (size_t i = 0; i < c.args.n; i++) c.args.v[i] = remap(c.args.v[i], (int)c.fixed.n);
+  for (size_t i = 0; i < c.args.n; i++)
+    c.args.v[i] = remap(c.args.v[i], (int)c.fixed.n);
   ARENA_COPY(a, out->slot_init, c.fixed.v, c.fixed.n);
   ARENA_COPY(a, out->gfs, c.gfs.v, c.gfs.n);
   ARENA_COPY(a, out->args, c.args.v, c.args.n);

@@ -25,8 +25,8 @@
 enum { TR_SLOT_TIME = 0, TR_SLOT_DT = 1, TR_SLOT_START = 2, TR_SLOT_STOP = 3, TR_N_SPECIAL = 4 };
 
 typedef enum {
-  TR_I_MOV,    /* d = a */
-  TR_I_ADD,    /* d = a + b, and the other binary operators below */
+  TR_I_MOV, /* d = a */
+  TR_I_ADD, /* d = a + b, and the other binary operators below */
   TR_I_SUB,
   TR_I_MUL,
   TR_I_DIV,
@@ -42,30 +42,30 @@ typedef enum {
   TR_I_LOR,
   TR_I_MIN2,
   TR_I_MAX2,
-  TR_I_NEGR,   /* d = -a */
-  TR_I_LNOT,   /* d = !a */
-  TR_I_FN1,    /* d = fn(a), fn a tr_builtin_id of a one-argument math builtin */
-  TR_I_SELECT, /* d = a ? b : c (both branches evaluated: lanes cannot branch) */
-  TR_I_SAFEDIV,/* d = b != 0 ? a / b : (c >= 0 ? c : 0) */
-  TR_I_MAX0,   /* d = max(a, 0): uniflows */
-  TR_I_GF,     /* d = lookup(gfs[aux], a) */
-  TR_I_STEPF,  /* d = TIME >= b ? a : 0 */
-  TR_I_RAMP,   /* d = TIME >= b ? a * (TIME - b) : 0 */
-  TR_I_PULSE,  /* d = a / DT when a pulse (first b, interval c; c < 0: none) fires, else 0 */
-  TR_I_INIT,   /* in the initial phase only: d = a (d is the call's state slot) */
+  TR_I_NEGR,     /* d = -a */
+  TR_I_LNOT,     /* d = !a */
+  TR_I_FN1,      /* d = fn(a), fn a tr_builtin_id of a one-argument math builtin */
+  TR_I_SELECT,   /* d = a ? b : c (both branches evaluated: lanes cannot branch) */
+  TR_I_SAFEDIV,  /* d = b != 0 ? a / b : (c >= 0 ? c : 0) */
+  TR_I_MAX0,     /* d = max(a, 0): uniflows */
+  TR_I_GF,       /* d = lookup(gfs[aux], a) */
+  TR_I_STEPF,    /* d = TIME >= b ? a : 0 */
+  TR_I_RAMP,     /* d = TIME >= b ? a * (TIME - b) : 0 */
+  TR_I_PULSE,    /* d = a / DT when a pulse (first b, interval c; c < 0: none) fires, else 0 */
+  TR_I_INIT,     /* in the initial phase only: d = a (d is the call's state slot) */
   TR_I_PREVINIT, /* in the initial phase only: d = a (a < 0: 0) */
-  TR_I_DELAY,  /* d = a delayed by b (initial c, or a's initial value when c < 0); aux: history */
-  TR_I_RANDOM, /* d = a draw of distribution fn over slots args[aux..aux+b); c: seeded index */
-  TR_I_STDDEV  /* d = standard deviation of slots args[aux..aux+b) */
+  TR_I_DELAY,    /* d = a delayed by b (initial c, or a's initial value when c < 0); aux: history */
+  TR_I_RANDOM,   /* d = a draw of distribution fn over slots args[aux..aux+b); c: seeded index */
+  TR_I_STDDEV    /* d = standard deviation of slots args[aux..aux+b) */
 } tr_opcode;
 
 typedef struct tr_instr {
-  int op;  /* tr_opcode */
-  int fn;  /* FN1, RANDOM: tr_builtin_id */
-  int d;   /* destination slot */
+  int op;      /* tr_opcode */
+  int fn;      /* FN1, RANDOM: tr_builtin_id */
+  int d;       /* destination slot */
   int a, b, c; /* operand slots (-1 = absent) */
-  int aux; /* GF: gf index; DELAY: history index; RANDOM, STDDEV: offset into args */
-  int flags; /* TR_IF_*: single-lane hints from the peephole pass (ignored with lanes > 1) */
+  int aux;     /* GF: gf index; DELAY: history index; RANDOM, STDDEV: offset into args */
+  int flags;   /* TR_IF_*: single-lane hints from the peephole pass (ignored with lanes > 1) */
 } tr_instr;
 
 /* Single-lane register hints: the one-lane interpreter keeps the last result in a register,
@@ -76,11 +76,11 @@ enum { TR_IF_ACC_A = 1, TR_IF_ACC_B = 2, TR_IF_NO_STORE = 4 };
 
 /* How a variable is computed. */
 typedef enum {
-  TR_VC_GF,       /* a standalone graphical function: no value */
-  TR_VC_CONST,    /* a number (possibly a folded constant expression): settable per lane */
-  TR_VC_STATIC,   /* depends only on constants and initial values: computed once per run */
-  TR_VC_DYNAMIC,  /* recomputed every step (and every Runge-Kutta stage) */
-  TR_VC_STOCK     /* integrated */
+  TR_VC_GF,      /* a standalone graphical function: no value */
+  TR_VC_CONST,   /* a number (possibly a folded constant expression): settable per lane */
+  TR_VC_STATIC,  /* depends only on constants and initial values: computed once per run */
+  TR_VC_DYNAMIC, /* recomputed every step (and every Runge-Kutta stage) */
+  TR_VC_STOCK    /* integrated */
 } tr_var_class;
 
 typedef struct tr_code {
@@ -92,31 +92,31 @@ typedef struct tr_code {
 typedef struct tr_program {
   const tr_flat *flat;
   size_t n_vars;
-  size_t n_fixed;      /* slots with a per-run initial value */
-  size_t n_slots;      /* including temporaries */
-  double *slot_init;   /* [n_fixed]: literals and constants' defaults (0 elsewhere) */
+  size_t n_fixed;        /* slots with a per-run initial value */
+  size_t n_slots;        /* including temporaries */
+  double *slot_init;     /* [n_fixed]: literals and constants' defaults (0 elsewhere) */
   unsigned char *vclass; /* [n_vars]: tr_var_class */
-  tr_code init;        /* initial values of everything, in initial-value order */
-  tr_code step;        /* dynamic auxiliaries and flows, in dependency order */
-  tr_code post;        /* PREVIOUS arguments into their pending slots, after each step */
-  tr_code step_full;   /* static and dynamic variables: the step when constants vary in time */
-  int *prev_state;     /* [n_prev]: PREVIOUS state slots ... */
-  int *prev_pending;   /* ... and the pending slots committed into them at the next step */
+  tr_code init;          /* initial values of everything, in initial-value order */
+  tr_code step;          /* dynamic auxiliaries and flows, in dependency order */
+  tr_code post;          /* PREVIOUS arguments into their pending slots, after each step */
+  tr_code step_full;     /* static and dynamic variables: the step when constants vary in time */
+  int *prev_state;       /* [n_prev]: PREVIOUS state slots ... */
+  int *prev_pending;     /* ... and the pending slots committed into them at the next step */
   size_t n_prev;
-  int *stocks;         /* [n_stocks]: stock variable indices (= slots) */
+  int *stocks; /* [n_stocks]: stock variable indices (= slots) */
   size_t n_stocks;
-  int *flow_off;       /* [n_stocks + 1]: CSR offsets into flow_slot/flow_sign */
-  int *flow_out;       /* [n_stocks]: where stock i's outflows start (inflows come first) */
+  int *flow_off; /* [n_stocks + 1]: CSR offsets into flow_slot/flow_sign */
+  int *flow_out; /* [n_stocks]: where stock i's outflows start (inflows come first) */
   int *flow_slot;
-  double *flow_sign;   /* +1 inflow, -1 outflow */
+  double *flow_sign;           /* +1 inflow, -1 outflow */
   unsigned char *stock_nonneg; /* [n_stocks] */
-  const tr_gf **gfs;   /* graphical functions used by TR_I_GF */
+  const tr_gf **gfs;           /* graphical functions used by TR_I_GF */
   size_t n_gfs;
-  int *args;           /* operand lists of variadic instructions */
+  int *args; /* operand lists of variadic instructions */
   size_t n_args;
-  size_t n_delays;     /* DELAY histories */
-  size_t n_seeded;     /* random calls with a seed argument */
-  uint64_t *seeds;     /* [n_seeded] */
+  size_t n_delays; /* DELAY histories */
+  size_t n_seeded; /* random calls with a seed argument */
+  uint64_t *seeds; /* [n_seeded] */
 } tr_program;
 
 /* Compile a flat model (which must outlive the program) into a program allocated in `a`.
@@ -131,17 +131,17 @@ typedef enum { TR_PH_INIT, TR_PH_STEP, TR_PH_STAGE } tr_phase;
 
 /* Per-run VM context: everything the instructions read besides the slots. */
 typedef struct tr_vm {
-  double *vals;     /* [n_slots * lanes] */
+  double *vals; /* [n_slots * lanes] */
   size_t lanes;
   tr_phase phase;
-  long step;        /* index of the current step point (histories are indexed by it) */
-  double time;      /* TIME of this evaluation */
+  long step;   /* index of the current step point (histories are indexed by it) */
+  double time; /* TIME of this evaluation */
   double start;
   double dt;
-  double *hist;     /* [n_delays][steps + 1][lanes] DELAY input histories */
-  size_t hist_len;  /* steps + 1 */
-  tr_rng *rng;      /* [lanes]: the run's streams */
-  tr_rng *seeded;   /* [n_seeded][lanes]: streams of calls with a seed argument */
+  double *hist;    /* [n_delays][steps + 1][lanes] DELAY input histories */
+  size_t hist_len; /* steps + 1 */
+  tr_rng *rng;     /* [lanes]: the run's streams */
+  tr_rng *seeded;  /* [n_seeded][lanes]: streams of calls with a seed argument */
 } tr_vm;
 
 /* Run one code block over all lanes. Never allocates. */
@@ -159,8 +159,8 @@ double tr_vm_lookup(const tr_gf *g, double x);
 
 /* The loaded model behind the public handle. */
 struct tr_model {
-  tr_xmile *x;        /* owned, NULL for a model built from a flat given by a test */
-  tr_arena arena;     /* the flat model and the program */
+  tr_xmile *x;    /* owned, NULL for a model built from a flat given by a test */
+  tr_arena arena; /* the flat model and the program */
   tr_flat flat;
   tr_program prog;
 };

@@ -42,36 +42,36 @@ struct tr_sim {
   const tr_model *m;
   const tr_program *p;
   tr_sim_opts o;
-  long nsteps;       /* integration steps */
-  long save_every;   /* steps between saved points */
-  size_t nsave;      /* saved points */
+  long nsteps;     /* integration steps */
+  long save_every; /* steps between saved points */
+  size_t nsave;    /* saved points */
   tr_error err;
   char warning[600]; /* first numeric hazard of the last run, "" if none */
   double *base;      /* [n_fixed][lanes]: starting values of fixed slots (constants set) */
   size_t base_lanes;
-  double *vals;      /* [n_slots][lanes] */
+  double *vals; /* [n_slots][lanes] */
   size_t vals_cap;
-  double *scratch;   /* [5][n_stocks][lanes]: y0, k1..k4 */
+  double *scratch; /* [5][n_stocks][lanes]: y0, k1..k4 */
   size_t scratch_cap;
-  double *hist;      /* DELAY histories */
+  double *hist; /* DELAY histories */
   size_t hist_cap;
-  tr_rng *rng;       /* [lanes] */
-  tr_rng *seeded;    /* [n_seeded][lanes] */
+  tr_rng *rng;    /* [lanes] */
+  tr_rng *seeded; /* [n_seeded][lanes] */
   size_t rng_cap;
-  size_t *watch;     /* watched variables */
+  size_t *watch; /* watched variables */
   size_t n_watch;
-  long *watch_pos;   /* [n_vars]: position in watch, or -1 */
-  double *out;       /* [n_watch][lanes][nsave] */
+  long *watch_pos; /* [n_vars]: position in watch, or -1 */
+  double *out;     /* [n_watch][lanes][nsave] */
   size_t out_cap;
-  double *times;     /* [nsave] */
+  double *times; /* [nsave] */
   size_t times_cap;
-  double *stage;     /* [stage_max][n_watch][lanes]: saved points not yet in `out` */
+  double *stage; /* [stage_max][n_watch][lanes]: saved points not yet in `out` */
   size_t stage_cap;
-  size_t stage_n;    /* points staged */
-  size_t stage_max;  /* points per block */
-  size_t stage_k0;   /* index of the first staged point */
-  int ran;           /* results are those of a completed run */
-  int diag;          /* checking the floating-point flags at every step (see tr_sim_run) */
+  size_t stage_n;       /* points staged */
+  size_t stage_max;     /* points per block */
+  size_t stage_k0;      /* index of the first staged point */
+  int ran;              /* results are those of a completed run */
+  int diag;             /* checking the floating-point flags at every step (see tr_sim_run) */
   struct shape *shapes; /* time shapes of constants, in the order set */
   size_t n_shapes;
 };
@@ -87,9 +87,13 @@ struct shape {
 
 /* ---- the model's accessors (they need only the flat model and the program) ------------- */
 
-const char *tr_model_file(const tr_model *m) { return m->flat.file; }
+const char *tr_model_file(const tr_model *m) {
+  return m->flat.file;
+}
 
-const char *tr_model_name(const tr_model *m) { return m->x ? m->x->model_name : NULL; }
+const char *tr_model_name(const tr_model *m) {
+  return m->x ? m->x->model_name : NULL;
+}
 
 tr_sim_opts tr_model_default_opts(const tr_model *m) {
   tr_sim_opts o;
@@ -105,7 +109,9 @@ tr_sim_opts tr_model_default_opts(const tr_model *m) {
   return o;
 }
 
-size_t tr_model_var_count(const tr_model *m) { return m->flat.n_vars; }
+size_t tr_model_var_count(const tr_model *m) {
+  return m->flat.n_vars;
+}
 
 void tr_model_var(const tr_model *m, size_t i, tr_var_info *out) {
   const tr_fvar *fv = &m->flat.vars[i];
@@ -172,14 +178,14 @@ static int check_opts(const tr_sim_opts *o, const char *file, long *nsteps, long
   double steps = (o->stop - o->start) / o->dt;
   if (!(steps <= (double)MAX_STEPS))
     return tr_error_set(err, TR_ERR_LIMIT, file, 0, 0,
-                        "%.3g steps from %g to %g with dt %g: more than the limit of 1e9",
-                        steps, o->start, o->stop, o->dt);
+                        "%.3g steps from %g to %g with dt %g: more than the limit of 1e9", steps,
+                        o->start, o->stop, o->dt);
   *nsteps = (long)llround(steps);
   double ss = o->save_step > 0 ? o->save_step : o->dt;
   double k = ss / o->dt;
   if (!isfinite(k) || llround(k) < 1 || fabs(k - (double)llround(k)) > 1e-6 * k)
-    return tr_error_set(err, TR_ERR_INVALID, file, 0, 0,
-                        "save step %g is not a multiple of dt %g", ss, o->dt);
+    return tr_error_set(err, TR_ERR_INVALID, file, 0, 0, "save step %g is not a multiple of dt %g",
+                        ss, o->dt);
   *every = (long)llround(k);
   if (o->lanes < 1 || o->lanes > MAX_LANES)
     return tr_error_set(err, TR_ERR_INVALID, file, 0, 0, "lanes must be between 1 and %u",
@@ -220,7 +226,9 @@ static int resize_base(tr_sim *s, size_t lanes) {
   return TR_OK;
 }
 
-static size_t mul_sat(size_t a, size_t b) { return b && a > SIZE_MAX / b ? SIZE_MAX : a * b; }
+static size_t mul_sat(size_t a, size_t b) {
+  return b && a > SIZE_MAX / b ? SIZE_MAX : a * b;
+}
 
 /* Storage for a run with the current options. */
 static int ensure_storage(tr_sim *s) {
@@ -242,8 +250,7 @@ static int ensure_storage(tr_sim *s) {
   size_t row = mul_sat(s->n_watch ? s->n_watch : 1, L) * sizeof(double);
   s->stage_max = STAGE_BYTES / row < 16 ? 16 : STAGE_BYTES / row > 512 ? 512 : STAGE_BYTES / row;
   if (reserve((void **)&s->vals, &s->vals_cap, mul_sat(p->n_slots, L), sizeof(double)) ||
-      reserve((void **)&s->scratch, &s->scratch_cap, mul_sat(5 * p->n_stocks, L),
-              sizeof(double)) ||
+      reserve((void **)&s->scratch, &s->scratch_cap, mul_sat(5 * p->n_stocks, L), sizeof(double)) ||
       reserve((void **)&s->hist, &s->hist_cap,
               mul_sat(mul_sat(p->n_delays, (size_t)s->nsteps + 1), L), sizeof(double)) ||
       reserve((void **)&s->rng, &s->rng_cap, mul_sat(p->n_seeded + 1, L), sizeof(tr_rng)) ||
@@ -262,7 +269,8 @@ static int ensure_storage(tr_sim *s) {
 static int watch_all(tr_sim *s) {
   const tr_program *p = s->p;
   size_t n = 0;
-  for (size_t v = 0; v < p->n_vars; v++) n += p->vclass[v] != TR_VC_GF;
+  for (size_t v = 0; v < p->n_vars; v++)
+    n += p->vclass[v] != TR_VC_GF;
   size_t *w = tr_malloc((n ? n : 1) * sizeof *w);
   if (!w) return tr_error_set(&s->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
   n = 0;
@@ -290,7 +298,9 @@ int tr_sim_set_opts(tr_sim *s, const tr_sim_opts *opts) {
   return TR_OK;
 }
 
-const tr_sim_opts *tr_sim_opts_get(const tr_sim *s) { return &s->o; }
+const tr_sim_opts *tr_sim_opts_get(const tr_sim *s) {
+  return &s->o;
+}
 
 int tr_sim_new(const tr_model *m, const tr_sim_opts *opts, tr_sim **out, tr_error *err) {
   *out = NULL;
@@ -329,9 +339,13 @@ void tr_sim_free(tr_sim *s) {
   tr_free(s);
 }
 
-tr_error *tr_sim_error(tr_sim *s) { return &s->err; }
+tr_error *tr_sim_error(tr_sim *s) {
+  return &s->err;
+}
 
-const char *tr_sim_warning(const tr_sim *s) { return s->warning[0] ? s->warning : NULL; }
+const char *tr_sim_warning(const tr_sim *s) {
+  return s->warning[0] ? s->warning : NULL;
+}
 
 int tr_sim_set_const_index(tr_sim *s, size_t var, long lane, double v) {
   const tr_program *p = s->p;
@@ -363,7 +377,8 @@ int tr_sim_set_const(tr_sim *s, const char *name, long lane, double v) {
 void tr_sim_reset_consts(tr_sim *s) {
   size_t L = s->base_lanes;
   for (size_t i = 0; i < s->p->n_fixed; i++)
-    for (size_t l = 0; l < L; l++) s->base[i * L + l] = s->p->slot_init[i];
+    for (size_t l = 0; l < L; l++)
+      s->base[i * L + l] = s->p->slot_init[i];
 }
 
 int tr_sim_set_shape(tr_sim *s, size_t var, long lane, const tr_sim_shape *shape) {
@@ -397,7 +412,8 @@ int tr_sim_set_shape(tr_sim *s, size_t var, long lane, const tr_sim_shape *shape
 }
 
 void tr_sim_clear_shapes(tr_sim *s) {
-  for (size_t i = 0; i < s->n_shapes; i++) tr_free(s->shapes[i].tv);
+  for (size_t i = 0; i < s->n_shapes; i++)
+    tr_free(s->shapes[i].tv);
   tr_free(s->shapes);
   s->shapes = NULL;
   s->n_shapes = 0;
@@ -408,7 +424,8 @@ static double shape_at(const struct shape *sh, double t, double eps) {
   const double *T = sh->tv, *V = sh->tv + sh->n;
   size_t i = 0;
   if (t < T[0] - eps) return V[0];
-  while (i + 1 < sh->n && T[i + 1] <= t + eps) i++;
+  while (i + 1 < sh->n && T[i + 1] <= t + eps)
+    i++;
   if (i + 1 == sh->n || T[i + 1] == T[i]) return V[i];
   double w = (t - T[i]) / (T[i + 1] - T[i]);
   return V[i] + (w < 0 ? 0 : w) * (V[i + 1] - V[i]);
@@ -436,11 +453,12 @@ int tr_sim_watch(tr_sim *s, const size_t *vars, size_t n) {
   const tr_program *p = s->p;
   for (size_t i = 0; i < n; i++)
     if (vars[i] >= p->n_vars || p->vclass[vars[i]] == TR_VC_GF)
-      return tr_error_set(&s->err, TR_ERR_INVALID, NULL, 0, 0,
-                          "variable %zu cannot be watched", vars[i]);
+      return tr_error_set(&s->err, TR_ERR_INVALID, NULL, 0, 0, "variable %zu cannot be watched",
+                          vars[i]);
   size_t *w = tr_malloc((n ? n : 1) * sizeof *w);
   if (!w) return tr_error_set(&s->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
-  for (size_t v = 0; v < p->n_vars; v++) s->watch_pos[v] = -1;
+  for (size_t v = 0; v < p->n_vars; v++)
+    s->watch_pos[v] = -1;
   for (size_t i = 0; i < n; i++) {
     w[i] = vars[i];
     s->watch_pos[vars[i]] = (long)i;
@@ -452,9 +470,13 @@ int tr_sim_watch(tr_sim *s, const size_t *vars, size_t n) {
   return TR_OK;
 }
 
-size_t tr_sim_saved_count(const tr_sim *s) { return s->ran ? s->nsave : 0; }
+size_t tr_sim_saved_count(const tr_sim *s) {
+  return s->ran ? s->nsave : 0;
+}
 
-const double *tr_sim_times(const tr_sim *s) { return s->ran ? s->times : NULL; }
+const double *tr_sim_times(const tr_sim *s) {
+  return s->ran ? s->times : NULL;
+}
 
 const double *tr_sim_series(const tr_sim *s, size_t var, size_t lane) {
   if (!s->ran || var >= s->p->n_vars || lane >= s->o.lanes || s->watch_pos[var] < 0) return NULL;
@@ -467,7 +489,8 @@ const double *tr_sim_series(const tr_sim *s, size_t var, size_t lane) {
 static void set_time(tr_sim *s, tr_vm *vm, double t) {
   double *T = s->vals + (s->p->n_vars + TR_SLOT_TIME) * vm->lanes;
   vm->time = t;
-  for (size_t l = 0; l < vm->lanes; l++) T[l] = t;
+  for (size_t l = 0; l < vm->lanes; l++)
+    T[l] = t;
   if (s->n_shapes) apply_shapes(s, vm);
 }
 
@@ -481,25 +504,29 @@ static void net_flows(const tr_program *p, const double *v, size_t L, double *k)
     if (f < fo) {
       memcpy(K, v + (size_t)p->flow_slot[f++] * L, L * sizeof *K);
     } else {
-      for (size_t l = 0; l < L; l++) K[l] = 0;
+      for (size_t l = 0; l < L; l++)
+        K[l] = 0;
     }
     for (; f < fo; f++) {
       const double *F = v + (size_t)p->flow_slot[f] * L;
-      for (size_t l = 0; l < L; l++) K[l] += F[l];
+      for (size_t l = 0; l < L; l++)
+        K[l] += F[l];
     }
     for (; f < f1; f++) {
       const double *F = v + (size_t)p->flow_slot[f] * L;
-      for (size_t l = 0; l < L; l++) K[l] -= F[l];
+      for (size_t l = 0; l < L; l++)
+        K[l] -= F[l];
     }
   }
 }
 
 /* Stocks = y0 + h * k (stage values: no clamping). */
-static void set_stocks(const tr_program *p, double *v, size_t L, const double *y0,
-                       const double *k, double h) {
+static void set_stocks(const tr_program *p, double *v, size_t L, const double *y0, const double *k,
+                       double h) {
   for (size_t i = 0; i < p->n_stocks; i++) {
     double *S = v + (size_t)p->stocks[i] * L;
-    for (size_t l = 0; l < L; l++) S[l] = y0[i * L + l] + h * k[i * L + l];
+    for (size_t l = 0; l < L; l++)
+      S[l] = y0[i * L + l] + h * k[i * L + l];
   }
 }
 
@@ -517,7 +544,8 @@ static int stocks_bad(const tr_program *p, const double *v, size_t L) {
   int bad = 0;
   for (size_t i = 0; i < p->n_stocks; i++) {
     const double *S = v + (size_t)p->stocks[i] * L;
-    for (size_t l = 0; l < L; l++) bad |= !(S[l] - S[l] == 0);
+    for (size_t l = 0; l < L; l++)
+      bad |= !(S[l] - S[l] == 0);
   }
   return bad;
 }
@@ -531,8 +559,10 @@ static int euler(const tr_program *p, double *v, size_t L, double dt, double *k)
     for (size_t i = 0; i < p->n_stocks; i++) {
       int f = p->flow_off[i], fo = p->flow_out[i], f1 = p->flow_off[i + 1];
       double net = f < fo ? v[slot[f++]] : 0.0;
-      for (; f < fo; f++) net += v[slot[f]];
-      for (; f < f1; f++) net -= v[slot[f]];
+      for (; f < fo; f++)
+        net += v[slot[f]];
+      for (; f < f1; f++)
+        net -= v[slot[f]];
       double y = v[p->stocks[i]] + dt * net;
       bad |= !(y - y == 0);
       v[p->stocks[i]] = p->stock_nonneg[i] && y < 0 ? 0 : y;
@@ -543,7 +573,8 @@ static int euler(const tr_program *p, double *v, size_t L, double dt, double *k)
   for (size_t i = 0; i < p->n_stocks; i++) {
     double *S = v + (size_t)p->stocks[i] * L;
     const double *K = k + i * L;
-    for (size_t l = 0; l < L; l++) S[l] = S[l] + dt * K[l];
+    for (size_t l = 0; l < L; l++)
+      S[l] = S[l] + dt * K[l];
     if (p->stock_nonneg[i])
       for (size_t l = 0; l < L; l++)
         if (S[l] < 0) S[l] = 0;
@@ -563,7 +594,8 @@ static int hazard(tr_sim *s, size_t L, double t) {
   const double *v = s->vals;
   size_t n = s->p->n_vars * L;
   int bad = 0;
-  for (size_t i = 0; i < n; i++) bad |= !(v[i] - v[i] == 0);
+  for (size_t i = 0; i < n; i++)
+    bad |= !(v[i] - v[i] == 0);
   if (!bad) return 0;
   for (size_t i = 0; i < n; i++)
     if (!isfinite(v[i]) && s->p->vclass[i / L] != TR_VC_GF) {
@@ -588,7 +620,8 @@ static void flush_stage(tr_sim *s, size_t L) {
       size_t q1 = q0 + 8 < np ? q0 + 8 : np;
       for (size_t c = c0; c < c1; c++) {
         double *dst = s->out + c * nsave + k0;
-        for (size_t q = q0; q < q1; q++) dst[q] = st[q * ns + c];
+        for (size_t q = q0; q < q1; q++)
+          dst[q] = st[q * ns + c];
       }
     }
   }
@@ -644,11 +677,9 @@ static int save(tr_sim *s, size_t L) {
   return bad;
 }
 
-
 static void commit_previous(const tr_program *p, double *v, size_t L) {
   for (size_t i = 0; i < p->n_prev; i++)
-    memcpy(v + (size_t)p->prev_state[i] * L, v + (size_t)p->prev_pending[i] * L,
-           L * sizeof *v);
+    memcpy(v + (size_t)p->prev_state[i] * L, v + (size_t)p->prev_pending[i] * L, L * sizeof *v);
 }
 
 /* After the evaluation of a step point: PREVIOUS arguments, saving (every save_every-th
@@ -694,8 +725,10 @@ static int run_euler1(tr_sim *s, tr_vm *vm, const tr_code *step, long *until_sav
         y = v[stk[i]] - dt * v[slot[f]];
       } else {
         double net = f < fo ? v[slot[f++]] : 0.0;
-        for (; f < fo; f++) net += v[slot[f]];
-        for (; f < f1; f++) net -= v[slot[f]];
+        for (; f < fo; f++)
+          net += v[slot[f]];
+        for (; f < f1; f++)
+          net -= v[slot[f]];
         y = v[stk[i]] + dt * net;
       }
       bad |= !(y - y == 0);
@@ -741,11 +774,12 @@ static int run(tr_sim *s) {
     tr_rng_seed_stream(&s->rng[l], s->o.seed, s->o.first_run + l);
   }
   for (size_t i = 0; i < p->n_seeded; i++)
-    for (size_t l = 0; l < L; l++) tr_rng_seed_stream(&s->seeded[i * L + l], p->seeds[i], 0);
+    for (size_t l = 0; l < L; l++)
+      tr_rng_seed_stream(&s->seeded[i * L + l], p->seeds[i], 0);
   for (size_t k = 0; k < s->nsave; k++)
     s->times[k] = start + (double)((long)k * s->save_every) * dt;
-  tr_vm vm = {v, L, TR_PH_INIT, 0, start, start, dt, s->hist, (size_t)s->nsteps + 1, s->rng,
-              s->seeded};
+  tr_vm vm = {v,      L,        TR_PH_INIT, 0, start, start, dt, s->hist, (size_t)s->nsteps + 1,
+              s->rng, s->seeded};
   set_time(s, &vm, start);
   const tr_code *step = s->n_shapes ? &p->step_full : &p->step;
   tr_vm_exec(p, &p->init, &vm);
@@ -774,7 +808,8 @@ static int run(tr_sim *s) {
         set_time(s, &vm, t1);
         tr_vm_exec(p, step, &vm);
         net_flows(p, v, L, k2);
-        for (size_t i = 0; i < ns * L; i++) k1[i] = (k1[i] + k2[i]) * 0.5;
+        for (size_t i = 0; i < ns * L; i++)
+          k1[i] = (k1[i] + k2[i]) * 0.5;
         set_stocks(p, v, L, y0, k1, dt);
       } else {
         set_stocks(p, v, L, y0, k1, dt * 0.5);
@@ -788,7 +823,8 @@ static int run(tr_sim *s) {
         set_time(s, &vm, t1);
         tr_vm_exec(p, step, &vm);
         net_flows(p, v, L, k4);
-        for (size_t i = 0; i < ns * L; i++) k1[i] = (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]) / 6;
+        for (size_t i = 0; i < ns * L; i++)
+          k1[i] = (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]) / 6;
         set_stocks(p, v, L, y0, k1, dt);
       }
       clamp_stocks(p, v, L);

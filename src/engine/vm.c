@@ -19,50 +19,87 @@
 
 double tr_vm_fn1(int fn, double x) {
   switch (fn) {
-  case TR_FN_ABS: return fabs(x);
-  case TR_FN_ARCCOS: return acos(x);
-  case TR_FN_ARCSIN: return asin(x);
-  case TR_FN_ARCTAN: return atan(x);
-  case TR_FN_COS: return cos(x);
-  case TR_FN_EXP: return exp(x);
-  case TR_FN_INT: return trunc(x); /* INT(-9.9) = -9 (conformance case `rounding`) */
-  case TR_FN_LN: return log(x);
-  case TR_FN_LOG10: return log10(x);
-  case TR_FN_SIN: return sin(x);
-  case TR_FN_SQRT: return sqrt(x);
-  case TR_FN_TAN: return tan(x);
-  case TR_FN_SINH: return sinh(x);
-  case TR_FN_COSH: return cosh(x);
-  case TR_FN_TANH: return tanh(x);
-  case TR_FN_ROUND: return round(x);
-  case TR_FN_SIGN: return x > 0 ? 1.0 : x < 0 ? -1.0 : 0.0;
-  default: return NAN;
+  case TR_FN_ABS:
+    return fabs(x);
+  case TR_FN_ARCCOS:
+    return acos(x);
+  case TR_FN_ARCSIN:
+    return asin(x);
+  case TR_FN_ARCTAN:
+    return atan(x);
+  case TR_FN_COS:
+    return cos(x);
+  case TR_FN_EXP:
+    return exp(x);
+  case TR_FN_INT:
+    return trunc(x); /* INT(-9.9) = -9 (conformance case `rounding`) */
+  case TR_FN_LN:
+    return log(x);
+  case TR_FN_LOG10:
+    return log10(x);
+  case TR_FN_SIN:
+    return sin(x);
+  case TR_FN_SQRT:
+    return sqrt(x);
+  case TR_FN_TAN:
+    return tan(x);
+  case TR_FN_SINH:
+    return sinh(x);
+  case TR_FN_COSH:
+    return cosh(x);
+  case TR_FN_TANH:
+    return tanh(x);
+  case TR_FN_ROUND:
+    return round(x);
+  case TR_FN_SIGN:
+    return x > 0 ? 1.0 : x < 0 ? -1.0 : 0.0;
+  default:
+    return NAN;
   }
 }
 
 /* MOD is a - b * INT(a / b) with INT truncating toward zero, so the remainder takes the sign
  * of the dividend (-10 MOD 3 = -1): the canonical output of the conformance case `rounding`. */
-static double modr(double a, double b) { return fmod(a, b); }
+static double modr(double a, double b) {
+  return fmod(a, b);
+}
 
 double tr_vm_binop(int op, double x, double y) {
   switch (op) {
-  case TR_I_ADD: return x + y;
-  case TR_I_SUB: return x - y;
-  case TR_I_MUL: return x * y;
-  case TR_I_DIV: return x / y;
-  case TR_I_POWR: return pow(x, y);
-  case TR_I_MODR: return modr(x, y);
-  case TR_I_CEQ: return x == y;
-  case TR_I_CNE: return x != y;
-  case TR_I_CLT: return x < y;
-  case TR_I_CLE: return x <= y;
-  case TR_I_CGT: return x > y;
-  case TR_I_CGE: return x >= y;
-  case TR_I_LAND: return (x != 0) && (y != 0);
-  case TR_I_LOR: return (x != 0) || (y != 0);
-  case TR_I_MIN2: return y < x ? y : x;
-  case TR_I_MAX2: return y > x ? y : x;
-  default: return NAN;
+  case TR_I_ADD:
+    return x + y;
+  case TR_I_SUB:
+    return x - y;
+  case TR_I_MUL:
+    return x * y;
+  case TR_I_DIV:
+    return x / y;
+  case TR_I_POWR:
+    return pow(x, y);
+  case TR_I_MODR:
+    return modr(x, y);
+  case TR_I_CEQ:
+    return x == y;
+  case TR_I_CNE:
+    return x != y;
+  case TR_I_CLT:
+    return x < y;
+  case TR_I_CLE:
+    return x <= y;
+  case TR_I_CGT:
+    return x > y;
+  case TR_I_CGE:
+    return x >= y;
+  case TR_I_LAND:
+    return (x != 0) && (y != 0);
+  case TR_I_LOR:
+    return (x != 0) || (y != 0);
+  case TR_I_MIN2:
+    return y < x ? y : x;
+  case TR_I_MAX2:
+    return y > x ? y : x;
+  default:
+    return NAN;
   }
 }
 
@@ -77,8 +114,7 @@ double tr_vm_lookup(const tr_gf *g, double x) {
   const double *X = g->x, *Y = g->y;
   if (n == 0 || isnan(x)) return NAN;
   if (n == 1) return Y[0];
-  if (x <= X[0])
-    return g->type == TR_GF_EXTRAPOLATE && x < X[0] ? segment(X, Y, 0, x) : Y[0];
+  if (x <= X[0]) return g->type == TR_GF_EXTRAPOLATE && x < X[0] ? segment(X, Y, 0, x) : Y[0];
   if (x >= X[n - 1])
     return g->type == TR_GF_EXTRAPOLATE && x > X[n - 1] ? segment(X, Y, n - 2, x) : Y[n - 1];
   size_t lo = 0, hi = n - 1; /* X[lo] <= x < X[hi] */
@@ -125,11 +161,13 @@ static double poisson(tr_rng *r, double lam) {
 static double draw(tr_rng *r, int fn, const double *x, int n) {
   switch (fn) {
   case TR_FN_UNIFORM:
-  case TR_FN_RANDOM: return x[0] + (x[1] - x[0]) * tr_rng_uniform(r);
+  case TR_FN_RANDOM:
+    return x[0] + (x[1] - x[0]) * tr_rng_uniform(r);
   case TR_FN_NORMAL: {
     double v = x[0] + x[1] * tr_rng_normal(r);
     if (n >= 4) { /* truncated to [min, max]: redraw, clamp as a last resort */
-      for (int k = 0; k < 100 && (v < x[2] || v > x[3]); k++) v = x[0] + x[1] * tr_rng_normal(r);
+      for (int k = 0; k < 100 && (v < x[2] || v > x[3]); k++)
+        v = x[0] + x[1] * tr_rng_normal(r);
       v = v < x[2] ? x[2] : v > x[3] ? x[3] : v;
     }
     return v;
@@ -140,15 +178,18 @@ static double draw(tr_rng *r, int fn, const double *x, int n) {
     double s2 = log(1 + (s * s) / (m * m));
     return exp(log(m) - s2 / 2 + sqrt(s2) * tr_rng_normal(r));
   }
-  case TR_FN_EXPRND: return -x[0] * log(tr_rng_uniform_pos(r));
-  case TR_FN_POISSON: return poisson(r, x[0]);
+  case TR_FN_EXPRND:
+    return -x[0] * log(tr_rng_uniform_pos(r));
+  case TR_FN_POISSON:
+    return poisson(r, x[0]);
   case TR_FN_TRIANGULAR: {
     double lo = x[0], mode = x[1], hi = x[2], u = tr_rng_uniform(r), w = hi - lo;
     if (!(w > 0)) return lo;
     if (u < (mode - lo) / w) return lo + sqrt(u * w * (mode - lo));
     return hi - sqrt((1 - u) * w * (hi - mode));
   }
-  default: return NAN;
+  default:
+    return NAN;
   }
 }
 
@@ -179,15 +220,14 @@ static double delay_read(const tr_vm *vm, const double *h, size_t L, size_t l, d
 #define TR_ALWAYS_INLINE inline
 #endif
 
-#define SL(x) (v + (size_t)(x) * L)
+#define SL(x) (v + (size_t)(x)*L)
 #define LANES(body)                                                                                \
   for (size_t l = 0; l < L; l++) {                                                                 \
     body;                                                                                          \
   }
 
 /* The interpreter, written once for a lane count L that the compiler specialises for L = 1. */
-static TR_ALWAYS_INLINE void exec(const tr_program *p, const tr_code *code, tr_vm *vm,
-                                  size_t L) {
+static TR_ALWAYS_INLINE void exec(const tr_program *p, const tr_code *code, tr_vm *vm, size_t L) {
   double *v = vm->vals;
   double t = vm->time;
   double eps = vm->dt * 1e-6;
@@ -317,7 +357,8 @@ static TR_ALWAYS_INLINE void exec(const tr_program *p, const tr_code *code, tr_v
         int n = in->b;
         double x[8];
         for (size_t l = 0; l < L; l++) {
-          for (int k = 0; k < n && k < 8; k++) x[k] = v[(size_t)args[k] * L + l];
+          for (int k = 0; k < n && k < 8; k++)
+            x[k] = v[(size_t)args[k] * L + l];
           tr_rng *r = in->c >= 0 ? &vm->seeded[(size_t)in->c * L + l] : &vm->rng[l];
           D[l] = draw(r, in->fn, x, n);
         }
@@ -328,7 +369,8 @@ static TR_ALWAYS_INLINE void exec(const tr_program *p, const tr_code *code, tr_v
       int n = in->b;
       for (size_t l = 0; l < L; l++) {
         double m = 0, ss = 0;
-        for (int k = 0; k < n; k++) m += v[(size_t)args[k] * L + l];
+        for (int k = 0; k < n; k++)
+          m += v[(size_t)args[k] * L + l];
         m /= n;
         for (int k = 0; k < n; k++) {
           double e = v[(size_t)args[k] * L + l] - m;
@@ -347,7 +389,8 @@ static TR_ALWAYS_INLINE void exec(const tr_program *p, const tr_code *code, tr_v
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
-static void exec_one(const tr_program *p, const tr_instr *in, tr_vm *vm) {
+static void
+exec_one(const tr_program *p, const tr_instr *in, tr_vm *vm) {
   tr_code one = {(tr_instr *)in, 1};
   exec(p, &one, vm, 1);
 }

@@ -43,7 +43,8 @@ static int resolve(tr_ast *n, const tr_flat *f) {
     if (n->var < 0) fprintf(stderr, "test model: unknown name %s\n", n->name);
   }
   int ok = n->kind != TR_AST_NAME || n->var >= 0;
-  for (int i = 0; i < n->nargs; i++) ok &= resolve(n->args[i], f);
+  for (int i = 0; i < n->nargs; i++)
+    ok &= resolve(n->args[i], f);
   return ok;
 }
 
@@ -86,8 +87,8 @@ static int build(const vspec *vs, size_t n, double start, double stop, double dt
   for (size_t i = 0; i < n && !rc; i++) {
     tr_fvar *fv = &f->vars[i];
     if (vs[i].eqn)
-      rc = tr_expr_parse(&m->arena, vs[i].eqn, strlen(vs[i].eqn), f->file, (int)i + 1, 5,
-                         &fv->eqn, err);
+      rc = tr_expr_parse(&m->arena, vs[i].eqn, strlen(vs[i].eqn), f->file, (int)i + 1, 5, &fv->eqn,
+                         err);
     if (!rc && fv->eqn && !resolve(fv->eqn, f)) rc = TR_ERR_UNKNOWN_NAME;
     if (!rc && vs[i].flows) {
       fv->inflows = tr_arena_calloc(&m->arena, 8, sizeof(int));
@@ -97,9 +98,11 @@ static int build(const vspec *vs, size_t n, double start, double stop, double dt
       while (!rc && *s) {
         char sign = *s++, nm[64];
         size_t k = 0;
-        while (*s && *s != ' ' && k < 63) nm[k++] = *s++;
+        while (*s && *s != ' ' && k < 63)
+          nm[k++] = *s++;
         nm[k] = '\0';
-        while (*s == ' ') s++;
+        while (*s == ' ')
+          s++;
         int idx = -1;
         for (size_t j = 0; j < n; j++)
           if (strcmp(vs[j].name, nm) == 0) idx = (int)j;
@@ -207,7 +210,8 @@ static void test_save_points(void **state) {
   assert_int_equal(tr_sim_saved_count(s), 11);
   const double *t = tr_sim_times(s);
   assert_true(t[0] == 1.0);
-  for (int n = 0; n <= 10; n++) assert_true(t[n] == 1.0 + n * 0.1);
+  for (int n = 0; n <= 10; n++)
+    assert_true(t[n] == 1.0 + n * 0.1);
   tr_sim_opts o = *tr_sim_opts_get(s);
   o.save_step = 0.5;
   assert_int_equal(tr_sim_set_opts(s, &o), TR_OK);
@@ -234,8 +238,8 @@ static const vspec sir[] = {
     {TR_FV_STOCK, "susceptible", "total_population", "-succumbing", 0, NULL},
     {TR_FV_STOCK, "infectious", "5", "+succumbing -recovering", 0, NULL},
     {TR_FV_STOCK, "recovered", "0", "+recovering", 0, NULL},
-    {TR_FV_FLOW, "succumbing", "susceptible*infectious/total_population*contact_infectivity",
-     NULL, 0, NULL},
+    {TR_FV_FLOW, "succumbing", "susceptible*infectious/total_population*contact_infectivity", NULL,
+     0, NULL},
     {TR_FV_FLOW, "recovering", "infectious/duration * noise", NULL, 0, NULL},
     {TR_FV_AUX, "total_population", "1000", NULL, 0, NULL},
     {TR_FV_AUX, "duration", "5", NULL, 0, NULL},
@@ -266,8 +270,7 @@ static void test_lanes_equal_single_runs(void **state) {
     o1.first_run = l;
     tr_sim *s1 = NULL;
     assert_int_equal(tr_sim_new(m, &o1, &s1, &err), TR_OK);
-    assert_int_equal(tr_sim_set_const(s1, "contact infectivity", -1, 0.2 + 0.1 * (double)l),
-                     TR_OK);
+    assert_int_equal(tr_sim_set_const(s1, "contact infectivity", -1, 0.2 + 0.1 * (double)l), TR_OK);
     assert_int_equal(tr_sim_run(s1), TR_OK);
     for (size_t v = 0; v < tr_model_var_count(m); v++) {
       const double *x = tr_sim_series(b, v, l), *y = tr_sim_series(s1, v, 0);
@@ -284,7 +287,8 @@ static void test_lanes_equal_single_runs(void **state) {
   assert_true(f0[1] >= 0 && f0[1] < 1);
   /* mean of the noise over lane 0 is near 1 (161 draws of sd 0.05) */
   double mean = 0;
-  for (size_t k = 0; k < n; k++) mean += n0[k];
+  for (size_t k = 0; k < n; k++)
+    mean += n0[k];
   mean /= (double)n;
   assert_true(fabs(mean - 1) < 0.02);
   tr_sim_free(b);
@@ -359,10 +363,8 @@ static void test_cycle_names_members(void **state) {
 static void test_chained_initialisation(void **state) {
   (void)state;
   static const vspec ch[] = {
-      {TR_FV_STOCK, "s3", "s2 * 2", NULL, 0, NULL},
-      {TR_FV_STOCK, "s2", "s1 + a", NULL, 0, NULL},
-      {TR_FV_STOCK, "s1", "10", "+f", 0, NULL},
-      {TR_FV_AUX, "a", "s1 / 5", NULL, 0, NULL},
+      {TR_FV_STOCK, "s3", "s2 * 2", NULL, 0, NULL}, {TR_FV_STOCK, "s2", "s1 + a", NULL, 0, NULL},
+      {TR_FV_STOCK, "s1", "10", "+f", 0, NULL},     {TR_FV_AUX, "a", "s1 / 5", NULL, 0, NULL},
       {TR_FV_FLOW, "f", "1", NULL, 0, NULL},
   };
   tr_model *m = must_build(ch, 5, 0, 2, 1);
@@ -481,8 +483,10 @@ static void test_delay(void **state) {
   const double *d10 = series(s, m, "d1_0", 0), *df = series(s, m, "df", 0);
   const double *fl = series(s, m, "flow", 0), *half = series(s, m, "half", 0);
   assert_true(d1[0] == 100 && d10[0] == 0);
-  for (int n = 1; n <= 12; n++) assert_true(d1[n] == st[n - 1] && d10[n] == st[n - 1]);
-  for (int n = 0; n <= 12; n++) assert_true(df[n] == (n < 5 ? -20 : fl[n - 5]));
+  for (int n = 1; n <= 12; n++)
+    assert_true(d1[n] == st[n - 1] && d10[n] == st[n - 1]);
+  for (int n = 0; n <= 12; n++)
+    assert_true(df[n] == (n < 5 ? -20 : fl[n - 5]));
   assert_close(half[3], 2.5, 1e-12); /* interpolated between TIME 2 and 3 */
   assert_close(st[12], 100 * pow(1.02, 12), 1e-9);
   tr_sim_free(s);
@@ -724,9 +728,8 @@ static void test_load_allocation_failures(void **state) {
   (void)state;
   tr_error err;
   tr_model *ref = NULL;
-  assert_int_equal(tr_model_load_buffer(small_xmile, strlen(small_xmile), "small.xmile", &ref,
-                                        &err),
-                   TR_OK);
+  assert_int_equal(
+      tr_model_load_buffer(small_xmile, strlen(small_xmile), "small.xmile", &ref, &err), TR_OK);
   tr_sim *rs = must_run(ref, NULL);
   double want = series(rs, ref, "Cash", 0)[8];
   assert_true(series(rs, ref, "demand", 0)[3] == 2.0 + 0.5 * 2); /* inline gf at TIME 1.5 */
@@ -760,8 +763,7 @@ static void test_model_info(void **state) {
   (void)state;
   tr_error err;
   tr_model *m = NULL;
-  assert_int_equal(tr_model_load_buffer(small_xmile, strlen(small_xmile), "small.xmile", &m,
-                                        &err),
+  assert_int_equal(tr_model_load_buffer(small_xmile, strlen(small_xmile), "small.xmile", &m, &err),
                    TR_OK);
   assert_string_equal(tr_model_name(m), "small");
   assert_string_equal(tr_model_file(m), "small.xmile");
@@ -801,11 +803,13 @@ static void *thread_run(void *arg) {
   tr_error err;
   tr_sim *s = NULL;
   j->rc = tr_sim_new(j->m, &o, &s, &err);
-  for (int rep = 0; rep < 20 && j->rc == TR_OK; rep++) j->rc = tr_sim_run(s);
+  for (int rep = 0; rep < 20 && j->rc == TR_OK; rep++)
+    j->rc = tr_sim_run(s);
   if (j->rc == TR_OK) {
     long v = tr_model_find(j->m, "infectious");
     size_t n = tr_sim_saved_count(s);
-    for (size_t l = 0; l < 4; l++) j->final[l] = tr_sim_series(s, (size_t)v, l)[n - 1];
+    for (size_t l = 0; l < 4; l++)
+      j->final[l] = tr_sim_series(s, (size_t)v, l)[n - 1];
   }
   tr_sim_free(s);
   return NULL;
@@ -825,7 +829,8 @@ static void test_threads_share_model(void **state) {
     seq[i] = jobs[i];
     assert_int_equal(pthread_create(&th[i], NULL, thread_run, &jobs[i]), 0);
   }
-  for (int i = 0; i < 4; i++) assert_int_equal(pthread_join(th[i], NULL), 0);
+  for (int i = 0; i < 4; i++)
+    assert_int_equal(pthread_join(th[i], NULL), 0);
   for (int i = 0; i < 4; i++) {
     thread_run(&seq[i]);
     assert_int_equal(jobs[i].rc, TR_OK);
