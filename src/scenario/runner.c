@@ -134,7 +134,7 @@ static int need_constant(tr_mc *mc, size_t var, const char *what, const char *fi
 
 static int add_input(tr_mc *mc, const char *name, tr_dist *d, const char *file, int line,
                      int col) {
-  size_t var;
+  size_t var = 0;
   int rc = find_var(mc, name, "vary", file, line, col, &var);
   if (rc == TR_OK) var = shock_base(mc, var);
   if (rc == TR_OK) rc = need_constant(mc, var, "vary", file, line, col);
@@ -269,7 +269,7 @@ int tr_mc_correlate_spec(tr_mc *mc, const char *spec) {
 }
 
 int tr_mc_override(tr_mc *mc, const char *name, double v) {
-  size_t var;
+  size_t var = 0;
   int rc = find_var(mc, name, "override", NULL, 0, 0, &var);
   if (rc == TR_OK) var = shock_base(mc, var);
   if (rc == TR_OK) rc = need_constant(mc, var, "override", NULL, 0, 0);
@@ -323,7 +323,7 @@ static int has_value(const tr_model *m, size_t var) {
 }
 
 int tr_mc_watch(tr_mc *mc, const char *name) {
-  size_t var, slot;
+  size_t var = 0, slot = 0;
   int rc = find_var(mc, name, "vars", NULL, 0, 0, &var);
   if (rc != TR_OK) return rc;
   if (!has_value(mc->m, var))
@@ -338,7 +338,7 @@ int tr_mc_event(tr_mc *mc, const char *expr) {
   tr_event ev;
   int rc = tr_event_parse(expr, &ev, &mc->err);
   if (rc != TR_OK) return rc;
-  size_t var, slot;
+  size_t var = 0, slot = 0;
   if ((rc = find_var(mc, ev.var, "event", NULL, 0, 0, &var)) != TR_OK) return rc;
   if (!has_value(mc->m, var))
     return tr_error_set(&mc->err, TR_ERR_INVALID, NULL, 0, 0,
@@ -358,7 +358,7 @@ int tr_mc_until(tr_mc *mc, const char *rule) {
   tr_until u;
   int rc = tr_until_parse(rule, &u, &mc->err);
   if (rc != TR_OK) return rc;
-  size_t var, slot;
+  size_t var = 0, slot = 0;
   if ((rc = find_var(mc, u.var, "until", NULL, 0, 0, &var)) != TR_OK) return rc;
   if ((rc = track(mc, var, 0, &slot)) != TR_OK) return rc;
   mc->until = u;

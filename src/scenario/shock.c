@@ -191,7 +191,7 @@ static int main_model(const char *x, const char **mb, const char **me) {
     if (c != '>' && c != ' ' && c != '\t' && c != '\n' && c != '\r') continue;
     const char *gt = strchr(p, '>');
     if (!gt) return 0;
-    const char *vb, *ve;
+    const char *vb = NULL, *ve = NULL;
     if (find_attr(p + 6, gt, "name", &vb, &ve)) continue;
     const char *close = strstr(gt, "</model>");
     if (!close) return 0;
@@ -213,7 +213,7 @@ static const char *find_element(const char *b, const char *e, const char *kind, 
     if (c != ' ' && c != '\t' && c != '\n' && c != '\r') continue;
     const char *gt = strchr(p, '>');
     if (!gt || gt > e) return NULL;
-    const char *vb, *ve;
+    const char *vb = NULL, *ve = NULL;
     if (!find_attr(p + ol, gt, "name", &vb, &ve)) continue;
     char raw[512], canon[512];
     decode_attr(vb, (size_t)(ve - vb), raw, sizeof raw);
@@ -236,7 +236,7 @@ static int is_plain_ident(const char *s) {
 /* Rewrite the text for the shocks of one variable (canonical `ident`, kind aux or flow). */
 static int rewrite_one(tr_sb *out, const char *x, size_t xlen, const char *ident, int is_flow,
                        const tr_mc_shock *sh, size_t n, const char *path, tr_error *err) {
-  const char *mb, *me, *gt;
+  const char *mb = NULL, *me = NULL, *gt = NULL;
   if (!main_model(x, &mb, &me))
     return tr_error_set(err, TR_ERR_INVALID, path, 0, 0, "no main <model> to apply shocks to");
   const char *el = find_element(mb, me, is_flow ? "flow" : "aux", ident, &gt);
@@ -264,7 +264,7 @@ static int rewrite_one(tr_sb *out, const char *x, size_t xlen, const char *ident
     tr_sb_appendn(out, ee, xlen - (size_t)(ee - x));
     return TR_OK;
   }
-  const char *vb, *ve;
+  const char *vb = NULL, *ve = NULL;
   find_attr(el + 4, gt, "name", &vb, &ve);
   char raw[512], base[600];
   decode_attr(vb, (size_t)(ve - vb), raw, sizeof raw);
