@@ -141,11 +141,22 @@ static int keyset_grow(keyset *ks) {
   return TR_OK;
 }
 
-/* Add key[0..n) first seen on `line`: 1 when new, 0 when present (*first = its line), or
- * TR_ERR_NOMEM / TR_ERR_LIMIT (over 4 GiB of keys). */
-static int keyset_add(keyset *ks, const char *key, size_t n, long line, long *first) {
+/* Start loading the slot of hash h into the cache: the table is far larger than the cache,
+ * so each probe is a memory access worth overlapping with the parsing of the row. */
+static void keyset_prefetch(const keyset *ks, uint64_t h) {
+#if defined(__GNUC__)
+  if (ks->cap) __builtin_prefetch(&ks->slots[(size_t)h & (ks->cap - 1)]);
+#else
+  (void)ks;
+  (void)h;
+#endif
+}
+
+/* Add key[0..n), of hash h (key_hash), first seen on `line`: 1 when new, 0 when present
+ * (*first = its line), or TR_ERR_NOMEM / TR_ERR_LIMIT (over 4 GiB of keys). */
+static int keyset_add(keyset *ks, const char *key, size_t n, uint64_t h, long line,
+                      long *first) {
   if ((ks->count + 1) * 2 > ks->cap && keyset_grow(ks)) return TR_ERR_NOMEM;
-  uint64_t h = key_hash(key, n);
   size_t j = (size_t)h & (ks->cap - 1);
   for (; ks->slots[j].hash; j = (j + 1) & (ks->cap - 1)) {
     const char *k = ks->text + ks->slots[j].off;
@@ -310,8 +321,8 @@ static int nomem(importer *im) {
 
 /* Register key[0..n) as seen on this row: 1 when new, 0 when already seen (*first = the
  * earlier line), or an error status (set in im->err). */
-static int first_sighting(importer *im, const char *key, size_t n, long *first) {
-  int rc = keyset_add(&im->seen, key, n, tr_csv_line(im->csv), first);
+static int first_sighting(importer *im, const char *key, size_t n, uint64_t h, long *first) {
+  int rc = keyset_add(&im->seen, key, n, h, tr_csv_line(im->csv), first);
   if (rc == TR_ERR_NOMEM) return nomem(im);
   if (rc == TR_ERR_LIMIT)
     return tr_error_set(im->err, TR_ERR_LIMIT, im->path, (int)tr_csv_line(im->csv), 0,
@@ -376,6 +387,18 @@ static int long_row(importer *im) {
   int ok = check_period(im, 0, period);
   size_t kn = trimmed(c, 1, kpi, sizeof kpi);
   ok &= check_kpi(im, kpi, kn, tr_csv_field_line(c, 1), tr_csv_field_col(c, 1));
+  char key[KPI_MAX + 20];
+  size_t klen = 0;
+  uint64_t h = 0;
+  if (ok) {
+    size_t pn = strlen(period);
+    memcpy(key, kpi, kn);
+    key[kn] = '\x1f';
+    memcpy(key + kn + 1, period, pn);
+    klen = kn + 1 + pn;
+    h = key_hash(key, klen);
+    keyset_prefetch(&im->seen, h); /* fetched while the value is parsed */
+  }
   ok &= check_value(im, 2, &value);
   const char *src = NULL;
   size_t slen = 0;
@@ -393,13 +416,8 @@ static int long_row(importer *im) {
     }
   }
   if (!ok) return TR_OK;
-  char key[KPI_MAX + 20];
-  size_t pn = strlen(period);
-  memcpy(key, kpi, kn);
-  key[kn] = '\x1f';
-  memcpy(key + kn + 1, period, pn);
   long first = 0;
-  int fresh = first_sighting(im, key, kn + 1 + pn, &first);
+  int fresh = first_sighting(im, key, klen, h, &first);
   if (fresh < 0) return fresh;
   if (!fresh) {
     problem(im, tr_csv_line(c), 1, "duplicate: KPI '%s' for %s is already on line %ld", kpi,
@@ -467,7 +485,8 @@ static int wide_row(importer *im) {
   }
   if (!ok) return TR_OK;
   long first = 0;
-  int fresh = first_sighting(im, period, strlen(period), &first);
+  size_t pn = strlen(period);
+  int fresh = first_sighting(im, period, pn, key_hash(period, pn), &first);
   if (fresh < 0) return fresh;
   if (!fresh) {
     problem(im, tr_csv_line(c), 1, "duplicate: date %s is already on line %ld", period, first);
