@@ -36,6 +36,66 @@ typedef struct call_state {
     size_t n, cap;                                                                                 \
   }
 
+/* An open-addressing hash index from 64-bit keys to array positions, so that looking up a
+ * literal or a call's state stays O(1) in models with many of them. */
+struct index {
+  uint64_t *keys;
+  int *pos;   /* -1 = empty */
+  size_t cap; /* power of two, or 0 */
+  size_t n;
+};
+
+static size_t ix_hash(uint64_t k, size_t cap) {
+  k ^= k >> 33;
+  k *= 0xff51afd7ed558ccdULL;
+  k ^= k >> 33;
+  return (size_t)k & (cap - 1);
+}
+
+/* Position stored for key k, or -1. */
+static int ix_get(const struct index *ix, uint64_t k) {
+  if (!ix->cap) return -1;
+  for (size_t i = ix_hash(k, ix->cap);; i = (i + 1) & (ix->cap - 1)) {
+    if (ix->pos[i] < 0) return -1;
+    if (ix->keys[i] == k) return ix->pos[i];
+  }
+}
+
+static int ix_put(struct index *ix, uint64_t k, int pos) {
+  if (2 * (ix->n + 1) > ix->cap) {
+    size_t nc = ix->cap ? ix->cap * 2 : 64;
+    uint64_t *nk = tr_malloc(nc * sizeof *nk);
+    int *np = tr_malloc(nc * sizeof *np);
+    if (!nk || !np) {
+      tr_free(nk);
+      tr_free(np);
+      return TR_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < nc; i++)
+      np[i] = -1;
+    for (size_t i = 0; i < ix->cap; i++)
+      if (ix->pos[i] >= 0) {
+        size_t j = ix_hash(ix->keys[i], nc);
+        while (np[j] >= 0)
+          j = (j + 1) & (nc - 1);
+        nk[j] = ix->keys[i];
+        np[j] = ix->pos[i];
+      }
+    tr_free(ix->keys);
+    tr_free(ix->pos);
+    ix->keys = nk;
+    ix->pos = np;
+    ix->cap = nc;
+  }
+  size_t i = ix_hash(k, ix->cap);
+  while (ix->pos[i] >= 0)
+    i = (i + 1) & (ix->cap - 1);
+  ix->keys[i] = k;
+  ix->pos[i] = pos;
+  ix->n++;
+  return TR_OK;
+}
+
 typedef struct compiler {
   const tr_flat *f;
   tr_error *err;
@@ -45,6 +105,8 @@ typedef struct compiler {
   VEC(tr_instr) code;    /* the code being emitted */
   VEC(double) fixed;     /* initial values of fixed slots */
   VEC(int) lits;         /* literal slots, for folding and reuse */
+  struct index lit_ix;   /* literal bits -> index into lits */
+  struct index call_ix;  /* call node address -> index into calls */
   unsigned char *is_lit; /* per fixed slot (kept in step with `fixed`) */
   size_t is_lit_cap;
   VEC(call_state) calls;
@@ -119,11 +181,13 @@ static int is_literal(const compiler *c, int slot) {
 
 /* The slot of literal v (one per distinct bit pattern). */
 static int literal(compiler *c, double v, int *slot) {
-  for (size_t i = 0; i < c->lits.n; i++)
-    if (memcmp(&c->fixed.v[c->lits.v[i]], &v, sizeof v) == 0) return *slot = c->lits.v[i], TR_OK;
+  uint64_t bits;
+  memcpy(&bits, &v, sizeof bits);
+  int at = ix_get(&c->lit_ix, bits);
+  if (at >= 0) return *slot = c->lits.v[at], TR_OK;
   int rc = new_fixed(c, v, 1, slot);
   if (rc) return rc;
-  if (PUSH(c, c->lits, *slot)) return nomem(c);
+  if (PUSH(c, c->lits, *slot) || ix_put(&c->lit_ix, bits, (int)c->lits.n - 1)) return nomem(c);
   return TR_OK;
 }
 
@@ -154,13 +218,13 @@ static int deliver(compiler *c, int slot, int want, int *out) {
 }
 
 static int call_state_get(compiler *c, const tr_ast *n, int *slot, int *aux, int *created) {
-  for (size_t i = 0; i < c->calls.n; i++)
-    if (c->calls.v[i].node == n) {
-      *slot = c->calls.v[i].slot;
-      *aux = c->calls.v[i].aux;
-      *created = 0;
-      return TR_OK;
-    }
+  int at = ix_get(&c->call_ix, (uint64_t)(uintptr_t)n);
+  if (at >= 0) {
+    *slot = c->calls.v[at].slot;
+    *aux = c->calls.v[at].aux;
+    *created = 0;
+    return TR_OK;
+  }
   call_state cs = {n, -1, -1, c->var};
   int rc = new_fixed(c, 0, 0, &cs.slot);
   if (rc) return rc;
@@ -169,7 +233,8 @@ static int call_state_get(compiler *c, const tr_ast *n, int *slot, int *aux, int
     if ((rc = new_fixed(c, 0, 0, &cs.aux))) return rc;
     if (PUSH(c, c->prevs, (int)c->calls.n)) return nomem(c);
   }
-  if (PUSH(c, c->calls, cs)) return nomem(c);
+  if (PUSH(c, c->calls, cs) || ix_put(&c->call_ix, (uint64_t)(uintptr_t)n, (int)c->calls.n - 1))
+    return nomem(c);
   *slot = cs.slot;
   *aux = cs.aux;
   *created = 1;
@@ -734,6 +799,10 @@ static void compiler_free(compiler *c, deps *dp, size_t nv) {
   tr_free(c->args.v);
   tr_free(c->seeds.v);
   tr_free(c->prevs.v);
+  tr_free(c->lit_ix.keys);
+  tr_free(c->lit_ix.pos);
+  tr_free(c->call_ix.keys);
+  tr_free(c->call_ix.pos);
   if (dp)
     for (size_t v = 0; v < nv; v++) {
       tr_free(dp[v].init.v);
