@@ -4,7 +4,8 @@
  * CSV (default): a header row "Time,<name>,..." then one row per saved time; columns are the
  * non-hidden variables in model order (or those of --vars, in the order given), named as in
  * the flat model ("a[x]", "module.var"); numbers in the shortest form that reads back
- * exactly; NaN and infinities as NaN, Inf, -Inf.
+ * exactly (times with 15 significant digits, see append_time); NaN and infinities as NaN,
+ * Inf, -Inf.
  *
  * JSON (--format json):
  *   {"model": "Teacup", "file": "teacup.xmile", "method": "euler",
@@ -103,6 +104,15 @@ static void json_number(tr_sb *sb, double v) {
     tr_sb_append_double(sb, v);
 }
 
+/* Times are start + n * dt, exact to the step index but not always the decimal the user
+ * wrote (3 * 0.3 is 0.8999999999999999): they are printed with 15 significant digits, which
+ * shows 0.9 and loses nothing that the step index does not determine. */
+static void append_time(tr_sb *sb, double t) {
+  char buf[40];
+  snprintf(buf, sizeof buf, "%.15g", t);
+  tr_sb_append(sb, buf);
+}
+
 static void write_csv(tr_sb *sb, const tr_model *m, tr_sim *s, const size_t *cols, size_t nc) {
   size_t n = tr_sim_saved_count(s);
   const double *t = tr_sim_times(s);
@@ -115,7 +125,7 @@ static void write_csv(tr_sb *sb, const tr_model *m, tr_sim *s, const size_t *col
   }
   tr_sb_putc(sb, '\n');
   for (size_t k = 0; k < n; k++) {
-    tr_sb_append_double(sb, t[k]);
+    append_time(sb, t[k]);
     for (size_t j = 0; j < nc; j++) {
       tr_sb_putc(sb, ',');
       tr_sb_append_double(sb, tr_sim_series(s, cols[j], 0)[k]);
@@ -143,7 +153,7 @@ static void write_json(tr_sb *sb, const tr_model *m, tr_sim *s, const size_t *co
   tr_sb_append(sb, ",\n \"time\": [");
   for (size_t k = 0; k < n; k++) {
     if (k) tr_sb_append(sb, ", ");
-    json_number(sb, t[k]);
+    append_time(sb, t[k]);
   }
   tr_sb_append(sb, "],\n \"variables\": {");
   for (size_t j = 0; j < nc; j++) {

@@ -25,7 +25,7 @@
 typedef struct call_state {
   const tr_ast *node; /* the call */
   int slot;           /* its state slot */
-  int aux;            /* DELAY: history index; PREVIOUS: pending slot */
+  int aux;            /* DELAY: history; PREVIOUS: pending slot; seeded random: stream */
   int owner;          /* the variable whose equation holds the call */
 } call_state;
 
@@ -342,8 +342,16 @@ static int emit_random(compiler *c, const tr_ast *n, int want, int *out) {
         return fail_at(c, TR_ERR_UNSUPPORTED, n->args[i], "the seed of %s must be a constant",
                        tr_builtins[n->builtin].name);
       double sv = c->fixed.v[s];
-      if (PUSH(c, c->seeds, (uint64_t)(int64_t)llround(sv))) return nomem(c);
-      seeded = (int)c->seeds.n - 1;
+      if (!(fabs(sv) < 9e18))
+        return fail_at(c, TR_ERR_INVALID, n->args[i], "the seed of %s is out of range",
+                       tr_builtins[n->builtin].name);
+      /* one stream per call site, shared by the initial and the step code */
+      call_state *cs = &c->calls.v[ix_get(&c->call_ix, (uint64_t)(uintptr_t)n)];
+      if (cs->aux < 0) {
+        if (PUSH(c, c->seeds, (uint64_t)(int64_t)llround(sv))) return nomem(c);
+        cs->aux = (int)c->seeds.n - 1;
+      }
+      seeded = cs->aux;
     } else {
       slots[k++] = s;
     }

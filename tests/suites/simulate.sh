@@ -79,3 +79,13 @@ check_status "--strict-math makes it an error (exit 2)" 2 "$TR" simulate "$T/nan
 printf '<xmile><sim_specs>' >"$T/broken.xmile"
 check_status "malformed XML exits 2" 2 "$TR" simulate "$T/broken.xmile"
 check_output "malformed XML has file:line:col" "broken.xmile:[0-9]+:[0-9]+:" "$TR" simulate "$T/broken.xmile"
+cat >"$T/steps.xmile" <<'X'
+<xmile version="1.0"><sim_specs><start>0</start><stop>0.9</stop><dt>0.3</dt></sim_specs>
+<model><variables><aux name="r"><eqn>NORMAL(0, 1, 7)</eqn></aux></variables></model></xmile>
+X
+check_output "times print as written (3 x 0.3 = 0.9)" '^0.9,' "$TR" simulate "$T/steps.xmile"
+"$TR" simulate "$T/steps.xmile" | awk -F, 'NR>1 {print $2}' | sort -u | wc -l | grep -qx 4 &&
+  ok "a seeded random draws a new value every step (4 distinct)" || not_ok "seeded draws repeat"
+a=$("$TR" simulate "$T/steps.xmile" --seed 1 | tail -1)
+b=$("$TR" simulate "$T/steps.xmile" --seed 2 | tail -1)
+[ "$a" = "$b" ] && ok "a seeded random ignores --seed" || not_ok "seeded random changed with --seed"

@@ -284,6 +284,7 @@ static void test_lanes_equal_single_runs(void **state) {
   assert_memory_equal(f0, f3, n * sizeof *f0);
   assert_true(n0[5] != n3[5]);
   assert_true(f0[1] != f0[2]); /* a new draw each step */
+  assert_true(f0[0] != f0[1]); /* the initial draw and the first step's come from one stream */
   assert_true(f0[1] >= 0 && f0[1] < 1);
   /* mean of the noise over lane 0 is near 1 (161 draws of sd 0.05) */
   double mean = 0;
