@@ -206,25 +206,31 @@ static double first_shock(const tr_scenario *sc) {
 }
 
 /* A plan shock as the engine's time shape: a piecewise-linear path of the multiplier (or the
- * addend) with jumps written as two points at the same time. */
+ * addend) with jumps written as two points at the same time. The semantics are those of the
+ * scenario layer's shocks (include/tightrope/scenario.h), so `assess` and `scenarios` agree:
+ * step from `start` (until `end` when given), pulse on [start, end), ramp from no change at
+ * `start` to the magnitude at `end`, path through its points with no change before the first. */
 static int apply_shock(ctx *c, const tr_shock *s) {
-  double t[64], v[64];
+  double t[70], v[70];
   size_t n = 0;
   double none = s->additive ? 0.0 : 1.0;
   double end = s->has_end ? s->end : s->start;
   switch (s->kind) {
   case TR_SHOCK_STEP:
-    t[0] = s->start, v[0] = none, t[1] = s->start, v[1] = s->magnitude, n = 2;
-    break;
   case TR_SHOCK_PULSE:
-    t[0] = s->start, v[0] = none, t[1] = s->start, v[1] = s->magnitude;
-    t[2] = end, v[2] = s->magnitude, t[3] = end, v[3] = none, n = 4;
+    t[n] = s->start, v[n++] = none;
+    t[n] = s->start, v[n++] = s->magnitude;
+    if (s->has_end) {
+      t[n] = end, v[n++] = s->magnitude;
+      t[n] = end, v[n++] = none;
+    }
     break;
   case TR_SHOCK_RAMP:
     t[0] = s->start, v[0] = none, t[1] = end, v[1] = s->magnitude, n = 2;
     break;
   case TR_SHOCK_PATH:
-    for (size_t i = 0; i < s->n_path && n < 64; i++, n++) t[n] = s->path_t[i], v[n] = s->path_v[i];
+    if (s->n_path) t[n] = s->path_t[0], v[n++] = none;
+    for (size_t i = 0; i < s->n_path && n < 70; i++, n++) t[n] = s->path_t[i], v[n] = s->path_v[i];
     break;
   }
   tr_sim_shape shape = {s->additive, n, t, v};
