@@ -126,7 +126,9 @@ check_status "option of another action: exit 2" 2 "$TR" kpi list --strict
 check_status "missing workspace folder: exit 2" 2 imp v1.csv -w nosuchdir
 mkdir nostore
 check_status "list without a store: exit 0" 0 "$TR" kpi list -w nostore
-check_status "list without a store creates none" 1 test -e nostore/tightrope.db
+check_output "export without a store: the header alone" "^date,kpi,value,source$" \
+  "$TR" kpi export -w nostore
+check_status "list and export without a store create none" 1 test -e nostore/tightrope.db
 
 # KPI names come from the plan's scorecard when there is one
 mkdir wp
