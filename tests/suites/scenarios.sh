@@ -184,6 +184,31 @@ check_output "scenarios-48 a shock of an unknown variable suggests" \
   "plan.yaml:21:9: shock: unknown variable 'rates' \(did you mean 'rate'\?\)" \
   "$TR" scenarios "$D/ws" -q --scenario typo
 
+# A graphical input (a lookup over TIME) shocked by name as written, spaces and all.
+mkdir -p "$D/gf"
+cat >"$D/gf/model.xmile" <<'EOF'
+<?xml version="1.0" encoding="utf-8"?>
+<xmile version="1.0" xmlns="http://docs.oasis-open.org/xmile/ns/XMILE/v1.0">
+  <header><name>gf</name></header>
+  <sim_specs method="Euler"><start>0</start><stop>10</stop><dt>1</dt></sim_specs>
+  <model><variables>
+    <stock name="total"><eqn>0</eqn><inflow>sales</inflow></stock>
+    <flow name="sales"><eqn>Demand_Curve</eqn></flow>
+    <aux name="Demand Curve"><eqn>TIME</eqn>
+      <gf><xscale min="0" max="10"/><ypts>10,10,10,10,10,10,10,10,10,10,10</ypts></gf></aux>
+  </variables></model>
+</xmile>
+EOF
+cat >"$D/gf/plan.yaml" <<'EOF'
+company: {name: GF Co}
+scenarios:
+  - name: boost
+    shocks:
+      - {variable: demand curve, kind: step, start: 5, magnitude: 2}
+EOF
+check_output "scenarios-51 a shocked graphical input: total(10) = 5*10 + 5*20" '^total,10,2,150,0,' \
+  "$TR" scenarios "$D/gf" -q --runs 2 --scenario boost --format csv
+
 # --- bad input: clear message, exit 2 --------------------------------------------------------
 bad() { # ID DESC PATTERN ARGS...
   local id=$1 desc=$2 pat=$3; shift 3
