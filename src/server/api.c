@@ -392,7 +392,9 @@ void tr_api_assess(tr_http_req *req, tr_http_resp *resp) {
   snprintf(plan, sizeof plan, "%s/plan.yaml", srv->workspace);
   snprintf(model, sizeof model, "%s/model.xmile", srv->workspace);
   snprintf(db, sizeof db, "%s/tightrope.db", srv->workspace);
-  long stamp = mtime_of(plan) ^ (mtime_of(model) * 31) ^ (mtime_of(db) * 131) ^ runs;
+  /* unsigned: the products wrap (nanosecond times times 31 overflow a long, which UBSan traps) */
+  long stamp = (long)((unsigned long)mtime_of(plan) ^ ((unsigned long)mtime_of(model) * 31u) ^
+                      ((unsigned long)mtime_of(db) * 131u) ^ (unsigned long)runs);
   /* The cache: the last assessment, valid while the files are unchanged. */
   pthread_mutex_lock(&srv->cache_lock);
   if (srv->assess_cache && srv->assess_stamp == stamp) {
