@@ -36,16 +36,19 @@ static void print_signals(const tr_monitor_signal *v, size_t n, size_t earlier, 
 static void print_kpi(const tr_monitor *m, const tr_monitor_kpi *mk) {
   const tr_kpi *kp = mk->kpi;
   switch (mk->state) {
-  case TR_MONITOR_NO_DATA: printf("%s: no observations\n", kp->id); return;
+  case TR_MONITOR_NO_DATA:
+    printf("%s: no observations\n", kp->id);
+    return;
   case TR_MONITOR_TOO_FEW:
     printf("%s: %zu observation%s, too few for limits (at least %d)\n", kp->id, mk->n,
            mk->n == 1 ? "" : "s", TR_MONITOR_MIN_POINTS);
     return;
-  default: break;
+  default:
+    break;
   }
   printf("%s (%s): %zu observations %s..%s; limits %.4g..%.4g from the first %zu\n", kp->id,
-         kp->name, mk->n, mk->periods[0], mk->periods[mk->n - 1], mk->limits.lnpl,
-         mk->limits.unpl, mk->baseline);
+         kp->name, mk->n, mk->periods[0], mk->periods[mk->n - 1], mk->limits.lnpl, mk->limits.unpl,
+         mk->baseline);
   if (mk->state == TR_MONITOR_NO_SPREAD) {
     printf("  note  the baseline does not vary: no limits can be set\n");
     return;
@@ -63,7 +66,8 @@ static void print_tension(const tr_monitor *m, const tr_monitor_tension *mt) {
     printf("tension %s: %zu periods, too few for trends (at least %d)\n", t->id, mt->n_periods,
            TR_IMBALANCE_WINDOW);
     return;
-  default: break;
+  default:
+    break;
   }
   printf("tension %s (%s vs %s): latest pole scores %.2f / %.2f\n", t->id, t->poles[0].name,
          t->poles[1].name, mt->score_a, mt->score_b);
@@ -94,8 +98,10 @@ static int run(const tr_cli_cmd *cmd, const tr_plan *plan, const char *dir,
     fprintf(stderr, "tightrope %s: %s\n", cmd->name, tr_error_text(&err));
     return rc == TR_ERR_INVALID ? TR_EXIT_USAGE : TR_EXIT_FAIL;
   }
-  for (size_t k = 0; k < m->n_kpis; k++) print_kpi(m, &m->kpis[k]);
-  for (size_t t = 0; t < m->n_tensions; t++) print_tension(m, &m->tensions[t]);
+  for (size_t k = 0; k < m->n_kpis; k++)
+    print_kpi(m, &m->kpis[k]);
+  for (size_t t = 0; t < m->n_tensions; t++)
+    print_tension(m, &m->tensions[t]);
   long alerts = m->alerts;
   tr_monitor_free(m);
   if (alerts)
@@ -114,8 +120,12 @@ int tr_cmd_monitor(const tr_cli_cmd *cmd, int argc, char **argv) {
   int k;
   while ((k = tr_cli_next(&p)) >= 0) {
     switch (k) {
-    case OPT_SINCE: opts.since = p.value; break;
-    case OPT_RULES: rules = p.value; break;
+    case OPT_SINCE:
+      opts.since = p.value;
+      break;
+    case OPT_RULES:
+      rules = p.value;
+      break;
     case OPT_BASELINE: {
       long n;
       if (!tr_cli_parse_long(cmd, "baseline", p.value, &n)) return TR_EXIT_USAGE;
@@ -123,7 +133,9 @@ int tr_cmd_monitor(const tr_cli_cmd *cmd, int argc, char **argv) {
       opts.baseline = (size_t)n;
       break;
     }
-    case OPT_ALL: opts.all = 1; break;
+    case OPT_ALL:
+      opts.all = 1;
+      break;
     }
   }
   if (k == TR_CLI_HELP) return TR_EXIT_OK;

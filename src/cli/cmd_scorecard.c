@@ -40,8 +40,9 @@ static int read_latest(const tr_cli_cmd *cmd, const tr_plan *plan, const char *d
   tr_error_clear(&err);
   int rc = TR_OK;
   if (stat(path, &st) != 0)
-    fprintf(stderr, "tightrope %s: no KPI store in '%s' yet: every KPI is unscored "
-                    "(see 'tightrope kpi import')\n",
+    fprintf(stderr,
+            "tightrope %s: no KPI store in '%s' yet: every KPI is unscored "
+            "(see 'tightrope kpi import')\n",
             cmd->name, dir);
   else
     rc = tr_store_open_workspace(&s, dir, &err);
@@ -98,8 +99,8 @@ static void print_text(const tr_scorecard_ws *w, const char *at) {
   const tr_plan *plan = w->plan;
   const tr_scorecard_result *r = &w->result;
   const tr_scorecard *sc = &plan->scorecard;
-  printf("Balanced scorecard: %s%s%s\n\n", plan->company.name,
-         at ? ", simulated at " : "", at ? at : "");
+  printf("Balanced scorecard: %s%s%s\n\n", plan->company.name, at ? ", simulated at " : "",
+         at ? at : "");
   printf("%-46s", "TOTAL");
   print_pct(r->total);
   printf("  %s\n", tr_rag_name(r->total_status));
@@ -121,9 +122,9 @@ static void print_text(const tr_scorecard_ws *w, const char *at) {
         print_pct(ks->score);
         printf("  %-5s  ", tr_rag_name(ks->status));
         if (isnan(ks->value)) {
-          printf("%s\n", !at             ? "no observation"
-                          : kp->variable ? "no value"
-                                         : "not bound to the model");
+          printf("%s\n", !at            ? "no observation"
+                         : kp->variable ? "no value"
+                                        : "not bound to the model");
           continue;
         }
         printf("%g%s%s (%s)", ks->value, kp->unit ? " " : "", kp->unit ? kp->unit : "",
@@ -154,8 +155,7 @@ int tr_cmd_scorecard(const tr_cli_cmd *cmd, int argc, char **argv) {
   if (fmt < 0) {
     const char *best = tr_closest(format, formats, 3);
     return tr_cli_usage_error(cmd, "--format: '%s' is not text, json or dot%s%s%s", format,
-                              best ? " (did you mean '" : "", best ? best : "",
-                              best ? "'?)" : "");
+                              best ? " (did you mean '" : "", best ? best : "", best ? "'?)" : "");
   }
   if (p.npos > 1) return tr_cli_usage_error(cmd, "expected at most one WORKSPACE");
   const char *dir = p.npos ? p.positional[0] : ".";
@@ -185,8 +185,10 @@ int tr_cmd_scorecard(const tr_cli_cmd *cmd, int argc, char **argv) {
   if (!x && fmt == 1) {
     cJSON *json = tr_scorecard_ws_to_json(w);
     char *text = json ? cJSON_Print(json) : NULL;
-    if (text) printf("%s\n", text);
-    else x = TR_EXIT_FAIL;
+    if (text)
+      printf("%s\n", text);
+    else
+      x = TR_EXIT_FAIL;
     cJSON_free(text);
     cJSON_Delete(json);
   }
@@ -194,7 +196,8 @@ int tr_cmd_scorecard(const tr_cli_cmd *cmd, int argc, char **argv) {
     tr_sb dot = TR_SB_INIT;
     if (tr_scorecard_to_dot(&plan->scorecard, &w->result, &dot) == TR_OK)
       fputs(tr_sb_str(&dot), stdout);
-    else x = TR_EXIT_FAIL;
+    else
+      x = TR_EXIT_FAIL;
     tr_sb_free(&dot);
   }
   tr_scorecard_ws_free(w);

@@ -26,8 +26,10 @@ static int status_of(int rc) {
   case TR_ERR_IO:
   case TR_ERR_DB:
   case TR_ERR_INTERNAL:
-  case TR_ERR_MATH: return 500;
-  default: return 422;
+  case TR_ERR_MATH:
+    return 500;
+  default:
+    return 422;
   }
 }
 
@@ -90,7 +92,8 @@ static int alert_opts(tr_http_req *req, tr_http_resp *resp, tr_monitor_opts *o) 
   }
   const char *all = query(req, "all");
   if (all) {
-    if (!strcmp(all, "1") || !strcmp(all, "true")) o->all = 1;
+    if (!strcmp(all, "1") || !strcmp(all, "true"))
+      o->all = 1;
     else if (strcmp(all, "0") && strcmp(all, "false")) {
       tr_http_error(resp, 400, "all must be true or false");
       return -1;

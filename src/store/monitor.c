@@ -38,9 +38,12 @@ const char *tr_monitor_rules_name(tr_spc_ruleset set) {
 
 const char *tr_monitor_verdict_name(tr_monitor_verdict v) {
   switch (v) {
-  case TR_VERDICT_ALERT: return "alert";
-  case TR_VERDICT_GOOD: return "good";
-  default: return "note";
+  case TR_VERDICT_ALERT:
+    return "alert";
+  case TR_VERDICT_GOOD:
+    return "good";
+  default:
+    return "note";
   }
 }
 
@@ -123,9 +126,12 @@ static int keep_signals(tr_monitor *m, const tr_spc_signals *sig, size_t n,
     s->period = tr_arena_strdup(&m->arena, period[g->index]);
     s->text = tr_arena_strdup(&m->arena, g->text);
     if (!s->period || !s->text) return TR_ERR_NOMEM;
-    if (!dir) s->verdict = TR_VERDICT_ALERT;
-    else if (g->side == 0) s->verdict = TR_VERDICT_NOTE;
-    else s->verdict = unfavourable(*dir, g->side) ? TR_VERDICT_ALERT : TR_VERDICT_GOOD;
+    if (!dir)
+      s->verdict = TR_VERDICT_ALERT;
+    else if (g->side == 0)
+      s->verdict = TR_VERDICT_NOTE;
+    else
+      s->verdict = unfavourable(*dir, g->side) ? TR_VERDICT_ALERT : TR_VERDICT_GOOD;
     if (active && s->verdict == TR_VERDICT_ALERT) m->alerts++;
   }
   *out = v;
@@ -172,13 +178,12 @@ static int analyse_kpi(tr_monitor *m, size_t k, const series *s, tr_error *err) 
   tr_spc_signals_init(&sig);
   rc = tr_spc_rules(s->x, s->n, lim, m->opts.rules, &sig, err);
   if (!rc)
-    rc = tr_spc_ewma(s->x, s->n, lim->mean, lim->sigma, TR_EWMA_LAMBDA, TR_EWMA_L, &sig, NULL,
-                     err);
+    rc = tr_spc_ewma(s->x, s->n, lim->mean, lim->sigma, TR_EWMA_LAMBDA, TR_EWMA_L, &sig, NULL, err);
   if (!rc)
-    rc = tr_spc_cusum(s->x, s->n, lim->mean, lim->sigma, TR_CUSUM_K, TR_CUSUM_H, &sig, NULL,
-                      NULL, err);
-  if (!rc && keep_signals(m, &sig, s->n, (const char(*)[PERIOD_LEN])s->period,
-                          &mk->kpi->direction, &mk->signals, &mk->n_signals, &mk->n_earlier))
+    rc = tr_spc_cusum(s->x, s->n, lim->mean, lim->sigma, TR_CUSUM_K, TR_CUSUM_H, &sig, NULL, NULL,
+                      err);
+  if (!rc && keep_signals(m, &sig, s->n, (const char(*)[PERIOD_LEN])s->period, &mk->kpi->direction,
+                          &mk->signals, &mk->n_signals, &mk->n_earlier))
     rc = tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
   tr_spc_signals_free(&sig);
   return rc;
@@ -186,7 +191,9 @@ static int analyse_kpi(tr_monitor *m, size_t k, const series *s, tr_error *err) 
 
 /* ---- tensions --------------------------------------------------------------------------- */
 
-static int cmp_period(const void *a, const void *b) { return strcmp(a, b); }
+static int cmp_period(const void *a, const void *b) {
+  return strcmp(a, b);
+}
 
 /* The value of KPI series s at `period`, NAN when not observed (s is sorted by period). */
 static double value_at(const series *s, const char *period) {
@@ -195,8 +202,10 @@ static double value_at(const series *s, const char *period) {
     size_t mid = (lo + hi) / 2;
     int c = strcmp(s->period[mid], period);
     if (c == 0) return s->x[mid];
-    if (c < 0) lo = mid + 1;
-    else hi = mid;
+    if (c < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return NAN;
 }
@@ -245,7 +254,8 @@ static int analyse_tension(tr_monitor *m, size_t ti, const series *all, tr_error
   for (int p = 0; p < 2; p++)
     for (size_t i = 0; i < t->poles[p].n_measures; i++) {
       const series *s = measure_series(m, all, &t->poles[p].measures[i]);
-      for (size_t j = 0; s && j < s->n; j++) memcpy(periods[np++], s->period[j], PERIOD_LEN);
+      for (size_t j = 0; s && j < s->n; j++)
+        memcpy(periods[np++], s->period[j], PERIOD_LEN);
     }
   qsort(periods, np, sizeof *periods, cmp_period);
   size_t u = 0;
@@ -317,16 +327,18 @@ int tr_monitor_run(const tr_plan *plan, tr_store *store, const tr_monitor_opts *
   int rc = TR_OK;
   m->kpis = tr_arena_calloc(&m->arena, nk ? nk : 1, sizeof *m->kpis);
   m->tensions = tr_arena_calloc(&m->arena, nt ? nt : 1, sizeof *m->tensions);
-  if (!m->kpis || !m->tensions || (opts->since && !(m->opts.since = tr_arena_strdup(
-                                                        &m->arena, opts->since))))
+  if (!m->kpis || !m->tensions ||
+      (opts->since && !(m->opts.since = tr_arena_strdup(&m->arena, opts->since))))
     rc = tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
   reader r = {plan, s, 0};
   if (!rc && store && nk) {
     rc = tr_store_observations(store, NULL, opts->since, take_obs, &r, err);
     if (r.nomem) rc = tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
   }
-  for (size_t k = 0; !rc && k < nk; k++) rc = analyse_kpi(m, k, &s[k], err);
-  for (size_t t = 0; !rc && t < nt; t++) rc = analyse_tension(m, t, s, err);
+  for (size_t k = 0; !rc && k < nk; k++)
+    rc = analyse_kpi(m, k, &s[k], err);
+  for (size_t t = 0; !rc && t < nt; t++)
+    rc = analyse_tension(m, t, s, err);
   free_series(s, nk);
   if (rc) {
     tr_monitor_free(m);
@@ -344,14 +356,20 @@ void tr_monitor_free(tr_monitor *m) {
 
 /* ---- JSON ------------------------------------------------------------------------------- */
 
-static cJSON *num(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
+static cJSON *num(double v) {
+  return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+}
 
 static const char *state_name(tr_monitor_state s, int tension) {
   switch (s) {
-  case TR_MONITOR_OK: return "ok";
-  case TR_MONITOR_NO_DATA: return tension ? "no_kpis" : "no_data";
-  case TR_MONITOR_TOO_FEW: return "too_few";
-  default: return "no_spread";
+  case TR_MONITOR_OK:
+    return "ok";
+  case TR_MONITOR_NO_DATA:
+    return tension ? "no_kpis" : "no_data";
+  case TR_MONITOR_TOO_FEW:
+    return "too_few";
+  default:
+    return "no_spread";
   }
 }
 
@@ -405,8 +423,7 @@ cJSON *tr_monitor_alerts_json(const tr_monitor *m) {
   }
   for (size_t t = 0; !bad && t < m->n_tensions; t++) {
     const tr_monitor_tension *mt = &m->tensions[t];
-    bad = add_alerts(a, "tension", mt->tension->id, mt->tension->name, mt->signals,
-                     mt->n_signals);
+    bad = add_alerts(a, "tension", mt->tension->id, mt->tension->name, mt->signals, mt->n_signals);
   }
   if (bad) {
     cJSON_Delete(a);
@@ -426,7 +443,8 @@ static cJSON *kpi_json(const tr_monitor_kpi *mk) {
   for (size_t i = 0; ps && i < mk->n; i++)
     cJSON_AddItemToArray(ps, cJSON_CreateString(mk->periods[i]));
   cJSON *vs = cJSON_AddArrayToObject(o, "values");
-  for (size_t i = 0; vs && i < mk->n; i++) cJSON_AddItemToArray(vs, num(mk->values[i]));
+  for (size_t i = 0; vs && i < mk->n; i++)
+    cJSON_AddItemToArray(vs, num(mk->values[i]));
   if (mk->state == TR_MONITOR_OK || mk->state == TR_MONITOR_NO_SPREAD) {
     cJSON *l = cJSON_AddObjectToObject(o, "limits");
     cJSON_AddItemToObject(l, "centre", num(mk->limits.mean));
@@ -466,13 +484,16 @@ cJSON *tr_monitor_to_json(const tr_monitor *m) {
   if (!o) return NULL;
   cJSON_AddStringToObject(o, "rules", tr_monitor_rules_name(m->opts.rules));
   cJSON_AddNumberToObject(o, "baseline", (double)m->opts.baseline);
-  if (m->opts.since) cJSON_AddStringToObject(o, "since", m->opts.since);
-  else cJSON_AddNullToObject(o, "since");
+  if (m->opts.since)
+    cJSON_AddStringToObject(o, "since", m->opts.since);
+  else
+    cJSON_AddNullToObject(o, "since");
   cJSON_AddBoolToObject(o, "all", m->opts.all);
   cJSON_AddBoolToObject(o, "has_store", m->has_store);
   cJSON_AddItemToObject(o, "alerts", tr_monitor_alerts_json(m));
   cJSON *ks = cJSON_AddArrayToObject(o, "kpis");
-  for (size_t k = 0; ks && k < m->n_kpis; k++) cJSON_AddItemToArray(ks, kpi_json(&m->kpis[k]));
+  for (size_t k = 0; ks && k < m->n_kpis; k++)
+    cJSON_AddItemToArray(ks, kpi_json(&m->kpis[k]));
   cJSON *ts = cJSON_AddArrayToObject(o, "tensions");
   for (size_t t = 0; ts && t < m->n_tensions; t++)
     cJSON_AddItemToArray(ts, tension_json(&m->tensions[t]));

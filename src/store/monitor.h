@@ -45,56 +45,56 @@ typedef enum {
 } tr_monitor_verdict;
 
 typedef struct tr_monitor_signal {
-  const char *rule;           /* static id of spc.h: WE1, N3, EWMA, CUSUM-, IMBALANCE, ... */
-  const char *period;         /* the period at which the pattern is complete (arena) */
-  size_t index;               /* 0-based into the series */
-  int side;                   /* +1 up, -1 down, 0 neither */
-  const char *text;           /* one line (arena) */
-  int active;                 /* complete at the latest period */
+  const char *rule;   /* static id of spc.h: WE1, N3, EWMA, CUSUM-, IMBALANCE, ... */
+  const char *period; /* the period at which the pattern is complete (arena) */
+  size_t index;       /* 0-based into the series */
+  int side;           /* +1 up, -1 down, 0 neither */
+  const char *text;   /* one line (arena) */
+  int active;         /* complete at the latest period */
   tr_monitor_verdict verdict;
 } tr_monitor_signal;
 
 typedef enum {
-  TR_MONITOR_OK,        /* limits set and detectors run */
-  TR_MONITOR_NO_DATA,   /* KPI: no observation; tension: a pole without KPI measures */
-  TR_MONITOR_TOO_FEW,   /* fewer than TR_MONITOR_MIN_POINTS (KPI) or TR_IMBALANCE_WINDOW
-                           periods (tension) */
-  TR_MONITOR_NO_SPREAD  /* KPI: the baseline does not vary, so no limits can be set */
+  TR_MONITOR_OK,       /* limits set and detectors run */
+  TR_MONITOR_NO_DATA,  /* KPI: no observation; tension: a pole without KPI measures */
+  TR_MONITOR_TOO_FEW,  /* fewer than TR_MONITOR_MIN_POINTS (KPI) or TR_IMBALANCE_WINDOW
+                          periods (tension) */
+  TR_MONITOR_NO_SPREAD /* KPI: the baseline does not vary, so no limits can be set */
 } tr_monitor_state;
 
 typedef struct tr_monitor_kpi {
-  const tr_kpi *kpi;            /* the plan's KPI (borrowed from the plan) */
+  const tr_kpi *kpi; /* the plan's KPI (borrowed from the plan) */
   tr_monitor_state state;
-  size_t n;                     /* observations read */
-  const double *values;         /* n values in period order (owned by the result) */
-  const char *const *periods;   /* n periods (owned by the result) */
-  tr_xmr limits;                /* valid for TR_MONITOR_OK and TR_MONITOR_NO_SPREAD */
-  size_t baseline;              /* observations the limits came from */
-  tr_monitor_signal *signals;   /* the active ones, or all with opts.all; in detector order */
+  size_t n;                   /* observations read */
+  const double *values;       /* n values in period order (owned by the result) */
+  const char *const *periods; /* n periods (owned by the result) */
+  tr_xmr limits;              /* valid for TR_MONITOR_OK and TR_MONITOR_NO_SPREAD */
+  size_t baseline;            /* observations the limits came from */
+  tr_monitor_signal *signals; /* the active ones, or all with opts.all; in detector order */
   size_t n_signals;
-  size_t n_earlier;             /* signals before the latest period (listed only with all) */
+  size_t n_earlier; /* signals before the latest period (listed only with all) */
 } tr_monitor_kpi;
 
 typedef struct tr_monitor_tension {
-  const tr_tension *tension;    /* borrowed from the plan */
+  const tr_tension *tension; /* borrowed from the plan */
   tr_monitor_state state;
-  size_t n_periods;             /* periods at which any of its KPIs was observed */
-  double score_a, score_b;      /* pole scores at the latest period (NAN when unknown) */
+  size_t n_periods;        /* periods at which any of its KPIs was observed */
+  double score_a, score_b; /* pole scores at the latest period (NAN when unknown) */
   tr_monitor_signal *signals;
   size_t n_signals;
   size_t n_earlier;
 } tr_monitor_tension;
 
 typedef struct tr_monitor {
-  const tr_plan *plan;          /* borrowed: must outlive the result */
-  tr_monitor_opts opts;         /* as given (opts.since is copied into the arena) */
-  int has_store;                /* 0: no store was given, every KPI has no data */
-  tr_monitor_kpi *kpis;         /* plan->scorecard.n_kpis, in plan order */
+  const tr_plan *plan;  /* borrowed: must outlive the result */
+  tr_monitor_opts opts; /* as given (opts.since is copied into the arena) */
+  int has_store;        /* 0: no store was given, every KPI has no data */
+  tr_monitor_kpi *kpis; /* plan->scorecard.n_kpis, in plan order */
   size_t n_kpis;
   tr_monitor_tension *tensions; /* plan->n_tensions, in plan order */
   size_t n_tensions;
-  long alerts;                  /* active signals with verdict TR_VERDICT_ALERT */
-  tr_arena arena;               /* everything above */
+  long alerts;    /* active signals with verdict TR_VERDICT_ALERT */
+  tr_arena arena; /* everything above */
 } tr_monitor;
 
 /* Defaults: all history, Western Electric, baseline 12, active signals only. */

@@ -18,7 +18,8 @@ static int new_result(const tr_plan *plan, tr_scorecard_ws **out, tr_error *err)
     tr_scorecard_ws_free(s);
     return tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
   }
-  for (size_t i = 0; i < nk; i++) s->values[i] = NAN;
+  for (size_t i = 0; i < nk; i++)
+    s->values[i] = NAN;
   *out = s;
   return TR_OK;
 }

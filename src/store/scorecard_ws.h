@@ -18,14 +18,14 @@
 #include <cjson/cJSON.h>
 
 typedef struct tr_scorecard_ws {
-  const tr_plan *plan;         /* borrowed */
-  double *values;              /* per plan KPI, the value scored (NAN: none) */
-  char (*periods)[16];         /* per plan KPI: its period ("2025-06", or "t=5" from a run);
-                                  "" when there is no value */
-  long matched;                /* KPIs that got a value */
-  int simulated;               /* 1: values from a model run */
-  double at;                   /* simulated: the saved time the values were read at */
-  tr_scorecard_result result;  /* the scores and roll-up */
+  const tr_plan *plan;        /* borrowed */
+  double *values;             /* per plan KPI, the value scored (NAN: none) */
+  char (*periods)[16];        /* per plan KPI: its period ("2025-06", or "t=5" from a run);
+                                 "" when there is no value */
+  long matched;               /* KPIs that got a value */
+  int simulated;              /* 1: values from a model run */
+  double at;                  /* simulated: the saved time the values were read at */
+  tr_scorecard_result result; /* the scores and roll-up */
 } tr_scorecard_ws;
 
 /* Score the plan from the latest observation of each KPI in `store` (NULL: no store yet,

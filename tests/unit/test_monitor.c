@@ -46,7 +46,8 @@ static const char plan_text[] =
     "    - {id: churn, name: Monthly churn, objective: keep, direction: lower_better,\n"
     "       scoring: goal_redflag, goal: 0.02, red_flag: 0.04, type: leading}\n";
 
-static const double nc[18] = {20, 22, 19, 21, 20, 22, 21, 19, 20, 22, 21, 20, 26, 30, 34, 38, 42, 46};
+static const double nc[18] = {20, 22, 19, 21, 20, 22, 21, 19, 20,
+                              22, 21, 20, 26, 30, 34, 38, 42, 46};
 static const double nrr[18] = {1.02, 1.03, 1.01, 1.02, 1.03, 1.02, 1.01, 1.02, 1.03,
                                1.02, 1.01, 1.02, 1.00, 0.98, 0.96, 0.94, 0.92, 0.90};
 static const double ch[18] = {0.020, 0.022, 0.019, 0.021, 0.020, 0.022, 0.021, 0.019, 0.020,
@@ -87,14 +88,14 @@ static void fill_store(fx *f, int months) {
   fputs("date,kpi,value\n", o);
   for (int i = 0; i < months; i++) {
     int y = i < 12 ? 2024 : 2025, mo = i < 12 ? i + 1 : i - 11;
-    fprintf(o, "%d-%02d,new_customers,%g\n%d-%02d,nrr,%g\n%d-%02d,churn,%g\n", y, mo, nc[i], y,
-            mo, nrr[i], y, mo, ch[i]);
+    fprintf(o, "%d-%02d,new_customers,%g\n%d-%02d,nrr,%g\n%d-%02d,churn,%g\n", y, mo, nc[i], y, mo,
+            nrr[i], y, mo, ch[i]);
   }
   fclose(o);
   assert_int_equal(tr_store_open_workspace(&f->store, f->dir, &f->err), TR_OK);
-  assert_int_equal(tr_store_import_csv(f->store, csv, TR_KPI_LONG, TR_IMPORT_STRICT, NULL, NULL,
-                                       &f->err),
-                   TR_OK);
+  assert_int_equal(
+      tr_store_import_csv(f->store, csv, TR_KPI_LONG, TR_IMPORT_STRICT, NULL, NULL, &f->err),
+      TR_OK);
 }
 
 static int setup(void **state) {
@@ -181,7 +182,8 @@ static void test_verdicts(void **state) {
   assert_int_equal(s->verdict, TR_VERDICT_ALERT);
   /* only active signals without opts.all, the rest counted */
   for (size_t k = 0; k < 3; k++)
-    for (size_t i = 0; i < m->kpis[k].n_signals; i++) assert_true(m->kpis[k].signals[i].active);
+    for (size_t i = 0; i < m->kpis[k].n_signals; i++)
+      assert_true(m->kpis[k].signals[i].active);
   assert_int_equal(m->kpis[0].n_signals, 5); /* WE1, WE2, WE3, EWMA, CUSUM+ */
   assert_int_equal(m->kpis[0].n_earlier, 20);
   const tr_monitor_tension *t = &m->tensions[0];
@@ -213,7 +215,8 @@ static void test_options(void **state) {
   assert_int_equal(tr_monitor_run(f->plan, f->store, &o, &m, &f->err), TR_OK);
   assert_int_equal(m->kpis[0].n_signals, 25); /* 5 active + 20 earlier */
   size_t past = 0;
-  for (size_t i = 0; i < m->kpis[0].n_signals; i++) past += !m->kpis[0].signals[i].active;
+  for (size_t i = 0; i < m->kpis[0].n_signals; i++)
+    past += !m->kpis[0].signals[i].active;
   assert_int_equal(past, 20);
   assert_int_equal(m->alerts, 11); /* past signals are never active alerts */
   tr_monitor_free(m);
@@ -287,7 +290,8 @@ static void test_no_store(void **state) {
   tr_monitor *m = NULL;
   assert_int_equal(tr_monitor_run(f->plan, NULL, NULL, &m, &f->err), TR_OK);
   assert_false(m->has_store);
-  for (size_t k = 0; k < m->n_kpis; k++) assert_int_equal(m->kpis[k].state, TR_MONITOR_NO_DATA);
+  for (size_t k = 0; k < m->n_kpis; k++)
+    assert_int_equal(m->kpis[k].state, TR_MONITOR_NO_DATA);
   assert_int_equal(m->tensions[0].state, TR_MONITOR_TOO_FEW);
   assert_int_equal(m->alerts, 0);
   cJSON *j = tr_monitor_to_json(m);
@@ -306,7 +310,8 @@ static void test_no_spread(void **state) {
   FILE *o = fopen(csv, "wb");
   assert_non_null(o);
   fputs("date,kpi,value\n", o);
-  for (int i = 1; i <= 12; i++) fprintf(o, "2024-%02d,nrr,1\n", i);
+  for (int i = 1; i <= 12; i++)
+    fprintf(o, "2024-%02d,nrr,1\n", i);
   fputs("2025-01,nrr,1.2\n", o);
   fclose(o);
   assert_int_equal(tr_store_open_workspace(&f->store, f->dir, &f->err), TR_OK);
@@ -431,9 +436,8 @@ static void test_scorecard_store(void **state) {
 static void test_scorecard_run(void **state) {
   fx *f = *state;
   tr_model *model = NULL;
-  assert_int_equal(tr_model_load_buffer(model_text, strlen(model_text), "model.xmile", &model,
-                                        &f->err),
-                   TR_OK);
+  assert_int_equal(
+      tr_model_load_buffer(model_text, strlen(model_text), "model.xmile", &model, &f->err), TR_OK);
   tr_scorecard_ws *s = NULL;
   assert_int_equal(tr_scorecard_ws_from_run(f->plan, model, 5, &s, &f->err), TR_OK);
   assert_true(s->simulated);
@@ -481,11 +485,9 @@ static void test_scorecard_run_names(void **state) {
   tr_scorecard_ws *s = NULL;
   /* acq_share renamed: the lever constant is missing, with a suggestion */
   replace_all(model_text, "acq_share", "acq_shares", text, sizeof text);
-  assert_int_equal(tr_model_load_buffer(text, strlen(text), "model.xmile", &model, &f->err),
-                   TR_OK);
+  assert_int_equal(tr_model_load_buffer(text, strlen(text), "model.xmile", &model, &f->err), TR_OK);
   s = (tr_scorecard_ws *)1;
-  assert_int_equal(tr_scorecard_ws_from_run(f->plan, model, 5, &s, &f->err),
-                   TR_ERR_UNKNOWN_NAME);
+  assert_int_equal(tr_scorecard_ws_from_run(f->plan, model, 5, &s, &f->err), TR_ERR_UNKNOWN_NAME);
   assert_null(s);
   assert_int_equal(f->err.line, 10);
   assert_non_null(strstr(f->err.msg, "lever constant 'acq_share' is not a variable of"));
@@ -493,10 +495,8 @@ static void test_scorecard_run_names(void **state) {
   tr_model_free(model);
   /* customers renamed: the KPI variable is missing */
   replace_all(model_text, "\"customers\"", "\"clients\"", text, sizeof text);
-  assert_int_equal(tr_model_load_buffer(text, strlen(text), "model.xmile", &model, &f->err),
-                   TR_OK);
-  assert_int_equal(tr_scorecard_ws_from_run(f->plan, model, 5, &s, &f->err),
-                   TR_ERR_UNKNOWN_NAME);
+  assert_int_equal(tr_model_load_buffer(text, strlen(text), "model.xmile", &model, &f->err), TR_OK);
+  assert_int_equal(tr_scorecard_ws_from_run(f->plan, model, 5, &s, &f->err), TR_ERR_UNKNOWN_NAME);
   assert_non_null(strstr(f->err.msg, "KPI variable 'customers'"));
   assert_int_equal(f->err.line, 16);
   tr_model_free(model);
