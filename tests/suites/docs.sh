@@ -97,6 +97,24 @@ done
 [ "$skipped" -le "$MAX_SKIPPED" ] && ok "$skipped blocks marked no-test (at most $MAX_SKIPPED)" ||
   not_ok "$skipped blocks marked no-test (at most $MAX_SKIPPED): make them run"
 
+# Links between the pages resolve (relative file links; web addresses and anchors are not
+# followed), and the README's Documentation list names every page of docs/.
+broken=
+for doc in "${docs[@]}"; do
+  while IFS= read -r target; do
+    target=${target%%#*}
+    [ -e "$(dirname "$doc")/$target" ] || broken="$broken $doc->$target"
+  done < <(grep -oE '\]\([^)#:][^):]*\)' "$doc" | sed 's/^](//; s/)$//')
+done
+[ -z "$broken" ] && ok "every relative link between the documents resolves" ||
+  not_ok "broken links:$broken"
+unlisted=
+for page in docs/*.md; do
+  sed -n '/^## Documentation/,/^## /p' README.md | grep -qF "]($page)" || unlisted="$unlisted $page"
+done
+[ -z "$unlisted" ] && ok "README's Documentation list links every page of docs/" ||
+  not_ok "README's Documentation list lacks:$unlisted"
+
 # The checker checks itself on a scratch document: markers attach only to the block right
 # below them, and a failing command, a wrong exit status or an unmatched expectation is
 # caught.
