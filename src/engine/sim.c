@@ -683,21 +683,22 @@ static void commit_previous(const tr_program *p, double *v, size_t L) {
 }
 
 /* After the evaluation of a step point: PREVIOUS arguments, saving (every save_every-th
- * point, counted down in *until_save rather than with a division), and the numeric hazard
- * check. Hazards are watched cheaply where values pass anyway — watched variables as they
- * are saved, stocks at save points (or as integrated: `bad`) — and only then is every
- * variable scanned to name the first one that is not finite. The floating-point exception
- * flags (FP_HAZARDS) catch the rest — a variable that is neither watched nor a stock, a value
- * between save points — so a hazard is reported at the step where it first appears. */
+ * point, counted down in *until_save rather than with a division), and, in diagnostic mode
+ * only (see tr_sim_run), the numeric hazard check: stocks (`bad`, or at save points), saved
+ * values and the floating-point flags (FP_HAZARDS: a variable that is neither watched nor a
+ * stock, a value between save points); only then is every variable scanned to name the first
+ * one that is not finite, at the step where it first appears. */
 static int after_point(tr_sim *s, tr_vm *vm, int bad, long *until_save) {
   const tr_program *p = s->p;
   size_t L = vm->lanes;
   if (p->post.n) tr_vm_exec(p, &p->post, vm);
   if (--*until_save == 0) { /* a non-finite stock stays so: checking at save points finds it */
-    bad |= save(s, L) | stocks_bad(p, s->vals, L);
+    int saved_bad = save(s, L);
+    if (s->diag) bad |= saved_bad | stocks_bad(p, s->vals, L);
     *until_save = s->save_every;
   }
-  if (s->diag) bad |= fetestexcept(FP_HAZARDS) != 0;
+  if (!s->diag) return TR_OK;
+  bad |= fetestexcept(FP_HAZARDS) != 0;
   if (bad && !s->warning[0] && hazard(s, L, vm->time) && s->o.strict_math)
     return tr_error_set(&s->err, TR_ERR_MATH, s->m->flat.file, 0, 0, "numeric hazard: %s",
                         s->warning);
@@ -717,7 +718,7 @@ static int run_euler1(tr_sim *s, tr_vm *vm, const tr_code *step, long *until_sav
   long every = s->save_every, until = *until_save;
   size_t nw = s->n_watch, nsave = s->nsave;
   const size_t *w = s->watch;
-  int direct = nw <= DIRECT_SERIES;
+  int direct = nw <= DIRECT_SERIES, diag = s->diag;
   vm->phase = TR_PH_STEP;
   for (long n = 0; n < s->nsteps; n++) {
     int bad = 0;
@@ -734,7 +735,7 @@ static int run_euler1(tr_sim *s, tr_vm *vm, const tr_code *step, long *until_sav
           net -= v[slot[f]];
         y = v[stk[i]] + dt * net;
       }
-      bad |= !(y - y == 0);
+      if (diag) bad |= !(y - y == 0);
       v[stk[i]] = nonneg[i] && y < 0 ? 0 : y;
     }
     double t1 = start + (double)(n + 1) * dt;
@@ -751,14 +752,15 @@ static int run_euler1(tr_sim *s, tr_vm *vm, const tr_code *step, long *until_sav
         for (size_t j = 0; j < nw; j++) {
           double x = v[w[j]];
           o[j * nsave] = x;
-          bad |= !(x - x == 0);
+          if (diag) bad |= !(x - x == 0);
         }
       } else {
         bad |= save(s, 1);
       }
       until = every;
     }
-    if (s->diag) bad |= fetestexcept(FP_HAZARDS) != 0;
+    if (!diag) continue;
+    bad |= fetestexcept(FP_HAZARDS) != 0;
     if (bad && !s->warning[0] && hazard(s, 1, t1) && s->o.strict_math)
       return tr_error_set(&s->err, TR_ERR_MATH, s->m->flat.file, 0, 0, "numeric hazard: %s",
                           s->warning);
@@ -854,17 +856,38 @@ static int run(tr_sim *s) {
   return TR_OK;
 }
 
-/* A run checks for NaN and infinities only where values pass anyway (stocks, saved values)
- * and reads the floating-point exception flags once, at the end. When anything was not
- * finite — or a flag says some value was, even one no variable kept — the run is repeated
- * (it is deterministic: same constants, same random streams) with the flags read at every
- * step, so that the report names the variable and the step where the hazard first appears.
- * Hazard-free runs pay nothing per step for this. */
+/* 1 when some x[i] is NaN or infinite: its exponent bits are all ones exactly when adding
+ * one unit of exponent carries into the sign bit. Integer AND/ADD/OR only, so the loop
+ * vectorises with plain SSE2 (a floating-point compare per value does not). */
+static int nonfinite_any(const double *x, size_t n) {
+  const uint64_t exp_mask = 0x7ff0000000000000u, one_exp = 0x0010000000000000u;
+  uint64_t acc = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint64_t u;
+    memcpy(&u, &x[i], sizeof u);
+    acc |= (u & exp_mask) + one_exp;
+  }
+  return (int)(acc >> 63);
+}
+
+/* 1 when a saved value, or a slot's final value, is NaN or infinite. */
+static int outputs_bad(const tr_sim *s) {
+  return nonfinite_any(s->out, s->n_watch * s->o.lanes * s->nsave) ||
+         nonfinite_any(s->vals, s->p->n_vars * s->o.lanes);
+}
+
+/* A run does not look for NaN and infinities step by step: at its end it reads the
+ * floating-point exception flags (every NaN or infinity that arithmetic makes raises one)
+ * and scans the saved values and the final state. When anything was not finite — or a flag
+ * says some value was, even one no variable kept — the run is repeated (it is
+ * deterministic: same constants, same random streams) in diagnostic mode, which checks
+ * stocks, saved values and the flags at every step, so that the report names the variable
+ * and the step where the hazard first appears. Hazard-free runs pay nothing per step. */
 int tr_sim_run(tr_sim *s) {
   s->diag = 0;
   int rc = run(s);
   if (rc != TR_OK && rc != TR_ERR_MATH) return rc;
-  if (rc == TR_ERR_MATH || s->warning[0] || fetestexcept(FP_HAZARDS)) {
+  if (rc == TR_ERR_MATH || s->warning[0] || fetestexcept(FP_HAZARDS) || outputs_bad(s)) {
     s->diag = 1;
     rc = run(s);
     s->diag = 0;
