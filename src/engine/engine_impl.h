@@ -53,10 +53,10 @@ typedef enum {
   TR_I_RAMP,     /* d = TIME >= b ? a * (TIME - b) : 0 */
   TR_I_PULSE,    /* d = a / DT when a pulse (first b, interval c; c < 0: none) fires, else 0 */
   TR_I_INIT,     /* in the initial phase only: d = a (d is the call's state slot) */
-  TR_I_PREVINIT, /* in the initial phase only: d = a (a < 0: 0) */
+  TR_I_PREVINIT, /* initial phase only: d = a; PREVIOUS(x) without a second argument is 0 */
   TR_I_DELAY,    /* d = a delayed by b (initial c, or a's initial value when c < 0); aux: history */
   TR_I_RANDOM,   /* d = a draw of distribution fn over slots args[aux..aux+b); c: seeded index */
-  TR_I_STDDEV    /* d = standard deviation of slots args[aux..aux+b) */
+  TR_I_STDDEV    /* d = population standard deviation (divide by n) of args[aux..aux+b) */
 } tr_opcode;
 
 typedef struct tr_instr {
