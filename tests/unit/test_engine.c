@@ -250,13 +250,12 @@ static const vspec sir[] = {
 
 /* engine-1.4: lanes give exactly the results of separate single runs (constants per lane,
  * random streams per run index); a seeded random call is the same in every lane. */
-static void test_lanes_equal_single_runs(void **state) {
-  (void)state;
+static void lanes_vs_single(int method) {
   tr_model *m = must_build(sir, 10, 0, 20, 0.125);
   tr_sim_opts o = tr_model_default_opts(m);
   o.lanes = 4;
   o.seed = 7;
-  o.method = TR_INTEG_RK4;
+  o.method = method;
   tr_error err;
   tr_sim *b = NULL;
   assert_int_equal(tr_sim_new(m, &o, &b, &err), TR_OK);
@@ -294,6 +293,13 @@ static void test_lanes_equal_single_runs(void **state) {
   assert_true(fabs(mean - 1) < 0.02);
   tr_sim_free(b);
   model_free(m);
+}
+
+static void test_lanes_equal_single_runs(void **state) {
+  (void)state;
+  lanes_vs_single(TR_INTEG_EULER); /* the one-lane Euler loop against the lane loops */
+  lanes_vs_single(TR_INTEG_RK2);
+  lanes_vs_single(TR_INTEG_RK4);
 }
 
 /* engine-1.5: constants can be set by name with "did you mean" on a typo. */
