@@ -3,7 +3,7 @@
  * models and plans can never inject markup), uPlot draws the charts. */
 'use strict';
 
-const state = { token: null, charts: [] };
+const state = { token: null, charts: [], visit: 0 };
 
 /* The token arrives once in the URL fragment (#token=...) printed by `tightrope serve`; keep it
  * for this browser session and take it out of the address bar. */
@@ -20,6 +20,7 @@ function el(tag, attrs, ...kids) {
   const n = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
     if (k === 'class') n.className = v;
+    else if (k === 'style') n.style.cssText = v; // CSSOM, which the CSP allows (attributes it does not)
     else if (k.startsWith('on')) n.addEventListener(k.slice(2), v);
     else if (v !== undefined && v !== null && v !== false) n.setAttribute(k, v === true ? '' : v);
   }
@@ -62,6 +63,15 @@ function fmt(v, digits) {
   return v.toLocaleString(undefined, { maximumFractionDigits: digits === undefined ? 2 : digits });
 }
 
+/* Axis numbers: 1.2M, 350k, 0.25. */
+function short(v) {
+  const a = Math.abs(v);
+  if (a >= 1e9) return (v / 1e9).toFixed(1) + 'G';
+  if (a >= 1e6) return (v / 1e6).toFixed(1) + 'M';
+  if (a >= 1e4) return (v / 1e3).toFixed(0) + 'k';
+  return +v.toPrecision(3) + '';
+}
+
 function clearCharts() {
   for (const c of state.charts) c.destroy();
   state.charts = [];
@@ -76,7 +86,8 @@ function lineChart(host, title, x, series, opts) {
   const o = {
     title, width: chartWidth(host), height: 300,
     scales: { x: { time: false } },
-    axes: [{ label: (opts && opts.xlabel) || 'Time' }, {}],
+    axes: [{ label: (opts && opts.xlabel) || 'Time' },
+           { size: 70, values: (u, ticks) => ticks.map(short) }],
     series: [{ label: 'Time' }].concat(series.map(s => ({
       label: s.label, stroke: s.color || '#1f6feb', width: s.width || 2, dash: s.dash,
       fill: s.fill, points: { show: !!s.points },
@@ -88,6 +99,13 @@ function lineChart(host, title, x, series, opts) {
   host.setAttribute('aria-label', title + ': ' + series.map(s => s.label).join(', '));
   state.charts.push(u);
   return u;
+}
+
+/* The percentile bands of variable `name` in a Monte Carlo result (POST /api/scenarios). */
+function bandsOf(r, name) {
+  const v = (r.variables || []).find(x => x.name === name);
+  if (!v) throw new Error('no Monte Carlo result for ' + name);
+  return { time: r.times, p5: v.p5, p25: v.p25, p50: v.p50, p75: v.p75, p95: v.p95 };
 }
 
 /* Fan chart from percentile bands {time, p5, p25, p50, p75, p95}. */
@@ -143,13 +161,13 @@ async function pageScenarios(root) {
   const model = await api('GET', '/api/model');
   const vars = model.variables.filter(v => !v.hidden).map(v => v.name);
   const pick = el('select', { id: 'sc-var' }, vars.map(v => el('option', { value: v }, v)));
-  const cash = vars.find(v => /cash/i.test(v));
+  const cash = vars.find(v => /^cash$/i.test(v)) || vars.find(v => /cash/i.test(v));
   if (cash) pick.value = cash;
   const scen = el('select', { id: 'sc-name' }, el('option', { value: '' }, 'baseline'),
     (plan.scenarios || []).map(s => el('option', { value: s.name }, s.name)));
   const runs = el('input', { id: 'sc-runs', type: 'number', min: 10, max: 100000, value: 1000 });
   const out = el('div', { id: 'sc-out' });
-  const go = el('button', { type: 'button', onclick: () => runScenario(pick.value, scen.value, +runs.value, out) }, 'Run');
+  const go = el('button', { id: 'sc-go', type: 'button', onclick: () => runScenario(pick.value, scen.value, +runs.value, out) }, 'Run');
   root.append(el('div', { class: 'grid' },
     el('div', {}, el('label', { for: 'sc-var' }, 'Variable'), pick),
     el('div', {}, el('label', { for: 'sc-name' }, 'Scenario'), scen),
@@ -172,13 +190,16 @@ async function runScenario(v, scenario, runs, out) {
   out.replaceChildren();
   const host = el('div', { class: 'chart', 'data-testid': 'fan' });
   out.append(host);
-  fanChart(host, `${v} — ${scenario || 'baseline'} (${r.runs} runs)`, Object.assign({ time: r.time }, r.bands[v]));
-  if (r.distress !== undefined)
-    out.append(el('p', {}, 'Probability of distress: ', el('strong', {}, fmt(100 * r.distress, 1) + '%')));
-  if (r.tornado && r.tornado.length) {
-    out.append(el('h3', {}, 'Tornado: ' + (r.tornado_metric || v)));
+  fanChart(host, `${v} — ${scenario || 'baseline'} (${r.runs} runs)`, bandsOf(r, v));
+  const distress = (r.events || []).find(e => /cash/i.test(e.event));
+  if (distress)
+    out.append(el('p', {}, `Probability of distress (${distress.event} at any time): `,
+      el('strong', { 'data-testid': 'distress' }, fmt(100 * distress.p_any_time, 1) + '%')));
+  const bars = (r.tornado || []).filter(t => t.output === v || t.variable === v);
+  if (bars.length) {
+    out.append(el('h3', {}, `Tornado: final ${v}`));
     out.append(el('table', {}, el('thead', {}, el('tr', {}, el('th', {}, 'Input'), el('th', { class: 'num' }, 'Low'), el('th', { class: 'num' }, 'High'), el('th', { class: 'num' }, 'Swing'))),
-      el('tbody', {}, r.tornado.map(t => el('tr', {}, el('td', {}, t.input), el('td', { class: 'num' }, fmt(t.low)), el('td', { class: 'num' }, fmt(t.high)), el('td', { class: 'num' }, fmt(Math.abs(t.high - t.low))))))));
+      el('tbody', {}, bars.map(t => el('tr', {}, el('td', {}, t.input), el('td', { class: 'num' }, fmt(t.low)), el('td', { class: 'num' }, fmt(t.high)), el('td', { class: 'num' }, fmt(Math.abs(t.high - t.low))))))));
   }
 }
 
@@ -190,7 +211,8 @@ async function pageLevers(root) {
   const model = await api('GET', '/api/model');
   const names = model.variables.filter(v => !v.hidden).map(v => v.name);
   const watch = el('select', { id: 'lv-var' }, names.map(v => el('option', { value: v }, v)));
-  const guess = names.find(v => /revenue/i.test(v)) || names.find(v => /cash/i.test(v));
+  const guess = names.find(v => /^revenue$/i.test(v)) || names.find(v => /^cash$/i.test(v)) ||
+    names.find(v => /revenue|cash/i.test(v));
   if (guess) watch.value = guess;
   const host = el('div', { class: 'chart', 'data-testid': 'lever-chart' });
   const values = {};
@@ -218,7 +240,7 @@ async function pageLevers(root) {
     ]);
     if (my !== seq) return;
     clearCharts(); host.replaceChildren();
-    const b = mc.bands[watch.value], planB = base.plan ? base.plan.variables[watch.value] : null;
+    const b = bandsOf(mc, watch.value), planB = base.plan ? base.plan.variables[watch.value] : null;
     const series = [
       { label: 'p5', values: b.p5, color: '#9ec5fe', width: 1 },
       { label: 'p95', values: b.p95, color: '#9ec5fe', width: 1 },
@@ -254,12 +276,13 @@ async function pageScorecard(root) {
       el('th', { class: 'num' }, 'Target'), el('th', { class: 'num' }, 'Score'), el('th', {}, 'Status'))), el('tbody', {}, rows)));
   }
   const file = el('input', { id: 'kpi-file', type: 'file', accept: '.csv,text/csv' });
-  const up = el('button', { type: 'button', onclick: async () => {
+  const up = el('button', { id: 'kpi-upload', type: 'button', onclick: async () => {
     if (!file.files.length) return status('Choose a CSV file first.', true);
     const text = await file.files[0].text();
     const r = await api('POST', '/api/kpis', text, true);
-    status(`Imported ${r.imported} rows, rejected ${r.rejected}.`);
-    route();
+    await route(); // redraw the scorecard with the new observations, then say what happened
+    status(`Imported ${r.imported} rows, rejected ${r.rejected}.` +
+      (r.problems && r.problems.length ? ' ' + r.problems.slice(0, 3).join('; ') : ''), r.rejected > 0);
   } }, 'Upload');
   root.append(el('h3', {}, 'Import KPI data'), el('label', { for: 'kpi-file' }, 'CSV file (date,kpi,value)'), file, up);
 }
@@ -321,13 +344,16 @@ async function route() {
     a.toggleAttribute('aria-current', a.dataset.page === page) && a.setAttribute('aria-current', 'page');
   clearCharts();
   status('');
-  const root = document.getElementById('page');
-  root.replaceChildren();
+  // Each visit renders into its own section: a page still awaiting data when the user moves on
+  // then fills a detached node instead of mixing into the new page.
+  const root = el('section', { id: 'page', 'aria-labelledby': 'page-title' });
+  document.getElementById('page').replaceWith(root);
+  const mine = ++state.visit;
   try {
     await pages[page](root, arg ? decodeURIComponent(arg) : undefined);
-    document.title = `tightrope — ${page}`;
+    if (mine === state.visit) document.title = `tightrope — ${page}`;
   } catch (e) {
-    status(e.message, true);
+    if (mine === state.visit) status(e.message, true);
   }
 }
 

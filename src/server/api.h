@@ -26,6 +26,7 @@ void tr_api_levers(tr_http_req *req, tr_http_resp *resp);
 void tr_api_model(tr_http_req *req, tr_http_resp *resp);
 void tr_api_simulate(tr_http_req *req, tr_http_resp *resp);
 void tr_api_assess(tr_http_req *req, tr_http_resp *resp);
+void tr_api_scenarios(tr_http_req *req, tr_http_resp *resp);
 void tr_api_kpis(tr_http_req *req, tr_http_resp *resp);
 void tr_api_kpi(tr_http_req *req, tr_http_resp *resp);
 void tr_api_kpi_upload(tr_http_req *req, tr_http_resp *resp);

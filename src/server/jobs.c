@@ -6,6 +6,7 @@
  */
 #include "server/server_impl.h"
 
+#include "base/progress.h"
 #include "tightrope/base.h"
 
 #include <stdio.h>
@@ -27,6 +28,9 @@ struct tr_job {
   tr_job_fn fn;
   void *ctx;
   void (*free_ctx)(void *);
+  volatile sig_atomic_t *stop;     /* tr_job_link: set on cancel (guarded by the lock) */
+  const tr_progress *counter;      /* tr_job_link: progress source (guarded by the lock) */
+  uint64_t total;
   pthread_t thread;
   int joined;
   tr_jobs *owner;
@@ -62,7 +66,10 @@ static void job_destroy(tr_job *job) {
 void tr_jobs_free(tr_jobs *j) {
   if (!j) return;
   pthread_mutex_lock(&j->lock);
-  for (tr_job *job = j->head; job; job = job->next) atomic_store(&job->cancel, 1);
+  for (tr_job *job = j->head; job; job = job->next) {
+    atomic_store(&job->cancel, 1);
+    if (job->stop) *job->stop = 1;
+  }
   pthread_cond_broadcast(&j->slot_free);
   pthread_mutex_unlock(&j->lock);
   tr_job *job = j->head;
@@ -178,7 +185,12 @@ static cJSON *describe(tr_job *job, int with_result) {
   cJSON_AddNumberToObject(o, "id", (double)job->id);
   cJSON_AddStringToObject(o, "kind", job->kind);
   cJSON_AddStringToObject(o, "state", state_names[job->state]);
-  cJSON_AddNumberToObject(o, "progress", atomic_load(&job->progress_ppm) / 1e6);
+  double progress = atomic_load(&job->progress_ppm) / 1e6;
+  if (job->counter && job->total && job->state == JOB_RUNNING) {
+    progress = (double)tr_progress_count(job->counter) / (double)job->total;
+    if (progress > 1) progress = 1;
+  }
+  cJSON_AddNumberToObject(o, "progress", progress);
   if (job->state == JOB_FAILED) cJSON_AddStringToObject(o, "error", job->error);
   if (with_result && job->state == JOB_DONE && job->result)
     cJSON_AddItemToObject(o, "result", cJSON_Duplicate(job->result, 1));
@@ -208,7 +220,10 @@ cJSON *tr_jobs_list(tr_jobs *j) {
 int tr_jobs_cancel(tr_jobs *j, long id) {
   pthread_mutex_lock(&j->lock);
   tr_job *job = find(j, id);
-  if (job) atomic_store(&job->cancel, 1);
+  if (job) {
+    atomic_store(&job->cancel, 1);
+    if (job->stop) *job->stop = 1;
+  }
   pthread_cond_broadcast(&j->slot_free);
   pthread_mutex_unlock(&j->lock);
   return job ? TR_OK : TR_ERR_NOT_FOUND;
@@ -218,6 +233,16 @@ void tr_job_progress(tr_job *job, double fraction) {
   if (fraction < 0) fraction = 0;
   if (fraction > 1) fraction = 1;
   atomic_store(&job->progress_ppm, (unsigned)(fraction * 1e6));
+}
+
+void tr_job_link(tr_job *job, volatile sig_atomic_t *stop, const tr_progress *p,
+                 uint64_t total) {
+  pthread_mutex_lock(&job->owner->lock);
+  job->stop = stop;
+  job->counter = p;
+  job->total = total;
+  if (stop && atomic_load(&job->cancel)) *stop = 1;
+  pthread_mutex_unlock(&job->owner->lock);
 }
 
 int tr_job_cancelled(tr_job *job) {

@@ -70,6 +70,8 @@ const tr_route tr_routes[] = {
      "one run: {levers?, set?, vars?} -> time and series (and the plan's, for comparison)"},
     {"GET", "/api/assess", tr_api_assess, 0,
      "the assessment (?runs=N): SBI, tensions, resilience per scenario, lever moves"},
+    {"POST", "/api/scenarios", tr_api_scenarios, TR_ROUTE_JSON_BODY,
+     "Monte Carlo {runs?, scenario?, vars?, levers?, seed?, wait?}: a job, or the result"},
     {"GET", "/api/kpis", tr_api_kpis, 0, "KPIs with observations in the store"},
     {"GET", "/api/kpis/{id}", tr_api_kpi, 0, "one KPI: observations, XmR limits and signals"},
     {"POST", "/api/kpis", tr_api_kpi_upload, 0,

@@ -7,7 +7,9 @@
 
 #include <cjson/cJSON.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 
 typedef struct tr_jobs tr_jobs;
 
@@ -106,6 +108,12 @@ cJSON *tr_jobs_describe(tr_jobs *j, long id, int with_result);
 cJSON *tr_jobs_list(tr_jobs *j);
 int tr_jobs_cancel(tr_jobs *j, long id); /* TR_OK or TR_ERR_NOT_FOUND */
 void tr_job_progress(tr_job *job, double fraction);
+/* Link a running computation to its job: cancelling the job sets *stop, and the job's
+ * progress is read from the counter of `p` out of `total` (both may be NULL/0). Call from the
+ * job function before it starts the computation, and again with NULLs before they go away. */
+struct tr_progress;
+void tr_job_link(tr_job *job, volatile sig_atomic_t *stop, const struct tr_progress *p,
+                 uint64_t total);
 int tr_job_cancelled(tr_job *job);
 void tr_job_fail(tr_job *job, const char *msg);
 

@@ -453,6 +453,33 @@ static int sweep(ctx *c, tr_assess *a) {
   return rc;
 }
 
+/* Mean pole scores over the baseline Monte Carlo runs the sim holds, into a->tensions. */
+static int mc_pole_means(ctx *c, tr_assess *a) {
+  const tr_plan *plan = c->plan;
+  size_t runs = c->opts->runs;
+  tr_tension_balance *lane_tb = tr_calloc(plan->n_tensions + 1, sizeof *lane_tb);
+  double *sa = tr_calloc(plan->n_tensions + 1, sizeof *sa);
+  double *sb = tr_calloc(plan->n_tensions + 1, sizeof *sb);
+  int rc = TR_OK;
+  if (!lane_tb || !sa || !sb) {
+    rc = tr_error_set(c->err, TR_ERR_NOMEM, NULL, 0, 0, NULL);
+  } else {
+    for (size_t r = 0; r < runs; r++) {
+      sbi_at(c, r, c->horizon_idx, lane_tb);
+      for (size_t t = 0; t < plan->n_tensions; t++) {
+        sa[t] += lane_tb[t].a / (double)runs;
+        sb[t] += lane_tb[t].b / (double)runs;
+      }
+    }
+    for (size_t t = 0; t < plan->n_tensions; t++)
+      tr_balance_tension(sa[t], sb[t], &a->tensions[t].mc_mean);
+  }
+  tr_free(lane_tb);
+  tr_free(sa);
+  tr_free(sb);
+  return rc;
+}
+
 int tr_assess_run(const tr_plan *plan, const tr_model *model, const tr_assess_opts *opts,
                   tr_assess **out, tr_error *err) {
   *out = NULL;
@@ -542,37 +569,12 @@ int tr_assess_run(const tr_plan *plan, const tr_model *model, const tr_assess_op
       snprintf(a->warning, sizeof a->warning, "%s", tr_sampler_warning(smp));
   }
   a->n_scenarios = plan->n_scenarios + 1;
-  for (size_t s = 0; s < a->n_scenarios && !rc; s++)
+  for (size_t s = 0; s < a->n_scenarios && !rc; s++) {
     rc = assess_scenario(&c, a, s ? &plan->scenarios[s - 1] : NULL, smp, in_var, k, shares,
                          &a->scenarios[s]);
-  if (rc) goto done;
-  /* mean pole scores over the baseline Monte Carlo */
-  rc = assess_scenario(&c, a, NULL, smp, in_var, k, shares, &(tr_assess_scenario){0});
-  if (rc) goto done;
-  {
-    size_t runs = opts->runs;
-    tr_tension_balance *lane_tb = tr_calloc(plan->n_tensions + 1, sizeof *lane_tb);
-    double *sa = tr_calloc(plan->n_tensions + 1, sizeof *sa);
-    double *sb = tr_calloc(plan->n_tensions + 1, sizeof *sb);
-    if (!lane_tb || !sa || !sb) {
-      tr_free(lane_tb);
-      tr_free(sa);
-      tr_free(sb);
-      rc = tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, NULL);
-      goto done;
-    }
-    for (size_t r = 0; r < runs; r++) {
-      sbi_at(&c, r, c.horizon_idx, lane_tb);
-      for (size_t t = 0; t < plan->n_tensions; t++) {
-        sa[t] += lane_tb[t].a / (double)runs;
-        sb[t] += lane_tb[t].b / (double)runs;
-      }
-    }
-    for (size_t t = 0; t < plan->n_tensions; t++) tr_balance_tension(sa[t], sb[t], &a->tensions[t].mc_mean);
-    tr_free(lane_tb);
-    tr_free(sa);
-    tr_free(sb);
+    if (!rc && s == 0) rc = mc_pole_means(&c, a); /* while the sim holds the baseline runs */
   }
+  if (rc) goto done;
   rc = sweep(&c, a);
 
 done:

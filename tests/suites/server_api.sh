@@ -35,6 +35,17 @@ req PUT /api/plan/levers 200 -H "$H" -d "{\"$lever\":0.5}"
 grep -q "current: 0.5" "$ws/plan.yaml" && ok "lever saved into plan.yaml" || not_ok "lever not saved"
 "$TR" assess "$ws" --runs 5 >/dev/null && ok "the edited plan still loads" || not_ok "edited plan broken"
 
+req POST /api/scenarios 200 -H "$H" -d '{"runs":200,"vars":["cash"],"wait":true}'; has '"p95":\[' "Monte Carlo bands"; has '"event":"cash < 0"' "distress event"
+req POST /api/scenarios 202 -H "$H" -d '{"runs":300,"vars":["revenue"],"scenario":"economic downturn"}'; has '"id":' "a job id"
+job=$(grep -o '"id":[0-9]*' "$tmp/body" | head -1 | cut -d: -f2)
+for _ in $(seq 100); do curl -s "$base/api/jobs/$job" | grep -q '"state":"done"' && break; sleep 0.1; done
+req GET "/api/jobs/$job" 200; has '"scenario":"economic downturn"' "the job's result names the scenario"
+req POST /api/scenarios 202 -H "$H" -d '{"runs":100000}'
+job=$(grep -o '"id":[0-9]*' "$tmp/body" | head -1 | cut -d: -f2)
+req DELETE "/api/jobs/$job" 202 -H "$H"
+for _ in $(seq 100); do curl -s "$base/api/jobs/$job" | grep -q '"state":"cancelled"' && break; sleep 0.1; done
+req GET "/api/jobs/$job" 200; has '"state":"cancelled"' "a cancelled job says so"
+
 # hostile and malformed
 req POST /api/simulate 400 -H "$H" -d '{"vars":'; has '"error":{"status":400' "bad JSON is a JSON 400"
 req POST /api/simulate 400 -H "$H" -d '[1,2]'
@@ -50,6 +61,13 @@ grep -q "current: 0.5" "$ws/plan.yaml" && ok "a refused lever leaves plan.yaml u
 req PUT /api/plan/levers 404 -H "$H" -d '{"nosuch":0.5}'
 req PUT /api/plan/levers 400 -H "$H" -d '{"x":"y"}'
 req PUT /api/plan/levers 400 -H "$H" -d '{}'
+req POST /api/scenarios 400 -H "$H" -d '{"runs":0}'
+req POST /api/scenarios 400 -H "$H" -d '{"runs":2.5}'
+req POST /api/scenarios 400 -H "$H" -d '{"runs":"many"}'
+req POST /api/scenarios 400 -H "$H" -d '{"runs":20000,"wait":true}'
+req POST /api/scenarios 422 -H "$H" -d '{"scenario":"nope"}'
+req POST /api/scenarios 422 -H "$H" -d '{"vars":["nope"],"wait":true}'
+req POST /api/scenarios 401 -d '{}'
 req GET '/api/assess?runs=0' 400
 req GET '/api/assess?runs=abc' 400
 req GET /api/kpis/nosuch 404

@@ -1,0 +1,199 @@
+/*
+ * POST /api/scenarios: a Monte Carlo study of the workspace — the plan's uncertainty, a named
+ * scenario's overrides and shocks, optional lever settings — as a job (202 {"id"}) or, with
+ * "wait": true and at most 10,000 runs, answered directly (the Levers page re-runs 1,000 runs
+ * on every slider move). The result is the JSON of `tightrope scenarios --format json`.
+ */
+#include "server/api.h"
+
+#include "base/progress.h"
+#include "strategy/plan_mc.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_RUNS 100000
+#define MAX_WAIT_RUNS 10000
+
+typedef struct study {
+  tr_workspace *ws;
+  tr_model *model; /* with the scenario's shocks */
+  tr_mc *mc;
+  tr_mc_opts opts;
+  const tr_scenario *scen;
+  volatile sig_atomic_t stop;
+} study;
+
+static void study_free(void *p) {
+  study *s = p;
+  if (!s) return;
+  tr_mc_free(s->mc);
+  tr_model_free(s->model);
+  tr_workspace_close(s->ws);
+  tr_free(s);
+}
+
+/* Run the study and return its JSON (NULL with *msg set on failure). */
+static cJSON *run_study(study *s, tr_progress *prog, char *msg, size_t cap) {
+  int rc = tr_mc_run(s->mc, &s->opts, &s->stop, prog);
+  if (rc && rc != TR_ERR_CANCELLED) {
+    snprintf(msg, cap, "%s", tr_error_text(tr_mc_error(s->mc)));
+    return NULL;
+  }
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  if (!f) {
+    snprintf(msg, cap, "out of memory");
+    return NULL;
+  }
+  rc = tr_mc_write_json(s->mc, f, s->scen ? s->scen->name : NULL);
+  fclose(f);
+  cJSON *o = rc ? NULL : cJSON_ParseWithLength(text, len);
+  free(text); /* open_memstream's buffer comes from malloc */
+  if (!o) snprintf(msg, cap, "%s", rc ? tr_error_text(tr_mc_error(s->mc)) : "out of memory");
+  return o;
+}
+
+static cJSON *job_main(void *ctx, tr_job *job) {
+  study *s = ctx;
+  tr_progress *prog = tr_progress_new(NULL, "scenarios", s->opts.runs, 0);
+  tr_job_link(job, &s->stop, prog, s->opts.runs);
+  char msg[512];
+  cJSON *o = run_study(s, prog, msg, sizeof msg);
+  tr_job_link(job, NULL, NULL, 0);
+  tr_progress_free(prog);
+  if (!o) tr_job_fail(job, msg);
+  return o;
+}
+
+/* Build the study from the request body; NULL with the response set on a bad request. */
+static study *prepare(tr_http_req *req, tr_http_resp *resp, int *wait) {
+  const cJSON *j = req->json;
+  const cJSON *runs = cJSON_GetObjectItemCaseSensitive(j, "runs");
+  const cJSON *seed = cJSON_GetObjectItemCaseSensitive(j, "seed");
+  const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "scenario");
+  const cJSON *vars = cJSON_GetObjectItemCaseSensitive(j, "vars");
+  const cJSON *levers = cJSON_GetObjectItemCaseSensitive(j, "levers");
+  const cJSON *w = cJSON_GetObjectItemCaseSensitive(j, "wait");
+  double nruns = runs ? runs->valuedouble : 1000;
+  if ((runs && !cJSON_IsNumber(runs)) || !(nruns >= 1 && nruns <= MAX_RUNS) || nruns != floor(nruns)) {
+    tr_http_error(resp, 400, "runs must be a whole number in 1..%d", MAX_RUNS);
+    return NULL;
+  }
+  if ((seed && (!cJSON_IsNumber(seed) || seed->valuedouble < 0 || seed->valuedouble != floor(seed->valuedouble))) ||
+      (name && !cJSON_IsString(name)) || (levers && !cJSON_IsObject(levers)) ||
+      (w && !cJSON_IsBool(w))) {
+    tr_http_error(resp, 400, "expected {runs?: number, seed?: whole number >= 0, scenario?: "
+                             "string, vars?: [names], levers?: {id: share}, wait?: bool}");
+    return NULL;
+  }
+  *wait = w && cJSON_IsTrue(w);
+  if (*wait && nruns > MAX_WAIT_RUNS) {
+    tr_http_error(resp, 400, "wait is for at most %d runs; submit a job for more", MAX_WAIT_RUNS);
+    return NULL;
+  }
+  study *s = tr_calloc(1, sizeof *s);
+  if (!s) {
+    tr_http_error(resp, 500, "out of memory");
+    return NULL;
+  }
+  tr_error err;
+  tr_error_clear(&err);
+  int rc = TR_OK;
+  double *shares = NULL;
+  if (!(s->ws = tr_api_open_ws(req, resp))) goto fail;
+  const tr_plan *plan = s->ws->plan;
+  if (name && !(s->scen = tr_plan_find_scenario(plan, name->valuestring))) {
+    tr_http_error(resp, 422, "no scenario '%s' in the plan", name->valuestring);
+    goto fail;
+  }
+  if (levers) {
+    shares = tr_calloc(plan->n_tensions + 1, sizeof *shares);
+    if (!shares) {
+      tr_http_error(resp, 500, "out of memory");
+      goto fail;
+    }
+    for (const cJSON *lv = levers->child; lv; lv = lv->next)
+      if (tr_plan_find_tension(plan, lv->string) < 0) {
+        tr_http_error(resp, 422, "no tension '%s' in the plan", lv->string);
+        goto fail;
+      }
+    for (size_t t = 0; t < plan->n_tensions; t++) {
+      const tr_lever *L = &plan->tensions[t].lever;
+      const cJSON *lv = cJSON_GetObjectItemCaseSensitive(levers, plan->tensions[t].id);
+      shares[t] = L->current;
+      if (!lv) continue;
+      if (!cJSON_IsNumber(lv) || !(lv->valuedouble >= L->min && lv->valuedouble <= L->max)) {
+        tr_http_error(resp, 422, "lever '%s': expected a share in [%g, %g]", plan->tensions[t].id,
+                      L->min, L->max);
+        goto fail;
+      }
+      shares[t] = lv->valuedouble;
+    }
+  }
+  rc = tr_plan_mc_load_model(s->ws->model_path, plan, s->scen, &s->model, &err);
+  if (!rc) rc = tr_mc_new(s->model, &s->mc, &err);
+  if (!rc) rc = tr_plan_mc_apply(s->mc, plan, s->scen, &err);
+  if (!rc) rc = tr_plan_mc_levers(s->mc, plan, s->model, shares, &err);
+  if (rc) {
+    tr_http_error(resp, rc == TR_ERR_NOMEM ? 500 : 422, "%s", tr_error_text(&err));
+    goto fail;
+  }
+  size_t idx[1024];
+  long n = tr_api_pick_vars(s->model, vars, idx, 1024, resp);
+  if (n < 0) goto fail;
+  if (vars) {
+    for (long k = 0; k < n; k++) {
+      tr_var_info vi;
+      tr_model_var(s->model, idx[k], &vi);
+      if (tr_mc_watch(s->mc, vi.name)) {
+        tr_http_error(resp, 422, "%s", tr_mc_error(s->mc)->msg);
+        goto fail;
+      }
+    }
+  }
+  if (tr_model_find(s->model, "cash") >= 0) tr_mc_event(s->mc, "cash < 0");
+  s->opts = tr_mc_default_opts();
+  s->opts.runs = (size_t)nruns;
+  s->opts.seed = seed ? (uint64_t)seed->valuedouble : 1;
+  s->opts.lhs = 1;
+  s->opts.threads = *wait ? 2 : 1;
+  tr_free(shares);
+  return s;
+fail:
+  tr_free(shares);
+  study_free(s);
+  return NULL;
+}
+
+void tr_api_scenarios(tr_http_req *req, tr_http_resp *resp) {
+  int wait = 0;
+  study *s = prepare(req, resp, &wait);
+  if (!s) return;
+  if (wait) {
+    char msg[512];
+    cJSON *o = run_study(s, NULL, msg, sizeof msg);
+    study_free(s);
+    if (o)
+      tr_http_json(resp, 200, o);
+    else
+      tr_http_error(resp, 422, "%s", msg);
+    return;
+  }
+  long id = tr_jobs_start(req->srv->jobs, "scenarios", job_main, s, study_free);
+  if (id < 0) {
+    tr_http_error(resp, 500, "cannot start the job: %s", tr_strerror((int)id));
+    return;
+  }
+  cJSON *o = cJSON_CreateObject();
+  if (o) {
+    cJSON_AddNumberToObject(o, "id", (double)id);
+    char loc[64];
+    snprintf(loc, sizeof loc, "/api/jobs/%ld", id);
+    cJSON_AddStringToObject(o, "job", loc);
+  }
+  tr_http_json(resp, 202, o);
+}
