@@ -30,10 +30,13 @@ check_output "JSON has time and variables" '"time": \[0, 0.125' "$TR" simulate "
 check_output "JSON names the model" '^\{"model": "Teacup"' "$TR" simulate "$TEA" --format json
 if command -v python3 >/dev/null; then
   "$TR" simulate "$SIR" --format json -o "$T/sir.json" &&
-    python3 -c "import json,sys; d=json.load(open('$T/sir.json')); assert len(d['time'])==3201; assert abs(d['variables']['susceptible'][0]-1000)<1e-9" &&
+    python3 -c "import json; d = json.load(open('$T/sir.json'))
+assert len(d['time']) == 3201
+assert abs(d['variables']['susceptible'][0] - 1000) < 1e-9" &&
     ok "-o writes valid JSON (3201 points)" || not_ok "JSON output does not parse"
 fi
-"$TR" simulate "$TEA" -o "$T/out.csv" && [ "$(head -1 "$T/out.csv")" = "Time,Heat Loss to Room,Room Temperature,Teacup Temperature,Characteristic Time" ] &&
+HEAD="Time,Heat Loss to Room,Room Temperature,Teacup Temperature,Characteristic Time"
+"$TR" simulate "$TEA" -o "$T/out.csv" && [ "$(head -1 "$T/out.csv")" = "$HEAD" ] &&
   ok "-o FILE writes the CSV" || not_ok "-o FILE"
 
 # bad input: exit 2 and a useful message
@@ -52,7 +55,8 @@ check_output "unknown --set name suggests the closest" "did you mean 'Room Tempe
 check_status "--set of a non-constant exits 2" 2 "$TR" simulate "$TEA" --set "Heat Loss to Room=1"
 check_status "--set without a value exits 2" 2 "$TR" simulate "$TEA" --set "Room Temperature"
 check_status "unknown --vars name exits 2" 2 "$TR" simulate "$TEA" --vars "Teacup Temp"
-check_output "unknown --vars name suggests" "did you mean" "$TR" simulate "$TEA" --vars "Teacup Temprature"
+check_output "unknown --vars name suggests" "did you mean" \
+  "$TR" simulate "$TEA" --vars "Teacup Temprature"
 
 cat >"$T/cycle.xmile" <<'X'
 <xmile version="1.0" xmlns="http://docs.oasis-open.org/xmile/ns/XMILE/v1.0">
@@ -63,7 +67,8 @@ cat >"$T/cycle.xmile" <<'X'
 </variables></model></xmile>
 X
 check_status "a cycle exits 2" 2 "$TR" simulate "$T/cycle.xmile"
-check_output "a cycle names its members with file:line:col" "cycle.xmile:[0-9]+:[0-9]+: .*'a' -> 'b' -> 'a'|cycle.xmile:[0-9]+:[0-9]+: .*'b' -> 'a' -> 'b'" \
+check_output "a cycle names its members with file:line:col" \
+  "cycle.xmile:[0-9]+:[0-9]+: .*('a' -> 'b' -> 'a'|'b' -> 'a' -> 'b')" \
   "$TR" simulate "$T/cycle.xmile"
 cat >"$T/nan.xmile" <<'X'
 <xmile version="1.0" xmlns="http://docs.oasis-open.org/xmile/ns/XMILE/v1.0">
@@ -75,10 +80,12 @@ X
 check_status "NaN is a warning by default (exit 0)" 0 "$TR" simulate "$T/nan.xmile"
 check_output "the warning names variable and time" "warning: 'x' became infinite at time 2" \
   "$TR" simulate "$T/nan.xmile"
-check_status "--strict-math makes it an error (exit 2)" 2 "$TR" simulate "$T/nan.xmile" --strict-math
+check_status "--strict-math makes it an error (exit 2)" 2 \
+  "$TR" simulate "$T/nan.xmile" --strict-math
 printf '<xmile><sim_specs>' >"$T/broken.xmile"
 check_status "malformed XML exits 2" 2 "$TR" simulate "$T/broken.xmile"
-check_output "malformed XML has file:line:col" "broken.xmile:[0-9]+:[0-9]+:" "$TR" simulate "$T/broken.xmile"
+check_output "malformed XML has file:line:col" "broken.xmile:[0-9]+:[0-9]+:" \
+  "$TR" simulate "$T/broken.xmile"
 cat >"$T/steps.xmile" <<'X'
 <xmile version="1.0"><sim_specs><start>0</start><stop>0.9</stop><dt>0.3</dt></sim_specs>
 <model><variables><aux name="r"><eqn>NORMAL(0, 1, 7)</eqn></aux></variables></model></xmile>
