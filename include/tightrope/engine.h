@@ -141,10 +141,12 @@ void tr_sim_clear_shapes(tr_sim *s);
  * Fewer saved variables mean less memory for many lanes. TR_ERR_INVALID on a bad index. */
 int tr_sim_watch(tr_sim *s, const size_t *vars, size_t n);
 
-/* Run every lane from start to stop. TR_OK, or TR_ERR_MATH when strict_math is set and a
- * variable became NaN or infinite, TR_ERR_LIMIT when the saved series and delay histories
- * would need more than 2 GiB (docs/limits.md), TR_ERR_NOMEM; details in tr_sim_error. Never
- * allocates when the storage of a previous run is large enough. */
+/* Run every lane from start to stop. A run in which anything became NaN or infinite is
+ * repeated once, checking every step, to name the first variable and time (same results:
+ * runs are deterministic); hazard-free runs pay nothing for this. TR_OK (see tr_sim_warning),
+ * or TR_ERR_MATH when strict_math is set and a variable became NaN or infinite, TR_ERR_LIMIT when
+ * the saved series and delay histories would need more than 2 GiB (docs/limits.md), TR_ERR_NOMEM;
+ * details in tr_sim_error. Never allocates when the storage of a previous run is large enough. */
 int tr_sim_run(tr_sim *s);
 
 /* After a run: the saved times, and the saved series of variable `var` in `lane` (NULL when
