@@ -40,8 +40,14 @@ typedef struct tr_mc_opts {
   size_t exact_bytes;   /* memory for exact percentiles (default 256 MiB); beyond it the
                            statistics stream with bounded memory */
   double tail_alpha;    /* VaR/CVaR level, default 0.05 */
-  double save_step;     /* interval of the summarised times (a multiple of dt); 0 = dt */
+  double save_step;     /* interval of the summarised times (a multiple of dt); 0 = every
+                           dt, thinned to about TR_MC_MAX_POINTS times for long runs */
 } tr_mc_opts;
+
+/* With save_step 0, runs of more than this many steps are summarised every k-th step (the
+ * smallest k dividing the step count that gives at most this many points, so the stop time
+ * is kept): a fan chart needs no more, and statistics per saved time cost memory. */
+#define TR_MC_MAX_POINTS 250
 
 /* Defaults: 1000 runs, seed 1, 1 thread, batch 64, MC, 256 MiB, alpha 0.05. */
 tr_mc_opts tr_mc_default_opts(void);

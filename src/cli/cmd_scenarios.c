@@ -64,7 +64,7 @@ const tr_cli_opt tr_cmd_scenarios_opts[] = {
     {"tornado", 0, NULL, "add a tornado (inputs one at a time at p10/p90)"},
     {"alpha", 0, "A", "VaR/CVaR level of final values (default 0.05)"},
     {"memory", 0, "MB", "memory for exact percentiles before streaming (default 256)"},
-    {"save-step", 0, "X", "summarise every X time units, a multiple of dt (default dt)"},
+    {"save-step", 0, "X", "summarise every X time units (default dt; <= 250 points)"},
     {"format", 0, "json|csv", "output format (default json)"},
     {"output", 'o', "FILE", "write to FILE instead of standard output"},
     {"quiet", 'q', NULL, "no progress bar"},

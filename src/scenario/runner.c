@@ -623,7 +623,16 @@ static int prepare(tr_mc *mc, const tr_mc_opts *opts, tr_sim_opts *so) {
   if (mc->n_watch == 0 && (rc = default_watch(mc)) != TR_OK) return rc;
   *so = tr_model_default_opts(mc->m);
   so->seed = opts->seed;
-  if (opts->save_step > 0) so->save_step = opts->save_step;
+  if (opts->save_step > 0) {
+    so->save_step = opts->save_step;
+  } else {
+    /* Summarise at most about TR_MC_MAX_POINTS times: every k-th step with k dividing the
+     * number of steps, so the stop time is always one of them. */
+    long steps = (long)llround((so->stop - so->start) / so->dt);
+    long k = (steps + TR_MC_MAX_POINTS - 1) / TR_MC_MAX_POINTS;
+    while (k > 1 && k < steps && steps % k != 0) k++;
+    if (k > 1 && k < steps) so->save_step = (double)k * so->dt;
+  }
   if ((rc = probe(mc, so)) != TR_OK) return rc;
   size_t cells = mc->n_track * mc->n_times;
   size_t cap = tr_stats_cap_for_memory(opts->exact_bytes, cells);

@@ -12,21 +12,25 @@
 
 const double tr_stats_pct[TR_STATS_NPCT] = {0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95};
 
+/* The streaming histogram of one cell. */
 typedef struct cell {
-  uint64_t n, nonfinite;
-  double mean, m2;  /* Welford */
-  double min, max;
-  double lo, width; /* streaming histogram over [lo, lo + width]; width 0 = not started */
+  uint64_t nonfinite;
+  double lo, width; /* histogram over [lo, lo + width]; width 0 = not started */
   uint64_t *bins;   /* streaming: points into tr_stats.hist */
 } cell;
 
+/* The moments are kept as separate arrays (not in `cell`) so that the per-run update, the
+ * hot loop of a Monte Carlo, runs over contiguous memory and vectorises. */
 struct tr_stats {
   size_t cells, cap, nbins;
   uint64_t runs;
-  double *vals;   /* exact mode: runs × cells, row-major */
-  size_t vcap;    /* rows allocated in vals */
-  uint64_t *hist; /* streaming mode: cells × nbins */
+  int all_finite;  /* no non-finite value seen yet: every cell has n == runs */
+  double *vals;    /* exact mode: runs × cells, row-major */
+  size_t vcap;     /* rows allocated in vals */
+  uint64_t *hist;  /* streaming mode: cells × nbins */
   cell *c;
+  uint64_t *n;     /* finite values per cell */
+  double *mean, *m2, *mn, *mx; /* Welford mean and sum of squares, min, max */
 };
 
 size_t tr_stats_cap_for_memory(size_t bytes, size_t cells) {
@@ -43,17 +47,25 @@ int tr_stats_new(tr_stats **out, size_t cells, size_t exact_cap, size_t bins, tr
                         ">= 16 (got %zu, %zu, %zu)",
                         cells, exact_cap, bins);
   tr_stats *s = tr_calloc(1, sizeof *s);
-  if (s) s->c = tr_calloc(cells, sizeof *s->c);
-  if (!s || !s->c) {
-    tr_free(s);
+  if (s) {
+    s->c = tr_calloc(cells, sizeof *s->c);
+    s->n = tr_calloc(cells, sizeof *s->n);
+    s->mean = tr_calloc(cells, sizeof *s->mean);
+    s->m2 = tr_calloc(cells, sizeof *s->m2);
+    s->mn = tr_malloc(cells * sizeof *s->mn);
+    s->mx = tr_malloc(cells * sizeof *s->mx);
+  }
+  if (!s || !s->c || !s->n || !s->mean || !s->m2 || !s->mn || !s->mx) {
+    tr_stats_free(s);
     return tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
   }
   s->cells = cells;
   s->cap = exact_cap;
   s->nbins = bins;
+  s->all_finite = 1;
   for (size_t i = 0; i < cells; i++) {
-    s->c[i].min = INFINITY;
-    s->c[i].max = -INFINITY;
+    s->mn[i] = INFINITY;
+    s->mx[i] = -INFINITY;
   }
   *out = s;
   return TR_OK;
@@ -64,6 +76,11 @@ void tr_stats_free(tr_stats *s) {
   tr_free(s->vals);
   tr_free(s->hist);
   tr_free(s->c);
+  tr_free(s->n);
+  tr_free(s->mean);
+  tr_free(s->m2);
+  tr_free(s->mn);
+  tr_free(s->mx);
   tr_free(s);
 }
 
@@ -112,14 +129,14 @@ static void hist_add(cell *c, size_t nb, double x) {
   c->bins[j < nb ? j : nb - 1]++;
 }
 
-/* Welford update of the finite moments and min/max. */
-static void moments_add(cell *c, double x) {
-  c->n++;
-  double d = x - c->mean;
-  c->mean += d / (double)c->n;
-  c->m2 += d * (x - c->mean);
-  if (x < c->min) c->min = x;
-  if (x > c->max) c->max = x;
+/* Welford update of the finite moments and min/max of cell ci. */
+static void moments_add(tr_stats *s, size_t ci, double x) {
+  uint64_t n = ++s->n[ci];
+  double d = x - s->mean[ci];
+  s->mean[ci] += d / (double)n;
+  s->m2[ci] += d * (x - s->mean[ci]);
+  if (x < s->mn[ci]) s->mn[ci] = x;
+  if (x > s->mx[ci]) s->mx[ci] = x;
 }
 
 /* Exact -> streaming: a histogram per cell over the observed range, then the kept values. */
@@ -130,9 +147,9 @@ static int go_streaming(tr_stats *s) {
   for (size_t ci = 0; ci < s->cells; ci++) {
     cell *c = &s->c[ci];
     c->bins = &s->hist[ci * nb];
-    if (c->n > 0 && c->max > c->min) {
-      c->lo = c->min;
-      c->width = c->max - c->min;
+    if (s->n[ci] > 0 && s->mx[ci] > s->mn[ci]) {
+      c->lo = s->mn[ci];
+      c->width = s->mx[ci] - s->mn[ci];
     }
     for (uint64_t r = 0; r < s->runs; r++) {
       double x = s->vals[r * s->cells + ci];
@@ -159,25 +176,48 @@ int tr_stats_add(tr_stats *s, const double *values) {
     }
   }
   if (!s->hist) memcpy(&s->vals[s->runs * s->cells], values, s->cells * sizeof *values);
-  for (size_t ci = 0; ci < s->cells; ci++) {
-    cell *c = &s->c[ci];
-    double x = values[ci];
-    if (!isfinite(x)) {
-      c->nonfinite++;
-      continue;
+  size_t cells = s->cells;
+  int finite = s->all_finite;
+  for (size_t ci = 0; finite && ci < cells; ci++) finite = values[ci] - values[ci] == 0.0;
+  if (finite) {
+    /* Every cell has seen every run, so all share one count: the same arithmetic as
+     * moments_add, in a branch-free loop over contiguous arrays. */
+    double nd = (double)(s->runs + 1);
+    double *restrict mean = s->mean, *restrict m2 = s->m2, *restrict mn = s->mn;
+    double *restrict mx = s->mx;
+    uint64_t *restrict n = s->n;
+    const double *restrict v = values;
+    for (size_t ci = 0; ci < cells; ci++) {
+      double x = v[ci], d = x - mean[ci];
+      mean[ci] += d / nd;
+      m2[ci] += d * (x - mean[ci]);
+      mn[ci] = x < mn[ci] ? x : mn[ci];
+      mx[ci] = x > mx[ci] ? x : mx[ci];
+      n[ci]++;
     }
-    moments_add(c, x);
-    if (s->hist) hist_add(c, s->nbins, x);
+    if (s->hist)
+      for (size_t ci = 0; ci < cells; ci++) hist_add(&s->c[ci], s->nbins, values[ci]);
+  } else {
+    s->all_finite = 0;
+    for (size_t ci = 0; ci < cells; ci++) {
+      double x = values[ci];
+      if (!isfinite(x)) {
+        s->c[ci].nonfinite++;
+        continue;
+      }
+      moments_add(s, ci, x);
+      if (s->hist) hist_add(&s->c[ci], s->nbins, x);
+    }
   }
   s->runs++;
   return TR_OK;
 }
 
 void tr_stats_moments(const tr_stats *s, size_t cell_i, uint64_t *n, double *mean, double *sd) {
-  const cell *c = &s->c[cell_i];
-  *n = c->n;
-  *mean = c->n ? c->mean : NAN;
-  *sd = c->n > 1 ? sqrt(c->m2 / (double)(c->n - 1)) : 0.0;
+  uint64_t k = s->n[cell_i];
+  *n = k;
+  *mean = k ? s->mean[cell_i] : NAN;
+  *sd = k > 1 ? sqrt(s->m2[cell_i] / (double)(k - 1)) : 0.0;
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -189,9 +229,8 @@ static int cmp_double(const void *a, const void *b) {
 static int cell_values(const tr_stats *s, size_t ci, double **out, size_t *n) {
   *out = NULL;
   *n = 0;
-  const cell *c = &s->c[ci];
-  if (c->n == 0) return TR_OK;
-  double *v = tr_malloc(c->n * sizeof *v);
+  if (s->n[ci] == 0) return TR_OK;
+  double *v = tr_malloc(s->n[ci] * sizeof *v);
   if (!v) return TR_ERR_NOMEM;
   size_t k = 0;
   for (uint64_t r = 0; r < s->runs; r++) {
@@ -247,28 +286,30 @@ static double type7_select(double *a, size_t n, double q, size_t from) {
 }
 
 /* Streaming estimate: inside the bin holding order statistic floor(q (n - 1)). */
-static double hist_quantile(const cell *c, size_t nb, double q) {
-  uint64_t k = (uint64_t)floor(q * (double)(c->n - 1)), cum = 0;
+static double hist_quantile(const tr_stats *s, size_t ci, double q) {
+  const cell *c = &s->c[ci];
+  size_t nb = s->nbins;
+  double lo_x = s->mn[ci], hi_x = s->mx[ci];
+  uint64_t k = (uint64_t)floor(q * (double)(s->n[ci] - 1)), cum = 0;
   double bw = c->width / (double)nb;
   for (size_t j = 0; j < nb; j++) {
     if (c->bins[j] > k - cum) {
       double f = ((double)(k - cum) + 0.5) / (double)c->bins[j];
       double x = c->lo + ((double)j + f) * bw;
-      return x < c->min ? c->min : x > c->max ? c->max : x;
+      return x < lo_x ? lo_x : x > hi_x ? hi_x : x;
     }
     cum += c->bins[j];
   }
-  return c->max;
+  return hi_x;
 }
 
 int tr_stats_quantile(const tr_stats *s, size_t ci, double q, double *out) {
-  const cell *c = &s->c[ci];
-  if (c->n == 0) {
+  if (s->n[ci] == 0) {
     *out = NAN;
     return TR_OK;
   }
   if (s->hist) {
-    *out = hist_quantile(c, s->nbins, q);
+    *out = hist_quantile(s, ci, q);
     return TR_OK;
   }
   double *v;
@@ -282,22 +323,23 @@ int tr_stats_quantile(const tr_stats *s, size_t ci, double q, double *out) {
 /* Everything but the exact percentiles. Returns 1 when exact percentiles are still needed. */
 static int summary_head(const tr_stats *s, size_t ci, tr_summary *out) {
   const cell *c = &s->c[ci];
+  uint64_t cn = s->n[ci];
   memset(out, 0, sizeof *out);
-  out->n = c->n;
+  out->n = cn;
   out->nonfinite = c->nonfinite;
   out->exact = s->hist == NULL;
   uint64_t n;
   tr_stats_moments(s, ci, &n, &out->mean, &out->sd);
-  out->min = c->n ? c->min : NAN;
-  out->max = c->n ? c->max : NAN;
-  if (c->n == 0) {
+  out->min = cn ? s->mn[ci] : NAN;
+  out->max = cn ? s->mx[ci] : NAN;
+  if (cn == 0) {
     for (int i = 0; i < TR_STATS_NPCT; i++) out->pct[i] = NAN;
     return 0;
   }
   if (s->hist) {
     out->err_bound = c->width / (double)s->nbins;
     for (int i = 0; i < TR_STATS_NPCT; i++)
-      out->pct[i] = hist_quantile(c, s->nbins, tr_stats_pct[i]);
+      out->pct[i] = hist_quantile(s, ci, tr_stats_pct[i]);
     return 0;
   }
   return 1;
@@ -355,12 +397,13 @@ int tr_stats_summaries(const tr_stats *s, size_t first, size_t count, tr_summary
 int tr_stats_tail(const tr_stats *s, size_t ci, double alpha, double *var, double *cvar,
                   tr_error *err) {
   const cell *c = &s->c[ci];
+  uint64_t cn = s->n[ci];
   if (!(alpha > 0 && alpha < 1))
     return tr_error_set(err, TR_ERR_INVALID, NULL, 0, 0,
                         "the tail level must be between 0 and 1 (got %g)", alpha);
-  if (c->n == 0)
+  if (cn == 0)
     return tr_error_set(err, TR_ERR_INVALID, NULL, 0, 0, "no finite values to take a tail of");
-  uint64_t m = (uint64_t)ceil(alpha * (double)c->n);
+  uint64_t m = (uint64_t)ceil(alpha * (double)cn);
   if (m == 0) m = 1;
   if (!s->hist) {
     double *v;
@@ -378,14 +421,14 @@ int tr_stats_tail(const tr_stats *s, size_t ci, double alpha, double *var, doubl
     tr_free(v);
     return TR_OK;
   }
-  *var = hist_quantile(c, s->nbins, alpha);
+  *var = hist_quantile(s, ci, alpha);
   double bw = c->width / (double)s->nbins, sum = 0;
   uint64_t left = m;
   for (size_t j = 0; j < s->nbins && left > 0; j++) {
     uint64_t take = c->bins[j] < left ? c->bins[j] : left;
     double mid = c->lo + ((double)j + 0.5) * bw;
-    if (mid < c->min) mid = c->min;
-    if (mid > c->max) mid = c->max;
+    if (mid < s->mn[ci]) mid = s->mn[ci];
+    if (mid > s->mx[ci]) mid = s->mx[ci];
     sum += (double)take * mid;
     left -= take;
   }
