@@ -2,7 +2,7 @@
 #include "server/api.h"
 
 #include "base/strbuf.h"
-#include "strategy/spc.h"
+#include "store/monitor.h"
 
 #include <math.h>
 #include <microhttpd.h>
@@ -10,10 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-/* Natural process limits come from the first observations, as `tightrope monitor` does. */
-#define KPI_BASELINE 12
-#define KPI_MIN_POINTS 6
 
 typedef struct kpi_list {
   cJSON *arr;
@@ -56,82 +52,91 @@ void tr_api_kpis(tr_http_req *req, tr_http_resp *resp) {
 
 typedef struct obs_acc {
   cJSON *periods;
-  double *x;
-  size_t n, cap;
-  int nomem;
+  cJSON *values;
 } obs_acc;
 
 static int take_obs(void *ud, const tr_kpi_obs *o) {
   obs_acc *a = ud;
-  if (a->n == a->cap) {
-    size_t cap = a->cap ? 2 * a->cap : 64;
-    double *x = tr_realloc(a->x, cap * sizeof *x);
-    if (!x) {
-      a->nomem = 1;
-      return 1;
-    }
-    a->x = x;
-    a->cap = cap;
-  }
-  a->x[a->n++] = o->value;
   cJSON_AddItemToArray(a->periods, cJSON_CreateString(o->period));
+  cJSON_AddItemToArray(a->values, tr_api_num(o->value));
   return 0;
 }
 
+/* GET /api/kpis/{id}: a KPI of the plan comes with the analysis `tightrope monitor` makes of
+ * it (the same limits, baseline and detectors, every signal of the history); a KPI that is
+ * only in the store comes with its observations alone. */
 void tr_api_kpi(tr_http_req *req, tr_http_resp *resp) {
   const char *id = req->params[0];
   tr_workspace *ws = tr_api_open_ws(req, resp);
   if (!ws) return;
   long k = tr_plan_find_kpi(ws->plan, id);
-  cJSON *o = cJSON_CreateObject();
-  obs_acc acc = {o ? cJSON_AddArrayToObject(o, "periods") : NULL, NULL, 0, 0, 0};
+  tr_monitor *mon = NULL;
   tr_error err;
   tr_error_clear(&err);
-  int rc = acc.periods && ws->store ? tr_store_observations(ws->store, id, NULL, take_obs, &acc, &err) : TR_OK;
-  if (rc || acc.nomem || !o) {
-    tr_http_error(resp, 500, "%s", rc ? tr_error_text(&err) : "out of memory");
-    goto done;
-  }
-  if (acc.n == 0 && k < 0) {
-    tr_http_error(resp, 404, "no KPI '%s' in the plan or the store", id);
+  cJSON *o = cJSON_CreateObject();
+  if (!o) {
+    tr_http_error(resp, 500, "out of memory");
     goto done;
   }
   cJSON_AddStringToObject(o, "id", id);
   cJSON_AddStringToObject(o, "name", k >= 0 && ws->plan->scorecard.kpis[k].name
                                          ? ws->plan->scorecard.kpis[k].name
                                          : id);
-  cJSON_AddItemToObject(o, "values", tr_api_nums(acc.x, acc.n));
-  cJSON *sigs = cJSON_AddArrayToObject(o, "signals");
-  if (acc.n >= KPI_MIN_POINTS) {
-    size_t b = acc.n < KPI_BASELINE ? acc.n : KPI_BASELINE;
-    tr_xmr lim;
-    if (tr_spc_xmr(acc.x, b, &lim, &err) == TR_OK) {
-      cJSON *l = cJSON_AddObjectToObject(o, "limits");
-      cJSON_AddItemToObject(l, "centre", tr_api_num(lim.mean));
-      cJSON_AddItemToObject(l, "upper", tr_api_num(lim.unpl));
-      cJSON_AddItemToObject(l, "lower", tr_api_num(lim.lnpl));
-      cJSON_AddNumberToObject(l, "baseline_points", (double)b);
-      tr_spc_signals sig;
-      tr_spc_signals_init(&sig);
-      if (lim.sigma > 0 &&
-          tr_spc_rules(acc.x, acc.n, &lim, TR_SPC_WESTERN_ELECTRIC, &sig, &err) == TR_OK)
-        for (size_t i = 0; i < sig.n; i++) {
-          cJSON *s = cJSON_CreateObject();
-          if (!s) break;
-          cJSON_AddNumberToObject(s, "index", (double)sig.items[i].index);
-          cJSON_AddStringToObject(s, "rule", sig.items[i].rule);
-          cJSON_AddNumberToObject(s, "side", sig.items[i].side);
-          cJSON_AddStringToObject(s, "message", sig.items[i].text);
-          cJSON_AddItemToArray(sigs, s);
-        }
-      tr_spc_signals_free(&sig);
+  if (k < 0) {
+    obs_acc acc = {cJSON_AddArrayToObject(o, "periods"), cJSON_AddArrayToObject(o, "values")};
+    int rc = ws->store ? tr_store_observations(ws->store, id, NULL, take_obs, &acc, &err) : TR_OK;
+    if (rc) {
+      tr_http_error(resp, 500, "%s", tr_error_text(&err));
+      goto done;
     }
+    if (cJSON_GetArraySize(acc.values) == 0) {
+      tr_http_error(resp, 404, "no KPI '%s' in the plan or the store", id);
+      goto done;
+    }
+    cJSON_AddArrayToObject(o, "signals");
+    tr_http_json(resp, 200, o);
+    o = NULL;
+    goto done;
+  }
+  tr_monitor_opts mo;
+  tr_monitor_opts_init(&mo);
+  mo.all = 1;
+  int rc = tr_monitor_run(ws->plan, ws->store, &mo, &mon, &err);
+  if (rc) {
+    tr_http_error(resp, rc == TR_ERR_NOMEM || rc == TR_ERR_DB ? 500 : 422, "%s", tr_error_text(&err));
+    goto done;
+  }
+  const tr_monitor_kpi *mk = &mon->kpis[k];
+  cJSON *periods = cJSON_AddArrayToObject(o, "periods");
+  for (size_t i = 0; periods && i < mk->n; i++)
+    cJSON_AddItemToArray(periods, cJSON_CreateString(mk->periods[i]));
+  cJSON_AddItemToObject(o, "values", tr_api_nums(mk->values, mk->n));
+  if (mk->state == TR_MONITOR_OK || mk->state == TR_MONITOR_NO_SPREAD) {
+    cJSON *l = cJSON_AddObjectToObject(o, "limits");
+    cJSON_AddItemToObject(l, "centre", tr_api_num(mk->limits.mean));
+    cJSON_AddItemToObject(l, "upper", tr_api_num(mk->limits.unpl));
+    cJSON_AddItemToObject(l, "lower", tr_api_num(mk->limits.lnpl));
+    cJSON_AddNumberToObject(l, "baseline_points", (double)mk->baseline);
+  }
+  cJSON *sigs = cJSON_AddArrayToObject(o, "signals");
+  for (size_t i = 0; sigs && i < mk->n_signals; i++) {
+    const tr_monitor_signal *g = &mk->signals[i];
+    cJSON *x = cJSON_CreateObject();
+    if (!x) break;
+    cJSON_AddNumberToObject(x, "index", (double)g->index);
+    cJSON_AddStringToObject(x, "period", g->period);
+    cJSON_AddStringToObject(x, "rule", g->rule);
+    cJSON_AddNumberToObject(x, "side", g->side);
+    cJSON_AddBoolToObject(x, "active", g->active);
+    cJSON_AddStringToObject(x, "verdict", tr_monitor_verdict_name(g->verdict));
+    cJSON_AddStringToObject(x, "message", g->text);
+    cJSON_AddItemToArray(sigs, x);
   }
   tr_http_json(resp, 200, o);
   o = NULL;
 done:
   cJSON_Delete(o);
-  tr_free(acc.x);
+  tr_monitor_free(mon);
   tr_workspace_close(ws);
 }
 
