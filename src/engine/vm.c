@@ -32,7 +32,7 @@ double tr_vm_fn1(int fn, double x) {
   case TR_FN_EXP:
     return exp(x);
   case TR_FN_INT:
-    return trunc(x); /* INT(-9.9) = -9 (conformance case `rounding`) */
+    return floor(x); /* INT(-1.5) = -2 (XMILE, Stella; docs/xmile.md) */
   case TR_FN_LN:
     return log(x);
   case TR_FN_LOG10:
@@ -58,10 +58,13 @@ double tr_vm_fn1(int fn, double x) {
   }
 }
 
-/* MOD is a - b * INT(a / b) with INT truncating toward zero, so the remainder takes the sign
- * of the dividend (-10 MOD 3 = -1): the canonical output of the conformance case `rounding`. */
+/* MOD is a - b * INT(a / b) with INT the floor (XMILE and Stella), so the remainder takes
+ * the sign of the divisor: -10 MOD 3 = 2. (Vensim's MODULO keeps the dividend's sign; the
+ * conformance case `rounding`, a Vensim export, leaves those columns unchecked.) */
 static double modr(double a, double b) {
-  return fmod(a, b);
+  double r = fmod(a, b);
+  if (r != 0 && ((r < 0) != (b < 0))) r += b;
+  return r;
 }
 
 double tr_vm_binop(int op, double x, double y) {

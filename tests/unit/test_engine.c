@@ -569,8 +569,8 @@ static void test_lookups(void **state) {
 }
 
 /* engine-1.13: operators and pure builtins, folded or not: -2^2 = -4, 2^3^2 = 512,
- * MOD with the dividend's sign and INT truncating toward zero (as the conformance case
- * `rounding` has them), SAFEDIV, division by zero is IEEE. */
+ * MOD with the divisor's sign and INT the floor (XMILE and Stella, unlike Vensim's
+ * INTEGER and MODULO), SAFEDIV, division by zero is IEEE. */
 static void test_arithmetic(void **state) {
   (void)state;
   static const vspec ar[] = {
@@ -594,9 +594,9 @@ static void test_arithmetic(void **state) {
   tr_sim *s = must_run(m, NULL);
   assert_true(series(s, m, "neg", 0)[0] == -4);
   assert_true(series(s, m, "pw", 0)[0] == 512);
-  assert_true(series(s, m, "m1", 0)[2] == -1);
-  assert_true(series(s, m, "m2", 0)[2] == 1);
-  assert_true(series(s, m, "i", 0)[2] == -1);
+  assert_true(series(s, m, "m1", 0)[2] == 2);
+  assert_true(series(s, m, "m2", 0)[2] == -2);
+  assert_true(series(s, m, "i", 0)[2] == -2);
   const double *sd = series(s, m, "sd", 0), *dz = series(s, m, "dz", 0);
   assert_true(sd[0] == 7 && sd[2] == 1);
   assert_true(isinf(dz[0]) && dz[2] == 0.5);
