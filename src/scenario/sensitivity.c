@@ -131,6 +131,17 @@ int tr_sens_global(const double *in, size_t k, const double *out, size_t m, size
     if (!constant) use[nu++] = j;
   }
   for (size_t o = 0; o < m; o++) {
+    /* An output that was NaN or infinite in some run has no meaningful ranks or fit. */
+    int finite = 1;
+    for (size_t i = 0; i < n && finite; i++) finite = isfinite(out[i * m + o]);
+    if (!finite) {
+      for (size_t j = 0; j < k; j++) {
+        if (spearman) spearman[j * m + o] = NAN;
+        if (src) src[j * m + o] = NAN;
+      }
+      if (r2) r2[o] = NAN;
+      continue;
+    }
     if (spearman) {
       if (tr_ranks(&out[o], n, m, rout) != TR_OK) {
         rc = tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
@@ -159,7 +170,9 @@ done:
 
 static int cmp_rows(const void *a, const void *b) {
   const tr_tornado_row *x = a, *y = b;
-  if (x->swing != y->swing) return x->swing < y->swing ? 1 : -1;
+  /* A NaN swing (the metric was not finite) sorts last. */
+  double sx = isnan(x->swing) ? -INFINITY : x->swing, sy = isnan(y->swing) ? -INFINITY : y->swing;
+  if (sx != sy) return sx < sy ? 1 : -1;
   return (x->input > y->input) - (x->input < y->input);
 }
 

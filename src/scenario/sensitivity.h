@@ -29,8 +29,8 @@ int tr_spearman(const double *x, size_t sx, const double *y, size_t sy, size_t n
 
 /* Global measures for n runs of k inputs (in, row-major n × k) and m outputs (out, n × m):
  * spearman[j*m + o] and src[j*m + o] for input j and output o, r2[o] the R² of the linear
- * fit of output o (any of the three may be NULL). An input or output that is constant gets
- * NaN; SRC of collinear inputs is NaN. TR_OK, TR_ERR_INVALID (n < 3), TR_ERR_NOMEM. */
+ * fit of output o (any of the three may be NULL). An input or output that is constant, or an
+ * output that is not finite in some run, gets NaN; SRC of collinear inputs is NaN. TR_OK, TR_ERR_INVALID (n < 3), TR_ERR_NOMEM. */
 int tr_sens_global(const double *in, size_t k, const double *out, size_t m, size_t n,
                    double *spearman, double *src, double *r2, tr_error *err);
 

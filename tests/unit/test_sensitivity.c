@@ -68,6 +68,9 @@ static void test_global_linear(void **state) {
   assert_true(r2b[0] == r2[0]);
   tr_error err;
   assert_int_equal(tr_sens_global(in, K, out, M, 2, sp, src, r2, &err), TR_ERR_INVALID);
+  out[7 * M] = NAN; /* one run where the output was not finite */
+  assert_int_equal(tr_sens_global(in, K, out, M, N, sp, src, r2, NULL), TR_OK);
+  assert_true(isnan(sp[0]) && isnan(src[0]) && isnan(r2[0]));
   free(in);
   free(out);
   tr_sampler_free(s);
