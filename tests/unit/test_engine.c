@@ -794,6 +794,63 @@ static void test_model_info(void **state) {
   assert_non_null(strstr(tr_error_text(&err), "bad.xmile:1:"));
 }
 
+/* engine-1.20: the random builtins' first two moments over 8192 lanes (one draw each), within
+ * five standard errors of the analytic values; ROUND and SIGN. */
+static void test_distributions(void **state) {
+  (void)state;
+  static const vspec rv[] = {
+      {TR_FV_AUX, "u", "UNIFORM(2, 4)", NULL, 0, NULL},
+      {TR_FV_AUX, "n", "NORMAL(10, 2)", NULL, 0, NULL},
+      {TR_FV_AUX, "nt", "NORMAL(0, 1, 5, -1, 1)", NULL, 0, NULL},
+      {TR_FV_AUX, "ln", "LOGNORMAL(5, 1)", NULL, 0, NULL},
+      {TR_FV_AUX, "e", "EXPRND(3)", NULL, 0, NULL},
+      {TR_FV_AUX, "ps", "POISSON(4)", NULL, 0, NULL},
+      {TR_FV_AUX, "pb", "POISSON(100)", NULL, 0, NULL},
+      {TR_FV_AUX, "tr", "TRIANGULAR(0, 1, 4)", NULL, 0, NULL},
+      {TR_FV_AUX, "misc", "ROUND(2.5) + 10 * ROUND(-2.5) + 100 * SIGN(-3) + 1000 * SIGN(0)", NULL,
+       0, NULL},
+  };
+  /* name, mean, variance */
+  static const struct {
+    const char *name;
+    double mean, var;
+  } want[] = {{"u", 3, 4.0 / 12},
+              {"n", 10, 4},
+              {"ln", 5, 1},
+              {"e", 3, 9},
+              {"ps", 4, 4},
+              {"pb", 100, 100},
+              {"tr", 5.0 / 3, (0 + 1 + 16 - 0 - 0 - 4) / 18.0}};
+  tr_model *m = must_build(rv, 9, 0, 0, 1);
+  tr_sim_opts o = tr_model_default_opts(m);
+  o.lanes = 8192;
+  o.seed = 2024;
+  tr_sim *s = must_run(m, &o);
+  for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
+    double sum = 0, sq = 0;
+    for (size_t l = 0; l < o.lanes; l++) {
+      double x = series(s, m, want[k].name, l)[0];
+      sum += x;
+      sq += x * x;
+    }
+    double mean = sum / (double)o.lanes, var = sq / (double)o.lanes - mean * mean;
+    double se = sqrt(want[k].var / (double)o.lanes);
+    if (fabs(mean - want[k].mean) > 5 * se || fabs(var - want[k].var) > 0.1 * want[k].var)
+      fprintf(stderr, "%s: mean %g var %g\n", want[k].name, mean, var);
+    assert_true(fabs(mean - want[k].mean) <= 5 * se);
+    assert_true(fabs(var - want[k].var) <= 0.1 * want[k].var);
+  }
+  for (size_t l = 0; l < o.lanes; l++) {
+    double x = series(s, m, "nt", l)[0];
+    assert_true(x >= -1 && x <= 1);
+    double p = series(s, m, "ps", l)[0];
+    assert_true(p >= 0 && p == floor(p));
+  }
+  assert_true(series(s, m, "misc", 0)[0] == 3 - 30 - 100 + 0);
+  tr_sim_free(s);
+  model_free(m);
+}
+
 typedef struct thread_job {
   const tr_model *m;
   uint64_t first_run;
@@ -868,6 +925,7 @@ int main(void) {
       cmocka_unit_test(test_load_allocation_failures),
       cmocka_unit_test(test_model_info),
       cmocka_unit_test(test_threads_share_model),
+      cmocka_unit_test(test_distributions),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
