@@ -46,7 +46,7 @@ TESTS     := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOLS     := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 BENCHES   := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all test asan bench format conformance clean check-tools fuzz
+.PHONY: all test asan bench format conformance clean check-tools fuzz valgrind
 all: $(BIN) $(TESTS) $(TOOLS)
 
 $(BUILD)/obj/%.o: %.c
@@ -123,6 +123,20 @@ fuzz:
 	    -print_final_stats=1 -artifact_prefix=build/fuzz/$$t- build/fuzz/corpus/$$t \
 	    tests/fuzz/corpus/$${t#fuzz_}; \
 	done
+
+# The CLI under valgrind's memcheck: `tightrope simulate` over every template in models/, then
+# a KPI import, list and export in a scratch workspace. Any error or leak fails the target.
+VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full
+valgrind: $(BIN)
+	@set -e; for m in $(sort $(wildcard models/*/model.xmile)); do \
+	  echo "== valgrind: tightrope simulate $$m"; $(VALGRIND) $(BIN) simulate $$m >/dev/null; done
+	@set -e; ws=$$(mktemp -d /tmp/tr_valgrind.XXXXXX); trap 'rm -rf "$$ws"' EXIT; \
+	  printf 'date,kpi,value,source\n2024-01,mrr,100,crm\n2024-02,mrr,110,crm\n2024-02,churn,x,crm\n' \
+	    >"$$ws/kpi.csv"; \
+	  echo "== valgrind: tightrope kpi import / list / export"; \
+	  $(VALGRIND) $(BIN) kpi -w "$$ws" import "$$ws/kpi.csv" >/dev/null; \
+	  $(VALGRIND) $(BIN) kpi -w "$$ws" list >/dev/null; \
+	  $(VALGRIND) $(BIN) kpi -w "$$ws" export >/dev/null
 
 # The whole suite: unit programs, golden files, conformance, CLI checks. Ends with
 # "N passed, N failed" and exits non-zero on any failure.
