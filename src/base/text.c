@@ -30,6 +30,19 @@ size_t tr_edit_distance(const char *a, const char *b) {
   return d;
 }
 
+/* 1 when `needle` occurs in `hay`, ignoring ASCII case. */
+static int contains_ci(const char *hay, const char *needle) {
+  size_t n = strlen(needle);
+  if (n == 0) return 0;
+  for (; *hay; hay++) {
+    size_t i = 0;
+    while (i < n && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
+      i++;
+    if (i == n) return 1;
+  }
+  return 0;
+}
+
 const char *tr_closest(const char *name, const char *const *candidates, size_t n) {
   size_t limit = strlen(name) / 3;
   if (limit < 2) limit = 2;
@@ -42,7 +55,15 @@ const char *tr_closest(const char *name, const char *const *candidates, size_t n
       best = candidates[i];
     }
   }
-  return best;
+  if (best || strlen(name) < 3) return best;
+  /* A shortened name ("downturn" for "economic downturn"): the one candidate containing it. */
+  const char *only = NULL;
+  for (size_t i = 0; i < n; i++) {
+    if (!contains_ci(candidates[i], name)) continue;
+    if (only) return NULL; /* ambiguous */
+    only = candidates[i];
+  }
+  return only;
 }
 
 size_t tr_canon_ident(const char *raw, size_t len, char *out, size_t cap) {

@@ -8,7 +8,8 @@
 size_t tr_edit_distance(const char *a, const char *b);
 
 /* The candidate closest to `name` (case-insensitive edit distance), or NULL when none is
- * close enough to be a plausible typo (distance > max(2, strlen(name)/3)). */
+ * close enough to be a plausible typo (distance > max(2, strlen(name)/3)); failing that, the
+ * one candidate that contains `name` (3 characters or more), as a shortened name. */
 const char *tr_closest(const char *name, const char *const *candidates, size_t n);
 
 #endif

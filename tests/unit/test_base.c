@@ -176,6 +176,12 @@ static void test_closest(void **state) {
   assert_string_equal(tr_closest("simulaet", names, 4), "simulate");
   assert_string_equal(tr_closest("scenario", names, 4), "scenarios");
   assert_null(tr_closest("xyzzy", names, 4));
+  const char *scen[] = {"economic downturn", "technological disruption", "supply shock"};
+  assert_string_equal(tr_closest("downturn", scen, 3), "economic downturn");
+  assert_string_equal(tr_closest("DISRUPTION", scen, 3), "technological disruption");
+  const char *amb[] = {"supply shock", "demand shock"};
+  assert_null(tr_closest("shock", amb, 2)); /* two candidates contain it: no guess */
+  assert_null(tr_closest("ck", amb, 2));
 }
 
 static void test_canon_ident(void **state) {
