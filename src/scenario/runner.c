@@ -374,6 +374,7 @@ typedef struct mc_slot {
   size_t block;
   double *series; /* batch × n_track × n_times: lane-major, then slot, then time */
   double *inputs; /* batch × k */
+  char hazard[600]; /* the block's first numeric hazard (tr_sim_warning), "" if none */
 } mc_slot;
 
 typedef struct shared {
@@ -423,6 +424,7 @@ static int run_block(shared *sh, tr_sim *sim, size_t first, size_t nl, mc_slot *
   }
   if (rc == TR_OK) rc = tr_sim_run(sim);
   if (rc != TR_OK) return rc;
+  snprintf(sl->hazard, sizeof sl->hazard, "%s", tr_sim_warning(sim) ? tr_sim_warning(sim) : "");
   size_t nt = mc->n_times, ns = mc->n_track;
   for (size_t l = 0; l < nl; l++)
     for (size_t s = 0; s < ns; s++) {
@@ -474,6 +476,22 @@ static void *worker(void *arg) {
   pthread_mutex_unlock(&sh->mu);
   tr_sim_free(sim);
   return NULL;
+}
+
+/* Announce a numeric hazard in the study's warnings, so that it never reaches a report
+ * unannounced: "'x' became NaN at time 3 (lane 2)" of the block starting at run `first`
+ * becomes "numeric hazard in run first+2: 'x' became NaN at time 3 (...)". */
+static void report_hazard(tr_mc *mc, const char *w, size_t first) {
+  const char *lane = strstr(w, " (lane ");
+  size_t len = lane ? (size_t)(lane - w) : strlen(w);
+  if (mc->warn.len) tr_sb_putc(&mc->warn, '\n');
+  if (lane)
+    tr_sb_printf(&mc->warn, "numeric hazard in run %zu: ", first + strtoul(lane + 7, NULL, 10));
+  else
+    tr_sb_append(&mc->warn, "numeric hazard: ");
+  tr_sb_appendn(&mc->warn, w, len);
+  tr_sb_append(&mc->warn, " (non-finite values are left out of the statistics; the first of "
+                          "the study is shown)");
 }
 
 /* Consume one run (in run order): statistics, events, sensitivity sample, rule. Returns 1
@@ -729,7 +747,7 @@ int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
     }
   }
   /* The consumer: blocks strictly in order. */
-  int stop_rule = 0;
+  int stop_rule = 0, hazard_told = 0;
   for (size_t b = 0; rc == TR_OK && b < sh.nblocks && !stop_rule; b++) {
     mc_slot *sl = &sh.slots[b % sh.nslots];
     size_t first = b * sh.batch;
@@ -759,6 +777,10 @@ int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
       }
       pthread_mutex_unlock(&sh.mu);
       if (!ready) break; /* an error, or the stop flag */
+    }
+    if (sl->hazard[0] && !hazard_told) { /* the first in run order, so any thread count */
+      hazard_told = 1;
+      report_hazard(mc, sl->hazard, first);
     }
     size_t per = mc->n_track * mc->n_times;
     for (size_t l = 0; l < nl && !stop_rule && rc == TR_OK; l++)
