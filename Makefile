@@ -152,7 +152,8 @@ asan:
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" test
 
 bench: $(BIN) $(BENCHES)
-	@set -e; for b in $(BENCHES); do echo "== $$b"; $$b; done
+	@set -e; for b in $(BENCHES); do echo "== $$b"; $$b; done; \
+	for b in bench/*.sh; do echo "== $$b"; BUILD=$(BUILD) $$b; done
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

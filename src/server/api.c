@@ -392,15 +392,15 @@ void tr_api_assess(tr_http_req *req, tr_http_resp *resp) {
   snprintf(plan, sizeof plan, "%s/plan.yaml", srv->workspace);
   snprintf(model, sizeof model, "%s/model.xmile", srv->workspace);
   snprintf(db, sizeof db, "%s/tightrope.db", srv->workspace);
-  /* unsigned: the products wrap (nanosecond times times 31 overflow a long, which UBSan traps) */
-  long stamp = (long)((unsigned long)mtime_of(plan) ^ ((unsigned long)mtime_of(model) * 31u) ^
-                      ((unsigned long)mtime_of(db) * 131u) ^ (unsigned long)runs);
-  /* The cache: the last assessment, valid while the files are unchanged. */
+  /* The cache: the last assessment as JSON text, valid while the files are unchanged. */
+  long stamp[4] = {mtime_of(plan), mtime_of(model), mtime_of(db), runs};
   pthread_mutex_lock(&srv->cache_lock);
-  if (srv->assess_cache && srv->assess_stamp == stamp) {
-    cJSON *copy = cJSON_Duplicate(srv->assess_cache, 1);
+  if (srv->assess_text && !memcmp(srv->assess_stamp, stamp, sizeof stamp)) {
+    resp->text = tr_strdup(srv->assess_text);
     pthread_mutex_unlock(&srv->cache_lock);
-    tr_http_json(resp, 200, copy);
+    if (!resp->text) tr_http_error(resp, 500, "out of memory");
+    resp->status = 200;
+    resp->content_type = "application/json";
     return;
   }
   pthread_mutex_unlock(&srv->cache_lock);
@@ -421,11 +421,14 @@ void tr_api_assess(tr_http_req *req, tr_http_resp *resp) {
   } else {
     cJSON *o = tr_assess_to_json(a);
     tr_api_add_alerts(o, ws); /* the Overview's active alerts (tightrope monitor's) */
-    if (o) {
+    char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+    char *copy = text ? tr_strdup(text) : NULL;
+    cJSON_free(text);
+    if (copy) {
       pthread_mutex_lock(&srv->cache_lock);
-      cJSON_Delete(srv->assess_cache);
-      srv->assess_cache = cJSON_Duplicate(o, 1);
-      srv->assess_stamp = stamp;
+      tr_free(srv->assess_text);
+      srv->assess_text = copy;
+      memcpy(srv->assess_stamp, stamp, sizeof stamp);
       pthread_mutex_unlock(&srv->cache_lock);
     }
     tr_http_json(resp, 200, o);

@@ -418,7 +418,7 @@ void tr_server_stop(tr_server *s) {
   tr_jobs_free(s->jobs);
   pthread_mutex_destroy(&s->ws_lock);
   pthread_mutex_destroy(&s->cache_lock);
-  cJSON_Delete(s->assess_cache);
+  tr_free(s->assess_text);
   tr_free(s);
 }
 

@@ -23,8 +23,8 @@ struct tr_server {
   tr_jobs *jobs;
   pthread_mutex_t ws_lock; /* serialises writes of workspace files */
   pthread_mutex_t cache_lock;
-  cJSON *assess_cache;     /* the last GET /api/assess result (guarded by cache_lock) */
-  long assess_stamp;       /* the file times and runs it was computed for */
+  char *assess_text;       /* the last GET /api/assess result (guarded by cache_lock) */
+  long assess_stamp[4];    /* the plan, model and store times and the runs it was made for */
 };
 
 /* One request as the handlers see it. */
