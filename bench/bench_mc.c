@@ -95,7 +95,7 @@ static double hand_sir(size_t runs, uint64_t seed, double *means) {
   tr_dist_init(&dg, TR_DIST_UNIFORM, ag, 2, NULL);
   const long steps = 800;
   const double dt = 0.125;
-  memset(means, 0, (size_t)(steps + 1) * 3 * sizeof *means);
+  memset(means, 0, (size_t)(steps / 4 + 1) * 3 * sizeof *means);
   for (size_t i = 0; i < runs; i++) {
     tr_rng r;
     tr_rng_seed_stream(&r, seed, i);
@@ -103,17 +103,19 @@ static double hand_sir(size_t runs, uint64_t seed, double *means) {
     double beta = tr_dist_sample(&db, &r), gamma = tr_dist_sample(&dg, &r);
     double s = 990, inf = 10, rec = 0, w = 1.0 / (double)(i + 1);
     for (long n = 0; n <= steps; n++) {
-      double *m = &means[n * 3];
-      m[0] += (s - m[0]) * w;
-      m[1] += (inf - m[1]) * w;
-      m[2] += (rec - m[2]) * w;
+      if (n % 4 == 0) { /* the runner summarises every 4th of the 800 steps (201 points) */
+        double *m = &means[n / 4 * 3];
+        m[0] += (s - m[0]) * w;
+        m[1] += (inf - m[1]) * w;
+        m[2] += (rec - m[2]) * w;
+      }
       double infection = beta * s * inf / 1000, recovery = gamma * inf;
       s -= dt * infection;
       inf += dt * (infection - recovery);
       rec += dt * recovery;
     }
   }
-  return means[steps * 3 + 2];
+  return means[steps / 4 * 3 + 2];
 }
 
 /* Peak RSS (KiB) of a child process that runs `runs` runs of the SIR study. */

@@ -654,7 +654,8 @@ static int prepare(tr_mc *mc, const tr_mc_opts *opts, tr_sim_opts *so) {
   if ((rc = probe(mc, so)) != TR_OK) return rc;
   size_t cells = mc->n_track * mc->n_times;
   size_t cap = tr_stats_cap_for_memory(opts->exact_bytes, cells);
-  if ((rc = tr_stats_new(&mc->stats, cells, cap, TR_STATS_DEFAULT_BINS, &mc->err)) != TR_OK)
+  size_t bins = tr_stats_bins_for_memory(opts->exact_bytes, cells);
+  if ((rc = tr_stats_new(&mc->stats, cells, cap, bins, &mc->err)) != TR_OK)
     return rc;
   if (tr_stats_reserve(mc->stats, opts->runs) != TR_OK)
     return tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");

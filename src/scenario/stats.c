@@ -12,11 +12,17 @@
 
 const double tr_stats_pct[TR_STATS_NPCT] = {0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95};
 
+/* Runs buffered before they are added to the histograms cell by cell: one histogram is then
+ * touched PEND times in a row instead of once per run (a run touches every cell's histogram,
+ * which for thousands of cells means a cache miss per value). Each cell still receives its
+ * values in run order, so the result is the same as adding them one run at a time. */
+#define PEND 64
+
 /* The streaming histogram of one cell. */
 typedef struct cell {
   uint64_t nonfinite;
   double lo, width; /* histogram over [lo, lo + width]; width 0 = not started */
-  uint64_t *bins;   /* streaming: points into tr_stats.hist */
+  uint32_t *bins;   /* streaming: points into tr_stats.hist */
 } cell;
 
 /* The moments are kept as separate arrays (not in `cell`) so that the per-run update, the
@@ -27,7 +33,9 @@ struct tr_stats {
   int all_finite;  /* no non-finite value seen yet: every cell has n == runs */
   double *vals;    /* exact mode: runs × cells, row-major */
   size_t vcap;     /* rows allocated in vals */
-  uint64_t *hist;  /* streaming mode: cells × nbins */
+  uint32_t *hist;  /* streaming mode: cells × nbins (run counts fit: runs <= UINT32_MAX) */
+  double *pend;    /* streaming mode: up to PEND runs not yet in the histograms */
+  size_t npend;
   cell *c;
   uint64_t *n;     /* finite values per cell */
   double *mean, *m2, *mn, *mx; /* Welford mean and sum of squares, min, max */
@@ -37,6 +45,12 @@ size_t tr_stats_cap_for_memory(size_t bytes, size_t cells) {
   size_t per_run = (cells ? cells : 1) * sizeof(double);
   size_t cap = bytes / per_run;
   return cap ? cap : 1;
+}
+
+size_t tr_stats_bins_for_memory(size_t bytes, size_t cells) {
+  size_t b = TR_STATS_DEFAULT_BINS;
+  while (b > 64 && (cells ? cells : 1) * b * sizeof(uint32_t) > bytes / 4) b /= 2;
+  return b;
 }
 
 int tr_stats_new(tr_stats **out, size_t cells, size_t exact_cap, size_t bins, tr_error *err) {
@@ -75,6 +89,7 @@ void tr_stats_free(tr_stats *s) {
   if (!s) return;
   tr_free(s->vals);
   tr_free(s->hist);
+  tr_free(s->pend);
   tr_free(s->c);
   tr_free(s->n);
   tr_free(s->mean);
@@ -103,7 +118,7 @@ int tr_stats_is_exact(const tr_stats *s) { return s->hist == NULL; }
 static void hist_expand(cell *c, size_t nb, double x) {
   size_t half = nb / 2;
   while (x < c->lo || x > c->lo + c->width) {
-    uint64_t *b = c->bins;
+    uint32_t *b = c->bins;
     if (x < c->lo) {
       /* New range [lo - width, lo + width]: old bin i lands in new bin half + i/2. */
       for (size_t i = half; i-- > 0;) b[half + i] = b[2 * i] + b[2 * i + 1];
@@ -142,8 +157,13 @@ static void moments_add(tr_stats *s, size_t ci, double x) {
 /* Exact -> streaming: a histogram per cell over the observed range, then the kept values. */
 static int go_streaming(tr_stats *s) {
   size_t nb = s->nbins;
-  s->hist = tr_calloc(s->cells * nb, sizeof *s->hist);
-  if (!s->hist) return TR_ERR_NOMEM;
+  s->pend = tr_malloc(PEND * s->cells * sizeof *s->pend);
+  s->hist = s->pend ? tr_calloc(s->cells * nb, sizeof *s->hist) : NULL;
+  if (!s->hist) {
+    tr_free(s->pend);
+    s->pend = NULL;
+    return TR_ERR_NOMEM;
+  }
   for (size_t ci = 0; ci < s->cells; ci++) {
     cell *c = &s->c[ci];
     c->bins = &s->hist[ci * nb];
@@ -160,6 +180,22 @@ static int go_streaming(tr_stats *s) {
   s->vals = NULL;
   s->vcap = 0;
   return TR_OK;
+}
+
+/* Add the buffered runs to the histograms, cell by cell, each cell's values in run order. */
+static void flush_pending(tr_stats *s) {
+  size_t cells = s->cells;
+  /* Tiles of 8 neighbouring cells: each buffered row gives one cache line of values and the
+   * eight histograms stay in cache for the whole tile. */
+  for (size_t c0 = 0; c0 < cells; c0 += 8) {
+    size_t c1 = c0 + 8 < cells ? c0 + 8 : cells;
+    for (size_t r = 0; r < s->npend; r++) {
+      const double *row = &s->pend[r * cells];
+      for (size_t ci = c0; ci < c1; ci++)
+        if (isfinite(row[ci])) hist_add(&s->c[ci], s->nbins, row[ci]);
+    }
+  }
+  s->npend = 0;
 }
 
 int tr_stats_add(tr_stats *s, const double *values) {
@@ -195,8 +231,6 @@ int tr_stats_add(tr_stats *s, const double *values) {
       mx[ci] = x > mx[ci] ? x : mx[ci];
       n[ci]++;
     }
-    if (s->hist)
-      for (size_t ci = 0; ci < cells; ci++) hist_add(&s->c[ci], s->nbins, values[ci]);
   } else {
     s->all_finite = 0;
     for (size_t ci = 0; ci < cells; ci++) {
@@ -206,8 +240,11 @@ int tr_stats_add(tr_stats *s, const double *values) {
         continue;
       }
       moments_add(s, ci, x);
-      if (s->hist) hist_add(&s->c[ci], s->nbins, x);
     }
+  }
+  if (s->hist) {
+    memcpy(&s->pend[s->npend * cells], values, cells * sizeof *values);
+    if (++s->npend == PEND) flush_pending(s);
   }
   s->runs++;
   return TR_OK;
@@ -303,7 +340,8 @@ static double hist_quantile(const tr_stats *s, size_t ci, double q) {
   return hi_x;
 }
 
-int tr_stats_quantile(const tr_stats *s, size_t ci, double q, double *out) {
+int tr_stats_quantile(tr_stats *s, size_t ci, double q, double *out) {
+  if (s->npend) flush_pending(s);
   if (s->n[ci] == 0) {
     *out = NAN;
     return TR_OK;
@@ -356,7 +394,8 @@ static void exact_pcts(double *v, size_t k, tr_summary *out) {
   }
 }
 
-int tr_stats_summary(const tr_stats *s, size_t ci, tr_summary *out) {
+int tr_stats_summary(tr_stats *s, size_t ci, tr_summary *out) {
+  if (s->npend) flush_pending(s);
   if (!summary_head(s, ci, out)) return TR_OK;
   double *v;
   size_t k;
@@ -370,7 +409,8 @@ int tr_stats_summary(const tr_stats *s, size_t ci, tr_summary *out) {
  * per cache line missed. */
 #define BLOCK 64
 
-int tr_stats_summaries(const tr_stats *s, size_t first, size_t count, tr_summary *out) {
+int tr_stats_summaries(tr_stats *s, size_t first, size_t count, tr_summary *out) {
+  if (s->npend) flush_pending(s);
   if (s->hist || s->runs == 0) {
     for (size_t i = 0; i < count; i++)
       if (tr_stats_summary(s, first + i, &out[i]) != TR_OK) return TR_ERR_NOMEM;
@@ -394,8 +434,9 @@ int tr_stats_summaries(const tr_stats *s, size_t first, size_t count, tr_summary
   return TR_OK;
 }
 
-int tr_stats_tail(const tr_stats *s, size_t ci, double alpha, double *var, double *cvar,
+int tr_stats_tail(tr_stats *s, size_t ci, double alpha, double *var, double *cvar,
                   tr_error *err) {
+  if (s->npend) flush_pending(s);
   const cell *c = &s->c[ci];
   uint64_t cn = s->n[ci];
   if (!(alpha > 0 && alpha < 1))

@@ -13,7 +13,9 @@
  * re-guessed) until it fits. A streaming percentile interpolates within the bin that holds the
  * order statistic x_(floor(q(n-1))) (0-based) and is within one bin width of it;
  * tr_summary.err_bound reports that width, (range covered) / B. Memory per cell: 8 B per run
- * up to the cap, then 8·B bytes, independent of the number of runs.
+ * up to the cap, then 4·B bytes (plus a buffer of 64 runs), independent of the number of
+ * runs. Readers (summary, quantile, tail) first add buffered runs to the histograms, so they
+ * take a non-const accumulator.
  *
  * Non-finite values (NaN, ±inf) are left out of every statistic and counted in `nonfinite`.
  *
@@ -48,8 +50,12 @@ typedef struct tr_summary {
 /* How many runs of `cells` cells fit in `bytes` of exact storage (at least 1). */
 size_t tr_stats_cap_for_memory(size_t bytes, size_t cells);
 
+/* Histogram bins per cell for a memory budget: the largest power of two from 64 to
+ * TR_STATS_DEFAULT_BINS whose histograms for `cells` cells fit in a quarter of `bytes`. */
+size_t tr_stats_bins_for_memory(size_t bytes, size_t cells);
+
 /* A new accumulator for `cells` cells, exact up to `exact_cap` runs (>= 1), then streaming
- * with `bins` bins per cell (>= 16; TR_STATS_DEFAULT_BINS is a good default).
+ * with `bins` bins per cell (even, >= 16; see tr_stats_bins_for_memory).
  * TR_ERR_INVALID for bad sizes, TR_ERR_NOMEM. */
 int tr_stats_new(tr_stats **out, size_t cells, size_t exact_cap, size_t bins, tr_error *err);
 
@@ -69,15 +75,15 @@ uint64_t tr_stats_runs(const tr_stats *s);
 int tr_stats_is_exact(const tr_stats *s);
 
 /* Summary of one cell (NaN fields when it has no finite value). TR_OK or TR_ERR_NOMEM. */
-int tr_stats_summary(const tr_stats *s, size_t cell, tr_summary *out);
+int tr_stats_summary(tr_stats *s, size_t cell, tr_summary *out);
 
 /* Summaries of cells first .. first+count-1 into out[0..count-1]: the same values as
  * tr_stats_summary cell by cell, much faster for many cells (one pass over the stored runs
  * per 64 cells). TR_OK or TR_ERR_NOMEM. */
-int tr_stats_summaries(const tr_stats *s, size_t first, size_t count, tr_summary *out);
+int tr_stats_summaries(tr_stats *s, size_t first, size_t count, tr_summary *out);
 
 /* The q-quantile (0 <= q <= 1) of one cell, as in tr_stats_summary. */
-int tr_stats_quantile(const tr_stats *s, size_t cell, double q, double *out);
+int tr_stats_quantile(tr_stats *s, size_t cell, double q, double *out);
 
 /* Mean and sd so far of one cell (cheap: for the convergence rule). */
 void tr_stats_moments(const tr_stats *s, size_t cell, uint64_t *n, double *mean, double *sd);
@@ -87,7 +93,7 @@ void tr_stats_moments(const tr_stats *s, size_t cell, uint64_t *n, double *mean,
  * cvar = the mean of the values at or below it (exact mode: the mean of the ceil(alpha n)
  * smallest values; streaming: from the histogram, within one bin width). TR_ERR_INVALID for
  * a bad alpha or an empty cell, TR_ERR_NOMEM. */
-int tr_stats_tail(const tr_stats *s, size_t cell, double alpha, double *var, double *cvar,
+int tr_stats_tail(tr_stats *s, size_t cell, double alpha, double *var, double *cvar,
                   tr_error *err);
 
 /* ---- events ----------------------------------------------------------------------------

@@ -120,6 +120,11 @@ static void test_streaming(void **state) {
     double scale = i < CAP ? 1 : i < 20000 ? 10 : 100;
     all[i] = 50 + scale * tr_rng_normal(&r);
     assert_int_equal(tr_stats_add(st, &all[i]), TR_OK);
+    if (i == 30001) { /* a reader in the middle adds the buffered runs first */
+      tr_summary mid;
+      assert_int_equal(tr_stats_summary(st, 0, &mid), TR_OK);
+      assert_true(mid.n == 30002 && !mid.exact);
+    }
   }
   assert_false(tr_stats_is_exact(st));
   assert_true(tr_stats_runs(st) == N);
@@ -241,6 +246,9 @@ static void test_errors_and_alloc(void **state) {
   tr_stats_free(st);
   tr_stats_free(NULL);
   assert_true(tr_stats_cap_for_memory(8000, 10) == 100);
+  assert_true(tr_stats_bins_for_memory((size_t)256 << 20, 24000) == 512);
+  assert_true(tr_stats_bins_for_memory((size_t)1 << 20, 10) == TR_STATS_DEFAULT_BINS);
+  assert_true(tr_stats_bins_for_memory(1000, 1000) == 64);
   assert_true(tr_stats_cap_for_memory(1, 10) == 1);
 }
 
