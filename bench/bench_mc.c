@@ -124,8 +124,7 @@ static long child_peak_kib(const tr_model *m, size_t runs) {
   if (pipe(fd) != 0) return -1;
   pid_t pid = fork();
   if (pid == 0) {
-    static const char *const vary[] = {"beta=uniform(0.2, 0.4)", "gamma=uniform(0.05, 0.15)",
-                                       NULL};
+    static const char *const vary[] = {"beta=uniform(0.2, 0.4)", "gamma=uniform(0.05, 0.15)", NULL};
     static const char *const vars[] = {"S", "I", "R", NULL};
     tr_mc *mc = study(m, vary, vars);
     tr_mc_opts o = tr_mc_default_opts();
@@ -155,8 +154,7 @@ int main(int argc, char **argv) {
   tr_model *sir;
   if (tr_model_load_buffer(sir_xmile, sizeof sir_xmile - 1, "sir.xmile", &sir, &err) != TR_OK)
     die("SIR model", &err);
-  static const char *const vary[] = {"beta=uniform(0.2, 0.4)", "gamma=uniform(0.05, 0.15)",
-                                     NULL};
+  static const char *const vary[] = {"beta=uniform(0.2, 0.4)", "gamma=uniform(0.05, 0.15)", NULL};
   static const char *const vars[] = {"S", "I", "R", NULL};
   tr_mc *mc = study(sir, vary, vars);
   tr_mc_opts o = tr_mc_default_opts();
@@ -180,8 +178,9 @@ int main(int argc, char **argv) {
   printf("SIR      batched (64 lanes)   %10.0f runs/s\n", (double)runs / t_batch);
   printf("SIR      one lane at a time   %10.0f runs/s   batched/one-lane = %.2fx (target >= 3)\n",
          (double)runs / t_lane, t_lane / t_batch);
-  printf("SIR      hand-written C loop  %10.0f runs/s   batched/hand = %.2fx slower (target <= 2)\n",
-         (double)runs / t_hand, t_batch / t_hand);
+  printf(
+      "SIR      hand-written C loop  %10.0f runs/s   batched/hand = %.2fx slower (target <= 2)\n",
+      (double)runs / t_hand, t_batch / t_hand);
 
   o.batch = 64;
   o.threads = 1;

@@ -32,16 +32,16 @@ extern "C" {
 typedef struct tr_mc tr_mc;
 
 typedef struct tr_mc_opts {
-  size_t runs;          /* runs requested (the cap when a convergence rule is set), >= 1 */
+  size_t runs; /* runs requested (the cap when a convergence rule is set), >= 1 */
   uint64_t seed;
-  int threads;          /* worker threads, >= 1 */
-  size_t batch;         /* lanes per VM pass, >= 1 (default 64) */
-  int lhs;              /* 1: Latin hypercube, 0: plain Monte Carlo */
-  size_t exact_bytes;   /* memory for exact percentiles (default 256 MiB); beyond it the
-                           statistics stream with bounded memory */
-  double tail_alpha;    /* VaR/CVaR level, default 0.05 */
-  double save_step;     /* interval of the summarised times (a multiple of dt); 0 = every
-                           dt, thinned to about TR_MC_MAX_POINTS times for long runs */
+  int threads;        /* worker threads, >= 1 */
+  size_t batch;       /* lanes per VM pass, >= 1 (default 64) */
+  int lhs;            /* 1: Latin hypercube, 0: plain Monte Carlo */
+  size_t exact_bytes; /* memory for exact percentiles (default 256 MiB); beyond it the
+                         statistics stream with bounded memory */
+  double tail_alpha;  /* VaR/CVaR level, default 0.05 */
+  double save_step;   /* interval of the summarised times (a multiple of dt); 0 = every
+                         dt, thinned to about TR_MC_MAX_POINTS times for long runs */
 } tr_mc_opts;
 
 /* With save_step 0, runs of more than this many steps are summarised every k-th step (the
@@ -65,8 +65,7 @@ tr_error *tr_mc_error(tr_mc *mc);
  * ("normal(100, 10)", see src/scenario/dist.h). file/line/col locate the text for messages
  * (NULL/0 for the command line). Errors: TR_ERR_UNKNOWN_NAME (with "did you mean"),
  * TR_ERR_INVALID (not a constant, declared twice, bad parameters), TR_ERR_PARSE, TR_ERR_ARITY. */
-int tr_mc_vary(tr_mc *mc, const char *name, const char *dist, const char *file, int line,
-               int col);
+int tr_mc_vary(tr_mc *mc, const char *name, const char *dist, const char *file, int line, int col);
 
 /* Same from "NAME=DIST(args)" (the --vary form). */
 int tr_mc_vary_spec(tr_mc *mc, const char *spec);
@@ -141,17 +140,17 @@ int tr_mc_write_csv(tr_mc *mc, FILE *out);
 typedef enum { TR_MC_STEP, TR_MC_PULSE, TR_MC_RAMP, TR_MC_PATH } tr_mc_shock_kind;
 
 typedef struct tr_mc_shock {
-  const char *variable;  /* model variable as written */
+  const char *variable; /* model variable as written */
   tr_mc_shock_kind kind;
   double start;
   int has_end;
   double end;
   double magnitude;
   int additive;
-  const double *path_t;  /* path: times, ascending */
+  const double *path_t; /* path: times, ascending */
   const double *path_v;
   size_t n_path;
-  const char *file;      /* where the shock was declared, for messages (may be NULL) */
+  const char *file; /* where the shock was declared, for messages (may be NULL) */
   int line, col;
 } tr_mc_shock;
 

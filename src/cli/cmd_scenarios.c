@@ -120,8 +120,7 @@ static int parse_args(const tr_cli_cmd *cmd, int argc, char **argv, sc_args *a) 
       errno = 0;
       unsigned long long s = strtoull(p.value, &end, 10);
       if (end == p.value || *end || errno || p.value[0] == '-')
-        return tr_cli_usage_error(cmd, "--seed: '%s' is not a non-negative whole number",
-                                  p.value);
+        return tr_cli_usage_error(cmd, "--seed: '%s' is not a non-negative whole number", p.value);
       a->o.seed = (uint64_t)s;
       break;
     }
@@ -213,8 +212,7 @@ static int report(const tr_cli_cmd *cmd, int rc, tr_error *err) {
 /* The model and (optional) plan paths for a workspace folder or a model file. */
 static int locate(const tr_cli_cmd *cmd, const char *target, char *model, char *plan, size_t n) {
   struct stat st;
-  if (stat(target, &st) != 0)
-    return tr_cli_usage_error(cmd, "'%s': %s", target, strerror(errno));
+  if (stat(target, &st) != 0) return tr_cli_usage_error(cmd, "'%s': %s", target, strerror(errno));
   plan[0] = '\0';
   if (S_ISDIR(st.st_mode)) {
     snprintf(model, n, "%s/model.xmile", target);
@@ -268,8 +266,7 @@ static int apply_plan(const tr_cli_cmd *cmd, tr_mc *mc, const tr_plan *plan,
       tr_error *e = tr_mc_error(mc);
       char msg[TR_ERROR_MSG_MAX];
       snprintf(msg, sizeof msg, "scenario '%.100s': %.380s", s->name, e->msg);
-      tr_error_set(e, rc, plan->file, s->overrides[i].pos.line, s->overrides[i].pos.col, "%s",
-                   msg);
+      tr_error_set(e, rc, plan->file, s->overrides[i].pos.line, s->overrides[i].pos.col, "%s", msg);
       return report(cmd, rc, e);
     }
   }
@@ -283,9 +280,11 @@ static int watch_list(const tr_cli_cmd *cmd, tr_mc *mc, const char *list) {
   for (char *s = buf, *next; s; s = next) {
     next = strchr(s, ',');
     if (next) *next++ = '\0';
-    while (*s == ' ') s++;
+    while (*s == ' ')
+      s++;
     size_t n = strlen(s);
-    while (n && s[n - 1] == ' ') s[--n] = '\0';
+    while (n && s[n - 1] == ' ')
+      s[--n] = '\0';
     if (!*s) continue;
     int rc = tr_mc_watch(mc, s);
     if (rc != TR_OK) return report(cmd, rc, tr_mc_error(mc));
@@ -338,16 +337,15 @@ static int study(const tr_cli_cmd *cmd, sc_args *a, tr_model *m, const tr_plan *
     x = report(cmd, rc, tr_mc_error(mc));
   } else {
     if (rc == TR_ERR_CANCELLED)
-      fprintf(stderr, "tightrope %s: interrupted: writing the %zu runs done (partial)\n",
-              cmd->name, tr_mc_runs_done(mc));
+      fprintf(stderr, "tightrope %s: interrupted: writing the %zu runs done (partial)\n", cmd->name,
+              tr_mc_runs_done(mc));
     int wrc = strcmp(a->format, "csv") == 0 ? tr_mc_write_csv(mc, out)
                                             : tr_mc_write_json(mc, out, a->scenario);
     if (fflush(out) != 0 && wrc == TR_OK) wrc = TR_ERR_IO;
     if (wrc != TR_OK) {
       report(cmd, wrc, tr_mc_error(mc));
       x = TR_EXIT_FAIL;
-    }
-    else if (rc == TR_ERR_CANCELLED)
+    } else if (rc == TR_ERR_CANCELLED)
       x = TR_EXIT_FAIL;
   }
   if (out != stdout && fclose(out) != 0 && x == TR_EXIT_OK) x = TR_EXIT_FAIL;
@@ -391,9 +389,9 @@ int tr_cmd_scenarios(const tr_cli_cmd *cmd, int argc, char **argv) {
                                              [TR_SHOCK_RAMP] = TR_MC_RAMP,
                                              [TR_SHOCK_PULSE] = TR_MC_PULSE,
                                              [TR_SHOCK_PATH] = TR_MC_PATH};
-    sh[i] = (tr_mc_shock){p->variable, kinds[p->kind], p->start, p->has_end, p->end,
-                          p->magnitude, p->additive, p->path_t, p->path_v, p->n_path,
-                          plan->file, p->pos.line, p->pos.col};
+    sh[i] = (tr_mc_shock){p->variable,  kinds[p->kind], p->start,  p->has_end, p->end,
+                          p->magnitude, p->additive,    p->path_t, p->path_v,  p->n_path,
+                          plan->file,   p->pos.line,    p->pos.col};
   }
   rc = tr_mc_load_model(model_path, sh, nsh, &m, &err);
   tr_free(sh);

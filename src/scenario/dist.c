@@ -117,8 +117,7 @@ static int init_discrete(tr_dist *d, const double *args, size_t nargs, tr_error 
                  args[2 * i], w);
     total += w;
   }
-  if (!(total > 0))
-    return bad(err, bad_arg, 1, "discrete: the weights must not all be zero");
+  if (!(total > 0)) return bad(err, bad_arg, 1, "discrete: the weights must not all be zero");
   pair *p = tr_malloc(n * sizeof *p);
   d->x = tr_malloc(n * sizeof *d->x);
   d->cum = tr_malloc(n * sizeof *d->cum);
@@ -127,7 +126,8 @@ static int init_discrete(tr_dist *d, const double *args, size_t nargs, tr_error 
     tr_dist_free(d);
     return tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
   }
-  for (size_t i = 0; i < n; i++) p[i] = (pair){args[2 * i], args[2 * i + 1]};
+  for (size_t i = 0; i < n; i++)
+    p[i] = (pair){args[2 * i], args[2 * i + 1]};
   /* Sorted by value so that the quantile is monotone (needed by LHS and Iman–Conover). */
   qsort(p, n, sizeof *p, cmp_pair);
   double acc = 0;
@@ -157,13 +157,12 @@ static int init_empirical(tr_dist *d, const double *args, size_t nargs, tr_error
 
 /* Shared by tr_dist_init and tr_dist_parse: *bad_arg receives the index of the argument at
  * fault (-1 when the fault is not one argument). */
-static int dist_init(tr_dist *d, tr_dist_kind kind, const double *args, size_t nargs,
-                     tr_error *err, int *bad_arg) {
+static int dist_init(tr_dist *d, tr_dist_kind kind, const double *args, size_t nargs, tr_error *err,
+                     int *bad_arg) {
   memset(d, 0, sizeof *d);
   *bad_arg = -1;
   if ((unsigned)kind >= TR_DIST_COUNT)
-    return tr_error_set(err, TR_ERR_INVALID, NULL, 0, 0, "unknown distribution kind %d",
-                        (int)kind);
+    return tr_error_set(err, TR_ERR_INVALID, NULL, 0, 0, "unknown distribution kind %d", (int)kind);
   const dist_info *in = &infos[kind];
   const char *nm = in->name;
   if ((int)nargs < in->min_args || (in->max_args >= 0 && (int)nargs > in->max_args) ||
@@ -176,7 +175,8 @@ static int dist_init(tr_dist *d, tr_dist_kind kind, const double *args, size_t n
       return bad(err, bad_arg, (int)i, "%s: argument %zu must be a finite number", nm, i + 1);
   }
   d->kind = kind;
-  for (size_t i = 0; i < nargs && i < 4; i++) d->prm[i] = args[i];
+  for (size_t i = 0; i < nargs && i < 4; i++)
+    d->prm[i] = args[i];
   d->nprm = (int)(nargs < 4 ? nargs : 4);
   const double *p = args;
   switch (kind) {
@@ -197,8 +197,7 @@ static int dist_init(tr_dist *d, tr_dist_kind kind, const double *args, size_t n
     d->phi = 1;
     if (nargs == 4) {
       if (!(p[2] < p[3]))
-        return bad(err, bad_arg, 3, "normal: 'hi' (%g) must be greater than 'lo' (%g)", p[3],
-                   p[2]);
+        return bad(err, bad_arg, 3, "normal: 'hi' (%g) must be greater than 'lo' (%g)", p[3], p[2]);
       if (!(p[1] > 0))
         return bad(err, bad_arg, 1, "normal: a truncated normal needs 'sd' > 0 (got %g)", p[1]);
       d->lo = p[2];
@@ -207,15 +206,13 @@ static int dist_init(tr_dist *d, tr_dist_kind kind, const double *args, size_t n
       d->phi = tr_sf_norm_cdf((p[3] - p[0]) / p[1]);
       if (!(d->phi - d->plo > 1e-300))
         return bad(err, bad_arg, 2,
-                   "normal: the interval [%g, %g] has no probability under mean %g, sd %g",
-                   p[2], p[3], p[0], p[1]);
+                   "normal: the interval [%g, %g] has no probability under mean %g, sd %g", p[2],
+                   p[3], p[0], p[1]);
     }
     break;
   case TR_DIST_LOGNORMAL:
-    if (!(p[0] > 0))
-      return bad(err, bad_arg, 0, "lognormal: 'mean' must be > 0 (got %g)", p[0]);
-    if (!(p[1] >= 0))
-      return bad(err, bad_arg, 1, "lognormal: 'sd' must be >= 0 (got %g)", p[1]);
+    if (!(p[0] > 0)) return bad(err, bad_arg, 0, "lognormal: 'mean' must be > 0 (got %g)", p[0]);
+    if (!(p[1] >= 0)) return bad(err, bad_arg, 1, "lognormal: 'sd' must be >= 0 (got %g)", p[1]);
     d->sigma = sqrt(log1p((p[1] / p[0]) * (p[1] / p[0])));
     d->mu = log(p[0]) - 0.5 * d->sigma * d->sigma;
     d->lo = 0;
@@ -228,8 +225,7 @@ static int dist_init(tr_dist *d, tr_dist_kind kind, const double *args, size_t n
     if (!(p[1] <= p[2]))
       return bad(err, bad_arg, 2, "%s: 'mode' (%g) must not exceed 'max' (%g)", nm, p[1], p[2]);
     if (!(p[0] < p[2]))
-      return bad(err, bad_arg, 2, "%s: 'max' (%g) must be greater than 'min' (%g)", nm, p[2],
-                 p[0]);
+      return bad(err, bad_arg, 2, "%s: 'max' (%g) must be greater than 'min' (%g)", nm, p[2], p[0]);
     d->lo = p[0];
     d->hi = p[2];
     d->c = p[1];
@@ -247,8 +243,7 @@ static int dist_init(tr_dist *d, tr_dist_kind kind, const double *args, size_t n
     d->hi = 1;
     if (nargs == 4) {
       if (!(p[2] < p[3]))
-        return bad(err, bad_arg, 3, "beta: 'max' (%g) must be greater than 'min' (%g)", p[3],
-                   p[2]);
+        return bad(err, bad_arg, 3, "beta: 'max' (%g) must be greater than 'min' (%g)", p[3], p[2]);
       d->lo = p[2];
       d->hi = p[3];
     }
@@ -267,11 +262,11 @@ static int dist_init(tr_dist *d, tr_dist_kind kind, const double *args, size_t n
     return init_empirical(d, args, nargs, err);
   case TR_DIST_PERCENTILES: {
     if (!(p[0] < p[1]))
-      return bad(err, bad_arg, 1, "percentiles: 'p50' (%g) must be greater than 'p10' (%g)",
-                 p[1], p[0]);
+      return bad(err, bad_arg, 1, "percentiles: 'p50' (%g) must be greater than 'p10' (%g)", p[1],
+                 p[0]);
     if (!(p[1] < p[2]))
-      return bad(err, bad_arg, 2, "percentiles: 'p90' (%g) must be greater than 'p50' (%g)",
-                 p[2], p[1]);
+      return bad(err, bad_arg, 2, "percentiles: 'p90' (%g) must be greater than 'p50' (%g)", p[2],
+                 p[1]);
     double lo_gap = p[1] - p[0], hi_gap = p[2] - p[1];
     /* Symmetric within rounding: a normal. Otherwise X = c ± exp(mu + sigma Z) with
      * e^(sigma z90) = larger gap / smaller gap, which matches all three percentiles. */
@@ -308,12 +303,14 @@ static int kind_by_name(const char *name, const char *file, int line, int col, t
   char nbuf[32];
   size_t n = strlen(name);
   if (n >= sizeof nbuf) n = sizeof nbuf - 1;
-  for (size_t i = 0; i < n; i++) nbuf[i] = (char)tolower((unsigned char)name[i]);
+  for (size_t i = 0; i < n; i++)
+    nbuf[i] = (char)tolower((unsigned char)name[i]);
   nbuf[n] = '\0';
   for (int k = 0; k < TR_DIST_COUNT; k++)
     if (strcmp(infos[k].name, nbuf) == 0) return k;
   const char *names[TR_DIST_COUNT];
-  for (int k = 0; k < TR_DIST_COUNT; k++) names[k] = infos[k].name;
+  for (int k = 0; k < TR_DIST_COUNT; k++)
+    names[k] = infos[k].name;
   const char *best = tr_closest(nbuf, names, TR_DIST_COUNT);
   if (best)
     return tr_error_set(err, TR_ERR_UNKNOWN_NAME, file, line, col,
@@ -361,21 +358,20 @@ int tr_dist_init_named(tr_dist *d, const char *dist, const char *const *pnames,
     args[hit] = params[i];
   }
   size_t nargs = 0;
-  while (nargs < (size_t)in->max_args && have[nargs]) nargs++;
+  while (nargs < (size_t)in->max_args && have[nargs])
+    nargs++;
   for (int j = 0; j < in->max_args; j++) {
     if (have[j] && (size_t)j >= nargs)
-      return tr_error_set(err, TR_ERR_INVALID, file, line, col,
-                          "%s: parameter '%s' needs '%s' too", in->name, in->params[j],
-                          in->params[nargs]);
+      return tr_error_set(err, TR_ERR_INVALID, file, line, col, "%s: parameter '%s' needs '%s' too",
+                          in->name, in->params[j], in->params[nargs]);
     if (!have[j] && j < in->min_args)
       return tr_error_set(err, TR_ERR_INVALID, file, line, col,
                           "%s: parameter '%s' is missing (%s takes %s)", in->name, in->params[j],
                           in->name, in->synopsis);
   }
   if (nargs == 3 && (kind == TR_DIST_NORMAL || kind == TR_DIST_BETA))
-    return tr_error_set(err, TR_ERR_INVALID, file, line, col,
-                        "%s: parameter '%s' needs '%s' too", in->name, in->params[2],
-                        in->params[3]);
+    return tr_error_set(err, TR_ERR_INVALID, file, line, col, "%s: parameter '%s' needs '%s' too",
+                        in->name, in->params[2], in->params[3]);
   int bad_arg;
   int rc = dist_init(d, (tr_dist_kind)kind, args, nargs, err, &bad_arg);
   if (rc != TR_OK && err) {
@@ -471,7 +467,8 @@ double tr_dist_mean(const tr_dist *d) {
   }
   case TR_DIST_EMPIRICAL: {
     double m = 0;
-    for (size_t i = 0; i < d->n; i++) m += d->x[i];
+    for (size_t i = 0; i < d->n; i++)
+      m += d->x[i];
     return m / (double)d->n;
   }
   case TR_DIST_PERCENTILES:
@@ -555,7 +552,8 @@ void tr_dist_describe(const tr_dist *d, char *buf, size_t n) {
  */
 
 static const char *skip_ws(const char *s) {
-  while (*s && isspace((unsigned char)*s)) s++;
+  while (*s && isspace((unsigned char)*s))
+    s++;
   return s;
 }
 
@@ -569,20 +567,23 @@ int tr_dist_parse(tr_dist *d, const char *text, const char *file, int line, int 
   memset(d, 0, sizeof *d);
   const char *s = skip_ws(text);
   const char *name = s;
-  while (isalnum((unsigned char)*s) || *s == '_') s++;
+  while (isalnum((unsigned char)*s) || *s == '_')
+    s++;
   size_t nlen = (size_t)(s - name);
   char nbuf[32];
   if (nlen == 0 || nlen >= sizeof nbuf)
     return parse_err(err, TR_ERR_PARSE, file, line, col, (size_t)(name - text),
                      "expected a distribution such as normal(mean, sd), got '%s'", text);
-  for (size_t i = 0; i < nlen; i++) nbuf[i] = (char)tolower((unsigned char)name[i]);
+  for (size_t i = 0; i < nlen; i++)
+    nbuf[i] = (char)tolower((unsigned char)name[i]);
   nbuf[nlen] = '\0';
   int kind = -1;
   for (int k = 0; k < TR_DIST_COUNT; k++)
     if (strcmp(infos[k].name, nbuf) == 0) kind = k;
   if (kind < 0) {
     const char *names[TR_DIST_COUNT];
-    for (int k = 0; k < TR_DIST_COUNT; k++) names[k] = infos[k].name;
+    for (int k = 0; k < TR_DIST_COUNT; k++)
+      names[k] = infos[k].name;
     const char *best = tr_closest(nbuf, names, TR_DIST_COUNT);
     size_t off = (size_t)(name - text);
     int c = col > 0 ? col + (int)off : (int)off + 1;
@@ -601,7 +602,8 @@ int tr_dist_parse(tr_dist *d, const char *text, const char *file, int line, int 
   s++;
   /* Upper bound on the number of numbers: commas and colons + 1. */
   size_t cap = 2;
-  for (const char *q = s; *q; q++) cap += (*q == ',' || *q == ':');
+  for (const char *q = s; *q; q++)
+    cap += (*q == ',' || *q == ':');
   double *args = tr_malloc(cap * sizeof *args);
   size_t *offs = tr_malloc(cap * sizeof *offs);
   if (!args || !offs) {

@@ -48,17 +48,17 @@ typedef enum {
 
 typedef struct tr_dist {
   tr_dist_kind kind;
-  double prm[4];  /* the parameters as written (fixed-arity kinds), in syntax order */
-  int nprm;       /* how many of prm were given */
-  double lo, hi;  /* support (after truncation / scaling); ±inf when unbounded */
+  double prm[4];    /* the parameters as written (fixed-arity kinds), in syntax order */
+  int nprm;         /* how many of prm were given */
+  double lo, hi;    /* support (after truncation / scaling); ±inf when unbounded */
   double mu, sigma; /* normal: mean, sd; lognormal/percentiles: of the underlying normal */
-  double a, b;    /* beta/PERT shapes; gamma shape (a) and scale (b) */
-  double c;       /* triangular mode; percentiles shift */
-  int sign;       /* percentiles: +1 right-skewed, -1 left-skewed, 0 symmetric (normal) */
-  double plo, phi; /* truncated normal: Φ((lo-mu)/sd), Φ((hi-mu)/sd) */
-  double *x;      /* discrete/empirical: values sorted ascending (owned) */
-  double *cum;    /* discrete: cumulative normalised weights, cum[n-1] = 1 (owned) */
-  size_t n;       /* length of x (and cum) */
+  double a, b;      /* beta/PERT shapes; gamma shape (a) and scale (b) */
+  double c;         /* triangular mode; percentiles shift */
+  int sign;         /* percentiles: +1 right-skewed, -1 left-skewed, 0 symmetric (normal) */
+  double plo, phi;  /* truncated normal: Φ((lo-mu)/sd), Φ((hi-mu)/sd) */
+  double *x;        /* discrete/empirical: values sorted ascending (owned) */
+  double *cum;      /* discrete: cumulative normalised weights, cum[n-1] = 1 (owned) */
+  size_t n;         /* length of x (and cum) */
 } tr_dist;
 
 /* Build a distribution from numeric arguments (in the syntax order above; discrete takes
@@ -72,8 +72,7 @@ int tr_dist_init(tr_dist *d, tr_dist_kind kind, const double *args, size_t nargs
  * the user's input (NULL/0 when it came from the command line); errors point at the argument
  * at fault: TR_ERR_PARSE (malformed), TR_ERR_UNKNOWN_NAME (with "did you mean"), TR_ERR_ARITY,
  * TR_ERR_INVALID, TR_ERR_NOMEM. */
-int tr_dist_parse(tr_dist *d, const char *text, const char *file, int line, int col,
-                  tr_error *err);
+int tr_dist_parse(tr_dist *d, const char *text, const char *file, int line, int col, tr_error *err);
 
 /* Build from a distribution name and named parameters, as a plan writes them
  * (`dist: triangular, params: {min: 1, mode: 2, max: 4}`). Every parameter of the kind must

@@ -50,8 +50,7 @@ static const char *var_name(const tr_mc *mc, size_t var) {
   return vi.name;
 }
 
-static const char *const pct_keys[TR_STATS_NPCT] = {"p5", "p10", "p25", "p50", "p75", "p90",
-                                                    "p95"};
+static const char *const pct_keys[TR_STATS_NPCT] = {"p5", "p10", "p25", "p50", "p75", "p90", "p95"};
 
 /* One summary as JSON members (no braces). */
 static void summary_members(FILE *f, const tr_summary *s) {

@@ -46,7 +46,8 @@ int tr_mc_new(const tr_model *m, tr_mc **out, tr_error *err) {
 static void free_results(tr_mc *mc) {
   tr_free(mc->times);
   tr_stats_free(mc->stats);
-  for (size_t i = 0; i < mc->n_ev; i++) tr_event_acc_free(&mc->ev[i].acc);
+  for (size_t i = 0; i < mc->n_ev; i++)
+    tr_event_acc_free(&mc->ev[i].acc);
   tr_free(mc->sens_in);
   tr_free(mc->sens_out);
   tr_free(mc->torn);
@@ -76,11 +77,21 @@ void tr_mc_free(tr_mc *mc) {
   tr_free(mc);
 }
 
-tr_error *tr_mc_error(tr_mc *mc) { return &mc->err; }
-size_t tr_mc_runs_done(const tr_mc *mc) { return mc->done; }
-int tr_mc_partial(const tr_mc *mc) { return mc->partial; }
-const char *tr_mc_warning(const tr_mc *mc) { return tr_sb_str(&mc->warn); }
-void tr_mc_tornado(tr_mc *mc, int on) { mc->tornado = on; }
+tr_error *tr_mc_error(tr_mc *mc) {
+  return &mc->err;
+}
+size_t tr_mc_runs_done(const tr_mc *mc) {
+  return mc->done;
+}
+int tr_mc_partial(const tr_mc *mc) {
+  return mc->partial;
+}
+const char *tr_mc_warning(const tr_mc *mc) {
+  return tr_sb_str(&mc->warn);
+}
+void tr_mc_tornado(tr_mc *mc, int on) {
+  mc->tornado = on;
+}
 
 /* Grow an array of `size`-byte elements to hold one more; TR_OK or TR_ERR_NOMEM. */
 static int grow(void **arr, size_t *cap, size_t n, size_t size) {
@@ -132,8 +143,7 @@ static int need_constant(tr_mc *mc, size_t var, const char *what, const char *fi
   return TR_OK;
 }
 
-static int add_input(tr_mc *mc, const char *name, tr_dist *d, const char *file, int line,
-                     int col) {
+static int add_input(tr_mc *mc, const char *name, tr_dist *d, const char *file, int line, int col) {
   size_t var = 0;
   int rc = find_var(mc, name, "vary", file, line, col, &var);
   if (rc == TR_OK) var = shock_base(mc, var);
@@ -154,8 +164,7 @@ static int add_input(tr_mc *mc, const char *name, tr_dist *d, const char *file, 
   return TR_OK;
 }
 
-int tr_mc_vary(tr_mc *mc, const char *name, const char *dist, const char *file, int line,
-               int col) {
+int tr_mc_vary(tr_mc *mc, const char *name, const char *dist, const char *file, int line, int col) {
   tr_dist d;
   int rc = tr_dist_parse(&d, dist, file, line, col, &mc->err);
   if (rc != TR_OK) return rc;
@@ -169,8 +178,10 @@ int tr_mc_vary_spec(tr_mc *mc, const char *spec) {
                         "--vary '%s': expected NAME=DIST(args), e.g. price=normal(10, 2)", spec);
   char name[256];
   const char *b = spec, *e = eq;
-  while (b < e && (*b == ' ' || *b == '\t')) b++;
-  while (e > b && (e[-1] == ' ' || e[-1] == '\t')) e--;
+  while (b < e && (*b == ' ' || *b == '\t'))
+    b++;
+  while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
+    e--;
   size_t n = (size_t)(e - b);
   if (n == 0 || n >= sizeof name)
     return tr_error_set(&mc->err, TR_ERR_PARSE, NULL, 0, 0,
@@ -202,8 +213,8 @@ int tr_mc_vary_params(tr_mc *mc, const char *name, const char *dist, const char 
 int tr_mc_correlate(tr_mc *mc, const double *corr, size_t k) {
   if (k != mc->k)
     return tr_error_set(&mc->err, TR_ERR_DIMENSION, NULL, 0, 0,
-                        "the correlation matrix is %zu × %zu but there are %zu uncertain inputs",
-                        k, k, mc->k);
+                        "the correlation matrix is %zu × %zu but there are %zu uncertain inputs", k,
+                        k, mc->k);
   double *c = tr_malloc(k * k * sizeof *c + 1);
   if (!c) return tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
   memcpy(c, corr, k * k * sizeof *c);
@@ -241,9 +252,11 @@ int tr_mc_correlate_pair(tr_mc *mc, const char *a, const char *b, double rho) {
     /* (Re)size to the current inputs, keeping what was declared; new pairs independent. */
     double *c = tr_calloc(k * k, sizeof *c);
     if (!c) return tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
-    for (size_t i = 0; i < k; i++) c[i * k + i] = 1;
+    for (size_t i = 0; i < k; i++)
+      c[i * k + i] = 1;
     for (size_t i = 0; mc->corr && i < mc->corr_k && i < k; i++)
-      for (size_t j = 0; j < mc->corr_k && j < k; j++) c[i * k + j] = mc->corr[i * mc->corr_k + j];
+      for (size_t j = 0; j < mc->corr_k && j < k; j++)
+        c[i * k + j] = mc->corr[i * mc->corr_k + j];
     tr_free(mc->corr);
     mc->corr = c;
     mc->corr_k = k;
@@ -263,8 +276,8 @@ int tr_mc_correlate_spec(tr_mc *mc, const char *spec) {
   snprintf(b, sizeof b, "%.*s", (int)(eq - comma - 1), comma + 1);
   double rho = strtod(eq + 1, &end);
   if (end == eq + 1 || *end)
-    return tr_error_set(&mc->err, TR_ERR_PARSE, NULL, 0, 0,
-                        "--corr '%s': '%s' is not a number", spec, eq + 1);
+    return tr_error_set(&mc->err, TR_ERR_PARSE, NULL, 0, 0, "--corr '%s': '%s' is not a number",
+                        spec, eq + 1);
   return tr_mc_correlate_pair(mc, a, b, rho);
 }
 
@@ -342,8 +355,7 @@ int tr_mc_event(tr_mc *mc, const char *expr) {
   if ((rc = find_var(mc, ev.var, "event", NULL, 0, 0, &var)) != TR_OK) return rc;
   if (!has_value(mc->m, var))
     return tr_error_set(&mc->err, TR_ERR_INVALID, NULL, 0, 0,
-                        "event: '%s' is a graphical function and has no value of its own",
-                        ev.var);
+                        "event: '%s' is a graphical function and has no value of its own", ev.var);
   if (grow((void **)&mc->ev, &mc->ev_cap, mc->n_ev, sizeof *mc->ev) != TR_OK)
     return tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
   if ((rc = track(mc, var, 0, &slot)) != TR_OK) return rc;
@@ -370,10 +382,10 @@ int tr_mc_until(tr_mc *mc, const char *rule) {
 /* ---- the run ------------------------------------------------------------------------------ */
 
 typedef struct mc_slot {
-  int ready;      /* 1 when a worker has filled it */
+  int ready; /* 1 when a worker has filled it */
   size_t block;
-  double *series; /* batch × n_track × n_times: lane-major, then slot, then time */
-  double *inputs; /* batch × k */
+  double *series;   /* batch × n_track × n_times: lane-major, then slot, then time */
+  double *inputs;   /* batch × k */
   char hazard[600]; /* the block's first numeric hazard (tr_sim_warning), "" if none */
 } mc_slot;
 
@@ -433,7 +445,8 @@ static int run_block(shared *sh, tr_sim *sim, size_t first, size_t nl, mc_slot *
       if (src)
         memcpy(dst, src, nt * sizeof *dst);
       else
-        for (size_t t = 0; t < nt; t++) dst[t] = NAN;
+        for (size_t t = 0; t < nt; t++)
+          dst[t] = NAN;
     }
   return TR_OK;
 }
@@ -455,8 +468,7 @@ static void *worker(void *arg) {
       pthread_cond_broadcast(&sh->cv);
       break;
     }
-    while (!sh->stop && sh->next_block < sh->nblocks &&
-           sh->next_block >= sh->consumed + sh->nslots)
+    while (!sh->stop && sh->next_block < sh->nblocks && sh->next_block >= sh->consumed + sh->nslots)
       pthread_cond_wait(&sh->cv, &sh->mu);
     if (sh->stop || sh->next_block >= sh->nblocks) break;
     size_t b = sh->next_block++;
@@ -596,8 +608,10 @@ static int probe(tr_mc *mc, const tr_sim_opts *base) {
   }
   mc->n_times = tr_sim_saved_count(sim);
   mc->times = tr_malloc((mc->n_times ? mc->n_times : 1) * sizeof *mc->times);
-  if (!mc->times) rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
-  else memcpy(mc->times, tr_sim_times(sim), mc->n_times * sizeof *mc->times);
+  if (!mc->times)
+    rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  else
+    memcpy(mc->times, tr_sim_times(sim), mc->n_times * sizeof *mc->times);
   if (rc == TR_OK && mc->n_times == 0)
     rc = tr_error_set(&mc->err, TR_ERR_INVALID, NULL, 0, 0, "the model saves no time points");
   tr_sim_free(sim);
@@ -618,7 +632,8 @@ static int run_tornado(tr_mc *mc, const tr_sim_opts *base) {
   if (!mc->torn || !mc->torn_base || !d) {
     rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
   } else {
-    for (size_t j = 0; j < mc->k; j++) d[j] = mc->in[j].dist; /* shallow: read-only use */
+    for (size_t j = 0; j < mc->k; j++)
+      d[j] = mc->in[j].dist; /* shallow: read-only use */
     for (size_t w = 0; rc == TR_OK && w < mc->n_watch; w++) {
       torn_ctx c = {mc, sim, w};
       rc = tr_sens_tornado(d, mc->k, 0.1, 0.9, torn_metric, &c, &mc->torn_base[w],
@@ -648,15 +663,15 @@ static int prepare(tr_mc *mc, const tr_mc_opts *opts, tr_sim_opts *so) {
      * number of steps, so the stop time is always one of them. */
     long steps = (long)llround((so->stop - so->start) / so->dt);
     long k = (steps + TR_MC_MAX_POINTS - 1) / TR_MC_MAX_POINTS;
-    while (k > 1 && k < steps && steps % k != 0) k++;
+    while (k > 1 && k < steps && steps % k != 0)
+      k++;
     if (k > 1 && k < steps) so->save_step = (double)k * so->dt;
   }
   if ((rc = probe(mc, so)) != TR_OK) return rc;
   size_t cells = mc->n_track * mc->n_times;
   size_t cap = tr_stats_cap_for_memory(opts->exact_bytes, cells);
   size_t bins = tr_stats_bins_for_memory(opts->exact_bytes, cells);
-  if ((rc = tr_stats_new(&mc->stats, cells, cap, bins, &mc->err)) != TR_OK)
-    return rc;
+  if ((rc = tr_stats_new(&mc->stats, cells, cap, bins, &mc->err)) != TR_OK) return rc;
   if (tr_stats_reserve(mc->stats, opts->runs) != TR_OK)
     return tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
   for (size_t e = 0; e < mc->n_ev; e++)
@@ -806,7 +821,8 @@ int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
     sh.stop = 1;
     pthread_cond_broadcast(&sh.cv);
     pthread_mutex_unlock(&sh.mu);
-    for (int t = 0; t < started; t++) pthread_join(th[t], NULL);
+    for (int t = 0; t < started; t++)
+      pthread_join(th[t], NULL);
   }
   if (inited) {
     pthread_mutex_destroy(&sh.mu);
@@ -815,8 +831,8 @@ int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
   mc->converged = stop_rule;
   if (rc == TR_OK && mc->done < opts->runs && !stop_rule) {
     mc->partial = 1;
-    rc = tr_error_set(&mc->err, TR_ERR_CANCELLED, NULL, 0, 0,
-                      "stopped after %zu of %zu runs", mc->done, opts->runs);
+    rc = tr_error_set(&mc->err, TR_ERR_CANCELLED, NULL, 0, 0, "stopped after %zu of %zu runs",
+                      mc->done, opts->runs);
   }
   for (size_t i = 0; sh.slots && i < sh.nslots; i++) {
     tr_free(sh.slots[i].series);

@@ -13,7 +13,7 @@
 #define EIG_FLOOR 1e-8
 
 struct tr_sampler {
-  const tr_dist *d;  /* k distributions, borrowed */
+  const tr_dist *d; /* k distributions, borrowed */
   size_t k, n;
   tr_sampling method;
   uint64_t seed;
@@ -34,14 +34,18 @@ int tr_sym_eigen(const double *a, size_t k, double *w, double *v) {
     return TR_ERR_NOMEM;
   }
   memcpy(m, a, k * k * sizeof *m);
-  for (size_t i = 0; i < k * k; i++) vv[i] = 0;
-  for (size_t i = 0; i < k; i++) vv[i * k + i] = 1;
+  for (size_t i = 0; i < k * k; i++)
+    vv[i] = 0;
+  for (size_t i = 0; i < k; i++)
+    vv[i * k + i] = 1;
   double scale = 0;
-  for (size_t i = 0; i < k * k; i++) scale += m[i] * m[i];
+  for (size_t i = 0; i < k * k; i++)
+    scale += m[i] * m[i];
   for (int sweep = 0; sweep < 100; sweep++) {
     double off = 0;
     for (size_t p = 0; p < k; p++)
-      for (size_t q = p + 1; q < k; q++) off += m[p * k + q] * m[p * k + q];
+      for (size_t q = p + 1; q < k; q++)
+        off += m[p * k + q] * m[p * k + q];
     if (off <= 1e-30 * scale) break;
     for (size_t p = 0; p < k; p++) {
       for (size_t q = p + 1; q < k; q++) {
@@ -70,7 +74,8 @@ int tr_sym_eigen(const double *a, size_t k, double *w, double *v) {
     }
   }
   /* Selection sort of the eigenpairs, ascending (k is small). */
-  for (size_t i = 0; i < k; i++) w[i] = m[i * k + i];
+  for (size_t i = 0; i < k; i++)
+    w[i] = m[i * k + i];
   for (size_t i = 0; i < k; i++) {
     size_t best = i;
     for (size_t j = i + 1; j < k; j++)
@@ -93,15 +98,18 @@ int tr_sym_eigen(const double *a, size_t k, double *w, double *v) {
 }
 
 int tr_cholesky(const double *a, size_t k, double *l) {
-  for (size_t i = 0; i < k * k; i++) l[i] = 0;
+  for (size_t i = 0; i < k * k; i++)
+    l[i] = 0;
   for (size_t j = 0; j < k; j++) {
     double s = a[j * k + j];
-    for (size_t p = 0; p < j; p++) s -= l[j * k + p] * l[j * k + p];
+    for (size_t p = 0; p < j; p++)
+      s -= l[j * k + p] * l[j * k + p];
     if (!(s > 0)) return TR_ERR_MATH;
     l[j * k + j] = sqrt(s);
     for (size_t i = j + 1; i < k; i++) {
       double t = a[i * k + j];
-      for (size_t p = 0; p < j; p++) t -= l[i * k + p] * l[j * k + p];
+      for (size_t p = 0; p < j; p++)
+        t -= l[i * k + p] * l[j * k + p];
       l[i * k + j] = t / l[j * k + j];
     }
   }
@@ -115,7 +123,8 @@ static void rebuild(double *x, const double *v, double *w, size_t k, double floo
   for (size_t i = 0; i < k; i++)
     for (size_t j = 0; j < k; j++) {
       double s = 0;
-      for (size_t p = 0; p < k; p++) s += v[i * k + p] * w[p] * v[j * k + p];
+      for (size_t p = 0; p < k; p++)
+        s += v[i * k + p] * w[p] * v[j * k + p];
       x[i * k + j] = s;
     }
 }
@@ -143,14 +152,17 @@ int tr_corr_nearest(double *c, size_t k, double floor, int *changed, tr_error *e
     memcpy(y, c, kk * sizeof *y);
     int converged = 0;
     for (int it = 0; it < 2000 && !converged; it++) {
-      for (size_t i = 0; i < kk; i++) r[i] = y[i] - ds[i];
+      for (size_t i = 0; i < kk; i++)
+        r[i] = y[i] - ds[i];
       if ((rc = tr_sym_eigen(r, k, w, v)) != TR_OK) {
         tr_error_set(err, rc, NULL, 0, 0, "out of memory");
         goto done;
       }
       rebuild(c, v, w, k, 0.0); /* c = P_S(r) */
-      for (size_t i = 0; i < kk; i++) ds[i] = c[i] - r[i];
-      for (size_t i = 0; i < k; i++) c[i * k + i] = 1.0; /* P_U */
+      for (size_t i = 0; i < kk; i++)
+        ds[i] = c[i] - r[i];
+      for (size_t i = 0; i < k; i++)
+        c[i * k + i] = 1.0; /* P_U */
       double diff = 0, norm = 0;
       for (size_t i = 0; i < kk; i++) {
         diff += (c[i] - y[i]) * (c[i] - y[i]);
@@ -168,9 +180,11 @@ int tr_corr_nearest(double *c, size_t k, double floor, int *changed, tr_error *e
   }
   /* Lift the smallest eigenvalues to `floor`, then restore the unit diagonal. */
   rebuild(c, v, w, k, floor);
-  for (size_t i = 0; i < k; i++) w[i] = sqrt(c[i * k + i]);
   for (size_t i = 0; i < k; i++)
-    for (size_t j = 0; j < k; j++) c[i * k + j] = i == j ? 1.0 : c[i * k + j] / (w[i] * w[j]);
+    w[i] = sqrt(c[i * k + i]);
+  for (size_t i = 0; i < k; i++)
+    for (size_t j = 0; j < k; j++)
+      c[i * k + j] = i == j ? 1.0 : c[i * k + j] / (w[i] * w[j]);
 done:
   tr_free(w);
   tr_free(v);
@@ -195,7 +209,8 @@ static uint64_t below(tr_rng *r, uint64_t m) {
 static void permutation(uint32_t *p, size_t n, uint64_t seed, uint64_t stream) {
   tr_rng r;
   tr_rng_seed_stream(&r, seed, stream);
-  for (size_t i = 0; i < n; i++) p[i] = (uint32_t)i;
+  for (size_t i = 0; i < n; i++)
+    p[i] = (uint32_t)i;
   for (size_t i = n; i > 1; i--) {
     size_t j = (size_t)below(&r, i);
     uint32_t t = p[i - 1];
@@ -247,27 +262,35 @@ static int iman_conover(tr_sampler *s, tr_error *err) {
     rc = tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
     goto done;
   }
-  for (size_t i = 0; i < n; i++) scores[i] = tr_sf_norm_quantile((double)(i + 1) / (double)(n + 1));
+  for (size_t i = 0; i < n; i++)
+    scores[i] = tr_sf_norm_quantile((double)(i + 1) / (double)(n + 1));
   for (size_t j = 0; j < k; j++) {
     permutation(perm, n, s->seed, TR_SAMPLE_IC_STREAM + j);
-    for (size_t i = 0; i < n; i++) m[i * k + j] = scores[perm[i]];
+    for (size_t i = 0; i < n; i++)
+      m[i * k + j] = scores[perm[i]];
   }
   /* E = correlation of the score columns (every column has the same mean and variance). */
   double mean = 0, var = 0;
-  for (size_t i = 0; i < n; i++) mean += scores[i];
+  for (size_t i = 0; i < n; i++)
+    mean += scores[i];
   mean /= (double)n;
-  for (size_t i = 0; i < n; i++) var += (scores[i] - mean) * (scores[i] - mean);
+  for (size_t i = 0; i < n; i++)
+    var += (scores[i] - mean) * (scores[i] - mean);
   for (size_t i = 0; i < n; i++)
     for (size_t a = 0; a < k; a++)
-      for (size_t b = 0; b <= a; b++) e[a * k + b] += (m[i * k + a] - mean) * (m[i * k + b] - mean);
+      for (size_t b = 0; b <= a; b++)
+        e[a * k + b] += (m[i * k + a] - mean) * (m[i * k + b] - mean);
   for (size_t a = 0; a < k; a++)
-    for (size_t b = 0; b <= a; b++) e[b * k + a] = e[a * k + b] = e[a * k + b] / var;
-  for (size_t i = 0; i < kk; i++) cp[i] = 2 * sin(PI * s->corr[i] / 6);
-  for (size_t i = 0; i < k; i++) cp[i * k + i] = 1;
+    for (size_t b = 0; b <= a; b++)
+      e[b * k + a] = e[a * k + b] = e[a * k + b] / var;
+  for (size_t i = 0; i < kk; i++)
+    cp[i] = 2 * sin(PI * s->corr[i] / 6);
+  for (size_t i = 0; i < k; i++)
+    cp[i * k + i] = 1;
   if ((rc = tr_corr_nearest(cp, k, EIG_FLOOR, NULL, err)) != TR_OK) goto done;
   if (tr_cholesky(e, k, q) != TR_OK || tr_cholesky(cp, k, p) != TR_OK) {
-    rc = tr_error_set(err, TR_ERR_INVALID, NULL, 0, 0,
-                      "too few runs (%zu) to correlate %zu inputs", n, k);
+    rc = tr_error_set(err, TR_ERR_INVALID, NULL, 0, 0, "too few runs (%zu) to correlate %zu inputs",
+                      n, k);
     goto done;
   }
   /* Row-wise t = P Q^-1 m: the scores de-correlated, then given the target correlation. */
@@ -275,12 +298,14 @@ static int iman_conover(tr_sampler *s, tr_error *err) {
     double *mi = &m[i * k];
     for (size_t a = 0; a < k; a++) {
       double t = mi[a];
-      for (size_t b = 0; b < a; b++) t -= q[a * k + b] * y[b];
+      for (size_t b = 0; b < a; b++)
+        t -= q[a * k + b] * y[b];
       y[a] = t / q[a * k + a];
     }
     for (size_t a = 0; a < k; a++) {
       double t = 0;
-      for (size_t b = 0; b <= a; b++) t += p[a * k + b] * y[b];
+      for (size_t b = 0; b <= a; b++)
+        t += p[a * k + b] * y[b];
       mi[a] = t;
     }
   }
@@ -292,7 +317,8 @@ static int iman_conover(tr_sampler *s, tr_error *err) {
     }
     qsort(key, n, sizeof *key, cmp_keyed);
     qsort(col, n, sizeof *col, cmp_dbl);
-    for (size_t r = 0; r < n; r++) s->mat[key[r].i * k + j] = col[r];
+    for (size_t r = 0; r < n; r++)
+      s->mat[key[r].i * k + j] = col[r];
   }
 done:
   tr_free(scores);
@@ -337,9 +363,8 @@ static int check_corr(const double *c, size_t k, const char *const *names, tr_er
   return TR_OK;
 }
 
-int tr_sampler_new(tr_sampler **out, const tr_dist *dists, size_t k, size_t n,
-                   tr_sampling method, uint64_t seed, const double *corr,
-                   const char *const *names, tr_error *err) {
+int tr_sampler_new(tr_sampler **out, const tr_dist *dists, size_t k, size_t n, tr_sampling method,
+                   uint64_t seed, const double *corr, const char *const *names, tr_error *err) {
   *out = NULL;
   if (n == 0 || n > TR_SAMPLE_MAX_RUNS)
     return tr_error_set(err, TR_ERR_INVALID, NULL, 0, 0,
@@ -360,7 +385,8 @@ int tr_sampler_new(tr_sampler **out, const tr_dist *dists, size_t k, size_t n,
   if (method == TR_SAMPLING_LHS && k > 0) {
     s->perm = tr_malloc(n * k * sizeof *s->perm);
     if (!s->perm) goto nomem;
-    for (size_t j = 0; j < k; j++) permutation(&s->perm[j * n], n, seed, TR_SAMPLE_LHS_STREAM + j);
+    for (size_t j = 0; j < k; j++)
+      permutation(&s->perm[j * n], n, seed, TR_SAMPLE_LHS_STREAM + j);
   }
   if (corr && k > 1) {
     s->corr = tr_malloc(k * k * sizeof *s->corr);
@@ -370,7 +396,8 @@ int tr_sampler_new(tr_sampler **out, const tr_dist *dists, size_t k, size_t n,
     if ((rc = tr_corr_nearest(s->corr, k, 0.0, &changed, err)) != TR_OK) goto fail;
     if (changed) {
       double dist = 0;
-      for (size_t i = 0; i < k * k; i++) dist += (s->corr[i] - corr[i]) * (s->corr[i] - corr[i]);
+      for (size_t i = 0; i < k * k; i++)
+        dist += (s->corr[i] - corr[i]) * (s->corr[i] - corr[i]);
       snprintf(s->warning, sizeof s->warning,
                "the correlation matrix is not positive semi-definite; using the nearest "
                "correlation matrix (Frobenius distance %.4g)",
@@ -409,12 +436,17 @@ void tr_sampler_free(tr_sampler *s) {
 void tr_sampler_row(const tr_sampler *s, size_t i, tr_rng *r, double *row) {
   if (s->mat) {
     memcpy(row, &s->mat[i * s->k], s->k * sizeof *row);
-    for (size_t j = 0; j < s->k; j++) (void)tr_rng_next(r); /* same stream use as uncorrelated */
+    for (size_t j = 0; j < s->k; j++)
+      (void)tr_rng_next(r); /* same stream use as uncorrelated */
     return;
   }
   base_row(s, i, r, row);
 }
 
-const char *tr_sampler_warning(const tr_sampler *s) { return s->warning; }
+const char *tr_sampler_warning(const tr_sampler *s) {
+  return s->warning;
+}
 
-const double *tr_sampler_corr(const tr_sampler *s) { return s->corr; }
+const double *tr_sampler_corr(const tr_sampler *s) {
+  return s->corr;
+}

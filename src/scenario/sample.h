@@ -40,9 +40,8 @@ typedef struct tr_sampler tr_sampler;
  * entry outside [-1, 1], a diagonal entry other than 1, an asymmetric matrix, n == 0 or
  * n > TR_SAMPLE_MAX_RUNS; TR_ERR_NOMEM. A matrix that is not positive semi-definite is
  * repaired (Higham) and tr_sampler_warning() says so. */
-int tr_sampler_new(tr_sampler **out, const tr_dist *dists, size_t k, size_t n,
-                   tr_sampling method, uint64_t seed, const double *corr,
-                   const char *const *names, tr_error *err);
+int tr_sampler_new(tr_sampler **out, const tr_dist *dists, size_t k, size_t n, tr_sampling method,
+                   uint64_t seed, const double *corr, const char *const *names, tr_error *err);
 
 /* Free the sampler; NULL is a no-op. */
 void tr_sampler_free(tr_sampler *s);

@@ -21,13 +21,16 @@ static int cmp_keyed(const void *a, const void *b) {
 int tr_ranks(const double *x, size_t n, size_t stride, double *ranks) {
   keyed *k = tr_malloc((n ? n : 1) * sizeof *k);
   if (!k) return TR_ERR_NOMEM;
-  for (size_t i = 0; i < n; i++) k[i] = (keyed){x[i * stride], i};
+  for (size_t i = 0; i < n; i++)
+    k[i] = (keyed){x[i * stride], i};
   qsort(k, n, sizeof *k, cmp_keyed);
   for (size_t i = 0; i < n;) {
     size_t j = i;
-    while (j + 1 < n && k[j + 1].v == k[i].v) j++;
+    while (j + 1 < n && k[j + 1].v == k[i].v)
+      j++;
     double avg = 0.5 * ((double)i + (double)j) + 1.0; /* ranks i+1 .. j+1 share their mean */
-    for (size_t t = i; t <= j; t++) ranks[k[t].i] = avg;
+    for (size_t t = i; t <= j; t++)
+      ranks[k[t].i] = avg;
     i = j + 1;
   }
   tr_free(k);
@@ -67,11 +70,13 @@ int tr_spearman(const double *x, size_t sx, const double *y, size_t sy, size_t n
 }
 
 /* Standardised regression coefficients (into src_out[0..k-1], NaN for unused inputs) of
- * output column y on the non-constant inputs `use` (nu of them): solve Rxx beta = rxy by Cholesky, where R are correlations. */
+ * output column y on the non-constant inputs `use` (nu of them): solve Rxx beta = rxy by Cholesky,
+ * where R are correlations. */
 static void src_one(const double *in, size_t k, const double *y, size_t ys, size_t n,
-                    const size_t *use, size_t nu, double *rxx, double *l, double *rxy,
-                    double *beta, double *src_out, double *r2_out) {
-  for (size_t a = 0; a < k; a++) src_out[a] = NAN;
+                    const size_t *use, size_t nu, double *rxx, double *l, double *rxy, double *beta,
+                    double *src_out, double *r2_out) {
+  for (size_t a = 0; a < k; a++)
+    src_out[a] = NAN;
   *r2_out = NAN;
   if (nu == 0) return;
   for (size_t a = 0; a < nu; a++) {
@@ -81,14 +86,16 @@ static void src_one(const double *in, size_t k, const double *y, size_t ys, size
       rxx[a * nu + b] = a == b ? 1.0 : tr_pearson(&in[use[a]], k, &in[use[b]], k, n);
   }
   if (tr_cholesky(rxx, nu, l) != TR_OK) return; /* collinear inputs: no unique SRC */
-  for (size_t a = 0; a < nu; a++) { /* forward: L z = rxy */
+  for (size_t a = 0; a < nu; a++) {             /* forward: L z = rxy */
     double t = rxy[a];
-    for (size_t b = 0; b < a; b++) t -= l[a * nu + b] * beta[b];
+    for (size_t b = 0; b < a; b++)
+      t -= l[a * nu + b] * beta[b];
     beta[a] = t / l[a * nu + a];
   }
   for (size_t a = nu; a-- > 0;) { /* backward: L^T beta = z */
     double t = beta[a];
-    for (size_t b = a + 1; b < nu; b++) t -= l[b * nu + a] * beta[b];
+    for (size_t b = a + 1; b < nu; b++)
+      t -= l[b * nu + a] * beta[b];
     beta[a] = t / l[a * nu + a];
   }
   double r2 = 0;
@@ -121,19 +128,22 @@ int tr_sens_global(const double *in, size_t k, const double *out, size_t m, size
       rc = tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
       goto done;
     }
-    for (size_t i = 0; i < n; i++) rin[i * k + j] = tmp[i];
+    for (size_t i = 0; i < n; i++)
+      rin[i * k + j] = tmp[i];
   }
   size_t nu = 0;
   for (size_t j = 0; j < k; j++) {
     double first = in[j];
     int constant = 1;
-    for (size_t i = 1; i < n && constant; i++) constant = in[i * k + j] == first;
+    for (size_t i = 1; i < n && constant; i++)
+      constant = in[i * k + j] == first;
     if (!constant) use[nu++] = j;
   }
   for (size_t o = 0; o < m; o++) {
     /* An output that was NaN or infinite in some run has no meaningful ranks or fit. */
     int finite = 1;
-    for (size_t i = 0; i < n && finite; i++) finite = isfinite(out[i * m + o]);
+    for (size_t i = 0; i < n && finite; i++)
+      finite = isfinite(out[i * m + o]);
     if (!finite) {
       for (size_t j = 0; j < k; j++) {
         if (spearman) spearman[j * m + o] = NAN;
@@ -147,12 +157,14 @@ int tr_sens_global(const double *in, size_t k, const double *out, size_t m, size
         rc = tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
         goto done;
       }
-      for (size_t j = 0; j < k; j++) spearman[j * m + o] = tr_pearson(&rin[j], k, rout, 1, n);
+      for (size_t j = 0; j < k; j++)
+        spearman[j * m + o] = tr_pearson(&rin[j], k, rout, 1, n);
     }
     if (src || r2) {
       src_one(in, k, &out[o], m, n, use, nu, rxx, l, rxy, beta, srcv, &r2tmp[o]);
       if (r2) r2[o] = r2tmp[o];
-      for (size_t j = 0; src && j < k; j++) src[j * m + o] = srcv[j];
+      for (size_t j = 0; src && j < k; j++)
+        src[j * m + o] = srcv[j];
     }
   }
 done:
@@ -180,12 +192,12 @@ int tr_sens_tornado(const tr_dist *d, size_t k, double plo, double phi, tr_sens_
                     void *ctx, double *base_metric, tr_tornado_row *rows, tr_error *err) {
   if (!(plo > 0 && plo < phi && phi < 1))
     return tr_error_set(err, TR_ERR_INVALID, NULL, 0, 0,
-                        "tornado quantiles must satisfy 0 < low < high < 1 (got %g, %g)", plo,
-                        phi);
+                        "tornado quantiles must satisfy 0 < low < high < 1 (got %g, %g)", plo, phi);
   double *x = tr_malloc((k ? k : 1) * sizeof *x);
   if (!x) return tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
   int rc;
-  for (size_t j = 0; j < k; j++) x[j] = tr_dist_quantile(&d[j], 0.5);
+  for (size_t j = 0; j < k; j++)
+    x[j] = tr_dist_quantile(&d[j], 0.5);
   if ((rc = f(ctx, x, base_metric)) != TR_OK) goto done;
   for (size_t j = 0; j < k; j++) {
     double keep = x[j];

@@ -30,7 +30,8 @@ int tr_spearman(const double *x, size_t sx, const double *y, size_t sy, size_t n
 /* Global measures for n runs of k inputs (in, row-major n × k) and m outputs (out, n × m):
  * spearman[j*m + o] and src[j*m + o] for input j and output o, r2[o] the R² of the linear
  * fit of output o (any of the three may be NULL). An input or output that is constant, or an
- * output that is not finite in some run, gets NaN; SRC of collinear inputs is NaN. TR_OK, TR_ERR_INVALID (n < 3), TR_ERR_NOMEM. */
+ * output that is not finite in some run, gets NaN; SRC of collinear inputs is NaN. TR_OK,
+ * TR_ERR_INVALID (n < 3), TR_ERR_NOMEM. */
 int tr_sens_global(const double *in, size_t k, const double *out, size_t m, size_t n,
                    double *spearman, double *src, double *r2, tr_error *err);
 
@@ -38,11 +39,11 @@ int tr_sens_global(const double *in, size_t k, const double *out, size_t m, size
 typedef int (*tr_sens_metric_fn)(void *ctx, const double *inputs, double *metric);
 
 typedef struct tr_tornado_row {
-  size_t input;         /* index into the inputs */
-  double low_in;        /* the input's low value (quantile plo) */
-  double high_in;       /* its high value (quantile phi) */
-  double low, high;     /* the metric with the input at low_in / high_in */
-  double swing;         /* |high - low| */
+  size_t input;     /* index into the inputs */
+  double low_in;    /* the input's low value (quantile plo) */
+  double high_in;   /* its high value (quantile phi) */
+  double low, high; /* the metric with the input at low_in / high_in */
+  double swing;     /* |high - low| */
 } tr_tornado_row;
 
 /* One-at-a-time tornado over k inputs: base = medians, the metric at base into *base_metric,

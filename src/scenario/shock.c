@@ -124,12 +124,14 @@ static char *read_file(const char *path, size_t *len, tr_error *err) {
   tr_sb sb = TR_SB_INIT;
   char buf[65536];
   size_t n;
-  while ((n = fread(buf, 1, sizeof buf, f)) > 0) tr_sb_appendn(&sb, buf, n);
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+    tr_sb_appendn(&sb, buf, n);
   int bad = ferror(f);
   fclose(f);
   if (bad || !tr_sb_ok(&sb)) {
     tr_sb_free(&sb);
-    tr_error_set(err, bad ? TR_ERR_IO : TR_ERR_NOMEM, path, 0, 0, bad ? "read error" : "out of memory");
+    tr_error_set(err, bad ? TR_ERR_IO : TR_ERR_NOMEM, path, 0, 0,
+                 bad ? "read error" : "out of memory");
     return NULL;
   }
   *len = sb.len;
@@ -168,10 +170,12 @@ static int find_attr(const char *tag, const char *end, const char *name, const c
     if ((p[-1] == ' ' || p[-1] == '\t' || p[-1] == '\n' || p[-1] == '\r') &&
         strncmp(p, name, nl) == 0) {
       const char *q = p + nl;
-      while (q < end && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')) q++;
+      while (q < end && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r'))
+        q++;
       if (q >= end || *q != '=') continue;
       q++;
-      while (q < end && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')) q++;
+      while (q < end && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r'))
+        q++;
       if (q >= end || (*q != '"' && *q != '\'')) continue;
       char quote = *q++;
       const char *e = memchr(q, quote, (size_t)(end - q));
@@ -245,8 +249,8 @@ static int rewrite_one(tr_sb *out, const char *x, size_t xlen, const char *ident
                         "shock: '%s' is not a variable of the main model that can be shocked",
                         ident);
   if (gt[-1] == '/')
-    return tr_error_set(err, TR_ERR_UNSUPPORTED, path, 0, 0,
-                        "shock: '%s' has no equation to shock", ident);
+    return tr_error_set(err, TR_ERR_UNSUPPORTED, path, 0, 0, "shock: '%s' has no equation to shock",
+                        ident);
   const char *close = strstr(gt, is_flow ? "</flow>" : "</aux>");
   if (!close || close > me)
     return tr_error_set(err, TR_ERR_INVALID, path, 0, 0, "shock: '%s' is not closed", ident);
@@ -359,7 +363,8 @@ int tr_mc_load_model(const char *path, const tr_mc_shock *shocks, size_t n, tr_m
     if (!first) continue;
     tr_sb sb = TR_SB_INIT;
     rc = rewrite_one(&sb, text, len, idents[i], is_flow[i], sh, n, path, err);
-    if (rc == TR_OK && !tr_sb_ok(&sb)) rc = tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    if (rc == TR_OK && !tr_sb_ok(&sb))
+      rc = tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
     if (rc == TR_OK) {
       tr_free(text);
       len = sb.len;
@@ -370,7 +375,8 @@ int tr_mc_load_model(const char *path, const tr_mc_shock *shocks, size_t n, tr_m
   }
   if (rc == TR_OK) rc = tr_model_load_buffer(text, len, path, out, err);
   tr_free(text);
-  for (size_t i = 0; idents && i < n; i++) tr_free(idents[i]);
+  for (size_t i = 0; idents && i < n; i++)
+    tr_free(idents[i]);
   tr_free(idents);
   tr_free(is_flow);
   tr_free(sh);

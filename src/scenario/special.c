@@ -22,27 +22,31 @@ double tr_sf_lgamma(double x) {
   }
   double z = x - 1.0;
   double s = c[0];
-  for (int i = 1; i < 9; i++) s += c[i] / (z + (double)i);
+  for (int i = 1; i < 9; i++)
+    s += c[i] / (z + (double)i);
   double t = z + 7.5;
   return 0.5 * log(2.0 * PI) + (z + 0.5) * log(t) - t + log(s);
 }
 
-double tr_sf_norm_cdf(double x) { return 0.5 * erfc(-x / SQRT2); }
+double tr_sf_norm_cdf(double x) {
+  return 0.5 * erfc(-x / SQRT2);
+}
 
-double tr_sf_norm_pdf(double x) { return exp(-0.5 * x * x) / sqrt(2.0 * PI); }
+double tr_sf_norm_pdf(double x) {
+  return exp(-0.5 * x * x) / sqrt(2.0 * PI);
+}
 
 double tr_sf_norm_quantile(double p) {
   static const double a[6] = {-3.969683028665376e+01, 2.209460984245205e+02,
                               -2.759285104469687e+02, 1.383577518672690e+02,
                               -3.066479806614716e+01, 2.506628277459239e+00};
-  static const double b[5] = {-5.447609879822406e+01, 1.615858368580409e+02,
-                              -1.556989798598866e+02, 6.680131188771972e+01,
-                              -1.328068155288572e+01};
+  static const double b[5] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+                              6.680131188771972e+01, -1.328068155288572e+01};
   static const double c[6] = {-7.784894002430293e-03, -3.223964580411365e-01,
                               -2.400758277161838e+00, -2.549732539343734e+00,
                               4.374664141464968e+00,  2.938163982698783e+00};
-  static const double d[4] = {7.784695709041462e-03, 3.224671290700398e-01,
-                              2.445134137142996e+00, 3.754408661907416e+00};
+  static const double d[4] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                              3.754408661907416e+00};
   const double plow = 0.02425;
   if (isnan(p) || p < 0 || p > 1) return NAN;
   if (p == 0) return -INFINITY;
@@ -139,7 +143,9 @@ static double solve_monotone(cdf_fn cdf, pdf_fn pdf, const double *prm, double p
   return x;
 }
 
-static double beta_cdf_p(const double *prm, double x) { return tr_sf_beta_inc(prm[0], prm[1], x); }
+static double beta_cdf_p(const double *prm, double x) {
+  return tr_sf_beta_inc(prm[0], prm[1], x);
+}
 
 static double beta_pdf_p(const double *prm, double x) {
   if (x <= 0 || x >= 1) return 0.0;
@@ -186,7 +192,9 @@ double tr_sf_gamma_inc_p(double a, double x) {
   return 1.0 - exp(lpre) * h;
 }
 
-static double gamma_cdf_p(const double *prm, double x) { return tr_sf_gamma_inc_p(prm[0], x); }
+static double gamma_cdf_p(const double *prm, double x) {
+  return tr_sf_gamma_inc_p(prm[0], x);
+}
 
 static double gamma_pdf_p(const double *prm, double x) {
   if (x <= 0) return 0.0;
@@ -204,6 +212,7 @@ double tr_sf_gamma_inc_inv(double a, double p) {
   double x0 = a * t * t * t;
   if (!(x0 > 0)) x0 = a * 0.5;
   double hi = fmax(2.0 * x0, a + 1.0);
-  while (tr_sf_gamma_inc_p(a, hi) < p && hi < DBL_MAX / 4) hi *= 2.0;
+  while (tr_sf_gamma_inc_p(a, hi) < p && hi < DBL_MAX / 4)
+    hi *= 2.0;
   return solve_monotone(gamma_cdf_p, gamma_pdf_p, prm, p, 0.0, hi, x0);
 }

@@ -30,14 +30,14 @@ typedef struct cell {
 struct tr_stats {
   size_t cells, cap, nbins;
   uint64_t runs;
-  int all_finite;  /* no non-finite value seen yet: every cell has n == runs */
-  double *vals;    /* exact mode: runs × cells, row-major */
-  size_t vcap;     /* rows allocated in vals */
-  uint32_t *hist;  /* streaming mode: cells × nbins (run counts fit: runs <= UINT32_MAX) */
-  double *pend;    /* streaming mode: up to PEND runs not yet in the histograms */
+  int all_finite; /* no non-finite value seen yet: every cell has n == runs */
+  double *vals;   /* exact mode: runs × cells, row-major */
+  size_t vcap;    /* rows allocated in vals */
+  uint32_t *hist; /* streaming mode: cells × nbins (run counts fit: runs <= UINT32_MAX) */
+  double *pend;   /* streaming mode: up to PEND runs not yet in the histograms */
   size_t npend;
   cell *c;
-  uint64_t *n;     /* finite values per cell */
+  uint64_t *n;                 /* finite values per cell */
   double *mean, *m2, *mn, *mx; /* Welford mean and sum of squares, min, max */
 };
 
@@ -49,7 +49,8 @@ size_t tr_stats_cap_for_memory(size_t bytes, size_t cells) {
 
 size_t tr_stats_bins_for_memory(size_t bytes, size_t cells) {
   size_t b = TR_STATS_DEFAULT_BINS;
-  while (b > 64 && (cells ? cells : 1) * b * sizeof(uint32_t) > bytes / 4) b /= 2;
+  while (b > 64 && (cells ? cells : 1) * b * sizeof(uint32_t) > bytes / 4)
+    b /= 2;
   return b;
 }
 
@@ -110,9 +111,13 @@ int tr_stats_reserve(tr_stats *s, size_t runs) {
   return TR_OK;
 }
 
-uint64_t tr_stats_runs(const tr_stats *s) { return s->runs; }
+uint64_t tr_stats_runs(const tr_stats *s) {
+  return s->runs;
+}
 
-int tr_stats_is_exact(const tr_stats *s) { return s->hist == NULL; }
+int tr_stats_is_exact(const tr_stats *s) {
+  return s->hist == NULL;
+}
 
 /* Double the histogram's range towards x until x fits; pairs of bins merge exactly. */
 static void hist_expand(cell *c, size_t nb, double x) {
@@ -121,13 +126,17 @@ static void hist_expand(cell *c, size_t nb, double x) {
     uint32_t *b = c->bins;
     if (x < c->lo) {
       /* New range [lo - width, lo + width]: old bin i lands in new bin half + i/2. */
-      for (size_t i = half; i-- > 0;) b[half + i] = b[2 * i] + b[2 * i + 1];
-      for (size_t i = 0; i < half; i++) b[i] = 0;
+      for (size_t i = half; i-- > 0;)
+        b[half + i] = b[2 * i] + b[2 * i + 1];
+      for (size_t i = 0; i < half; i++)
+        b[i] = 0;
       c->lo -= c->width;
     } else {
       /* New range [lo, lo + 2 width]: old bin i lands in new bin i/2. */
-      for (size_t i = 0; i < half; i++) b[i] = b[2 * i] + b[2 * i + 1];
-      for (size_t i = half; i < nb; i++) b[i] = 0;
+      for (size_t i = 0; i < half; i++)
+        b[i] = b[2 * i] + b[2 * i + 1];
+      for (size_t i = half; i < nb; i++)
+        b[i] = 0;
     }
     c->width *= 2;
   }
@@ -214,7 +223,8 @@ int tr_stats_add(tr_stats *s, const double *values) {
   if (!s->hist) memcpy(&s->vals[s->runs * s->cells], values, s->cells * sizeof *values);
   size_t cells = s->cells;
   int finite = s->all_finite;
-  for (size_t ci = 0; finite && ci < cells; ci++) finite = values[ci] - values[ci] == 0.0;
+  for (size_t ci = 0; finite && ci < cells; ci++)
+    finite = values[ci] - values[ci] == 0.0;
   if (finite) {
     /* Every cell has seen every run, so all share one count: the same arithmetic as
      * moments_add, in a branch-free loop over contiguous arrays. */
@@ -290,8 +300,10 @@ static void select_k(double *a, size_t lo, size_t hi, size_t k) {
     double piv = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
     size_t i = lo, j = hi;
     for (;;) {
-      while (a[i] < piv) i++;
-      while (a[j] > piv) j--;
+      while (a[i] < piv)
+        i++;
+      while (a[j] > piv)
+        j--;
       if (i >= j) break;
       double t = a[i];
       a[i] = a[j];
@@ -371,7 +383,8 @@ static int summary_head(const tr_stats *s, size_t ci, tr_summary *out) {
   out->min = cn ? s->mn[ci] : NAN;
   out->max = cn ? s->mx[ci] : NAN;
   if (cn == 0) {
-    for (int i = 0; i < TR_STATS_NPCT; i++) out->pct[i] = NAN;
+    for (int i = 0; i < TR_STATS_NPCT; i++)
+      out->pct[i] = NAN;
     return 0;
   }
   if (s->hist) {
@@ -428,14 +441,14 @@ int tr_stats_summaries(tr_stats *s, size_t first, size_t count, tr_summary *out)
         if (isfinite(row[j])) buf[j * runs + k[j]++] = row[j];
     }
     for (size_t j = 0; j < nb; j++)
-      if (summary_head(s, first + b + j, &out[b + j])) exact_pcts(&buf[j * runs], k[j], &out[b + j]);
+      if (summary_head(s, first + b + j, &out[b + j]))
+        exact_pcts(&buf[j * runs], k[j], &out[b + j]);
   }
   tr_free(buf);
   return TR_OK;
 }
 
-int tr_stats_tail(tr_stats *s, size_t ci, double alpha, double *var, double *cvar,
-                  tr_error *err) {
+int tr_stats_tail(tr_stats *s, size_t ci, double alpha, double *var, double *cvar, tr_error *err) {
   if (s->npend) flush_pending(s);
   const cell *c = &s->c[ci];
   uint64_t cn = s->n[ci];
@@ -457,7 +470,8 @@ int tr_stats_tail(tr_stats *s, size_t ci, double alpha, double *var, double *cva
     select_k(v, 0, k - 1, (size_t)m - 1);
     qsort(v, (size_t)m, sizeof *v, cmp_double);
     double sum = 0;
-    for (uint64_t i = 0; i < m; i++) sum += v[i];
+    for (uint64_t i = 0; i < m; i++)
+      sum += v[i];
     *cvar = sum / (double)m;
     tr_free(v);
     return TR_OK;
@@ -480,8 +494,10 @@ int tr_stats_tail(tr_stats *s, size_t ci, double alpha, double *var, double *cva
 /* ---- events ------------------------------------------------------------------------------ */
 
 static void trim_copy(char *dst, size_t cap, const char *b, const char *e) {
-  while (b < e && isspace((unsigned char)*b)) b++;
-  while (e > b && isspace((unsigned char)e[-1])) e--;
+  while (b < e && isspace((unsigned char)*b))
+    b++;
+  while (e > b && isspace((unsigned char)e[-1]))
+    e--;
   if (e - b >= 2 && ((*b == '"' && e[-1] == '"') || (*b == '\'' && e[-1] == '\''))) {
     b++;
     e--;
@@ -527,8 +543,8 @@ int tr_event_parse(const char *text, tr_event *ev, tr_error *err) {
   trim_copy(left, sizeof left, text, p);
   trim_copy(right, sizeof right, p + oplen, p + strlen(p));
   if (strpbrk(right, "<>=!"))
-    return tr_error_set(err, TR_ERR_PARSE, NULL, 0, 0,
-                        "event '%s': only one comparison is allowed", text);
+    return tr_error_set(err, TR_ERR_PARSE, NULL, 0, 0, "event '%s': only one comparison is allowed",
+                        text);
   double lv, rv;
   int lnum = full_number(left, &lv), rnum = full_number(right, &rv);
   if (rnum && !lnum) {
@@ -538,18 +554,16 @@ int tr_event_parse(const char *text, tr_event *ev, tr_error *err) {
   } else if (lnum && !rnum) {
     ev->rhs = lv;
     snprintf(ev->var, sizeof ev->var, "%s", right);
-    static const tr_cmp flip[] = {[TR_CMP_LT] = TR_CMP_GT, [TR_CMP_LE] = TR_CMP_GE,
-                                  [TR_CMP_GT] = TR_CMP_LT, [TR_CMP_GE] = TR_CMP_LE,
-                                  [TR_CMP_EQ] = TR_CMP_EQ, [TR_CMP_NE] = TR_CMP_NE};
+    static const tr_cmp flip[] = {
+        [TR_CMP_LT] = TR_CMP_GT, [TR_CMP_LE] = TR_CMP_GE, [TR_CMP_GT] = TR_CMP_LT,
+        [TR_CMP_GE] = TR_CMP_LE, [TR_CMP_EQ] = TR_CMP_EQ, [TR_CMP_NE] = TR_CMP_NE};
     ev->op = flip[op];
   } else {
     return tr_error_set(err, TR_ERR_PARSE, NULL, 0, 0,
-                        "event '%s': compare one variable with one number, e.g. 'cash < 0'",
-                        text);
+                        "event '%s': compare one variable with one number, e.g. 'cash < 0'", text);
   }
   if (!ev->var[0])
-    return tr_error_set(err, TR_ERR_PARSE, NULL, 0, 0, "event '%s': the variable is missing",
-                        text);
+    return tr_error_set(err, TR_ERR_PARSE, NULL, 0, 0, "event '%s': the variable is missing", text);
   return TR_OK;
 }
 
@@ -619,27 +633,29 @@ double tr_event_first_passage_quantile(const tr_event_acc *a, const double *time
 int tr_until_parse(const char *text, tr_until *u, tr_error *err) {
   memset(u, 0, sizeof *u);
   const char *s = text;
-  while (isspace((unsigned char)*s)) s++;
+  while (isspace((unsigned char)*s))
+    s++;
   if (strncmp(s, "mean", 4) != 0 || (s[4] != '(' && !isspace((unsigned char)s[4])))
     return tr_error_set(err, TR_ERR_PARSE, NULL, 0, 0,
                         "convergence rule '%s': expected 'mean(NAME) ±1%% @95%%' (only the mean "
                         "is supported)",
                         text);
   s += 4;
-  while (isspace((unsigned char)*s)) s++;
+  while (isspace((unsigned char)*s))
+    s++;
   if (*s != '(')
     return tr_error_set(err, TR_ERR_PARSE, NULL, 0, 0,
                         "convergence rule '%s': expected '(' after mean", text);
   const char *close = strchr(s, ')');
   if (!close)
-    return tr_error_set(err, TR_ERR_PARSE, NULL, 0, 0, "convergence rule '%s': missing ')'",
-                        text);
+    return tr_error_set(err, TR_ERR_PARSE, NULL, 0, 0, "convergence rule '%s': missing ')'", text);
   trim_copy(u->var, sizeof u->var, s + 1, close);
   if (!u->var[0])
     return tr_error_set(err, TR_ERR_PARSE, NULL, 0, 0,
                         "convergence rule '%s': the variable is missing", text);
   s = close + 1;
-  while (isspace((unsigned char)*s)) s++;
+  while (isspace((unsigned char)*s))
+    s++;
   if (strncmp(s, "\xc2\xb1", 2) == 0)
     s += 2;
   else if (strncmp(s, "+/-", 3) == 0)
@@ -661,7 +677,8 @@ int tr_until_parse(const char *text, tr_until *u, tr_error *err) {
     u->half /= 100;
     s++;
   }
-  while (isspace((unsigned char)*s)) s++;
+  while (isspace((unsigned char)*s))
+    s++;
   u->conf = 0.95;
   if (*s == '@') {
     s++;
@@ -675,10 +692,11 @@ int tr_until_parse(const char *text, tr_until *u, tr_error *err) {
     u->conf = c / 100;
     s = end + 1;
   }
-  while (isspace((unsigned char)*s)) s++;
+  while (isspace((unsigned char)*s))
+    s++;
   if (*s)
-    return tr_error_set(err, TR_ERR_PARSE, NULL, 0, 0,
-                        "convergence rule '%s': unexpected '%s'", text, s);
+    return tr_error_set(err, TR_ERR_PARSE, NULL, 0, 0, "convergence rule '%s': unexpected '%s'",
+                        text, s);
   u->z = tr_sf_norm_quantile(1 - (1 - u->conf) / 2);
   return TR_OK;
 }

@@ -38,13 +38,13 @@ extern const double tr_stats_pct[TR_STATS_NPCT];
 typedef struct tr_stats tr_stats;
 
 typedef struct tr_summary {
-  uint64_t n;               /* finite values */
-  uint64_t nonfinite;       /* NaN/inf values left out */
-  double mean, sd;          /* sd uses n - 1; 0 when n < 2 */
+  uint64_t n;         /* finite values */
+  uint64_t nonfinite; /* NaN/inf values left out */
+  double mean, sd;    /* sd uses n - 1; 0 when n < 2 */
   double min, max;
   double pct[TR_STATS_NPCT]; /* at tr_stats_pct */
-  int exact;                /* 1: percentiles exact; 0: streaming estimates */
-  double err_bound;         /* streaming: bound on |percentile error| (one bin width); else 0 */
+  int exact;                 /* 1: percentiles exact; 0: streaming estimates */
+  double err_bound;          /* streaming: bound on |percentile error| (one bin width); else 0 */
 } tr_summary;
 
 /* How many runs of `cells` cells fit in `bytes` of exact storage (at least 1). */
@@ -93,8 +93,7 @@ void tr_stats_moments(const tr_stats *s, size_t cell, uint64_t *n, double *mean,
  * cvar = the mean of the values at or below it (exact mode: the mean of the ceil(alpha n)
  * smallest values; streaming: from the histogram, within one bin width). TR_ERR_INVALID for
  * a bad alpha or an empty cell, TR_ERR_NOMEM. */
-int tr_stats_tail(tr_stats *s, size_t cell, double alpha, double *var, double *cvar,
-                  tr_error *err);
+int tr_stats_tail(tr_stats *s, size_t cell, double alpha, double *var, double *cvar, tr_error *err);
 
 /* ---- events ----------------------------------------------------------------------------
  * An event is one comparison of a variable with a number: `cash < 0`, `backlog >= 120`,
@@ -137,10 +136,10 @@ double tr_event_first_passage_quantile(const tr_event_acc *a, const double *time
  * ±; without `%` the half-width is absolute; `@95%` is optional (95% by default). */
 typedef struct tr_until {
   char var[256];
-  int relative;    /* half-width is a fraction of |mean| */
-  double half;     /* the half-width (a fraction when relative) */
-  double conf;     /* confidence level in (0, 1) */
-  double z;        /* two-sided normal quantile of conf */
+  int relative; /* half-width is a fraction of |mean| */
+  double half;  /* the half-width (a fraction when relative) */
+  double conf;  /* confidence level in (0, 1) */
+  double z;     /* two-sided normal quantile of conf */
 } tr_until;
 
 /* Minimum runs before the rule may stop a Monte Carlo (the CLT needs some runs). */

@@ -116,7 +116,8 @@ static void test_sample_moments(void **state) {
   check_moments("normal(100, 15)", 100, 225, 0.02);
   /* Truncated to [90, 130]: alpha = -2/3, beta = 2 of the standard normal. */
   double al = -10.0 / 15, be = 2, z = tr_sf_norm_cdf(be) - tr_sf_norm_cdf(al);
-  double pa = exp(-al * al / 2) / sqrt(2 * 3.14159265358979323846), pb = exp(-be * be / 2) / sqrt(2 * 3.14159265358979323846);
+  double pa = exp(-al * al / 2) / sqrt(2 * 3.14159265358979323846),
+         pb = exp(-be * be / 2) / sqrt(2 * 3.14159265358979323846);
   double tm = 100 + 15 * (pa - pb) / z;
   double tv = 225 * (1 + (al * pa - be * pb) / z - ((pa - pb) / z) * ((pa - pb) / z));
   check_moments("normal(100, 15, 90, 130)", tm, tv, 0.02);
@@ -160,8 +161,7 @@ static void test_quantiles(void **state) {
   near(tr_dist_quantile(&d, 0.3), 1.0, 1e-15, "lognormal with sd 0 is its mean");
   assert_int_equal(tr_dist_parse(&d, "gamma(1, 3)", NULL, 0, 0, NULL), TR_OK);
   near(tr_dist_quantile(&d, 0.5), 3 * log(2.0), 1e-12, "exponential median");
-  assert_int_equal(tr_dist_parse(&d, " DISCRETE( 3:0.5 , 1:0.25, 2:0 ,9:0.25 ) ", NULL, 0, 0,
-                                 NULL),
+  assert_int_equal(tr_dist_parse(&d, " DISCRETE( 3:0.5 , 1:0.25, 2:0 ,9:0.25 ) ", NULL, 0, 0, NULL),
                    TR_OK);
   near(tr_dist_quantile(&d, 0.2), 1, 0, "discrete q.2");
   near(tr_dist_quantile(&d, 0.25), 3, 0, "discrete: zero-weight 2 never drawn");
@@ -204,8 +204,7 @@ static void expect_error(const char *text, int code, const char *needle, int col
 static void test_bad_input(void **state) {
   (void)state;
   expect_error("normal(10, -1)", TR_ERR_INVALID, "'sd' must be >= 0 (got -1)", 21);
-  expect_error("triangular(5, 3, 9)", TR_ERR_INVALID, "'min' (5) must not exceed 'mode' (3)",
-               24);
+  expect_error("triangular(5, 3, 9)", TR_ERR_INVALID, "'min' (5) must not exceed 'mode' (3)", 24);
   expect_error("pert(1, 9, 4)", TR_ERR_INVALID, "'mode' (9) must not exceed 'max' (4)", 21);
   expect_error("pert(2, 2, 2)", TR_ERR_INVALID, "'max' (2) must be greater than 'min'", 0);
   expect_error("uniform(3, 1)", TR_ERR_INVALID, "'max' (1) must be greater than 'min' (3)", 0);
@@ -214,8 +213,7 @@ static void test_bad_input(void **state) {
   expect_error("gamma(2, -1)", TR_ERR_INVALID, "'scale' must be > 0", 0);
   expect_error("normal(0, 1, 5, 2)", TR_ERR_INVALID, "'hi' (2) must be greater than 'lo'", 0);
   expect_error("normal(0, 1, 40, 50)", TR_ERR_INVALID, "has no probability", 0);
-  expect_error("percentiles(1, 5, 3)", TR_ERR_INVALID, "'p90' (3) must be greater than 'p50'",
-               0);
+  expect_error("percentiles(1, 5, 3)", TR_ERR_INVALID, "'p90' (3) must be greater than 'p50'", 0);
   expect_error("discrete(1:0, 2:0)", TR_ERR_INVALID, "must not all be zero", 0);
   expect_error("discrete(1:-1, 2:1)", TR_ERR_INVALID, "'weight' of value 1", 0);
   expect_error("discrete(1, 2)", TR_ERR_PARSE, "expected ':'", 0);
@@ -233,8 +231,7 @@ static void test_bad_input(void **state) {
   tr_dist d;
   tr_error err;
   tr_dist_parse(&d, "normal(10, -1)", "plan.yaml", 7, 10, &err);
-  assert_string_equal(tr_error_text(&err),
-                      "plan.yaml:7:21: normal: 'sd' must be >= 0 (got -1)");
+  assert_string_equal(tr_error_text(&err), "plan.yaml:7:21: normal: 'sd' must be >= 0 (got -1)");
 }
 
 /* dist-9: allocation failure at every allocation of a discrete parse is reported, not leaked
@@ -267,16 +264,14 @@ static void test_named(void **state) {
   const double tv[] = {0, 1, -1, 1};
   assert_int_equal(tr_dist_init_named(&d, "Normal", tn, tv, 4, NULL, 0, 0, &err), TR_OK);
   near(tr_dist_mean(&d), 0, 1e-15, "symmetric truncation keeps the mean");
-  assert_int_equal(tr_dist_init_named(&d, "normal", tn, tv, 3, NULL, 0, 0, &err),
-                   TR_ERR_INVALID);
+  assert_int_equal(tr_dist_init_named(&d, "normal", tn, tv, 3, NULL, 0, 0, &err), TR_ERR_INVALID);
   assert_non_null(strstr(err.msg, "'lo' needs 'hi' too"));
   const char *typo[] = {"mean", "sdd"};
   assert_int_equal(tr_dist_init_named(&d, "normal", typo, tv, 2, "plan.yaml", 9, 7, &err),
                    TR_ERR_INVALID);
   assert_string_equal(tr_error_text(&err), "plan.yaml:9:7: normal has no parameter 'sdd' (did "
                                            "you mean 'sd'?) (its parameters: mean, sd[, lo, hi])");
-  assert_int_equal(tr_dist_init_named(&d, "normal", tn, tv, 1, NULL, 0, 0, &err),
-                   TR_ERR_INVALID);
+  assert_int_equal(tr_dist_init_named(&d, "normal", tn, tv, 1, NULL, 0, 0, &err), TR_ERR_INVALID);
   assert_non_null(strstr(err.msg, "'sd' is missing"));
   const char *twice[] = {"mean", "mean"};
   assert_int_equal(tr_dist_init_named(&d, "normal", twice, tv, 2, NULL, 0, 0, &err),

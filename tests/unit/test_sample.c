@@ -91,7 +91,8 @@ static void test_lhs_variance_reduction(void **state) {
                        TR_OK);
       double *x = draw(s, N, K, seed);
       double mean = 0;
-      for (int i = 0; i < N; i++) mean += x[i * K] + 2 * x[i * K + 1];
+      for (int i = 0; i < N; i++)
+        mean += x[i * K] + 2 * x[i * K + 1];
       mean /= N;
       m1 += mean;
       m2 += mean * mean;
@@ -121,8 +122,7 @@ static void test_iman_conover(void **state) {
   for (int method = 0; method < 2; method++) {
     tr_sampler *s, *plain;
     tr_error err;
-    assert_int_equal(
-        tr_sampler_new(&s, d, K, N, (tr_sampling)method, 99, c, NULL, &err), TR_OK);
+    assert_int_equal(tr_sampler_new(&s, d, K, N, (tr_sampling)method, 99, c, NULL, &err), TR_OK);
     assert_string_equal(tr_sampler_warning(s), "");
     assert_int_equal(tr_sampler_new(&plain, d, K, N, (tr_sampling)method, 99, NULL, NULL, &err),
                      TR_OK);
@@ -236,8 +236,8 @@ static void test_stream_contract(void **state) {
   const double c[4] = {1, 0.5, 0.5, 1};
   for (int corr = 0; corr < 2; corr++) {
     tr_sampler *s;
-    assert_int_equal(
-        tr_sampler_new(&s, d, 2, 50, TR_SAMPLING_MC, 3, corr ? c : NULL, NULL, NULL), TR_OK);
+    assert_int_equal(tr_sampler_new(&s, d, 2, 50, TR_SAMPLING_MC, 3, corr ? c : NULL, NULL, NULL),
+                     TR_OK);
     tr_rng r, ref;
     tr_rng_seed_stream(&r, 3, 7);
     tr_rng_seed_stream(&ref, 3, 7);

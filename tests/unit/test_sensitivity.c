@@ -23,7 +23,8 @@ static void test_ranks(void **state) {
   const double want[] = {3.5, 1, 3.5, 2, 5};
   assert_memory_equal(r, want, sizeof want);
   double y[5], rho;
-  for (int i = 0; i < 5; i++) y[i] = exp(x[i]);
+  for (int i = 0; i < 5; i++)
+    y[i] = exp(x[i]);
   assert_int_equal(tr_spearman(x, 1, y, 1, 5, &rho), TR_OK);
   assert_true(fabs(rho - 1) < 1e-15);
   const double c[] = {2, 2, 2};
@@ -61,7 +62,7 @@ static void test_global_linear(void **state) {
   }
   assert_true(fabs(r2[0] - 1) < 1e-9);
   assert_true(isnan(src[3 * M]) && isnan(sp[3 * M])); /* the constant input */
-  assert_true(isnan(src[0 * M + 1]) && isnan(r2[1]));  /* the constant output */
+  assert_true(isnan(src[0 * M + 1]) && isnan(r2[1])); /* the constant output */
   /* Only some measures asked for. */
   double r2b[M];
   assert_int_equal(tr_sens_global(in, K, out, M, N, NULL, NULL, r2b, NULL), TR_OK);

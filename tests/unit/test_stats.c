@@ -67,7 +67,8 @@ static void test_exact_percentiles(void **state) {
   tr_summary s;
   assert_int_equal(tr_stats_summary(st, 0, &s), TR_OK);
   const double want[TR_STATS_NPCT] = {6, 11, 26, 51, 76, 91, 96};
-  for (int i = 0; i < TR_STATS_NPCT; i++) assert_true(fabs(s.pct[i] - want[i]) < 1e-12);
+  for (int i = 0; i < TR_STATS_NPCT; i++)
+    assert_true(fabs(s.pct[i] - want[i]) < 1e-12);
   assert_true(s.min == 1 && s.max == 101 && s.mean == 51);
   assert_true(fabs(s.sd - sqrt(101.0 * 102 / 12)) < 1e-9); /* sample sd of 1..n: n(n+1)/12 */
   assert_true(s.n == 101 && s.nonfinite == 0 && s.exact && s.err_bound == 0);
@@ -92,7 +93,8 @@ static void test_summaries_match(void **state) {
   tr_rng_seed(&r, 5);
   double row[CELLS];
   for (int i = 0; i < RUNS; i++) {
-    for (int c = 0; c < CELLS; c++) row[c] = c % 7 == 0 && i % 5 == 0 ? NAN : tr_rng_normal(&r) * c;
+    for (int c = 0; c < CELLS; c++)
+      row[c] = c % 7 == 0 && i % 5 == 0 ? NAN : tr_rng_normal(&r) * c;
     assert_int_equal(tr_stats_add(st, row), TR_OK);
   }
   tr_summary many[CELLS - 10], one;
@@ -133,7 +135,8 @@ static void test_streaming(void **state) {
   assert_false(s.exact);
   assert_true(s.err_bound > 0 && s.err_bound < 2.0);
   double mean = 0;
-  for (int i = 0; i < N; i++) mean += all[i];
+  for (int i = 0; i < N; i++)
+    mean += all[i];
   mean /= N;
   assert_true(fabs(s.mean - mean) < 1e-9 * fabs(mean));
   qsort(all, N, sizeof *all, cmp_double);
@@ -147,7 +150,8 @@ static void test_streaming(void **state) {
   }
   double var, cvar, want_cvar = 0;
   assert_int_equal(tr_stats_tail(st, 0, 0.1, &var, &cvar, NULL), TR_OK);
-  for (int i = 0; i < N / 10; i++) want_cvar += all[i];
+  for (int i = 0; i < N / 10; i++)
+    want_cvar += all[i];
   want_cvar /= N / 10;
   assert_true(fabs(var - all[(size_t)floor(0.1 * (N - 1))]) <= s.err_bound);
   assert_true(fabs(cvar - want_cvar) <= s.err_bound);
@@ -179,7 +183,8 @@ static void test_events(void **state) {
       {5, -1, 2, 3}, {5, 4, -2, -3}, {5, 4, 3, 2}, {-1, -1, -1, -1}, {5, 4, -1, 1}};
   tr_event_acc acc;
   assert_int_equal(tr_event_acc_init(&acc, 4), TR_OK);
-  for (int i = 0; i < 5; i++) tr_event_acc_add(&acc, &ev, runs[i]);
+  for (int i = 0; i < 5; i++)
+    tr_event_acc_add(&acc, &ev, runs[i]);
   assert_true(acc.runs == 5 && acc.any == 4 && acc.at_end == 2);
   assert_true(acc.first[0] == 1 && acc.first[1] == 1 && acc.first[2] == 2 && acc.first[3] == 0);
   /* First passages {0, 1, 2, 2}: type 7 median = 1.5, p0 = 0, p100 = 2. */
@@ -196,7 +201,10 @@ static void test_until(void **state) {
   (void)state;
   tr_until u;
   tr_error err;
-  assert_int_equal(tr_until_parse("mean(revenue) \xc2\xb1" "1% @95%", &u, &err), TR_OK);
+  assert_int_equal(tr_until_parse("mean(revenue) \xc2\xb1"
+                                  "1% @95%",
+                                  &u, &err),
+                   TR_OK);
   assert_string_equal(u.var, "revenue");
   assert_true(u.relative && fabs(u.half - 0.01) < 1e-15 && fabs(u.z - 1.959963984540054) < 1e-12);
   /* z sd / sqrt(n) = 1.96 * 5 / 10 = 0.98 <= 1% of 100, but 1.18 > 1 with sd 6. */
@@ -228,12 +236,14 @@ static void test_errors_and_alloc(void **state) {
   assert_int_equal(tr_stats_new(&st, 1, 10, 15, &err), TR_ERR_INVALID);
   assert_int_equal(tr_stats_new(&st, 3, 100, 64, NULL), TR_OK);
   double v[3] = {1, 2, 3};
-  for (int i = 0; i < 64; i++) assert_int_equal(tr_stats_add(st, v), TR_OK);
+  for (int i = 0; i < 64; i++)
+    assert_int_equal(tr_stats_add(st, v), TR_OK);
   tr_alloc_fail_after(1, 0);
   assert_int_equal(tr_stats_add(st, v), TR_ERR_NOMEM); /* growth past 64 rows */
   tr_alloc_fail_after(0, 0);
   assert_true(tr_stats_runs(st) == 64);
-  for (int i = 0; i < 36; i++) assert_int_equal(tr_stats_add(st, v), TR_OK);
+  for (int i = 0; i < 36; i++)
+    assert_int_equal(tr_stats_add(st, v), TR_OK);
   tr_alloc_fail_after(1, 0);
   assert_int_equal(tr_stats_add(st, v), TR_ERR_NOMEM); /* the switch to streaming */
   tr_alloc_fail_after(0, 0);
@@ -254,9 +264,12 @@ static void test_errors_and_alloc(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_linear_normal_model), cmocka_unit_test(test_exact_percentiles),
-      cmocka_unit_test(test_streaming),           cmocka_unit_test(test_events),
-      cmocka_unit_test(test_until),               cmocka_unit_test(test_errors_and_alloc),
+      cmocka_unit_test(test_linear_normal_model),
+      cmocka_unit_test(test_exact_percentiles),
+      cmocka_unit_test(test_streaming),
+      cmocka_unit_test(test_events),
+      cmocka_unit_test(test_until),
+      cmocka_unit_test(test_errors_and_alloc),
       cmocka_unit_test(test_summaries_match),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
