@@ -29,6 +29,7 @@ typedef struct ctx {
   long **measure_var; /* [tension*2 + pole][measure] -> model var index or -1 */
   size_t horizon_idx;
   tr_error *err;
+  char hazard[600]; /* the first numeric hazard of any run (tr_sim_warning), "" if none */
 } ctx;
 
 static long find_var(const tr_model *m, const char *name) {
@@ -257,6 +258,8 @@ static int set_lanes(ctx *c, size_t lanes, uint64_t first_run) {
 static int run(ctx *c) {
   int rc = tr_sim_run(c->sim);
   if (rc) return tr_error_set(c->err, rc, NULL, 0, 0, "%s", tr_sim_error(c->sim)->msg);
+  if (!c->hazard[0] && tr_sim_warning(c->sim))
+    snprintf(c->hazard, sizeof c->hazard, "%s", tr_sim_warning(c->sim));
   return TR_OK;
 }
 
@@ -498,7 +501,7 @@ int tr_assess_run(const tr_plan *plan, const tr_model *model, const tr_assess_op
   a->plan = plan;
   a->model = model;
   a->cash_var = tr_model_find(model, "cash");
-  ctx c = {plan, model, opts, NULL, NULL, 0, err};
+  ctx c = {plan, model, opts, NULL, NULL, 0, err, ""};
   tr_sampler *smp = NULL;
   tr_dist *dists = NULL;
   long *in_var = NULL;
@@ -576,6 +579,11 @@ int tr_assess_run(const tr_plan *plan, const tr_model *model, const tr_assess_op
   }
   if (rc) goto done;
   rc = sweep(&c, a);
+  if (!rc && c.hazard[0]) { /* NaN or infinite values must not reach the report unannounced */
+    size_t used = strlen(a->warning);
+    snprintf(a->warning + used, sizeof a->warning - used, "%snumeric hazard: %s",
+             used ? "; " : "", c.hazard);
+  }
 
 done:
   if (c.measure_var) {
