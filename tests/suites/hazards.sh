@@ -99,3 +99,22 @@ if [ "$1" != none ] && [ "$1" != 0 ] && [ "$1" = "$2" ] && [ "$1" = "$3" ] && [ 
 else
   not_ok "some_runs: first hazardous run differs or is missing:$runs"
 fi
+
+# The balance assessment runs the workspace model many times: a hazard in any run is in the
+# report's warning (text and JSON), not silently folded into the balance metrics.
+A=$(mktemp -d /tmp/tr_hazards.XXXXXX)
+"$TR" init --sector saas "$A/ws" >/dev/null
+python3 - "$A/ws/model.xmile" <<'PY'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+i = s.index('<variables>') + len('<variables>')
+open(p, 'w').write(s[:i] + '\n<aux name="hazard probe"><eqn>1 / (TIME - 12)</eqn></aux>' + s[i:])
+PY
+check_output "assess: hazard in the report's warning" \
+  "warning: numeric hazard: 'hazard probe' became infinite at time 12" \
+  "$TR" assess --runs 20 "$A/ws"
+check_output "assess --format json: hazard in \"warning\"" \
+  "\"warning\":[[:space:]]*\"numeric hazard: 'hazard probe' became infinite at time 12" \
+  "$TR" assess --runs 20 --format json "$A/ws"
+rm -rf "$A"
