@@ -122,6 +122,11 @@ static int write_html(FILE *out, const tr_assess *a) {
                num3(a->sbi, b1, sizeof b1), a->horizon_time,
                num3(a->scenarios[0].sbi_mean, b2, sizeof b2),
                num3(a->scenarios[0].sbi_p5, b3, sizeof b3));
+  if (a->warning[0]) { /* e.g. a numeric hazard: the figures below may hold NaN */
+    tr_sb_append(&sb, "<p><strong>Warning:</strong> ");
+    html_escape(&sb, a->warning);
+    tr_sb_append(&sb, "</p>\n");
+  }
   tr_sb_append(&sb, "<h2>Tensions</h2>\n<table><tr><th>Tension</th><th>Pole A</th><th>Pole B"
                     "</th><th>Balance</th><th>Balanced</th><th>Combined</th><th>Over-served"
                     "</th></tr>\n");
