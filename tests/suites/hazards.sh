@@ -117,4 +117,7 @@ check_output "assess: hazard in the report's warning" \
 check_output "assess --format json: hazard in \"warning\"" \
   "\"warning\":[[:space:]]*\"numeric hazard: 'hazard probe' became infinite at time 12" \
   "$TR" assess --runs 20 --format json "$A/ws"
+check_output "assess --format html: hazard in a warning paragraph" \
+  "<p><strong>Warning:</strong> numeric hazard: &#39;hazard probe&#39;|<p><strong>Warning:</strong> numeric hazard: 'hazard probe'" \
+  "$TR" assess --runs 20 --format html "$A/ws"
 rm -rf "$A"
