@@ -46,12 +46,17 @@ for s in mc lhs; do
     --tornado --threads 2 --batch 64 >"$D/t2.json" 2>/dev/null
   "$TR" scenarios "$D/linear.xmile" -q --runs 1000 --sampling $s "${V[@]}" --event 'level < 190' \
     --tornado --threads 2 --batch 1 >"$D/b1.json" 2>/dev/null
-  if [ -s "$D/t1.json" ] && cmp -s "$D/t1.json" "$D/t2.json"; then ok "scenarios-1 $s: --threads 1 and 2 byte-identical"; else not_ok "scenarios-1 $s: --threads 1 and 2 differ"; fi
-  if [ -s "$D/t1.json" ] && cmp -s "$D/t1.json" "$D/b1.json"; then ok "scenarios-2 $s: --batch 1 and 64 byte-identical"; else not_ok "scenarios-2 $s: --batch 1 and 64 differ"; fi
+  if [ -s "$D/t1.json" ] && cmp -s "$D/t1.json" "$D/t2.json"; then
+    ok "scenarios-1 $s: --threads 1 and 2 byte-identical"
+  else not_ok "scenarios-1 $s: --threads 1 and 2 differ"; fi
+  if [ -s "$D/t1.json" ] && cmp -s "$D/t1.json" "$D/b1.json"; then
+    ok "scenarios-2 $s: --batch 1 and 64 byte-identical"
+  else not_ok "scenarios-2 $s: --batch 1 and 64 differ"; fi
 done
 "$TR" scenarios "$D/linear.xmile" -q --runs 300 "${V[@]}" --seed 2 >"$D/s2.json" 2>/dev/null
 "$TR" scenarios "$D/linear.xmile" -q --runs 300 "${V[@]}" --seed 3 >"$D/s3.json" 2>/dev/null
-if ! cmp -s "$D/s2.json" "$D/s3.json"; then ok "scenarios-3 another seed gives other draws"; else not_ok "scenarios-3 seeds 2 and 3 gave the same output"; fi
+if ! cmp -s "$D/s2.json" "$D/s3.json"; then ok "scenarios-3 another seed gives other draws"
+else not_ok "scenarios-3 seeds 2 and 3 gave the same output"; fi
 
 # --- the analytic mean and variance of level(10): 200 and 100*4 + 25 = 425 -------------------
 # 99.9% intervals: mean +- 3.29 sqrt(425/n), variance +- 3.29 * 425 * sqrt(2/(n-1)).
@@ -85,7 +90,8 @@ check_output "scenarios-10 tornado swing of rate on level = 20 z90 * 2 = 51.26" 
   "$TR" scenarios "$D/linear.xmile" -q --runs 10 "${V[@]}" --vars level --tornado
 check_output "scenarios-11 convergence rule stops early" '"runs": [1-9][0-9]*00,.*' \
   "$TR" scenarios "$D/linear.xmile" -q --runs 100000 "${V[@]}" --until 'mean(level) +-1% @95%'
-"$TR" scenarios "$D/linear.xmile" -q --runs 100000 "${V[@]}" --until 'mean(level) +-1% @95%' >"$D/u.json" 2>/dev/null
+"$TR" scenarios "$D/linear.xmile" -q --runs 100000 "${V[@]}" \
+  --until 'mean(level) +-1% @95%' >"$D/u.json" 2>/dev/null
 if grep -q '"converged": true' "$D/u.json" && grep -qE '"runs": (300|400|500),' "$D/u.json"; then
   ok "scenarios-12 mean(level) +-1% @95% stops near the analytic (1.96*20.6/2)^2 = 408 runs"
 else
@@ -93,7 +99,8 @@ else
 fi
 "$TR" scenarios "$D/linear.xmile" -q --runs 20000 "${V[@]}" --vars level --memory 1 --format csv \
   >"$D/st.csv" 2>/dev/null
-"$TR" scenarios "$D/linear.xmile" -q --runs 20000 "${V[@]}" --vars level --memory 1 >"$D/st.json" 2>/dev/null
+"$TR" scenarios "$D/linear.xmile" -q --runs 20000 "${V[@]}" --vars level --memory 1 \
+  >"$D/st.json" 2>/dev/null
 if grep -q '"percentiles_exact": false' "$D/st.json" &&
   awk -F, '$1 == "level" && $2 == 10 { exit !(($4 - 200) ^ 2 < 1 && ($11 - 200) ^ 2 < 2) }' "$D/st.csv"; then
   ok "scenarios-13 beyond --memory the percentiles stream and stay accurate"
@@ -176,7 +183,8 @@ shock scenarios-43 path 265 "additive path (2,0)-(4,10), held after: 100 + 100 +
 shock scenarios-44 pause 130 "pulse x0 on [3, 5) with an override initial = 50: 50 + 80"
 check_output "scenarios-45 a varied constant that is shocked: mean 100 + 15 * 10, sd 15" \
   '^level,10,4000,2(49\.[5-9]|50\.[0-4])[0-9]*,1[45]\.[0-9]+,' \
-  "$TR" scenarios "$D/ws" -q --runs 4000 --scenario double --vary 'rate=normal(10,1)' --vars level --format csv
+  "$TR" scenarios "$D/ws" -q --runs 4000 --scenario double --vary 'rate=normal(10,1)' \
+  --vars level --format csv
 check_status "scenarios-46 shocking a stock exits 2" 2 "$TR" scenarios "$D/ws" -q --scenario stock
 check_output "scenarios-47 shocking a stock says why, at the plan position" \
   "plan.yaml:18:9: shock: 'level' is a stock" "$TR" scenarios "$D/ws" -q --scenario stock
@@ -218,24 +226,31 @@ bad() { # ID DESC PATTERN ARGS...
     not_ok "$id $desc (exit $rc)"; head -3 "$D/out" | sed 's/^/# /'; fi
 }
 L="$D/linear.xmile"
-bad scenarios-21 "unknown --vary variable" "unknown variable 'rat' \(did you mean 'rate'\?\)" $L --vary 'rat=normal(1,1)'
+bad scenarios-21 "unknown --vary variable" "unknown variable 'rat' \(did you mean 'rate'\?\)" \
+  $L --vary 'rat=normal(1,1)'
 bad scenarios-22 "sd < 0" "normal: 'sd' must be >= 0 \(got -1\)" $L --vary 'rate=normal(10,-1)'
-bad scenarios-23 "triangular min > mode" "'min' \(5\) must not exceed 'mode' \(3\)" $L --vary 'rate=triangular(5,3,9)'
-bad scenarios-24 "PERT out of order" "pert: 'mode' \(9\) must not exceed 'max' \(4\)" $L --vary 'rate=pert(1,9,4)'
-bad scenarios-25 "correlation outside [-1, 1]" "must be in \[-1, 1\] \(got 1.5\)" $L "${V[@]}" --corr rate,initial=1.5
+bad scenarios-23 "triangular min > mode" "'min' \(5\) must not exceed 'mode' \(3\)" \
+  $L --vary 'rate=triangular(5,3,9)'
+bad scenarios-24 "PERT out of order" "pert: 'mode' \(9\) must not exceed 'max' \(4\)" \
+  $L --vary 'rate=pert(1,9,4)'
+bad scenarios-25 "correlation outside [-1, 1]" "must be in \[-1, 1\] \(got 1.5\)" \
+  $L "${V[@]}" --corr rate,initial=1.5
 bad scenarios-26 "zero runs" "--runs must be at least 1" $L --runs 0
 bad scenarios-27 "negative runs" "--runs must be at least 1" $L --runs -5
 bad scenarios-28 "unknown distribution" "did you mean 'normal'" $L --vary 'rate=nromal(1,2)'
-bad scenarios-29 "a non-constant cannot vary" "'growth' is not a constant" $L --vary 'growth=normal(1,2)'
+bad scenarios-29 "a non-constant cannot vary" "'growth' is not a constant" \
+  $L --vary 'growth=normal(1,2)'
 bad scenarios-30 "malformed --vary" "expected NAME=DIST" $L --vary 'rate'
-bad scenarios-31 "unknown --vars name" "unknown variable 'levle' \(did you mean 'level'\?\)" $L --vars levle
+bad scenarios-31 "unknown --vars name" "unknown variable 'levle' \(did you mean 'level'\?\)" \
+  $L --vars levle
 bad scenarios-32 "bad event" "compare one variable with one number" $L --event 'level < rate'
 bad scenarios-33 "unknown event variable" "unknown variable 'cash'" $L --event 'cash < 0'
 bad scenarios-34 "bad --until" "only the mean is supported" $L --until 'median(level) +-1%'
 bad scenarios-35 "bad --sampling" "--sampling must be mc or lhs" $L --sampling sobol
 bad scenarios-36 "bad --threads" "--threads must be between 1 and 1024" $L --threads 0
 bad scenarios-37 "missing model" "No such file" "$D/nope.xmile"
-bad scenarios-38 "--corr of an input that does not vary" "'noise' is not an uncertain input" $L "${V[@]}" --corr rate,noise=0.5
+bad scenarios-38 "--corr of an input that does not vary" "'noise' is not an uncertain input" \
+  $L "${V[@]}" --corr rate,noise=0.5
 # The two examples of docs/scenarios.md, verbatim.
 check_output "scenarios-49 docs example: impossible parameter" \
   "^tightrope scenarios: --vary 'rate=normal\(10,-1\)': normal: 'sd' must be >= 0 \(got -1\)$" \
@@ -243,7 +258,8 @@ check_output "scenarios-49 docs example: impossible parameter" \
 check_output "scenarios-50 docs example: unknown variable" \
   "^tightrope scenarios: --vary 'rat=normal\(1,1\)': unknown variable 'rat' \(did you mean 'rate'\?\)$" \
   "$TR" scenarios $L --vary 'rat=normal(1,1)'
-bad scenarios-39 "varied twice" "'rate' is already uncertain" $L "${V[@]}" --vary 'rate=uniform(1,2)'
+bad scenarios-39 "varied twice" "'rate' is already uncertain" \
+  $L "${V[@]}" --vary 'rate=uniform(1,2)'
 
 # --- Ctrl-C: stops cleanly, writes what it has, marked partial, exit 1 ----------------------
 "$TR" scenarios "$D/long.xmile" -q --runs 4000000 --vary 'k=uniform(0.005,0.02)' --threads 2 \
