@@ -476,9 +476,13 @@ static int emit_call(compiler *c, const tr_ast *n, int want, int *out) {
     } else if (fn == TR_FN_RAMP) {
       op = TR_I_RAMP;
       if (s[1] < 0) s[1] = special_slot(c, TR_SLOT_START);
-    } else {
+    } else { /* a pulse is held through Runge-Kutta stages: it needs a slot of its own */
+      int aux, created;
       op = TR_I_PULSE;
       if (s[1] < 0) s[1] = special_slot(c, TR_SLOT_START);
+      if ((rc = call_state_get(c, n, &d, &aux, &created))) return rc;
+      if (emit_ins(c, op, 0, d, s[0], s[1], s[2], 0)) return TR_ERR_NOMEM;
+      return deliver(c, d, want, out);
     }
     if (emit_ins(c, op, 0, d, s[0], s[1], s[2], 0)) return TR_ERR_NOMEM;
     *out = d;

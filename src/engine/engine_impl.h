@@ -51,7 +51,8 @@ typedef enum {
   TR_I_GF,       /* d = lookup(gfs[aux], a) */
   TR_I_STEPF,    /* d = TIME >= b ? a : 0 */
   TR_I_RAMP,     /* d = TIME >= b ? a * (TIME - b) : 0 */
-  TR_I_PULSE,    /* d = a / DT when a pulse (first b, interval c; c < 0: none) fires, else 0 */
+  TR_I_PULSE,    /* d = a / DT when a pulse (first b, interval c; c < 0: none) fires, else 0;
+                   d is the call's state slot, held through Runge-Kutta stages */
   TR_I_INIT,     /* in the initial phase only: d = a (d is the call's state slot) */
   TR_I_PREVINIT, /* initial phase only: d = a; PREVIOUS(x) without a second argument is 0 */
   TR_I_DELAY,    /* d = a delayed by b (initial c, or a's initial value when c < 0); aux: history */

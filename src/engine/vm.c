@@ -313,6 +313,10 @@ static TR_ALWAYS_INLINE void exec(const tr_program *p, const tr_code *code, tr_v
       break;
     }
     case TR_I_PULSE: {
+      /* Evaluated at step points and held through Runge-Kutta stages, so that a pulse moves
+       * its whole magnitude in one DT under every method (as a function of TIME it would be
+       * seen by some stages only: half the volume under RK2, 5/6 under RK4). */
+      if (vm->phase == TR_PH_STAGE) break;
       const double *A = SL(in->a), *B = SL(in->b);
       const double *C = in->c >= 0 ? SL(in->c) : NULL;
       for (size_t l = 0; l < L; l++) {

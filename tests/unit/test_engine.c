@@ -469,6 +469,16 @@ static void test_pulse_step_ramp(void **state) {
   }
   assert_true(acc[12] == 30); /* each pulse moves 10 units into the stock */
   tr_sim_free(s);
+  /* ... under RK2 and RK4 too: the pulse is held through the stages */
+  for (int method = TR_INTEG_RK2; method <= TR_INTEG_RK4; method++) {
+    tr_sim_opts o = tr_model_default_opts(m);
+    o.method = method;
+    s = must_run(m, &o);
+    const double *a2 = series(s, m, "acc", 0);
+    assert_true(a2[2] == 0 && a2[3] == 10 && a2[12] == 30);
+    assert_true(series(s, m, "p", 0)[2] == 20);
+    tr_sim_free(s);
+  }
   model_free(m);
 }
 
