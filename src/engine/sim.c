@@ -725,8 +725,10 @@ static int run_euler1(tr_sim *s, tr_vm *vm, const tr_code *step, long *until_sav
     for (size_t i = 0; i < ns; i++) {
       int f = off[i], fo = out[i], f1 = off[i + 1];
       double y;
-      if (f == fo && f1 == f + 1) { /* one outflow: s + dt * (0 - o) is s - dt * o exactly */
-        y = v[stk[i]] - dt * v[slot[f]];
+      if (f1 - f == 2 && fo == f + 1) { /* one inflow, one outflow: the common stock */
+        y = v[stk[i]] + dt * (v[slot[f]] - v[slot[f + 1]]);
+      } else if (f1 - f == 1) { /* one flow: s + dt * (0 - o) is s - dt * o exactly */
+        y = fo > f ? v[stk[i]] + dt * v[slot[f]] : v[stk[i]] - dt * v[slot[f]];
       } else {
         double net = f < fo ? v[slot[f++]] : 0.0;
         for (; f < fo; f++)
