@@ -375,6 +375,90 @@ static void test_validation_messages(void **state) {
   tr_sb_free(&out);
 }
 
+/* Duplicates are found whether the file is sorted (the run), unsorted (the table) or both:
+ * a sorted start, then out-of-order rows repeating keys of the run and of the table. */
+static void test_duplicates_sorted_and_not(void **state) {
+  fx *f = *state;
+  tr_import_report rep;
+  tr_sb out;
+  const char *csv = "date,kpi,value\n"
+                    "2024-01,a,1\n" /* 2: the sorted run starts */
+                    "2024-02,a,2\n" /* 3 */
+                    "2024-01,b,3\n" /* 4 */
+                    "2024-02,a,9\n" /* 5: out of order; repeats line 3 (run) */
+                    "2024-01,c,4\n" /* 6: new, into the table */
+                    "2024-01,c,9\n" /* 7: repeats line 6 (table) */
+                    "2024-01,0,5\n" /* 8: new, sorts before the run */
+                    "2024-01,b,9\n" /* 9: repeats line 4 (run's end) */
+                    "2024-01,a,9\n" /* 10: repeats line 2 (run's start) */
+                    "2024-01,0,9\n" /* 11: repeats line 8 */
+                    "2024-03,a,6\n";  /* 12: new */
+  assert_int_equal(import(f, "d.csv", csv, TR_KPI_LONG, 0, NULL, &rep, &out), TR_OK);
+  assert_string_equal(tr_sb_str(&out),
+                      "d.csv:5:1: duplicate: KPI 'a' for 2024-02 is already on line 3\n"
+                      "d.csv:7:1: duplicate: KPI 'c' for 2024-01 is already on line 6\n"
+                      "d.csv:9:1: duplicate: KPI 'b' for 2024-01 is already on line 4\n"
+                      "d.csv:10:1: duplicate: KPI 'a' for 2024-01 is already on line 2\n"
+                      "d.csv:11:1: duplicate: KPI '0' for 2024-01 is already on line 8\n");
+  tr_sb_free(&out);
+  assert_int_equal(rep.inserted, 6);
+  assert_dump(f, "0 2024-01 5 - 1;a 2024-01 1 - 1;a 2024-02 2 - 1;a 2024-03 6 - 1;"
+                 "b 2024-01 3 - 1;c 2024-01 4 - 1;");
+  /* a long sorted file and a long unsorted one: every key new, then every key repeated */
+  tr_sb big = TR_SB_INIT;
+  tr_sb_append(&big, "date,kpi,value\n");
+  for (int pass = 0; pass < 2; pass++)
+    for (int i = 0; i < 3000; i++) {
+      int k = pass == 0 ? i : (i * 7919) % 3000; /* a permutation the second time */
+      tr_sb_printf(&big, "2024-%02d,k%05d,%d\n", k % 12 + 1, k, i);
+    }
+  assert_true(tr_sb_ok(&big));
+  assert_int_equal(import(f, "big.csv", tr_sb_str(&big), TR_KPI_LONG, 0, NULL, &rep, NULL),
+                   TR_OK);
+  tr_sb_free(&big);
+  assert_int_equal(rep.inserted, 3000);
+  assert_int_equal(rep.rows_rejected, 3000);
+  /* shuffled from the start: every row is written at the end, sorted, with the same result
+   * as a sorted file (values and sources included) */
+  tr_store_close(f->s);
+  f->s = NULL;
+  unlink(f->db);
+  big = (tr_sb)TR_SB_INIT;
+  tr_sb_append(&big, "date,kpi,value,source\n");
+  for (int i = 0; i < 3000; i++) {
+    int k = (i * 7919 + 5) % 3000;
+    tr_sb_printf(&big, "2024-%02d,k%05d,%d.5,%s\n", k % 12 + 1, k, k, k % 3 ? "src" : "");
+  }
+  tr_sb_printf(&big, "2024-01,k00000,1,x\n"); /* k00000 is 2024-01: a duplicate, deferred */
+  assert_int_equal(import(f, "shuf.csv", tr_sb_str(&big), TR_KPI_LONG, 0, NULL, &rep, &out),
+                   TR_OK);
+  tr_sb_free(&big);
+  assert_string_equal(tr_sb_str(&out),
+                      "shuf.csv:3002:1: duplicate: KPI 'k00000' for 2024-01 is already on line "
+                      "607\n");
+  tr_sb_free(&out);
+  assert_int_equal(rep.inserted, 3000);
+  char *all = dump(f, "k02999", NULL);
+  assert_string_equal(all, "k02999 2024-12 2999.5 src 1;");
+  tr_free(all);
+  all = dump(f, "k00003", NULL);
+  assert_string_equal(all, "k00003 2024-04 3.5 - 1;");
+  tr_free(all);
+  /* a second, sorted import of other values updates every row once, through the history */
+  big = (tr_sb)TR_SB_INIT;
+  tr_sb_append(&big, "date,kpi,value,source\n");
+  for (int k = 2999; k >= 0; k--) /* descending: unsorted after the first row */
+    tr_sb_printf(&big, "2024-%02d,k%05d,%d,%s\n", k % 12 + 1, k, -k, k % 3 ? "src" : "");
+  assert_int_equal(import(f, "desc.csv", tr_sb_str(&big), TR_KPI_LONG, 0, NULL, &rep, NULL),
+                   TR_OK);
+  tr_sb_free(&big);
+  assert_int_equal(rep.updated, 3000);
+  assert_int_equal(count_rows(f, "observation_history"), 3000);
+  all = dump(f, "k02999", NULL);
+  assert_string_equal(all, "k02999 2024-12 -2999 src 2;");
+  tr_free(all);
+}
+
 /* NUL bytes (binary junk) in any field are reported, never silently truncated. */
 static void test_nul_bytes(void **state) {
   fx *f = *state;
@@ -696,6 +780,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_import_long, setup, teardown),
       cmocka_unit_test_setup_teardown(test_import_wide, setup, teardown),
       cmocka_unit_test_setup_teardown(test_validation_messages, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_duplicates_sorted_and_not, setup, teardown),
       cmocka_unit_test_setup_teardown(test_nul_bytes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_file_level_errors, setup, teardown),
       cmocka_unit_test_setup_teardown(test_strict_and_dry_run, setup, teardown),
