@@ -11,47 +11,75 @@
  * the last byte picks a loopback or a public bind. Every response is a status in 200..599
  * with a JSON body or an asset; nothing leaks.
  */
+#define _XOPEN_SOURCE 700 /* nftw, to remove the scratch workspace */
 #include "fuzz.h"
 
 #include "server/assets.h"
 #include "server/server_impl.h"
 
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-/* One server structure (no daemon) for the session; its workspace is a private empty folder
- * so handlers that read or write workspace files touch nothing else. */
+/* One server structure (no daemon) for the session. Its workspace is a private folder
+ * holding the embedded SaaS template (model.xmile, plan.yaml), so the handlers behind the
+ * routes — simulate, levers, plan, model, KPIs — do their real work on real files, and
+ * touch nothing outside it. */
 static tr_server *g_srv;
 static char g_dir[64];
 
-static void cleanup(void) {
-  if (!g_srv) return;
-  tr_jobs_free(g_srv->jobs);
-  pthread_mutex_destroy(&g_srv->ws_lock);
-  tr_free(g_srv);
-  g_srv = NULL;
-  rmdir(g_dir);
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+  (void)st;
+  (void)flag;
+  (void)ftw;
+  return remove(path);
 }
 
+static void cleanup(void) {
+  tr_server_stop(g_srv); /* frees whatever the handlers cached in the server */
+  g_srv = NULL;
+  nftw(g_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Write the embedded template file `name` ("saas/model.xmile") as DIR/as. */
+static void write_template(const char *name, const char *as) {
+  for (int i = 0; i < tr_templates_count; i++) {
+    if (strcmp(tr_templates[i].name, name) != 0) continue;
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", g_dir, as);
+    FILE *f = fopen(path, "wb");
+    if (!f) abort();
+    if (fwrite(tr_templates[i].data, 1, (size_t)tr_templates[i].size, f) !=
+        (size_t)tr_templates[i].size)
+      abort();
+    fclose(f);
+  }
+}
+
+/* The server is started as `tightrope serve` starts it (port 0 on the loopback address, so
+ * its structure is always initialised as the real one is); its daemon stays idle, as every
+ * request goes straight to tr_http_handle. */
 static tr_server *server(void) {
   if (g_srv) return g_srv;
   snprintf(g_dir, sizeof g_dir, "/tmp/tr_fuzz_http.XXXXXX");
   if (!mkdtemp(g_dir)) abort();
-  g_srv = tr_calloc(1, sizeof *g_srv);
-  if (!g_srv) abort();
-  tr_server_options_init(&g_srv->opt);
-  g_srv->opt.workspace = g_dir;
-  snprintf(g_srv->workspace, sizeof g_srv->workspace, "%s", g_dir);
-  memset(g_srv->token, 'a', 64);
-  g_srv->token[64] = '\0';
-  g_srv->loopback = 1;
-  g_srv->port = 8700;
-  pthread_mutex_init(&g_srv->ws_lock, NULL);
-  g_srv->jobs = tr_jobs_new(2);
-  if (!g_srv->jobs) abort();
+  write_template("saas/model.xmile", "model.xmile");
+  write_template("saas/plan.yaml", "plan.yaml");
+  tr_server_options o;
+  tr_server_options_init(&o);
+  o.workspace = g_dir;
+  o.port = 0;
+  o.threads = 1;
+  tr_error err;
+  tr_error_clear(&err);
+  if (tr_server_start(&o, &g_srv, NULL, &err) != TR_OK) {
+    fprintf(stderr, "fuzz_http: %s\n", tr_error_text(&err));
+    abort();
+  }
   atexit(cleanup);
   return g_srv;
 }
