@@ -14,6 +14,8 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 
+#include "strategy/plan_mc.h"
+
 #include "base/progress.h"
 #include "base/text.h"
 #include "tightrope/engine.h"
@@ -246,31 +248,14 @@ static int find_scenario(const tr_cli_cmd *cmd, const tr_plan *plan, const char 
                             nn ? "" : " (the plan declares no scenarios)");
 }
 
+/* The plan's uncertainty and the scenario's overrides, declared on mc (strategy/plan_mc.h,
+ * shared with the server). */
 static int apply_plan(const tr_cli_cmd *cmd, tr_mc *mc, const tr_plan *plan,
                       const tr_scenario *scen) {
-  const tr_uncertainty *u = &plan->uncertainty;
-  int rc;
-  for (size_t i = 0; i < u->n_inputs; i++) {
-    const tr_uncertain_input *in = &u->inputs[i];
-    rc = tr_mc_vary_params(mc, in->name, in->dist, in->param_names, in->params, in->n_params,
-                           plan->file, in->pos.line, in->pos.col);
-    if (rc != TR_OK) return report(cmd, rc, tr_mc_error(mc));
-  }
-  if (u->correlation && (rc = tr_mc_correlate(mc, u->correlation, u->n_inputs)) != TR_OK)
-    return report(cmd, rc, tr_mc_error(mc));
-  const tr_scenario *s = scen;
-  if (!s) return TR_EXIT_OK;
-  for (size_t i = 0; i < s->n_overrides; i++) {
-    rc = tr_mc_override(mc, s->overrides[i].name, s->overrides[i].value);
-    if (rc != TR_OK) {
-      tr_error *e = tr_mc_error(mc);
-      char msg[TR_ERROR_MSG_MAX];
-      snprintf(msg, sizeof msg, "scenario '%.100s': %.380s", s->name, e->msg);
-      tr_error_set(e, rc, plan->file, s->overrides[i].pos.line, s->overrides[i].pos.col, "%s", msg);
-      return report(cmd, rc, e);
-    }
-  }
-  return TR_EXIT_OK;
+  tr_error err;
+  tr_error_clear(&err);
+  int rc = tr_plan_mc_apply(mc, plan, scen, &err);
+  return rc != TR_OK ? report(cmd, rc, &err) : TR_EXIT_OK;
 }
 
 /* --vars A,B,...: each name watched, in order. */
@@ -377,24 +362,7 @@ int tr_cmd_scenarios(const tr_cli_cmd *cmd, int argc, char **argv) {
     return x;
   }
   tr_model *m = NULL;
-  tr_mc_shock *sh = NULL;
-  size_t nsh = scen ? scen->n_shocks : 0;
-  if (nsh && !(sh = tr_calloc(nsh, sizeof *sh))) {
-    tr_plan_free(plan);
-    return report(cmd, tr_error_set(&err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory"), &err);
-  }
-  for (size_t i = 0; i < nsh; i++) {
-    const tr_shock *p = &scen->shocks[i];
-    static const tr_mc_shock_kind kinds[] = {[TR_SHOCK_STEP] = TR_MC_STEP,
-                                             [TR_SHOCK_RAMP] = TR_MC_RAMP,
-                                             [TR_SHOCK_PULSE] = TR_MC_PULSE,
-                                             [TR_SHOCK_PATH] = TR_MC_PATH};
-    sh[i] = (tr_mc_shock){p->variable,  kinds[p->kind], p->start,  p->has_end, p->end,
-                          p->magnitude, p->additive,    p->path_t, p->path_v,  p->n_path,
-                          plan->file,   p->pos.line,    p->pos.col};
-  }
-  rc = tr_mc_load_model(model_path, sh, nsh, &m, &err);
-  tr_free(sh);
+  rc = tr_plan_mc_load_model(model_path, plan, scen, &m, &err);
   if (rc != TR_OK) {
     tr_plan_free(plan);
     return report(cmd, rc, &err);

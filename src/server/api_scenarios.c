@@ -7,6 +7,7 @@
 #include "server/api.h"
 
 #include "base/progress.h"
+#include "base/text.h"
 #include "strategy/plan_mc.h"
 
 #include <math.h>
@@ -107,7 +108,12 @@ static study *prepare(tr_http_req *req, tr_http_resp *resp, int *wait) {
   if (!(s->ws = tr_api_open_ws(req, resp))) goto fail;
   const tr_plan *plan = s->ws->plan;
   if (name && !(s->scen = tr_plan_find_scenario(plan, name->valuestring))) {
-    tr_http_error(resp, 422, "no scenario '%s' in the plan", name->valuestring);
+    const char *names[256];
+    size_t nn = 0;
+    for (size_t i = 0; i < plan->n_scenarios && nn < 256; i++) names[nn++] = plan->scenarios[i].name;
+    const char *best = tr_closest(name->valuestring, names, nn);
+    tr_http_error(resp, 422, "no scenario '%s' in the plan%s%s%s", name->valuestring,
+                  best ? " (did you mean '" : "", best ? best : "", best ? "'?)" : "");
     goto fail;
   }
   if (levers) {
