@@ -720,6 +720,35 @@ static void remap_code(tr_code *code, int n_fixed) {
   }
 }
 
+/* Group the stocks for the one-lane Euler loop (see tr_program). A stock without flows stays
+ * in the general group: s + dt * 0 turns -0 into +0, which the plan must keep doing. */
+static int euler_plan(compiler *c, tr_arena *a, tr_program *p) {
+  size_t ns = p->n_stocks;
+  p->eu_io = tr_arena_calloc(a, 3 * ns + 1, sizeof(int));
+  p->eu_in = tr_arena_calloc(a, 2 * ns + 1, sizeof(int));
+  p->eu_out = tr_arena_calloc(a, 2 * ns + 1, sizeof(int));
+  p->eu_gen = tr_arena_calloc(a, ns + 1, sizeof(int));
+  p->eu_nonneg = tr_arena_calloc(a, ns + 1, sizeof(int));
+  if (!p->eu_io || !p->eu_in || !p->eu_out || !p->eu_gen || !p->eu_nonneg) return nomem(c);
+  for (size_t i = 0; i < ns; i++) {
+    int f = p->flow_off[i], fo = p->flow_out[i], f1 = p->flow_off[i + 1], s = p->stocks[i];
+    if (f1 - f == 2 && fo == f + 1) {
+      int *e = p->eu_io + 3 * p->n_eu_io++;
+      e[0] = s;
+      e[1] = p->flow_slot[f];
+      e[2] = p->flow_slot[f + 1];
+    } else if (f1 - f == 1) {
+      int *e = fo > f ? p->eu_in + 2 * p->n_eu_in++ : p->eu_out + 2 * p->n_eu_out++;
+      e[0] = s;
+      e[1] = p->flow_slot[f];
+    } else {
+      p->eu_gen[p->n_eu_gen++] = (int)i;
+    }
+    if (p->stock_nonneg[i]) p->eu_nonneg[p->n_eu_nonneg++] = s;
+  }
+  return TR_OK;
+}
+
 static int build_stocks(compiler *c, tr_arena *a, tr_program *p) {
   const tr_flat *f = c->f;
   size_t ns = 0, nf = 0;
@@ -762,7 +791,7 @@ static int build_stocks(compiler *c, tr_arena *a, tr_program *p) {
     si++;
   }
   p->flow_off[ns] = (int)fi;
-  return TR_OK;
+  return euler_plan(c, a, p);
 }
 
 /* Does instruction `in` read slot t? */

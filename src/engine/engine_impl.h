@@ -111,6 +111,19 @@ typedef struct tr_program {
   int *flow_slot;
   double *flow_sign;           /* +1 inflow, -1 outflow */
   unsigned char *stock_nonneg; /* [n_stocks] */
+  /* The one-lane Euler plan: stocks grouped by the shape of their net flow, each group a
+   * branch-free loop (the order of stock updates does not matter: each reads only its own
+   * value and flows). Non-negative stocks are clamped after all updates. */
+  int *eu_io; /* [3 n_eu_io]: stock, inflow, outflow (s + dt * (in - out)) */
+  size_t n_eu_io;
+  int *eu_in; /* [2 n_eu_in]: stock, its one flow, an inflow (s + dt * in) */
+  size_t n_eu_in;
+  int *eu_out; /* [2 n_eu_out]: stock, its one flow, an outflow (s - dt * out) */
+  size_t n_eu_out;
+  int *eu_gen; /* [n_eu_gen]: indices into `stocks` of the others (the CSR sum) */
+  size_t n_eu_gen;
+  int *eu_nonneg; /* [n_eu_nonneg]: slots of the non-negative stocks */
+  size_t n_eu_nonneg;
   const tr_gf **gfs;           /* graphical functions used by TR_I_GF */
   size_t n_gfs;
   int *args; /* operand lists of variadic instructions */

@@ -70,10 +70,20 @@ struct tr_sim {
   size_t stage_n;       /* points staged */
   size_t stage_max;     /* points per block */
   size_t stage_k0;      /* index of the first staged point */
+  struct series *dyn;   /* [n_dyn]: the watched variables that change during a run; the */
+  size_t n_dyn;         /* others (constants, static variables) are filled in at the end */
+  size_t dyn_cap;
   int ran;              /* results are those of a completed run */
   int diag;             /* checking the floating-point flags at every step (see tr_sim_run) */
   struct shape *shapes; /* time shapes of constants, in the order set */
   size_t n_shapes;
+};
+
+/* A watched variable saved at every point: its first slot, and where its first lane's series
+ * starts in `out`. */
+struct series {
+  size_t slot;
+  size_t off;
 };
 
 /* A tr_sim_shape with its points owned by the sim. */
@@ -258,7 +268,8 @@ static int ensure_storage(tr_sim *s) {
               sizeof(double)) ||
       reserve((void **)&s->times, &s->times_cap, nsave, sizeof(double)) ||
       reserve((void **)&s->stage, &s->stage_cap, mul_sat(mul_sat(s->n_watch, L), s->stage_max),
-              sizeof(double)))
+              sizeof(double)) ||
+      reserve((void **)&s->dyn, &s->dyn_cap, s->n_watch, sizeof(struct series)))
     rc = tr_error_set(&s->err, TR_ERR_NOMEM, NULL, 0, 0,
                       "out of memory for a run of %zu lanes, %ld steps, %zu saved variables", L,
                       s->nsteps, s->n_watch);
@@ -335,6 +346,7 @@ void tr_sim_free(tr_sim *s) {
   tr_free(s->out);
   tr_free(s->times);
   tr_free(s->stage);
+  tr_free(s->dyn);
   tr_sim_clear_shapes(s);
   tr_free(s);
 }
@@ -612,14 +624,14 @@ static int hazard(tr_sim *s, size_t L, double t) {
  * (points x series) done in 8 x 8 tiles, so that both sides touch whole cache lines and the
  * stage's power-of-two row stride does not thrash one cache set. */
 static void flush_stage(tr_sim *s, size_t L) {
-  size_t ns = s->n_watch * L, nsave = s->nsave, np = s->stage_n, k0 = s->stage_k0;
+  size_t ns = s->n_dyn * L, nsave = s->nsave, np = s->stage_n, k0 = s->stage_k0;
   const double *st = s->stage;
   for (size_t c0 = 0; c0 < ns; c0 += 8) {
     size_t c1 = c0 + 8 < ns ? c0 + 8 : ns;
     for (size_t q0 = 0; q0 < np; q0 += 8) {
       size_t q1 = q0 + 8 < np ? q0 + 8 : np;
       for (size_t c = c0; c < c1; c++) {
-        double *dst = s->out + c * nsave + k0;
+        double *dst = s->out + s->dyn[c / L].off + (c % L) * nsave + k0;
         for (size_t q = q0; q < q1; q++)
           dst[q] = st[q * ns + c];
       }
@@ -629,43 +641,63 @@ static void flush_stage(tr_sim *s, size_t L) {
   s->stage_n = 0;
 }
 
-/* Stage the watched values of this point; returns 1 when one of them is NaN or infinite
- * (x - x is 0 exactly for finite x: a branch-free check fused with the copy). */
+/* Decide which watched series change during the run (all of them when constants are shaped
+ * in time); the others are filled in by fill_constant_series. */
+static void plan_series(tr_sim *s) {
+  const tr_program *p = s->p;
+  size_t L = s->o.lanes, n = 0;
+  for (size_t j = 0; j < s->n_watch; j++) {
+    int vc = p->vclass[s->watch[j]];
+    if (s->n_shapes || (vc != TR_VC_CONST && vc != TR_VC_STATIC)) {
+      s->dyn[n].slot = s->watch[j] * L;
+      s->dyn[n++].off = j * L * s->nsave;
+    }
+  }
+  s->n_dyn = n;
+}
+
+/* The series of constants and static variables: their value never changes during a run
+ * without time shapes, so it is written once per point at the end instead of every step. */
+static void fill_constant_series(tr_sim *s) {
+  size_t L = s->o.lanes, nsave = s->nsave;
+  if (s->n_dyn == s->n_watch) return;
+  for (size_t j = 0; j < s->n_watch; j++) {
+    int vc = s->p->vclass[s->watch[j]];
+    if (s->n_shapes || (vc != TR_VC_CONST && vc != TR_VC_STATIC)) continue;
+    for (size_t l = 0; l < L; l++) {
+      double x = s->vals[s->watch[j] * L + l], *o = s->out + (j * L + l) * nsave;
+      for (size_t k = 0; k < nsave; k++)
+        o[k] = x;
+    }
+  }
+}
+
+/* Save the changing watched values of this point: in place when there are few series, else
+ * into the stage. In diagnostic mode, returns 1 when one of them is NaN or infinite (x - x
+ * is 0 exactly for finite x: a branch-free check fused with the copy). */
 static int save(tr_sim *s, size_t L) {
-  size_t nw = s->n_watch;
-  if (nw * L <= DIRECT_SERIES) { /* few series: write them in place, no staging */
-    const double *v = s->vals;
+  size_t nd = s->n_dyn;
+  const struct series *d = s->dyn;
+  const double *v = s->vals;
+  int bad = 0;
+  if (nd * L <= DIRECT_SERIES) { /* few series: write them in place, no staging */
     double *o = s->out + s->stage_k0++;
     size_t nsave = s->nsave;
-    int bad = 0;
-    if (L == 1) {
-      for (size_t j = 0; j < nw; j++) {
-        double x = v[s->watch[j]];
-        o[j * nsave] = x;
-        bad |= !(x - x == 0);
-      }
-      return bad;
-    }
-    for (size_t j = 0; j < nw; j++)
+    for (size_t j = 0; j < nd; j++)
       for (size_t l = 0; l < L; l++) {
-        double x = v[s->watch[j] * L + l];
-        o[(j * L + l) * nsave] = x;
+        double x = v[d[j].slot + l];
+        o[d[j].off + l * nsave] = x;
         bad |= !(x - x == 0);
       }
     return bad;
   }
-  double *row = s->stage + s->stage_n * nw * L;
-  const double *v = s->vals;
-  int bad = 0;
-  if (L == 1) {
-    for (size_t j = 0; j < nw; j++) {
-      double x = v[s->watch[j]];
-      row[j] = x;
-      bad |= !(x - x == 0);
-    }
+  double *row = s->stage + s->stage_n * nd * L;
+  if (L == 1 && !s->diag) {
+    for (size_t j = 0; j < nd; j++)
+      row[j] = v[d[j].slot];
   } else {
-    for (size_t j = 0; j < nw; j++) {
-      const double *V = v + s->watch[j] * L;
+    for (size_t j = 0; j < nd; j++) {
+      const double *V = v + d[j].slot;
       double *R = row + j * L;
       for (size_t l = 0; l < L; l++) {
         R[l] = V[l];
@@ -705,6 +737,32 @@ static int after_point(tr_sim *s, tr_vm *vm, int bad, long *until_save) {
   return TR_OK;
 }
 
+/* One Euler step of one lane along the program's plan: the same arithmetic, stock by stock,
+ * as the general loop of run_euler1 and as euler(). */
+static void euler1_plan(const tr_program *p, double *v, double dt) {
+  const int *e = p->eu_io;
+  for (size_t i = 0; i < p->n_eu_io; i++, e += 3)
+    v[e[0]] = v[e[0]] + dt * (v[e[1]] - v[e[2]]);
+  e = p->eu_in;
+  for (size_t i = 0; i < p->n_eu_in; i++, e += 2)
+    v[e[0]] = v[e[0]] + dt * v[e[1]];
+  e = p->eu_out;
+  for (size_t i = 0; i < p->n_eu_out; i++, e += 2)
+    v[e[0]] = v[e[0]] - dt * v[e[1]];
+  for (size_t k = 0; k < p->n_eu_gen; k++) {
+    size_t i = (size_t)p->eu_gen[k];
+    int f = p->flow_off[i], fo = p->flow_out[i], f1 = p->flow_off[i + 1];
+    double net = f < fo ? v[p->flow_slot[f++]] : 0.0;
+    for (; f < fo; f++)
+      net += v[p->flow_slot[f]];
+    for (; f < f1; f++)
+      net -= v[p->flow_slot[f]];
+    v[p->stocks[i]] = v[p->stocks[i]] + dt * net;
+  }
+  for (size_t i = 0; i < p->n_eu_nonneg; i++)
+    if (v[p->eu_nonneg[i]] < 0) v[p->eu_nonneg[i]] = 0;
+}
+
 /* Euler with one lane, steps 0..nsteps-1: the path of `tightrope simulate` and of
  * optimisers, with the per-step bookkeeping of the general loop below inlined. Same
  * arithmetic as euler() and after_point(), so the results are identical. */
@@ -714,14 +772,15 @@ static int run_euler1(tr_sim *s, tr_vm *vm, const tr_code *step, long *until_sav
   double *T = v + p->n_vars + TR_SLOT_TIME;
   const int *slot = p->flow_slot, *off = p->flow_off, *out = p->flow_out, *stk = p->stocks;
   const unsigned char *nonneg = p->stock_nonneg;
-  size_t ns = p->n_stocks;
   long every = s->save_every, until = *until_save;
-  size_t nw = s->n_watch, nsave = s->nsave;
-  const size_t *w = s->watch;
-  int direct = nw <= DIRECT_SERIES, diag = s->diag;
+  size_t nd = s->n_dyn;
+  const struct series *d = s->dyn;
+  int direct = nd <= DIRECT_SERIES, diag = s->diag;
+  size_t ns = diag ? p->n_stocks : 0; /* stocks of the general loop, which checks each one */
   vm->phase = TR_PH_STEP;
   for (long n = 0; n < s->nsteps; n++) {
     int bad = 0;
+    if (!diag) euler1_plan(p, v, dt);
     for (size_t i = 0; i < ns; i++) {
       int f = off[i], fo = out[i], f1 = off[i + 1];
       double y;
@@ -749,13 +808,10 @@ static int run_euler1(tr_sim *s, tr_vm *vm, const tr_code *step, long *until_sav
     tr_vm_exec(p, step, vm);
     if (p->post.n) tr_vm_exec(p, &p->post, vm);
     if (--until == 0) {
-      if (direct) { /* save() for a few series, inlined: this runs every step */
+      if (direct && !diag) { /* save() for a few series, inlined: this runs every step */
         double *o = s->out + s->stage_k0++;
-        for (size_t j = 0; j < nw; j++) {
-          double x = v[w[j]];
-          o[j * nsave] = x;
-          if (diag) bad |= !(x - x == 0);
-        }
+        for (size_t j = 0; j < nd; j++)
+          o[d[j].off] = v[d[j].slot];
       } else {
         bad |= save(s, 1);
       }
@@ -780,6 +836,7 @@ static int run(tr_sim *s) {
   feclearexcept(FP_HAZARDS);
   tr_error_clear(&s->err);
   if ((rc = ensure_storage(s))) return rc;
+  plan_series(s);
   double *v = s->vals;
   double start = s->o.start, dt = s->o.dt;
   memcpy(v, s->base, p->n_fixed * L * sizeof *v);
@@ -854,6 +911,7 @@ static int run(tr_sim *s) {
     if ((rc = after_point(s, &vm, bad, &until_save))) return rc;
   }
   flush_stage(s, L);
+  fill_constant_series(s);
   s->ran = 1;
   return TR_OK;
 }
@@ -872,10 +930,13 @@ static int nonfinite_any(const double *x, size_t n) {
   return (int)(acc >> 63);
 }
 
-/* 1 when a saved value, or a slot's final value, is NaN or infinite. */
+/* 1 when a saved value, or a slot's final value, is NaN or infinite. The series of constants
+ * and static variables repeat their final value. */
 static int outputs_bad(const tr_sim *s) {
-  return nonfinite_any(s->out, s->n_watch * s->o.lanes * s->nsave) ||
-         nonfinite_any(s->vals, s->p->n_vars * s->o.lanes);
+  size_t L = s->o.lanes, n = s->nsave * L;
+  for (size_t j = 0; j < s->n_dyn; j++)
+    if (nonfinite_any(s->out + s->dyn[j].off, n)) return 1;
+  return nonfinite_any(s->vals, s->p->n_vars * L);
 }
 
 /* A run does not look for NaN and infinities step by step: at its end it reads the
