@@ -263,17 +263,24 @@ static void keyset_free(keyset *ks) {
 /* ---- the importer ------------------------------------------------------------------------ */
 
 /* A valid observation of a long file whose upsert waits for the end of the file. Once a
- * file turns out not to be sorted, its observations are collected, sorted by key and only
- * then written: random inserts into the (KPI, period) b-tree cost a cache miss per level,
- * sorted ones walk it in order (3x faster for a shuffled million rows). Keys are unique
- * within a file, so the order of the upserts cannot change the result. */
+ * file turns out not to be sorted, its observations are collected, sorted and only then
+ * written: random inserts into the (KPI, period) b-tree cost a cache miss per level, sorted
+ * ones walk it in order. Keys are unique within a file, so the order of the upserts cannot
+ * change the result. KPI names and sources are interned (few distinct ones, many rows) and
+ * periods packed into a number, so sorting and writing touch only this compact array. */
 typedef struct pending_obs {
-  uint64_t prefix; /* the key's first 8 bytes, big-endian: most comparisons end here */
-  const char *key; /* "KPI\x1fperiod" in keyset.text, set just before sorting */
-  uint32_t key_off;
-  uint32_t src_off; /* the source in keyset.text, or UINT32_MAX for none */
+  uint64_t order;  /* rank of the KPI name << 32 | period code; set before sorting */
+  uint32_t kpi;    /* index into importer.names */
+  uint32_t source; /* index into importer.sources, or UINT32_MAX for none */
   double value;
 } pending_obs;
+
+/* An interning table: distinct strings in first-seen order, with a map to their index. */
+typedef struct interned {
+  tr_map index; /* string -> (index + 1) */
+  char **names; /* in im->keys */
+  size_t n, cap;
+} interned;
 
 typedef struct importer {
   tr_store *s;
@@ -293,6 +300,7 @@ typedef struct importer {
   keyset seen;              /* "KPI\x1fperiod" (long) or period (wide) -> first line */
   pending_obs *pending;     /* long files out of order: observations to write at the end */
   size_t npending, pendcap;
+  interned names, sources;  /* of the pending observations */
   tr_arena keys;            /* the wide header's names */
   int has_source;           /* long: a fourth column */
   char **cols;              /* wide: KPI per column (NULL = ignored), col 0 unused */
@@ -472,8 +480,42 @@ static int long_header(importer *im) {
                       n > 2 ? "; for one column per KPI use the wide format" : "");
 }
 
+/* The index of s[0..n) in t, adding it when new; UINT32_MAX when out of memory. */
+static uint32_t intern(importer *im, interned *t, const char *s, size_t n) {
+  char buf[SOURCE_MAX + 1];
+  memcpy(buf, s, n);
+  buf[n] = '\0';
+  int found = 0;
+  void *v = tr_map_get(&t->index, buf, &found);
+  if (found) return (uint32_t)((uintptr_t)v - 1);
+  if (t->n == t->cap) {
+    size_t cap = t->cap ? t->cap * 2 : 64;
+    char **names = tr_realloc(t->names, cap * sizeof *names);
+    if (!names) return UINT32_MAX;
+    t->names = names;
+    t->cap = cap;
+  }
+  char *copy = tr_arena_strndup(&im->keys, s, n);
+  if (!copy || t->n >= UINT32_MAX - 1 ||
+      tr_map_put(&t->index, copy, (void *)(uintptr_t)(t->n + 1)) != TR_OK)
+    return UINT32_MAX;
+  t->names[t->n] = copy;
+  return (uint32_t)t->n++;
+}
+
+static void interned_free(interned *t) {
+  tr_map_free(&t->index);
+  tr_free(t->names);
+}
+
+/* A valid period as a number that sorts like the text: YYYYMMDD (DD = 00 for YYYY-MM). */
+static uint32_t period_code(const char *p) {
+  uint32_t v = (uint32_t)digits(p, 4) * 10000u + (uint32_t)digits(p + 5, 2) * 100u;
+  return p[7] ? v + (uint32_t)digits(p + 8, 2) : v;
+}
+
 /* Keep an observation for the sorted write at the end (see pending_obs). */
-static int defer(importer *im, const char *key, size_t klen, uint32_t key_off, double value,
+static int defer(importer *im, const char *kpi, size_t kn, const char *period, double value,
                  const char *src, size_t slen) {
   if (im->npending == im->pendcap) {
     size_t cap = im->pendcap ? im->pendcap * 2 : 4096;
@@ -483,43 +525,62 @@ static int defer(importer *im, const char *key, size_t klen, uint32_t key_off, d
     im->pendcap = cap;
   }
   pending_obs *o = &im->pending[im->npending];
-  o->prefix = 0;
-  for (size_t i = 0; i < 8; i++)
-    o->prefix = o->prefix << 8 | (i < klen ? (unsigned char)key[i] : 0u);
-  o->key = NULL;
-  o->key_off = key_off;
-  o->src_off = UINT32_MAX;
+  o->kpi = intern(im, &im->names, kpi, kn);
+  o->source = src && slen ? intern(im, &im->sources, src, slen) : UINT32_MAX - 1;
+  if (o->kpi == UINT32_MAX || o->source == UINT32_MAX) return nomem(im);
+  if (o->source == UINT32_MAX - 1) o->source = UINT32_MAX; /* no source */
+  o->order = period_code(period);
   o->value = value;
-  if (src && slen) {
-    /* the source is stored like a key (it holds no NUL: checked) */
-    int rc = store_key(&im->seen, src, slen, &o->src_off);
-    if (rc == TR_ERR_NOMEM) return nomem(im);
-    if (rc)
-      return tr_error_set(im->err, rc, im->path, (int)tr_csv_line(im->csv), 0,
-                          "too much data in one file");
-  }
   im->npending++;
   return TR_OK;
 }
 
-static int pending_cmp(const void *a, const void *b) {
-  const pending_obs *x = a, *y = b;
-  if (x->prefix != y->prefix) return x->prefix < y->prefix ? -1 : 1;
-  return strcmp(x->key, y->key);
+static int order_cmp(const void *a, const void *b) {
+  uint64_t x = ((const pending_obs *)a)->order, y = ((const pending_obs *)b)->order;
+  return x < y ? -1 : x > y;
 }
 
-/* Write the deferred observations in key order. */
+static int name_cmp(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Write the deferred observations in (KPI, period) order, the b-tree's. */
 static int flush_pending(importer *im) {
   if (im->npending == 0) return TR_OK; /* (qsort must not see a NULL array) */
-  const char *text = im->seen.text;
-  for (size_t i = 0; i < im->npending; i++) im->pending[i].key = text + im->pending[i].key_off;
-  qsort(im->pending, im->npending, sizeof *im->pending, pending_cmp);
+  /* rank of each KPI name in byte order, through a sorted copy of the name pointers */
+  size_t nk = im->names.n;
+  char **sorted = tr_malloc(nk * sizeof *sorted);
+  uint32_t *rank = tr_malloc(nk * sizeof *rank);
+  if (!sorted || !rank) {
+    tr_free(sorted);
+    tr_free(rank);
+    return nomem(im);
+  }
+  memcpy(sorted, im->names.names, nk * sizeof *sorted);
+  qsort(sorted, nk, sizeof *sorted, name_cmp);
+  for (size_t r = 0; r < nk; r++) {
+    void *v = tr_map_get(&im->names.index, sorted[r], NULL);
+    rank[(uintptr_t)v - 1] = (uint32_t)r;
+  }
+  for (size_t i = 0; i < im->npending; i++) {
+    pending_obs *o = &im->pending[i];
+    o->order = (uint64_t)rank[o->kpi] << 32 | (o->order & 0xffffffffu);
+  }
+  tr_free(sorted);
+  tr_free(rank);
+  qsort(im->pending, im->npending, sizeof *im->pending, order_cmp);
   for (size_t i = 0; i < im->npending; i++) {
     const pending_obs *o = &im->pending[i];
-    const char *sep = strrchr(o->key, '\x1f'); /* periods have none */
-    const char *src = o->src_off == UINT32_MAX ? NULL : text + o->src_off;
-    int rc = upsert(im, o->key, (size_t)(sep - o->key), sep + 1, o->value, src,
-                    src ? strlen(src) : 0);
+    uint32_t code = (uint32_t)o->order;
+    char period[16];
+    if (code % 100)
+      snprintf(period, sizeof period, "%04u-%02u-%02u", code / 10000, code / 100 % 100,
+               code % 100);
+    else
+      snprintf(period, sizeof period, "%04u-%02u", code / 10000, code / 100 % 100);
+    const char *kpi = im->names.names[o->kpi];
+    const char *src = o->source == UINT32_MAX ? NULL : im->sources.names[o->source];
+    int rc = upsert(im, kpi, strlen(kpi), period, o->value, src, src ? strlen(src) : 0);
     if (rc) return rc;
   }
   return TR_OK;
@@ -574,7 +635,7 @@ static int long_row(importer *im) {
     return TR_OK;
   }
   if (!im->seen.unsorted) return upsert(im, kpi, kn, period, value, src, slen);
-  return defer(im, key, klen, off, value, src, slen);
+  return defer(im, kpi, kn, period, value, src, slen);
 }
 
 /* header = ("date" / "period") 1*("," kpi) */
@@ -778,6 +839,8 @@ int tr_store_import_csv(tr_store *s, const char *path, tr_kpi_format format, uns
   im.rep = report;
   im.err = err;
   tr_map_init(&im.known_set);
+  tr_map_init(&im.names.index);
+  tr_map_init(&im.sources.index);
   tr_arena_init(&im.keys);
   tr_sha256_init(&im.sha);
 
@@ -843,6 +906,8 @@ int tr_store_import_csv(tr_store *s, const char *path, tr_kpi_format format, uns
   tr_map_free(&im.known_set);
   keyset_free(&im.seen);
   tr_free(im.pending);
+  interned_free(&im.names);
+  interned_free(&im.sources);
   tr_arena_release(&im.keys);
   return rc;
 }
