@@ -823,22 +823,6 @@ static int load_tension(ld *L, const tr_plan_node *p, tr_tension *t) {
 
 /* ---- uncertainty --------------------------------------------------------------------- */
 
-/* Cholesky test: 1 when the symmetric matrix a (n x n) is positive definite. */
-static int positive_definite(const double *a, size_t n, double *work) {
-  for (size_t i = 0; i < n; i++)
-    for (size_t j = 0; j <= i; j++) {
-      double s = a[i * n + j];
-      for (size_t k = 0; k < j; k++) s -= work[i * n + k] * work[j * n + k];
-      if (i == j) {
-        if (s <= 1e-12) return 0;
-        work[i * n + i] = sqrt(s);
-      } else {
-        work[i * n + j] = s / work[j * n + j];
-      }
-    }
-  return 1;
-}
-
 static int load_correlation(ld *L, const tr_plan_node *m, tr_uncertainty *u) {
   size_t n = u->n_inputs;
   if (m->kind != TR_PNODE_SEQ || m->n != n)
@@ -869,13 +853,10 @@ static int load_correlation(ld *L, const tr_plan_node *m, tr_uncertainty *u) {
     }
     pop(L, old);
   }
-  if (rc) return rc;
-  double *work = tr_calloc(n > 0 ? n * n : 1, sizeof *work);
-  if (!work) return nomem(L);
-  int pd = positive_definite(u->correlation, n, work);
-  tr_free(work);
-  if (!pd) return fail(L, m, TR_ERR_INVALID, "the correlation matrix is not positive definite");
-  return TR_OK;
+  /* A matrix that is not positive semi-definite (pairwise correlations that cannot hold
+   * together) is not an error here: the Monte Carlo repairs it to the nearest correlation
+   * matrix and says so (scenario/sample.h), as the issue asks. */
+  return rc;
 }
 
 static int load_uncertainty(ld *L, const tr_plan_node *n) {

@@ -21,6 +21,26 @@ grep -q '"sbi":' "$tmp/a.json" && grep -q '"p_distress":' "$tmp/a.json" && ok "J
 check_status "--format html" 0 "$TR" assess "$ws" --runs 20 --format html -o "$tmp/r.html"
 grep -q "<h2>Tensions</h2>" "$tmp/r.html" && ok "HTML report written" || not_ok "HTML report"
 
+# an inconsistent correlation matrix is repaired, with a warning, not refused
+cat >"$ws/plan.yaml" <<'YAML'
+company: {name: Corr test, currency: USD}
+tensions:
+  - id: t
+    poles:
+      - {name: A, measures: [{variable: launched_features, target: 40}]}
+      - {name: B, measures: [{variable: service_quality, target: 1}]}
+    lever: {resource: time, bind: [{constant: feature_effort_share}], current: 0.6}
+uncertainty:
+  inputs:
+    - {name: base_churn_rate, dist: uniform, params: {min: 0.01, max: 0.03}}
+    - {name: referral_rate, dist: uniform, params: {min: 0.01, max: 0.03}}
+    - {name: tickets_per_customer, dist: uniform, params: {min: 0.5, max: 1}}
+  correlation: [[1, 0.9, -0.9], [0.9, 1, 0.9], [-0.9, 0.9, 1]]
+YAML
+check_status "a non-PSD correlation still assesses" 0 "$TR" assess "$ws" --runs 30
+check_output "and warns that it was repaired" "^warning: .*positive semi-definite" "$TR" assess "$ws" --runs 30
+cp tests/data/assess/saas-plan.yaml "$ws/plan.yaml"
+
 # bad input: each names the file and line, exit 2
 check_status "no workspace folder" 2 "$TR" assess "$tmp/nosuch"
 check_status "a folder without a plan" 2 "$TR" assess "$tmp"

@@ -227,12 +227,6 @@ static const bad_case bad_cases[] = {
         "    - {name: b, dist: normal, params: {mean: 0, sd: 1}}\n"
         "  correlation: [[1, 0.5], [0.4, 1]]\n",
      TR_ERR_INVALID, "uncertainty.correlation[1][0]: the matrix must be symmetric"},
-    {"plan-37 correlation not PD",
-     CO "uncertainty:\n  inputs:\n    - {name: a, dist: normal, params: {mean: 0, sd: 1}}\n"
-        "    - {name: b, dist: normal, params: {mean: 0, sd: 1}}\n"
-        "    - {name: c, dist: normal, params: {mean: 0, sd: 1}}\n"
-        "  correlation: [[1, 0.9, -0.9], [0.9, 1, 0.9], [-0.9, 0.9, 1]]\n",
-     TR_ERR_INVALID, "uncertainty.correlation: the correlation matrix is not positive definite"},
     {"plan-38 ramp without end",
      CO "scenarios:\n  - name: s\n    shocks: [{variable: d, kind: ramp, start: 1, "
         "magnitude: 0.5}]\n",
