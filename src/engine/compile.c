@@ -720,32 +720,45 @@ static void remap_code(tr_code *code, int n_fixed) {
   }
 }
 
-/* Group the stocks for the one-lane Euler loop (see tr_program). A stock without flows stays
- * in the general group: s + dt * 0 turns -0 into +0, which the plan must keep doing. */
-static int euler_plan(compiler *c, tr_arena *a, tr_program *p) {
-  size_t ns = p->n_stocks;
-  p->eu_io = tr_arena_calloc(a, 3 * ns + 1, sizeof(int));
-  p->eu_in = tr_arena_calloc(a, 2 * ns + 1, sizeof(int));
-  p->eu_out = tr_arena_calloc(a, 2 * ns + 1, sizeof(int));
-  p->eu_gen = tr_arena_calloc(a, ns + 1, sizeof(int));
-  p->eu_nonneg = tr_arena_calloc(a, ns + 1, sizeof(int));
-  if (!p->eu_io || !p->eu_in || !p->eu_out || !p->eu_gen || !p->eu_nonneg) return nomem(c);
+/* The one-lane Euler update (TR_J_EUL_*): a stock without flows takes the general opcode, as
+ * s + dt * 0 turns -0 into +0 and the update must keep doing so. Clamps come last. */
+static int euler_block(compiler *c, tr_arena *a, const tr_program *p, tr_ins1 **out, size_t *n) {
+  size_t ns = p->n_stocks, k = 0;
+  tr_ins1 *e = tr_arena_calloc(a, 2 * ns + 1, sizeof(tr_ins1));
+  if (!e) return nomem(c);
   for (size_t i = 0; i < ns; i++) {
-    int f = p->flow_off[i], fo = p->flow_out[i], f1 = p->flow_off[i + 1], s = p->stocks[i];
+    int f = p->flow_off[i], fo = p->flow_out[i], f1 = p->flow_off[i + 1];
+    tr_ins1 j = {TR_J_EUL_GEN, p->stocks[i], (int)i, -1, -1, -1};
     if (f1 - f == 2 && fo == f + 1) {
-      int *e = p->eu_io + 3 * p->n_eu_io++;
-      e[0] = s;
-      e[1] = p->flow_slot[f];
-      e[2] = p->flow_slot[f + 1];
+      j.op = TR_J_EUL_IO;
+      j.a = p->flow_slot[f];
+      j.b = p->flow_slot[f + 1];
     } else if (f1 - f == 1) {
-      int *e = fo > f ? p->eu_in + 2 * p->n_eu_in++ : p->eu_out + 2 * p->n_eu_out++;
-      e[0] = s;
-      e[1] = p->flow_slot[f];
-    } else {
-      p->eu_gen[p->n_eu_gen++] = (int)i;
+      j.op = fo > f ? TR_J_EUL_IN : TR_J_EUL_OUT;
+      j.a = p->flow_slot[f];
     }
-    if (p->stock_nonneg[i]) p->eu_nonneg[p->n_eu_nonneg++] = s;
+    e[k++] = j;
   }
+  for (size_t i = 0; i < ns; i++)
+    if (p->stock_nonneg[i]) {
+      tr_ins1 j = {TR_J_CLAMP, p->stocks[i], -1, -1, -1, -1};
+      e[k++] = j;
+    }
+  *out = e;
+  *n = k;
+  return TR_OK;
+}
+
+/* `to` = the Euler block followed by the one-lane code of `step`. */
+static int with_euler(compiler *c, tr_arena *a, const tr_ins1 *eu, size_t n_eu,
+                      const tr_code *step, tr_code *to) {
+  to->ins = step->ins;
+  to->n = step->n;
+  to->n1 = n_eu + step->n1;
+  to->ins1 = tr_arena_calloc(a, to->n1 ? to->n1 : 1, sizeof(tr_ins1));
+  if (!to->ins1) return nomem(c);
+  if (n_eu) memcpy(to->ins1, eu, n_eu * sizeof *eu);
+  if (step->n1) memcpy(to->ins1 + n_eu, step->ins1, step->n1 * sizeof *eu);
   return TR_OK;
 }
 
@@ -791,43 +804,95 @@ static int build_stocks(compiler *c, tr_arena *a, tr_program *p) {
     si++;
   }
   p->flow_off[ns] = (int)fi;
-  return euler_plan(c, a, p);
-}
-
-/* Does instruction `in` read slot t? */
-static int reads_slot(const tr_instr *in, const int *args, int t) {
-  if (in->op == TR_I_RANDOM || in->op == TR_I_STDDEV) {
-    for (int k = 0; k < in->b; k++)
-      if (args[in->aux + k] == t) return 1;
-    return 0;
-  }
-  return in->a == t || in->b == t || in->c == t;
+  return TR_OK;
 }
 
 /* Single-lane register hints (TR_IF_*): an operand produced by the previous instruction is
- * read from the interpreter's register, and a temporary that nothing reads again before it
- * is rewritten is not stored at all. */
-static void peephole(tr_code *code, const int *args, int n_fixed) {
+ * read from the interpreter's register. */
+static void peephole(tr_code *code) {
   for (size_t i = 1; i < code->n; i++) {
     tr_instr *prev = &code->ins[i - 1], *cur = &code->ins[i];
     if (!tr_vm_fast_op(cur->op)) continue;
     int binary = cur->op >= TR_I_ADD && cur->op <= TR_I_MAX2;
     if (cur->a == prev->d) cur->flags |= TR_IF_ACC_A;
     if (binary && cur->b == prev->d) cur->flags |= TR_IF_ACC_B;
-    if (!(cur->flags & (TR_IF_ACC_A | TR_IF_ACC_B)) || !tr_vm_fast_op(prev->op) ||
-        prev->d < n_fixed)
-      continue;
-    int dead = 1; /* is prev->d dead after cur? */
-    if (cur->d != prev->d)
-      for (size_t j = i + 1; j < code->n; j++) {
-        if (reads_slot(&code->ins[j], args, prev->d)) {
-          dead = 0;
-          break;
-        }
-        if (code->ins[j].d == prev->d) break;
-      }
-    if (dead) prev->flags |= TR_IF_NO_STORE;
   }
+}
+
+static int is_arith(int op) {
+  return op >= TR_I_ADD && op <= TR_I_DIV;
+}
+
+/* One lane instruction as a one-lane one (TR_J_LANE when the one-lane interpreter has no
+ * opcode for it). */
+static tr_ins1 lower_one(const tr_instr *in, size_t index) {
+  tr_ins1 j = {TR_J_LANE, in->d, (int)index, -1, -1, -1};
+  int acc_a = (in->flags & TR_IF_ACC_A) != 0, acc_b = (in->flags & TR_IF_ACC_B) != 0;
+  if (in->op >= TR_I_ADD && in->op <= TR_I_MAX2) {
+    /* x OP x with x the previous result reads b from its slot (every result is stored) */
+    j.op = TR_J_ADD_SS + 3 * (in->op - TR_I_ADD) + (acc_a ? 1 : acc_b ? 2 : 0);
+    j.a = in->a;
+    j.b = in->b;
+    return j;
+  }
+  j.a = in->a;
+  j.c = in->op == TR_I_FN1 ? in->fn : in->aux;
+  switch (in->op) {
+  case TR_I_MOV:
+    j.op = TR_J_MOV_S + acc_a;
+    break;
+  case TR_I_NEGR:
+    j.op = TR_J_NEG_S + acc_a;
+    break;
+  case TR_I_LNOT:
+    j.op = TR_J_NOT_S + acc_a;
+    break;
+  case TR_I_MAX0:
+    j.op = TR_J_MAX0_S + acc_a;
+    break;
+  case TR_I_FN1:
+    j.op = TR_J_FN1_S + acc_a;
+    break;
+  case TR_I_GF:
+    j.op = TR_J_GF_S + acc_a;
+    break;
+  case TR_I_SELECT:
+    j.op = TR_J_SELECT;
+    j.b = in->b;
+    j.c = in->c;
+    break;
+  default:
+    j.a = (int)index;
+    j.c = -1;
+    break;
+  }
+  return j;
+}
+
+/* Lower a block for the one-lane interpreter: operand modes into the opcodes, and two
+ * adjacent + - * / of which the second takes the first's result as exactly one of its
+ * operands fused into one instruction (one dispatch instead of two; the same operations in
+ * the same order, so the same results). */
+static int lower(compiler *c, tr_arena *a, tr_code *code) {
+  code->ins1 = tr_arena_calloc(a, code->n ? code->n : 1, sizeof(tr_ins1));
+  if (!code->ins1) return nomem(c);
+  size_t n = 0;
+  for (size_t i = 0; i < code->n; i++) {
+    const tr_instr *in = &code->ins[i], *nx = i + 1 < code->n ? &code->ins[i + 1] : NULL;
+    int side = !nx ? -1 : (nx->flags & (TR_IF_ACC_A | TR_IF_ACC_B)) == TR_IF_ACC_A ? 0
+                       : (nx->flags & (TR_IF_ACC_A | TR_IF_ACC_B)) == TR_IF_ACC_B ? 1
+                                                                                   : -1;
+    if (side >= 0 && is_arith(in->op) && is_arith(nx->op)) {
+      tr_ins1 j = {TR_J_ADD_ADD_L + 2 * (4 * (in->op - TR_I_ADD) + (nx->op - TR_I_ADD)) + side,
+                   nx->d, in->a, in->b, side ? nx->a : nx->b, in->d};
+      code->ins1[n++] = j;
+      i++;
+      continue;
+    }
+    code->ins1[n++] = lower_one(in, i);
+  }
+  code->n1 = n;
+  return TR_OK;
 }
 
 static void compiler_free(compiler *c, deps *dp, size_t nv) {
@@ -982,10 +1047,18 @@ int tr_compile(const tr_flat *f, tr_arena *a, tr_program *out, tr_error *err) {
   remap_code(&out->step, (int)c.fixed.n);
   remap_code(&out->post, (int)c.fixed.n);
   remap_code(&out->step_full, (int)c.fixed.n);
-  peephole(&out->step_full, out->args, (int)c.fixed.n);
-  peephole(&out->init, out->args, (int)c.fixed.n);
-  peephole(&out->step, out->args, (int)c.fixed.n);
-  peephole(&out->post, out->args, (int)c.fixed.n);
+  tr_code *blocks[4] = {&out->init, &out->step, &out->post, &out->step_full};
+  for (int k = 0; k < 4; k++) {
+    peephole(blocks[k]);
+    if ((rc = lower(&c, a, blocks[k]))) goto fail;
+  }
+  tr_ins1 *eu = NULL;
+  size_t n_eu = 0;
+  if ((rc = euler_block(&c, a, out, &eu, &n_eu)) ||
+      (rc = with_euler(&c, a, eu, n_eu, &out->step, &out->euler_step)))
+    goto fail;
+  out->euler.ins1 = eu;
+  out->euler.n1 = n_eu;
   compiler_free(&c, dp, nv);
   tr_free(order);
   tr_free(include);

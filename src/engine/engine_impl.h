@@ -71,9 +71,60 @@ typedef struct tr_instr {
 
 /* Single-lane register hints: the one-lane interpreter keeps the last result in a register,
  * so an operand that the previous instruction just produced is read from there (no
- * store-to-load round trip), and a temporary whose only reader is the next instruction is
- * never stored. With several lanes every value goes through its slot. */
-enum { TR_IF_ACC_A = 1, TR_IF_ACC_B = 2, TR_IF_NO_STORE = 4 };
+ * store-to-load round trip). With several lanes every value goes through its slot. */
+enum { TR_IF_ACC_A = 1, TR_IF_ACC_B = 2 };
+
+/* The binary operators, in tr_opcode order (TR_I_ADD..TR_I_MAX2), and the four of them that
+ * the one-lane code fuses in pairs. */
+#define TR_BINOPS(X)                                                                               \
+  X(ADD) X(SUB) X(MUL) X(DIV) X(POWR) X(MODR) X(CEQ) X(CNE) X(CLT) X(CLE) X(CGT) X(CGE) X(LAND)  \
+  X(LOR) X(MIN2) X(MAX2)
+#define TR_ARITH(X) X(ADD) X(SUB) X(MUL) X(DIV)
+#define TR_ARITH_WITH(X, FIRST) X(FIRST, ADD) X(FIRST, SUB) X(FIRST, MUL) X(FIRST, DIV)
+
+/* One-lane opcodes (tr_ins1.op). The operand modes are part of the opcode, so the
+ * interpreter tests no flags: _S reads a slot, _A the register holding the previous result
+ * (_SS: a and b from slots; _AS: a from the register; _SA: b from the register). Every
+ * result is also stored into its slot. Fused pairs: (a OP1 b) OP2 c (_L) or c OP2 (a OP1 b)
+ * (_R), the inner result also stored into slot e. TR_J_LANE runs lane instruction a of the
+ * block with the batched interpreter. The Euler opcodes neither read nor set the register. */
+#define TR_J_BIN3(N) TR_J_##N##_SS, TR_J_##N##_AS, TR_J_##N##_SA,
+#define TR_J_FUSED(N1, N2) TR_J_##N1##_##N2##_L, TR_J_##N1##_##N2##_R,
+#define TR_J_FUSED_ROW(N1) TR_ARITH_WITH(TR_J_FUSED, N1)
+enum {
+  TR_J_LANE,
+  TR_J_MOV_S,
+  TR_J_MOV_A,
+  TR_J_NEG_S,
+  TR_J_NEG_A,
+  TR_J_NOT_S,
+  TR_J_NOT_A,
+  TR_J_MAX0_S,
+  TR_J_MAX0_A,
+  TR_J_FN1_S, /* c: the builtin */
+  TR_J_FN1_A,
+  TR_J_GF_S, /* c: the graphical function's index */
+  TR_J_GF_A,
+  TR_J_SELECT, /* d = a != 0 ? b : c, all slots */
+  /* Euler (one lane, any order of stocks: each update reads only its stock and flows) */
+  TR_J_EUL_IO,  /* stock d += dt * (a - b): one inflow, one outflow */
+  TR_J_EUL_IN,  /* d + dt * a: one flow, an inflow */
+  TR_J_EUL_OUT, /* d - dt * a: one flow, an outflow */
+  TR_J_EUL_GEN, /* d + dt * (net flow of stock number a) */
+  TR_J_CLAMP,   /* d = 0 when d < 0: non-negative stocks, after every update */
+  TR_BINOPS(TR_J_BIN3) TR_ARITH(TR_J_FUSED_ROW) TR_J_COUNT
+};
+#undef TR_J_BIN3
+#undef TR_J_FUSED
+#undef TR_J_FUSED_ROW
+
+/* One instruction of the one-lane code. */
+typedef struct tr_ins1 {
+  int op;      /* TR_J_* */
+  int d;       /* destination slot */
+  int a, b, c; /* operand slots (see the opcodes) */
+  int e;       /* fused pairs: slot of the inner result */
+} tr_ins1;
 
 /* How a variable is computed. */
 typedef enum {
@@ -84,9 +135,12 @@ typedef enum {
   TR_VC_STOCK    /* integrated */
 } tr_var_class;
 
+/* A block of code: for any number of lanes, and the same block lowered for one lane. */
 typedef struct tr_code {
   tr_instr *ins;
   size_t n;
+  tr_ins1 *ins1;
+  size_t n1;
 } tr_code;
 
 /* The compiled program: immutable after tr_compile, shareable read-only between threads. */
@@ -101,6 +155,10 @@ typedef struct tr_program {
   tr_code step;          /* dynamic auxiliaries and flows, in dependency order */
   tr_code post;          /* PREVIOUS arguments into their pending slots, after each step */
   tr_code step_full;     /* static and dynamic variables: the step when constants vary in time */
+  /* One lane only: the Euler update of every stock (no lane code), and the same followed by
+   * `step` in one block (ins and n are the step's: TR_J_LANE instructions index them). */
+  tr_code euler;
+  tr_code euler_step;
   int *prev_state;       /* [n_prev]: PREVIOUS state slots ... */
   int *prev_pending;     /* ... and the pending slots committed into them at the next step */
   size_t n_prev;
@@ -111,19 +169,6 @@ typedef struct tr_program {
   int *flow_slot;
   double *flow_sign;           /* +1 inflow, -1 outflow */
   unsigned char *stock_nonneg; /* [n_stocks] */
-  /* The one-lane Euler plan: stocks grouped by the shape of their net flow, each group a
-   * branch-free loop (the order of stock updates does not matter: each reads only its own
-   * value and flows). Non-negative stocks are clamped after all updates. */
-  int *eu_io; /* [3 n_eu_io]: stock, inflow, outflow (s + dt * (in - out)) */
-  size_t n_eu_io;
-  int *eu_in; /* [2 n_eu_in]: stock, its one flow, an inflow (s + dt * in) */
-  size_t n_eu_in;
-  int *eu_out; /* [2 n_eu_out]: stock, its one flow, an outflow (s - dt * out) */
-  size_t n_eu_out;
-  int *eu_gen; /* [n_eu_gen]: indices into `stocks` of the others (the CSR sum) */
-  size_t n_eu_gen;
-  int *eu_nonneg; /* [n_eu_nonneg]: slots of the non-negative stocks */
-  size_t n_eu_nonneg;
   const tr_gf **gfs;           /* graphical functions used by TR_I_GF */
   size_t n_gfs;
   int *args; /* operand lists of variadic instructions */
@@ -160,6 +205,9 @@ typedef struct tr_vm {
 
 /* Run one code block over all lanes. Never allocates. */
 void tr_vm_exec(const tr_program *p, const tr_code *code, tr_vm *vm);
+/* The same for a VM of one lane (vm->lanes == 1): the block's one-lane code (ins1), which
+ * may hold one-lane-only opcodes (the Euler blocks). Never allocates. */
+void tr_vm_exec1(const tr_program *p, const tr_code *code, tr_vm *vm);
 
 /* One-argument math builtin (shared by constant folding and the VM). */
 double tr_vm_fn1(int fn, double x);

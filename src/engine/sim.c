@@ -737,32 +737,6 @@ static int after_point(tr_sim *s, tr_vm *vm, int bad, long *until_save) {
   return TR_OK;
 }
 
-/* One Euler step of one lane along the program's plan: the same arithmetic, stock by stock,
- * as the general loop of run_euler1 and as euler(). */
-static void euler1_plan(const tr_program *p, double *v, double dt) {
-  const int *e = p->eu_io;
-  for (size_t i = 0; i < p->n_eu_io; i++, e += 3)
-    v[e[0]] = v[e[0]] + dt * (v[e[1]] - v[e[2]]);
-  e = p->eu_in;
-  for (size_t i = 0; i < p->n_eu_in; i++, e += 2)
-    v[e[0]] = v[e[0]] + dt * v[e[1]];
-  e = p->eu_out;
-  for (size_t i = 0; i < p->n_eu_out; i++, e += 2)
-    v[e[0]] = v[e[0]] - dt * v[e[1]];
-  for (size_t k = 0; k < p->n_eu_gen; k++) {
-    size_t i = (size_t)p->eu_gen[k];
-    int f = p->flow_off[i], fo = p->flow_out[i], f1 = p->flow_off[i + 1];
-    double net = f < fo ? v[p->flow_slot[f++]] : 0.0;
-    for (; f < fo; f++)
-      net += v[p->flow_slot[f]];
-    for (; f < f1; f++)
-      net -= v[p->flow_slot[f]];
-    v[p->stocks[i]] = v[p->stocks[i]] + dt * net;
-  }
-  for (size_t i = 0; i < p->n_eu_nonneg; i++)
-    if (v[p->eu_nonneg[i]] < 0) v[p->eu_nonneg[i]] = 0;
-}
-
 /* Euler with one lane, steps 0..nsteps-1: the path of `tightrope simulate` and of
  * optimisers, with the per-step bookkeeping of the general loop below inlined. Same
  * arithmetic as euler() and after_point(), so the results are identical. */
@@ -777,10 +751,17 @@ static int run_euler1(tr_sim *s, tr_vm *vm, const tr_code *step, long *until_sav
   const struct series *d = s->dyn;
   int direct = nd <= DIRECT_SERIES, diag = s->diag;
   size_t ns = diag ? p->n_stocks : 0; /* stocks of the general loop, which checks each one */
+  /* The compiled Euler update runs in one block with the step code, unless shapes must set
+   * constants (which may be flows) between the two. */
+  const tr_code *code = diag || s->n_shapes ? step : &p->euler_step;
+  /* read once: the calls below could change them as far as the compiler knows */
+  int shapes = s->n_shapes != 0, prev = p->n_prev != 0, post = p->post.n != 0;
+  size_t k0 = s->stage_k0;
+  double *out0 = s->out;
   vm->phase = TR_PH_STEP;
   for (long n = 0; n < s->nsteps; n++) {
     int bad = 0;
-    if (!diag) euler1_plan(p, v, dt);
+    if (!diag && shapes) tr_vm_exec1(p, &p->euler, vm);
     for (size_t i = 0; i < ns; i++) {
       int f = off[i], fo = out[i], f1 = off[i + 1];
       double y;
@@ -803,17 +784,19 @@ static int run_euler1(tr_sim *s, tr_vm *vm, const tr_code *step, long *until_sav
     vm->step = n + 1;
     vm->time = t1;
     *T = t1;
-    if (s->n_shapes) apply_shapes(s, vm);
-    if (p->n_prev) commit_previous(p, v, 1);
-    tr_vm_exec(p, step, vm);
-    if (p->post.n) tr_vm_exec(p, &p->post, vm);
+    if (shapes) apply_shapes(s, vm);
+    if (prev) commit_previous(p, v, 1);
+    tr_vm_exec1(p, code, vm);
+    if (post) tr_vm_exec1(p, &p->post, vm);
     if (--until == 0) {
       if (direct && !diag) { /* save() for a few series, inlined: this runs every step */
-        double *o = s->out + s->stage_k0++;
+        double *o = out0 + k0++;
         for (size_t j = 0; j < nd; j++)
           o[d[j].off] = v[d[j].slot];
       } else {
+        s->stage_k0 = k0;
         bad |= save(s, 1);
+        k0 = s->stage_k0;
       }
       until = every;
     }
@@ -824,6 +807,7 @@ static int run_euler1(tr_sim *s, tr_vm *vm, const tr_code *step, long *until_sav
                           s->warning);
   }
   *until_save = until;
+  s->stage_k0 = k0;
   return TR_OK;
 }
 

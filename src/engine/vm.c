@@ -223,6 +223,12 @@ static double delay_read(const tr_vm *vm, const double *h, size_t L, size_t l, d
 #define TR_ALWAYS_INLINE inline
 #endif
 
+#if defined(__GNUC__)
+#define TR_UNREACHABLE() __builtin_unreachable()
+#else
+#define TR_UNREACHABLE() ((void)0)
+#endif
+
 #define SL(x) (v + (size_t)(x)*L)
 #define LANES(body)                                                                                \
   for (size_t l = 0; l < L; l++) {                                                                 \
@@ -398,73 +404,122 @@ __attribute__((noinline))
 #endif
 static void
 exec_one(const tr_program *p, const tr_instr *in, tr_vm *vm) {
-  tr_code one = {(tr_instr *)in, 1};
+  tr_code one = {(tr_instr *)in, 1, NULL, 0};
   exec(p, &one, vm, 1);
 }
 
-/* The single-lane interpreter: the arithmetic that dominates models runs here with the last
- * result kept in `acc` (see TR_IF_*); everything else falls back to exec_one. */
-static void exec1(const tr_program *p, const tr_code *code, tr_vm *vm) {
-  double *v = vm->vals;
+/* The binary operators on scalars, by name (TR_BINOPS), for the one-lane interpreter. */
+#define OP_ADD(x, y) ((x) + (y))
+#define OP_SUB(x, y) ((x) - (y))
+#define OP_MUL(x, y) ((x) * (y))
+#define OP_DIV(x, y) ((x) / (y))
+#define OP_POWR(x, y) pow(x, y)
+#define OP_MODR(x, y) modr(x, y)
+#define OP_CEQ(x, y) (double)((x) == (y))
+#define OP_CNE(x, y) (double)((x) != (y))
+#define OP_CLT(x, y) (double)((x) < (y))
+#define OP_CLE(x, y) (double)((x) <= (y))
+#define OP_CGT(x, y) (double)((x) > (y))
+#define OP_CGE(x, y) (double)((x) >= (y))
+#define OP_LAND(x, y) (double)(((x) != 0) && ((y) != 0))
+#define OP_LOR(x, y) (double)(((x) != 0) || ((y) != 0))
+#define OP_MIN2(x, y) ((y) < (x) ? (y) : (x))
+#define OP_MAX2(x, y) ((y) > (x) ? (y) : (x))
+
+/* The one-lane interpreter over the lowered code (tr_ins1): the last result stays in `acc`,
+ * operand modes are in the opcodes, and every result is also stored, so no flag is tested.
+ * What has no one-lane opcode runs through exec_one. */
+void tr_vm_exec1(const tr_program *p, const tr_code *code, tr_vm *vm) {
+  double *v = vm->vals, dt = vm->dt;
   double acc = 0;
-  for (const tr_instr *in = code->ins, *end = code->ins + code->n; in < end; in++) {
-    int f = in->flags;
-    switch ((tr_opcode)in->op) {
-#define BIN1(OPC, EXPR)                                                                            \
-  case OPC: {                                                                                      \
-    double x = (f & TR_IF_ACC_A) ? acc : v[in->a];                                                 \
-    double y = (f & TR_IF_ACC_B) ? acc : v[in->b];                                                 \
-    acc = (EXPR);                                                                                  \
-    if (!(f & TR_IF_NO_STORE)) v[in->d] = acc;                                                     \
+  for (const tr_ins1 *in = code->ins1, *end = code->ins1 + code->n1; in < end; in++) {
+    switch (in->op) {
+#define BIN1(N)                                                                                    \
+  case TR_J_##N##_SS:                                                                              \
+    acc = OP_##N(v[in->a], v[in->b]);                                                              \
+    v[in->d] = acc;                                                                                \
+    break;                                                                                         \
+  case TR_J_##N##_AS:                                                                              \
+    acc = OP_##N(acc, v[in->b]);                                                                   \
+    v[in->d] = acc;                                                                                \
+    break;                                                                                         \
+  case TR_J_##N##_SA:                                                                              \
+    acc = OP_##N(v[in->a], acc);                                                                   \
+    v[in->d] = acc;                                                                                \
+    break;
+      TR_BINOPS(BIN1)
+#undef BIN1
+#define FUSED(N1, N2)                                                                              \
+  case TR_J_##N1##_##N2##_L: {                                                                     \
+    double t = OP_##N1(v[in->a], v[in->b]);                                                        \
+    v[in->e] = t;                                                                                  \
+    acc = OP_##N2(t, v[in->c]);                                                                    \
+    v[in->d] = acc;                                                                                \
+    break;                                                                                         \
+  }                                                                                                \
+  case TR_J_##N1##_##N2##_R: {                                                                     \
+    double t = OP_##N1(v[in->a], v[in->b]);                                                        \
+    v[in->e] = t;                                                                                  \
+    acc = OP_##N2(v[in->c], t);                                                                    \
+    v[in->d] = acc;                                                                                \
     break;                                                                                         \
   }
-      BIN1(TR_I_ADD, x + y)
-      BIN1(TR_I_SUB, x - y)
-      BIN1(TR_I_MUL, x * y)
-      BIN1(TR_I_DIV, x / y)
-      BIN1(TR_I_POWR, pow(x, y))
-      BIN1(TR_I_MODR, modr(x, y))
-      BIN1(TR_I_LAND, (double)((x != 0) && (y != 0)))
-      BIN1(TR_I_LOR, (double)((x != 0) || (y != 0)))
-      BIN1(TR_I_CEQ, (double)(x == y))
-      BIN1(TR_I_CNE, (double)(x != y))
-      BIN1(TR_I_CLT, (double)(x < y))
-      BIN1(TR_I_CLE, (double)(x <= y))
-      BIN1(TR_I_CGT, (double)(x > y))
-      BIN1(TR_I_CGE, (double)(x >= y))
-      BIN1(TR_I_MIN2, y < x ? y : x)
-      BIN1(TR_I_MAX2, y > x ? y : x)
-#undef BIN1
-    case TR_I_MOV:
-      acc = (f & TR_IF_ACC_A) ? acc : v[in->a];
-      if (!(f & TR_IF_NO_STORE)) v[in->d] = acc;
+#define FUSED_ROW(N1) TR_ARITH_WITH(FUSED, N1)
+      TR_ARITH(FUSED_ROW)
+#undef FUSED_ROW
+#undef FUSED
+#define UN1(NAME, EXPR)                                                                            \
+  case TR_J_##NAME##_S: {                                                                          \
+    double x = v[in->a];                                                                           \
+    acc = (EXPR);                                                                                  \
+    v[in->d] = acc;                                                                                \
+    break;                                                                                         \
+  }                                                                                                \
+  case TR_J_##NAME##_A: {                                                                          \
+    double x = acc;                                                                                \
+    acc = (EXPR);                                                                                  \
+    v[in->d] = acc;                                                                                \
+    break;                                                                                         \
+  }
+      UN1(MOV, x)
+      UN1(NEG, -x)
+      UN1(NOT, (double)(x == 0))
+      UN1(MAX0, x > 0 ? x : 0.0)
+      UN1(FN1, tr_vm_fn1(in->c, x))
+      UN1(GF, tr_vm_lookup(p->gfs[in->c], x))
+#undef UN1
+    case TR_J_SELECT:
+      acc = v[in->a] != 0 ? v[in->b] : v[in->c];
+      v[in->d] = acc;
       break;
-    case TR_I_NEGR:
-      acc = -((f & TR_IF_ACC_A) ? acc : v[in->a]);
-      if (!(f & TR_IF_NO_STORE)) v[in->d] = acc;
+    case TR_J_EUL_IO:
+      v[in->d] = v[in->d] + dt * (v[in->a] - v[in->b]);
       break;
-    case TR_I_LNOT:
-      acc = (double)(((f & TR_IF_ACC_A) ? acc : v[in->a]) == 0);
-      if (!(f & TR_IF_NO_STORE)) v[in->d] = acc;
+    case TR_J_EUL_IN:
+      v[in->d] = v[in->d] + dt * v[in->a];
       break;
-    case TR_I_MAX0: {
-      double x = (f & TR_IF_ACC_A) ? acc : v[in->a];
-      acc = x > 0 ? x : 0.0;
-      if (!(f & TR_IF_NO_STORE)) v[in->d] = acc;
+    case TR_J_EUL_OUT:
+      v[in->d] = v[in->d] - dt * v[in->a];
+      break;
+    case TR_J_EUL_GEN: {
+      int f = p->flow_off[in->a], fo = p->flow_out[in->a], f1 = p->flow_off[in->a + 1];
+      double net = f < fo ? v[p->flow_slot[f++]] : 0.0;
+      for (; f < fo; f++)
+        net += v[p->flow_slot[f]];
+      for (; f < f1; f++)
+        net -= v[p->flow_slot[f]];
+      v[in->d] = v[in->d] + dt * net;
       break;
     }
-    case TR_I_FN1:
-      acc = tr_vm_fn1(in->fn, (f & TR_IF_ACC_A) ? acc : v[in->a]);
-      if (!(f & TR_IF_NO_STORE)) v[in->d] = acc;
+    case TR_J_CLAMP:
+      if (v[in->d] < 0) v[in->d] = 0;
       break;
-    case TR_I_GF:
-      acc = tr_vm_lookup(p->gfs[in->aux], (f & TR_IF_ACC_A) ? acc : v[in->a]);
-      if (!(f & TR_IF_NO_STORE)) v[in->d] = acc;
-      break;
-    default:
-      exec_one(p, in, vm);
+    case TR_J_LANE:
+      exec_one(p, &code->ins[in->a], vm);
       acc = v[in->d];
       break;
+    default: /* every opcode has its case: lets the compiler drop the switch's range check */
+      TR_UNREACHABLE();
     }
   }
 }
@@ -473,13 +528,17 @@ int tr_vm_fast_op(int op) {
   return (op >= TR_I_MOV && op <= TR_I_FN1) || op == TR_I_MAX0 || op == TR_I_GF;
 }
 
-static void exec_lanes(const tr_program *p, const tr_code *code, tr_vm *vm) {
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void
+exec_lanes(const tr_program *p, const tr_code *code, tr_vm *vm) {
   exec(p, code, vm, vm->lanes);
 }
 
 void tr_vm_exec(const tr_program *p, const tr_code *code, tr_vm *vm) {
   if (vm->lanes == 1)
-    exec1(p, code, vm);
+    tr_vm_exec1(p, code, vm);
   else
     exec_lanes(p, code, vm);
 }
