@@ -183,7 +183,9 @@ static int act_import(kpi_args *a) {
          rep.inserted, rep.updated, rep.unchanged, a->dry_run ? "; nothing written" : "");
   if (!a->dry_run && rep.import_id == 0 && rep.previous_import_id)
     printf("nothing new: this file was already imported (import #%ld)\n", rep.previous_import_id);
-  return TR_EXIT_OK;
+  /* The valid rows are in; rejected ones are bad input all the same, so a script (or cron)
+   * sees them: exit 2, as for every other file with an error. */
+  return rep.rows_rejected ? TR_EXIT_USAGE : TR_EXIT_OK;
 }
 
 static int print_summary(void *ud, const tr_kpi_summary *k) {

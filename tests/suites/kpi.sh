@@ -65,7 +65,7 @@ check_output "ragged row reported" "^bad.csv:7: ragged row: line 7 has 2 fields,
   imp bad.csv -w ws --dry-run
 check_output "summary counts rejected rows" \
   "^dry run: would have imported 1 row, rejected 5 \(see above\)" imp bad.csv -w ws --dry-run
-check_status "bad rows: exit 0 by default" 0 imp bad.csv -w ws
+check_status "bad rows: the good ones are imported, exit 2 by default" 2 imp bad.csv -w ws
 same "valid row of a bad file imported" 130.0 \
   "$(q "SELECT value FROM observations WHERE kpi = 'mrr' AND period = '2024-04'")"
 
