@@ -744,6 +744,7 @@ static int euler_block(compiler *c, tr_arena *a, const tr_program *p, tr_ins1 **
       tr_ins1 j = {TR_J_CLAMP, p->stocks[i], -1, -1, -1, -1};
       e[k++] = j;
     }
+  e[k].op = TR_J_END;
   *out = e;
   *n = k;
   return TR_OK;
@@ -755,10 +756,10 @@ static int with_euler(compiler *c, tr_arena *a, const tr_ins1 *eu, size_t n_eu,
   to->ins = step->ins;
   to->n = step->n;
   to->n1 = n_eu + step->n1;
-  to->ins1 = tr_arena_calloc(a, to->n1 ? to->n1 : 1, sizeof(tr_ins1));
+  to->ins1 = tr_arena_calloc(a, to->n1 + 1, sizeof(tr_ins1));
   if (!to->ins1) return nomem(c);
   if (n_eu) memcpy(to->ins1, eu, n_eu * sizeof *eu);
-  if (step->n1) memcpy(to->ins1 + n_eu, step->ins1, step->n1 * sizeof *eu);
+  memcpy(to->ins1 + n_eu, step->ins1, (step->n1 + 1) * sizeof *eu); /* with its end */
   return TR_OK;
 }
 
@@ -874,7 +875,7 @@ static tr_ins1 lower_one(const tr_instr *in, size_t index) {
  * operands fused into one instruction (one dispatch instead of two; the same operations in
  * the same order, so the same results). */
 static int lower(compiler *c, tr_arena *a, tr_code *code) {
-  code->ins1 = tr_arena_calloc(a, code->n ? code->n : 1, sizeof(tr_ins1));
+  code->ins1 = tr_arena_calloc(a, code->n + 1, sizeof(tr_ins1));
   if (!code->ins1) return nomem(c);
   size_t n = 0;
   for (size_t i = 0; i < code->n; i++) {
@@ -891,6 +892,7 @@ static int lower(compiler *c, tr_arena *a, tr_code *code) {
     }
     code->ins1[n++] = lower_one(in, i);
   }
+  code->ins1[n].op = TR_J_END;
   code->n1 = n;
   return TR_OK;
 }

@@ -112,6 +112,7 @@ enum {
   TR_J_EUL_OUT, /* d - dt * a: one flow, an outflow */
   TR_J_EUL_GEN, /* d + dt * (net flow of stock number a) */
   TR_J_CLAMP,   /* d = 0 when d < 0: non-negative stocks, after every update */
+  TR_J_END,     /* after the last instruction of every block (not counted in n1) */
   TR_BINOPS(TR_J_BIN3) TR_ARITH(TR_J_FUSED_ROW) TR_J_COUNT
 };
 #undef TR_J_BIN3
@@ -139,7 +140,7 @@ typedef enum {
 typedef struct tr_code {
   tr_instr *ins;
   size_t n;
-  tr_ins1 *ins1;
+  tr_ins1 *ins1; /* [n1 + 1]: ends with TR_J_END */
   size_t n1;
 } tr_code;
 

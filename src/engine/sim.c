@@ -65,6 +65,7 @@ struct tr_sim {
   size_t out_cap;
   double *times; /* [nsave] */
   size_t times_cap;
+  int times_ok; /* `times` holds the points of the current options */
   double *stage; /* [stage_max][n_watch][lanes]: saved points not yet in `out` */
   size_t stage_cap;
   size_t stage_n;       /* points staged */
@@ -306,6 +307,7 @@ int tr_sim_set_opts(tr_sim *s, const tr_sim_opts *opts) {
   s->save_every = every;
   s->nsave = (size_t)(nsteps / every) + 1;
   s->ran = 0;
+  s->times_ok = 0;
   return TR_OK;
 }
 
@@ -791,8 +793,13 @@ static int run_euler1(tr_sim *s, tr_vm *vm, const tr_code *step, long *until_sav
     if (--until == 0) {
       if (direct && !diag) { /* save() for a few series, inlined: this runs every step */
         double *o = out0 + k0++;
-        for (size_t j = 0; j < nd; j++)
-          o[d[j].off] = v[d[j].slot];
+        size_t j = 0;
+        for (; j + 1 < nd; j += 2) { /* two at a time: half the loop overhead */
+          double x0 = v[d[j].slot], x1 = v[d[j + 1].slot];
+          o[d[j].off] = x0;
+          o[d[j + 1].off] = x1;
+        }
+        if (j < nd) o[d[j].off] = v[d[j].slot];
       } else {
         s->stage_k0 = k0;
         bad |= save(s, 1);
@@ -833,8 +840,10 @@ static int run(tr_sim *s) {
   for (size_t i = 0; i < p->n_seeded; i++)
     for (size_t l = 0; l < L; l++)
       tr_rng_seed_stream(&s->seeded[i * L + l], p->seeds[i], 0);
-  for (size_t k = 0; k < s->nsave; k++)
-    s->times[k] = start + (double)((long)k * s->save_every) * dt;
+  if (!s->times_ok)
+    for (size_t k = 0; k < s->nsave; k++)
+      s->times[k] = start + (double)((long)k * s->save_every) * dt;
+  s->times_ok = 1;
   tr_vm vm = {v,      L,        TR_PH_INIT, 0, start, start, dt, s->hist, (size_t)s->nsteps + 1,
               s->rng, s->seeded};
   set_time(s, &vm, start);

@@ -432,7 +432,7 @@ exec_one(const tr_program *p, const tr_instr *in, tr_vm *vm) {
 void tr_vm_exec1(const tr_program *p, const tr_code *code, tr_vm *vm) {
   double *v = vm->vals, dt = vm->dt;
   double acc = 0;
-  for (const tr_ins1 *in = code->ins1, *end = code->ins1 + code->n1; in < end; in++) {
+  for (const tr_ins1 *in = code->ins1;; in++) {
     switch (in->op) {
 #define BIN1(N)                                                                                    \
   case TR_J_##N##_SS:                                                                              \
@@ -518,6 +518,8 @@ void tr_vm_exec1(const tr_program *p, const tr_code *code, tr_vm *vm) {
       exec_one(p, &code->ins[in->a], vm);
       acc = v[in->d];
       break;
+    case TR_J_END:
+      return;
     default: /* every opcode has its case: lets the compiler drop the switch's range check */
       TR_UNREACHABLE();
     }
