@@ -630,13 +630,16 @@ static void flush_stage(tr_sim *s, size_t L) {
   const double *st = s->stage;
   for (size_t c0 = 0; c0 < ns; c0 += 8) {
     size_t c1 = c0 + 8 < ns ? c0 + 8 : ns;
+    double *dst[8]; /* where columns c0..c1 go (column c is lane c % L of series c / L) */
+    for (size_t c = c0, k = c0 / L, l = c0 % L; c < c1; c++) {
+      dst[c - c0] = s->out + s->dyn[k].off + l * nsave + k0;
+      if (++l == L) l = 0, k++;
+    }
     for (size_t q0 = 0; q0 < np; q0 += 8) {
       size_t q1 = q0 + 8 < np ? q0 + 8 : np;
-      for (size_t c = c0; c < c1; c++) {
-        double *dst = s->out + s->dyn[c / L].off + (c % L) * nsave + k0;
+      for (size_t c = c0; c < c1; c++)
         for (size_t q = q0; q < q1; q++)
-          dst[q] = st[q * ns + c];
-      }
+          dst[c - c0][q] = st[q * ns + c];
     }
   }
   s->stage_k0 += np;
