@@ -22,24 +22,17 @@ static char g_dir[64];
 static char g_csv[96];
 
 static void cleanup(void) {
-  char path[128];
   tr_store_close(g_store);
   g_store = NULL;
-  unlink(g_csv);
-  static const char *const files[] = {"tightrope.db", "tightrope.db-wal", "tightrope.db-shm"};
-  for (int i = 0; i < 3; i++) {
-    snprintf(path, sizeof path, "%s/%s", g_dir, files[i]);
-    unlink(path);
-  }
-  rmdir(g_dir);
+  fuzz_rm_tree(g_dir);
 }
 
 static int setup(void) {
   if (g_store) return 1;
   /* tmpfs when there is one: the store syncs every import */
-  snprintf(g_dir, sizeof g_dir, "%s/tr_fuzz_csv.XXXXXX",
-           access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-  if (!mkdtemp(g_dir)) return 0;
+  if (fuzz_scratch_dir(access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", "tr_fuzz_csv", g_dir,
+                       sizeof g_dir) != 0)
+    return 0;
   snprintf(g_csv, sizeof g_csv, "%s/kpi.csv", g_dir);
   tr_error err;
   tr_error_clear(&err);

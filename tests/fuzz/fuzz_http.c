@@ -11,13 +11,11 @@
  * the last byte picks a loopback or a public bind. Every response is a status in 200..599
  * with a JSON body or an asset; nothing leaks.
  */
-#define _XOPEN_SOURCE 700 /* nftw, to remove the scratch workspace */
 #include "fuzz.h"
 
 #include "server/assets.h"
 #include "server/server_impl.h"
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,17 +30,10 @@
 static tr_server *g_srv;
 static char g_dir[64];
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-  (void)st;
-  (void)flag;
-  (void)ftw;
-  return remove(path);
-}
-
 static void cleanup(void) {
   tr_server_stop(g_srv); /* frees whatever the handlers cached in the server */
   g_srv = NULL;
-  nftw(g_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+  fuzz_rm_tree(g_dir);
 }
 
 /* Write the embedded template file `name` ("saas/model.xmile") as DIR/as. */
@@ -65,8 +56,7 @@ static void write_template(const char *name, const char *as) {
  * request goes straight to tr_http_handle. */
 static tr_server *server(void) {
   if (g_srv) return g_srv;
-  snprintf(g_dir, sizeof g_dir, "/tmp/tr_fuzz_http.XXXXXX");
-  if (!mkdtemp(g_dir)) abort();
+  if (fuzz_scratch_dir("/tmp", "tr_fuzz_http", g_dir, sizeof g_dir) != 0) abort();
   write_template("saas/model.xmile", "model.xmile");
   write_template("saas/plan.yaml", "plan.yaml");
   tr_server_options o;
