@@ -506,25 +506,36 @@ static void report_hazard(tr_mc *mc, const char *w, size_t first) {
                           "the study is shown)");
 }
 
-/* Consume one run (in run order): statistics, events, sensitivity sample, rule. Returns 1
- * when the convergence rule says stop. */
-static int consume_run(tr_mc *mc, const double *series, const double *inputs, int *rc) {
-  size_t nt = mc->n_times;
-  if ((*rc = tr_stats_add(mc->stats, series)) != TR_OK) return 0;
-  for (size_t e = 0; e < mc->n_ev; e++)
-    tr_event_acc_add(&mc->ev[e].acc, &mc->ev[e].ev, &series[mc->ev[e].slot * nt]);
-  if (mc->sens_n < mc->sens_cap) {
-    memcpy(&mc->sens_in[mc->sens_n * mc->k], inputs, mc->k * sizeof *inputs);
-    for (size_t w = 0; w < mc->n_watch; w++)
-      mc->sens_out[mc->sens_n * mc->n_watch + w] = series[w * nt + nt - 1];
-    mc->sens_n++;
-  }
-  mc->done++;
-  if (mc->has_until && mc->done % UNTIL_EVERY == 0) {
-    uint64_t n;
-    double mean, sd;
-    tr_stats_moments(mc->stats, mc->until_slot * nt + nt - 1, &n, &mean, &sd);
-    if (tr_until_met(&mc->until, n, mean, sd)) return 1;
+/* Consume runs in run order: `nl` rows of `per` values (statistics in one call per stretch
+ * between two checks of the convergence rule), events, sensitivity sample, rule. Returns 1
+ * when the convergence rule says stop (the runs after the check are then not counted). */
+static int consume_block(tr_mc *mc, const double *series, const double *inputs, size_t nl,
+                         int *rc) {
+  size_t nt = mc->n_times, per = mc->n_track * nt;
+  for (size_t l = 0; l < nl;) {
+    size_t n = nl - l;
+    if (mc->has_until && n > UNTIL_EVERY - mc->done % UNTIL_EVERY)
+      n = UNTIL_EVERY - mc->done % UNTIL_EVERY;
+    if ((*rc = tr_stats_add_rows(mc->stats, &series[l * per], n)) != TR_OK) return 0;
+    for (size_t r = l; r < l + n; r++) {
+      const double *run = &series[r * per];
+      for (size_t e = 0; e < mc->n_ev; e++)
+        tr_event_acc_add(&mc->ev[e].acc, &mc->ev[e].ev, &run[mc->ev[e].slot * nt]);
+      if (mc->sens_n < mc->sens_cap) {
+        memcpy(&mc->sens_in[mc->sens_n * mc->k], &inputs[r * mc->k], mc->k * sizeof *inputs);
+        for (size_t w = 0; w < mc->n_watch; w++)
+          mc->sens_out[mc->sens_n * mc->n_watch + w] = run[w * nt + nt - 1];
+        mc->sens_n++;
+      }
+    }
+    mc->done += n;
+    l += n;
+    if (mc->has_until && mc->done % UNTIL_EVERY == 0) {
+      uint64_t cnt;
+      double mean, sd;
+      tr_stats_moments(mc->stats, mc->until_slot * nt + nt - 1, &cnt, &mean, &sd);
+      if (tr_until_met(&mc->until, cnt, mean, sd)) return 1;
+    }
   }
   return 0;
 }
@@ -798,9 +809,7 @@ int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
       hazard_told = 1;
       report_hazard(mc, sl->hazard, first);
     }
-    size_t per = mc->n_track * mc->n_times;
-    for (size_t l = 0; l < nl && !stop_rule && rc == TR_OK; l++)
-      stop_rule = consume_run(mc, &sl->series[l * per], &sl->inputs[l * mc->k], &rc);
+    stop_rule = consume_block(mc, sl->series, sl->inputs, nl, &rc);
     if (rc != TR_OK) {
       tr_error_set(&mc->err, rc, NULL, 0, 0, "out of memory");
       break;

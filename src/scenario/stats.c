@@ -37,7 +37,7 @@ struct tr_stats {
   double *pend;   /* streaming mode: up to PEND runs not yet in the histograms */
   size_t npend;
   cell *c;
-  uint64_t *n;                 /* finite values per cell */
+  uint64_t *n;                 /* finite values per cell, kept once all_finite is 0 */
   double *mean, *m2, *mn, *mx; /* Welford mean and sum of squares, min, max */
 };
 
@@ -153,14 +153,87 @@ static void hist_add(cell *c, size_t nb, double x) {
   c->bins[j < nb ? j : nb - 1]++;
 }
 
-/* Welford update of the finite moments and min/max of cell ci. */
+/* Finite values of cell ci so far: while every value was finite, every cell has one per run
+ * and the per-cell counts are not kept (one store per value less on the hot path). */
+static uint64_t count(const tr_stats *s, size_t ci) {
+  return s->all_finite ? s->runs : s->n[ci];
+}
+
+/* Welford update of the finite moments and min/max of cell ci. The division by the count is
+ * a multiplication by its reciprocal, as in moments_row, so that both paths do the same
+ * arithmetic (and a constant cell stays exact: d is 0 after its first value). */
 static void moments_add(tr_stats *s, size_t ci, double x) {
   uint64_t n = ++s->n[ci];
   double d = x - s->mean[ci];
-  s->mean[ci] += d / (double)n;
+  s->mean[ci] += d * (1.0 / (double)n);
   s->m2[ci] += d * (x - s->mean[ci]);
   if (x < s->mn[ci]) s->mn[ci] = x;
   if (x > s->mx[ci]) s->mx[ci] = x;
+}
+
+/* Cells per chunk of the per-run loops below: gcc -O2 vectorises only loops it can cover
+ * without a scalar remainder, so the loops run over chunks of a fixed size and finish the
+ * last few cells one by one. */
+#define CHUNK 8
+
+/* acc[c] += x[c] - x[c]: 0 for finite x, NaN for NaN and infinities (never folded away
+ * without -ffast-math); element-wise, so it vectorises. */
+static void nan_probe(size_t n, const double *restrict x, double *restrict acc) {
+  for (size_t c = 0; c < n; c++)
+    acc[c] += x[c] - x[c];
+}
+
+/* 1 when some x[i] is NaN or infinite. */
+static int any_nonfinite(const double *x, size_t n) {
+  double acc[CHUNK] = {0};
+  size_t i = 0;
+  for (; i + CHUNK <= n; i += CHUNK)
+    nan_probe(CHUNK, &x[i], acc);
+  nan_probe(n - i, &x[i], acc);
+  int bad = 0;
+  for (size_t j = 0; j < CHUNK; j++)
+    bad |= !(acc[j] == 0);
+  return bad;
+}
+
+/* One Welford step of cells [0, n) with finite values x, all cells at count 1 / inv. The
+ * arrays are restrict parameters (not locals) so that gcc needs no run-time alias check. */
+static void welford(size_t n, const double *restrict x, double *restrict mean,
+                    double *restrict m2, double *restrict mn, double *restrict mx, double inv) {
+  for (size_t c = 0; c < n; c++) {
+    double v = x[c], d = v - mean[c];
+    mean[c] += d * inv;
+    m2[c] += d * (v - mean[c]);
+    mn[c] = v < mn[c] ? v : mn[c];
+    mx[c] = v > mx[c] ? v : mx[c];
+  }
+}
+
+static void moments_row(tr_stats *s, const double *x, double inv) {
+  size_t cells = s->cells, c = 0;
+  for (; c + CHUNK <= cells; c += CHUNK)
+    welford(CHUNK, &x[c], &s->mean[c], &s->m2[c], &s->mn[c], &s->mx[c], inv);
+  welford(cells - c, &x[c], &s->mean[c], &s->m2[c], &s->mn[c], &s->mx[c], inv);
+}
+
+/* The moments of one run (the run is counted by the caller afterwards). */
+static void moments(tr_stats *s, const double *values) {
+  if (s->all_finite && !any_nonfinite(values, s->cells)) {
+    moments_row(s, values, 1.0 / (double)(s->runs + 1));
+    return;
+  }
+  if (s->all_finite) { /* from now on every cell keeps its own count */
+    s->all_finite = 0;
+    for (size_t ci = 0; ci < s->cells; ci++)
+      s->n[ci] = s->runs;
+  }
+  for (size_t ci = 0; ci < s->cells; ci++) {
+    double x = values[ci];
+    if (isfinite(x))
+      moments_add(s, ci, x);
+    else
+      s->c[ci].nonfinite++;
+  }
 }
 
 /* Exact -> streaming: a histogram per cell over the observed range, then the kept values. */
@@ -176,7 +249,7 @@ static int go_streaming(tr_stats *s) {
   for (size_t ci = 0; ci < s->cells; ci++) {
     cell *c = &s->c[ci];
     c->bins = &s->hist[ci * nb];
-    if (s->n[ci] > 0 && s->mx[ci] > s->mn[ci]) {
+    if (count(s, ci) > 0 && s->mx[ci] > s->mn[ci]) {
       c->lo = s->mn[ci];
       c->width = s->mx[ci] - s->mn[ci];
     }
@@ -207,61 +280,49 @@ static void flush_pending(tr_stats *s) {
   s->npend = 0;
 }
 
-int tr_stats_add(tr_stats *s, const double *values) {
-  if (!s->hist) {
-    if (s->runs == s->cap) {
-      if (go_streaming(s) != TR_OK) return TR_ERR_NOMEM;
-    } else if (s->runs == s->vcap) {
-      size_t want = s->vcap ? s->vcap * 2 : 64;
-      if (want > s->cap) want = s->cap;
-      double *nv = tr_realloc(s->vals, want * s->cells * sizeof *nv);
-      if (!nv) return TR_ERR_NOMEM;
-      s->vals = nv;
-      s->vcap = want;
-    }
-  }
-  if (!s->hist) memcpy(&s->vals[s->runs * s->cells], values, s->cells * sizeof *values);
+int tr_stats_add_rows(tr_stats *s, const double *rows, size_t nrows) {
   size_t cells = s->cells;
-  int finite = s->all_finite;
-  for (size_t ci = 0; finite && ci < cells; ci++)
-    finite = values[ci] - values[ci] == 0.0;
-  if (finite) {
-    /* Every cell has seen every run, so all share one count: the same arithmetic as
-     * moments_add, in a branch-free loop over contiguous arrays. */
-    double nd = (double)(s->runs + 1);
-    double *restrict mean = s->mean, *restrict m2 = s->m2, *restrict mn = s->mn;
-    double *restrict mx = s->mx;
-    uint64_t *restrict n = s->n;
-    const double *restrict v = values;
-    for (size_t ci = 0; ci < cells; ci++) {
-      double x = v[ci], d = x - mean[ci];
-      mean[ci] += d / nd;
-      m2[ci] += d * (x - mean[ci]);
-      mn[ci] = x < mn[ci] ? x : mn[ci];
-      mx[ci] = x > mx[ci] ? x : mx[ci];
-      n[ci]++;
-    }
-  } else {
-    s->all_finite = 0;
-    for (size_t ci = 0; ci < cells; ci++) {
-      double x = values[ci];
-      if (!isfinite(x)) {
-        s->c[ci].nonfinite++;
-        continue;
+  while (nrows > 0) {
+    size_t n;
+    double *dst;
+    if (!s->hist && s->runs == s->cap && go_streaming(s) != TR_OK) return TR_ERR_NOMEM;
+    if (!s->hist) {
+      /* Exact: the rows go straight to their place in the kept values, in one copy. */
+      size_t left = s->cap - (size_t)s->runs;
+      n = nrows < left ? nrows : left;
+      if ((size_t)s->runs + n > s->vcap) {
+        size_t want = s->vcap ? s->vcap * 2 : 64;
+        if (want < (size_t)s->runs + n) want = (size_t)s->runs + n;
+        if (want > s->cap) want = s->cap;
+        double *nv = tr_realloc(s->vals, want * cells * sizeof *nv);
+        if (!nv) return TR_ERR_NOMEM;
+        s->vals = nv;
+        s->vcap = want;
       }
-      moments_add(s, ci, x);
+      dst = &s->vals[s->runs * cells];
+    } else {
+      n = nrows < PEND - s->npend ? nrows : PEND - s->npend;
+      dst = &s->pend[s->npend * cells];
+      s->npend += n;
     }
+    memcpy(dst, rows, n * cells * sizeof *rows);
+    for (size_t r = 0; r < n; r++) {
+      moments(s, &dst[r * cells]); /* the copy is in cache */
+      s->runs++;
+    }
+    if (s->hist && s->npend == PEND) flush_pending(s);
+    rows += n * cells;
+    nrows -= n;
   }
-  if (s->hist) {
-    memcpy(&s->pend[s->npend * cells], values, cells * sizeof *values);
-    if (++s->npend == PEND) flush_pending(s);
-  }
-  s->runs++;
   return TR_OK;
 }
 
+int tr_stats_add(tr_stats *s, const double *values) {
+  return tr_stats_add_rows(s, values, 1);
+}
+
 void tr_stats_moments(const tr_stats *s, size_t cell_i, uint64_t *n, double *mean, double *sd) {
-  uint64_t k = s->n[cell_i];
+  uint64_t k = count(s, cell_i);
   *n = k;
   *mean = k ? s->mean[cell_i] : NAN;
   *sd = k > 1 ? sqrt(s->m2[cell_i] / (double)(k - 1)) : 0.0;
@@ -276,8 +337,8 @@ static int cmp_double(const void *a, const void *b) {
 static int cell_values(const tr_stats *s, size_t ci, double **out, size_t *n) {
   *out = NULL;
   *n = 0;
-  if (s->n[ci] == 0) return TR_OK;
-  double *v = tr_malloc(s->n[ci] * sizeof *v);
+  if (count(s, ci) == 0) return TR_OK;
+  double *v = tr_malloc(count(s, ci) * sizeof *v);
   if (!v) return TR_ERR_NOMEM;
   size_t k = 0;
   for (uint64_t r = 0; r < s->runs; r++) {
@@ -339,7 +400,7 @@ static double hist_quantile(const tr_stats *s, size_t ci, double q) {
   const cell *c = &s->c[ci];
   size_t nb = s->nbins;
   double lo_x = s->mn[ci], hi_x = s->mx[ci];
-  uint64_t k = (uint64_t)floor(q * (double)(s->n[ci] - 1)), cum = 0;
+  uint64_t k = (uint64_t)floor(q * (double)(count(s, ci) - 1)), cum = 0;
   double bw = c->width / (double)nb;
   for (size_t j = 0; j < nb; j++) {
     if (c->bins[j] > k - cum) {
@@ -354,7 +415,7 @@ static double hist_quantile(const tr_stats *s, size_t ci, double q) {
 
 int tr_stats_quantile(tr_stats *s, size_t ci, double q, double *out) {
   if (s->npend) flush_pending(s);
-  if (s->n[ci] == 0) {
+  if (count(s, ci) == 0) {
     *out = NAN;
     return TR_OK;
   }
@@ -373,7 +434,7 @@ int tr_stats_quantile(tr_stats *s, size_t ci, double q, double *out) {
 /* Everything but the exact percentiles. Returns 1 when exact percentiles are still needed. */
 static int summary_head(const tr_stats *s, size_t ci, tr_summary *out) {
   const cell *c = &s->c[ci];
-  uint64_t cn = s->n[ci];
+  uint64_t cn = count(s, ci);
   memset(out, 0, sizeof *out);
   out->n = cn;
   out->nonfinite = c->nonfinite;
@@ -451,7 +512,7 @@ int tr_stats_summaries(tr_stats *s, size_t first, size_t count, tr_summary *out)
 int tr_stats_tail(tr_stats *s, size_t ci, double alpha, double *var, double *cvar, tr_error *err) {
   if (s->npend) flush_pending(s);
   const cell *c = &s->c[ci];
-  uint64_t cn = s->n[ci];
+  uint64_t cn = count(s, ci);
   if (!(alpha > 0 && alpha < 1))
     return tr_error_set(err, TR_ERR_INVALID, NULL, 0, 0,
                         "the tail level must be between 0 and 1 (got %g)", alpha);

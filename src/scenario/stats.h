@@ -3,7 +3,8 @@
  * chooses the layout), fed one run at a time in run order so results are bit-identical for
  * any thread count.
  *
- * Per cell: count, mean and sd (Welford, sd with n - 1), min and max (exact), percentiles.
+ * Per cell: count, mean and sd (Welford, sd with n - 1; the step mean += d / n is computed
+ * as d * (1 / n), once per run for every cell), min and max (exact), percentiles.
  * Percentiles are EXACT while the number of runs is at most the cap given to tr_stats_new():
  * every value is kept and the percentile is the linear interpolation between order
  * statistics (Hyndman & Fan type 7, as R and NumPy by default: h = q (n-1), x[h] interpolated,
@@ -69,6 +70,11 @@ int tr_stats_reserve(tr_stats *s, size_t runs);
 /* Add one run: values[c] for every cell c. TR_OK or TR_ERR_NOMEM (the run is then not
  * counted in any cell). */
 int tr_stats_add(tr_stats *s, const double *values);
+
+/* Add `nrows` runs in run order, row-major (rows[r * cells + c]): the same result as nrows
+ * calls of tr_stats_add, in one copy into the kept values. TR_OK or TR_ERR_NOMEM (the runs
+ * before the failure are counted: see tr_stats_runs). */
+int tr_stats_add_rows(tr_stats *s, const double *rows, size_t nrows);
 
 /* Runs added so far, and whether percentiles are still exact. */
 uint64_t tr_stats_runs(const tr_stats *s);

@@ -106,6 +106,51 @@ static void test_summaries_match(void **state) {
   tr_stats_free(st);
 }
 
+/* stats-8: runs added in blocks (tr_stats_add_rows, across the exact cap into streaming, with
+ * non-finite values) give bit for bit what one tr_stats_add per run gives; a cell whose
+ * value never changes has sd exactly 0 and its mean exactly that value. */
+static void test_rows_match_runs(void **state) {
+  (void)state;
+  enum { CELLS = 21, RUNS = 700, CAP = 300 };
+  static double rows[RUNS * CELLS];
+  tr_rng r;
+  tr_rng_seed(&r, 8);
+  for (int i = 0; i < RUNS; i++)
+    for (int c = 0; c < CELLS; c++)
+      rows[i * CELLS + c] = c == 0                      ? 0.1
+                            : c == 3 && i % 97 == 50    ? INFINITY
+                            : c == 5 && i == 400        ? NAN
+                                                        : 10 * c + tr_rng_normal(&r) * c;
+  tr_stats *one, *blk;
+  assert_int_equal(tr_stats_new(&one, CELLS, CAP, 64, NULL), TR_OK);
+  assert_int_equal(tr_stats_new(&blk, CELLS, CAP, 64, NULL), TR_OK);
+  for (int i = 0; i < RUNS; i++)
+    assert_int_equal(tr_stats_add(one, &rows[i * CELLS]), TR_OK);
+  static const size_t sizes[] = {1, 64, 7, 250, 3, 100, 275};
+  size_t at = 0;
+  for (size_t k = 0; at < RUNS; k++) {
+    size_t n = sizes[k % 7] < RUNS - at ? sizes[k % 7] : RUNS - at;
+    assert_int_equal(tr_stats_add_rows(blk, &rows[at * CELLS], n), TR_OK);
+    at += n;
+  }
+  assert_int_equal(tr_stats_runs(blk), RUNS);
+  assert_false(tr_stats_is_exact(blk));
+  for (size_t c = 0; c < CELLS; c++) {
+    tr_summary a, b;
+    assert_int_equal(tr_stats_summary(one, c, &a), TR_OK);
+    assert_int_equal(tr_stats_summary(blk, c, &b), TR_OK);
+    assert_memory_equal(&a, &b, sizeof a);
+  }
+  tr_summary s;
+  assert_int_equal(tr_stats_summary(blk, 0, &s), TR_OK);
+  assert_true(s.mean == 0.1 && s.sd == 0 && s.n == RUNS);
+  assert_int_equal(tr_stats_summary(blk, 3, &s), TR_OK);
+  assert_int_equal(s.nonfinite, 7); /* i = 50, 147, ..., 632 */
+  assert_int_equal(s.n, RUNS - 7);
+  tr_stats_free(one);
+  tr_stats_free(blk);
+}
+
 /* stats-3: beyond the cap the histogram estimate stays within its documented bound of the
  * exact order statistic, the range grows both ways, and memory no longer grows. */
 static void test_streaming(void **state) {
@@ -271,6 +316,7 @@ int main(void) {
       cmocka_unit_test(test_until),
       cmocka_unit_test(test_errors_and_alloc),
       cmocka_unit_test(test_summaries_match),
+      cmocka_unit_test(test_rows_match_runs),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
