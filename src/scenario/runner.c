@@ -1,9 +1,10 @@
 /*
  * The Monte Carlo runner: set-up of a study (inputs, overrides, outputs, events, rule) and the
- * threaded, batched run. Workers claim blocks of `batch` runs, run them as the lanes of one
- * tr_sim pass and hand the series to the calling thread, which consumes blocks strictly in
- * order (statistics, events, sensitivity sample, convergence check), so the results do not
- * depend on which worker ran which block or how runs were grouped into lanes.
+ * threaded, batched run. Threads claim blocks of `batch` runs and run them as the lanes of one
+ * tr_sim pass; the calling thread is one of them, and it also consumes the blocks strictly in
+ * order (statistics, events, sensitivity sample, convergence check), running the next
+ * unclaimed block whenever the one it needs is not ready yet, so the results do not depend on
+ * which thread ran which block or how runs were grouped into lanes.
  */
 #include "scenario/runner_impl.h"
 
@@ -756,16 +757,16 @@ int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
         rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
     }
   }
-  /* One thread: the calling thread runs the blocks itself (no worker, no hand-over), so
-   * --threads 1 uses one core. More: workers run blocks, this thread consumes them. */
+  /* The calling thread runs blocks too, with its own sim: --threads T starts T - 1 workers, so
+   * T threads compete for T cores (a thread that only fed the statistics would be one more).
+   * With one thread there is no hand-over at all: blocks are run and consumed in turn. */
   tr_sim *own = NULL;
-  if (rc == TR_OK && opts->threads == 1) {
-    rc = make_sim(mc, &sh.sim_opts, &own, &mc->err);
-  } else if (rc == TR_OK) {
+  if (rc == TR_OK) rc = make_sim(mc, &sh.sim_opts, &own, &mc->err);
+  if (rc == TR_OK && opts->threads > 1) {
     pthread_mutex_init(&sh.mu, NULL);
     pthread_cond_init(&sh.cv, NULL);
     inited = 1;
-    for (int t = 0; t < opts->threads; t++) {
+    for (int t = 0; t < opts->threads - 1; t++) {
       if (pthread_create(&th[t], NULL, worker, &sh) != 0) {
         rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "cannot start thread %d", t + 1);
         break;
@@ -779,7 +780,7 @@ int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
     mc_slot *sl = &sh.slots[b % sh.nslots];
     size_t first = b * sh.batch;
     size_t nl = sh.n_runs - first < sh.batch ? sh.n_runs - first : sh.batch;
-    if (own) {
+    if (!started) {
       if ((rc = run_block(&sh, own, first, nl, sl)) != TR_OK) {
         tr_error_copy(&mc->err, tr_sim_error(own));
         break;
@@ -787,6 +788,25 @@ int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
     } else {
       pthread_mutex_lock(&sh.mu);
       while (!(sl->ready && sl->block == b) && sh.rc == TR_OK && !(stop && *stop)) {
+        if (!sh.stop && sh.next_block < sh.nblocks && sh.next_block < sh.consumed + sh.nslots) {
+          /* Rather than wait, run the next unclaimed block (perhaps b itself). */
+          size_t c = sh.next_block++;
+          pthread_mutex_unlock(&sh.mu);
+          mc_slot *cs = &sh.slots[c % sh.nslots];
+          size_t cf = c * sh.batch;
+          size_t cn = sh.n_runs - cf < sh.batch ? sh.n_runs - cf : sh.batch;
+          int crc = run_block(&sh, own, cf, cn, cs);
+          pthread_mutex_lock(&sh.mu);
+          if (crc != TR_OK && sh.rc == TR_OK) {
+            sh.rc = crc;
+            tr_error_copy(&sh.err, tr_sim_error(own));
+          }
+          if (crc != TR_OK) sh.stop = 1;
+          cs->block = c;
+          cs->ready = crc == TR_OK;
+          pthread_cond_broadcast(&sh.cv);
+          continue;
+        }
         /* Timed, so that a stop flag set by a signal handler is seen promptly. */
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
@@ -815,7 +835,7 @@ int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
       break;
     }
     tr_progress_add(progress, nl);
-    if (!own) {
+    if (started) {
       pthread_mutex_lock(&sh.mu);
       sl->ready = 0;
       sh.consumed = b + 1;
