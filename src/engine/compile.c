@@ -751,8 +751,8 @@ static int euler_block(compiler *c, tr_arena *a, const tr_program *p, tr_ins1 **
 }
 
 /* `to` = the Euler block followed by the one-lane code of `step`. */
-static int with_euler(compiler *c, tr_arena *a, const tr_ins1 *eu, size_t n_eu,
-                      const tr_code *step, tr_code *to) {
+static int with_euler(compiler *c, tr_arena *a, const tr_ins1 *eu, size_t n_eu, const tr_code *step,
+                      tr_code *to) {
   to->ins = step->ins;
   to->n = step->n;
   to->n1 = n_eu + step->n1;
@@ -880,12 +880,17 @@ static int lower(compiler *c, tr_arena *a, tr_code *code) {
   size_t n = 0;
   for (size_t i = 0; i < code->n; i++) {
     const tr_instr *in = &code->ins[i], *nx = i + 1 < code->n ? &code->ins[i + 1] : NULL;
-    int side = !nx ? -1 : (nx->flags & (TR_IF_ACC_A | TR_IF_ACC_B)) == TR_IF_ACC_A ? 0
-                       : (nx->flags & (TR_IF_ACC_A | TR_IF_ACC_B)) == TR_IF_ACC_B ? 1
-                                                                                   : -1;
+    int side = !nx                                                        ? -1
+               : (nx->flags & (TR_IF_ACC_A | TR_IF_ACC_B)) == TR_IF_ACC_A ? 0
+               : (nx->flags & (TR_IF_ACC_A | TR_IF_ACC_B)) == TR_IF_ACC_B ? 1
+                                                                          : -1;
     if (side >= 0 && is_arith(in->op) && is_arith(nx->op)) {
       tr_ins1 j = {TR_J_ADD_ADD_L + 2 * (4 * (in->op - TR_I_ADD) + (nx->op - TR_I_ADD)) + side,
-                   nx->d, in->a, in->b, side ? nx->a : nx->b, in->d};
+                   nx->d,
+                   in->a,
+                   in->b,
+                   side ? nx->a : nx->b,
+                   in->d};
       code->ins1[n++] = j;
       i++;
       continue;

@@ -76,9 +76,11 @@ enum { TR_IF_ACC_A = 1, TR_IF_ACC_B = 2 };
 
 /* The binary operators, in tr_opcode order (TR_I_ADD..TR_I_MAX2), and the four of them that
  * the one-lane code fuses in pairs. */
+/* clang-format off */
 #define TR_BINOPS(X)                                                                               \
-  X(ADD) X(SUB) X(MUL) X(DIV) X(POWR) X(MODR) X(CEQ) X(CNE) X(CLT) X(CLE) X(CGT) X(CGE) X(LAND)  \
+  X(ADD) X(SUB) X(MUL) X(DIV) X(POWR) X(MODR) X(CEQ) X(CNE) X(CLT) X(CLE) X(CGT) X(CGE) X(LAND)   \
   X(LOR) X(MIN2) X(MAX2)
+/* clang-format on */
 #define TR_ARITH(X) X(ADD) X(SUB) X(MUL) X(DIV)
 #define TR_ARITH_WITH(X, FIRST) X(FIRST, ADD) X(FIRST, SUB) X(FIRST, MUL) X(FIRST, DIV)
 
@@ -160,8 +162,8 @@ typedef struct tr_program {
    * `step` in one block (ins and n are the step's: TR_J_LANE instructions index them). */
   tr_code euler;
   tr_code euler_step;
-  int *prev_state;       /* [n_prev]: PREVIOUS state slots ... */
-  int *prev_pending;     /* ... and the pending slots committed into them at the next step */
+  int *prev_state;   /* [n_prev]: PREVIOUS state slots ... */
+  int *prev_pending; /* ... and the pending slots committed into them at the next step */
   size_t n_prev;
   int *stocks; /* [n_stocks]: stock variable indices (= slots) */
   size_t n_stocks;

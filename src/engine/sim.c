@@ -65,14 +65,14 @@ struct tr_sim {
   size_t out_cap;
   double *times; /* [nsave] */
   size_t times_cap;
-  int times_ok; /* `times` holds the points of the current options */
+  int times_ok;  /* `times` holds the points of the current options */
   double *stage; /* [stage_max][n_watch][lanes]: saved points not yet in `out` */
   size_t stage_cap;
-  size_t stage_n;       /* points staged */
-  size_t stage_max;     /* points per block */
-  size_t stage_k0;      /* index of the first staged point */
-  struct series *dyn;   /* [n_dyn]: the watched variables that change during a run; the */
-  size_t n_dyn;         /* others (constants, static variables) are filled in at the end */
+  size_t stage_n;     /* points staged */
+  size_t stage_max;   /* points per block */
+  size_t stage_k0;    /* index of the first staged point */
+  struct series *dyn; /* [n_dyn]: the watched variables that change during a run; the */
+  size_t n_dyn;       /* others (constants, static variables) are filled in at the end */
   size_t dyn_cap;
   int ran;              /* results are those of a completed run */
   int diag;             /* checking the floating-point flags at every step (see tr_sim_run) */
