@@ -148,6 +148,7 @@ async function pageOverview(root) {
       el('p', {}, 'Balanced ', el('strong', {}, fmt(t.balanced, 3)), ' · combined ', el('strong', {}, fmt(t.combined, 3))),
       el('p', { class: 'muted' }, t.over_served ? 'Over-served: ' + t.over_served : 'In balance')));
   }
+  if (a.warning) root.append(el('p', { class: 'warning', role: 'alert' }, 'Warning: ' + a.warning));
   root.append(el('h3', {}, 'Tensions'), grid);
   const alerts = a.alerts || [];
   root.append(el('h3', {}, 'Active alerts'),
@@ -191,6 +192,7 @@ async function runScenario(v, scenario, runs, out) {
   const host = el('div', { class: 'chart', 'data-testid': 'fan' });
   out.append(host);
   fanChart(host, `${v} — ${scenario || 'baseline'} (${r.runs} runs)`, bandsOf(r, v));
+  for (const w of r.warnings || []) out.append(el('p', { class: 'warning', role: 'alert' }, 'Warning: ' + w));
   const distress = (r.events || []).find(e => /cash/i.test(e.event));
   if (distress)
     out.append(el('p', {}, `Probability of distress (${distress.event} at any time): `,
@@ -249,6 +251,8 @@ async function pageLevers(root) {
     if (planB) series.push({ label: 'current plan', values: planB, color: '#d1242f', dash: [6, 4] });
     lineChart(host, watch.value, base.time, series, { bands: [{ series: [2, 1], fill: 'rgba(31,111,235,0.15)' }] });
     host.dataset.version = String(my);
+    const warn = base.warning || (mc.warnings || [])[0];
+    status(warn ? 'Warning: ' + warn : '', !!warn);
   }
   watch.addEventListener('change', schedule);
   redraw();
