@@ -385,7 +385,8 @@ int tr_mc_until(tr_mc *mc, const char *rule) {
 typedef struct mc_slot {
   int ready; /* 1 when a worker has filled it */
   size_t block;
-  double *series;   /* batch × n_track × n_times: lane-major, then slot, then time */
+  double *series;   /* batch × n_track × n_times: lane-major, then slot, then time; NULL
+                       when the runs go straight into the statistics (shared.direct) */
   double *inputs;   /* batch × k */
   char hazard[600]; /* the block's first numeric hazard (tr_sim_warning), "" if none */
 } mc_slot;
@@ -395,6 +396,7 @@ typedef struct shared {
   const tr_sampler *smp;
   tr_sim_opts sim_opts; /* lanes = batch */
   size_t n_runs, batch, nblocks, nslots;
+  int direct; /* every run has a row in the statistics' exact storage: series go there */
   pthread_mutex_t mu;
   pthread_cond_t cv;
   size_t next_block; /* the next block a worker may claim */
@@ -439,10 +441,12 @@ static int run_block(shared *sh, tr_sim *sim, size_t first, size_t nl, mc_slot *
   if (rc != TR_OK) return rc;
   snprintf(sl->hazard, sizeof sl->hazard, "%s", tr_sim_warning(sim) ? tr_sim_warning(sim) : "");
   size_t nt = mc->n_times, ns = mc->n_track;
+  /* Straight into the statistics' storage when every run has its row there. */
+  double *rows = sh->direct ? tr_stats_row(mc->stats, first) : sl->series;
   for (size_t l = 0; l < nl; l++)
     for (size_t s = 0; s < ns; s++) {
       const double *src = tr_sim_series(sim, mc->track[s], l);
-      double *dst = &sl->series[(l * ns + s) * nt];
+      double *dst = &rows[(l * ns + s) * nt];
       if (src)
         memcpy(dst, src, nt * sizeof *dst);
       else
@@ -508,16 +512,19 @@ static void report_hazard(tr_mc *mc, const char *w, size_t first) {
 }
 
 /* Consume runs in run order: `nl` rows of `per` values (statistics in one call per stretch
- * between two checks of the convergence rule), events, sensitivity sample, rule. Returns 1
+ * between two checks of the convergence rule; `direct`: the rows are already in the
+ * statistics' storage), events, sensitivity sample, rule. Returns 1
  * when the convergence rule says stop (the runs after the check are then not counted). */
-static int consume_block(tr_mc *mc, const double *series, const double *inputs, size_t nl,
-                         int *rc) {
+static int consume_block(tr_mc *mc, int direct, const double *series, const double *inputs,
+                         size_t nl, int *rc) {
   size_t nt = mc->n_times, per = mc->n_track * nt;
   for (size_t l = 0; l < nl;) {
     size_t n = nl - l;
     if (mc->has_until && n > UNTIL_EVERY - mc->done % UNTIL_EVERY)
       n = UNTIL_EVERY - mc->done % UNTIL_EVERY;
-    if ((*rc = tr_stats_add_rows(mc->stats, &series[l * per], n)) != TR_OK) return 0;
+    *rc = direct ? tr_stats_add_placed(mc->stats, n)
+                 : tr_stats_add_rows(mc->stats, &series[l * per], n);
+    if (*rc != TR_OK) return 0;
     for (size_t r = l; r < l + n; r++) {
       const double *run = &series[r * per];
       for (size_t e = 0; e < mc->n_ev; e++)
@@ -750,10 +757,12 @@ int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
     sh.slots = tr_calloc(sh.nslots, sizeof *sh.slots);
     th = tr_calloc((size_t)opts->threads, sizeof *th);
     if (!sh.slots || !th) rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    sh.direct = tr_stats_row(mc->stats, opts->runs - 1) != NULL;
     for (size_t i = 0; rc == TR_OK && i < sh.nslots; i++) {
-      sh.slots[i].series = tr_malloc(sh.batch * mc->n_track * mc->n_times * sizeof(double));
+      if (!sh.direct)
+        sh.slots[i].series = tr_malloc(sh.batch * mc->n_track * mc->n_times * sizeof(double));
       sh.slots[i].inputs = tr_malloc((sh.batch * mc->k + 1) * sizeof(double));
-      if (!sh.slots[i].series || !sh.slots[i].inputs)
+      if ((!sh.direct && !sh.slots[i].series) || !sh.slots[i].inputs)
         rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
     }
   }
@@ -829,7 +838,8 @@ int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
       hazard_told = 1;
       report_hazard(mc, sl->hazard, first);
     }
-    stop_rule = consume_block(mc, sl->series, sl->inputs, nl, &rc);
+    const double *rows = sh.direct ? tr_stats_row(mc->stats, first) : sl->series;
+    stop_rule = consume_block(mc, sh.direct, rows, sl->inputs, nl, &rc);
     if (rc != TR_OK) {
       tr_error_set(&mc->err, rc, NULL, 0, 0, "out of memory");
       break;

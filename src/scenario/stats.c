@@ -104,7 +104,8 @@ int tr_stats_reserve(tr_stats *s, size_t runs) {
   if (s->hist) return TR_OK;
   if (runs > s->cap) runs = s->cap;
   if (runs <= s->vcap) return TR_OK;
-  double *nv = tr_realloc(s->vals, runs * s->cells * sizeof *nv);
+  size_t bytes = runs * s->cells * sizeof(double);
+  double *nv = tr_realloc(s->vals, bytes);
   if (!nv) return TR_ERR_NOMEM;
   s->vals = nv;
   s->vcap = runs;
@@ -313,6 +314,20 @@ int tr_stats_add_rows(tr_stats *s, const double *rows, size_t nrows) {
     if (s->hist && s->npend == PEND) flush_pending(s);
     rows += n * cells;
     nrows -= n;
+  }
+  return TR_OK;
+}
+
+double *tr_stats_row(const tr_stats *s, uint64_t run) {
+  if (s->hist || run >= s->vcap) return NULL;
+  return &s->vals[run * s->cells];
+}
+
+int tr_stats_add_placed(tr_stats *s, size_t nrows) {
+  if (s->hist || s->runs + nrows > s->vcap) return TR_ERR_INVALID;
+  for (size_t r = 0; r < nrows; r++) {
+    moments(s, &s->vals[s->runs * s->cells]);
+    s->runs++;
   }
   return TR_OK;
 }

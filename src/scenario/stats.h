@@ -76,6 +76,17 @@ int tr_stats_add(tr_stats *s, const double *values);
  * before the failure are counted: see tr_stats_runs). */
 int tr_stats_add_rows(tr_stats *s, const double *rows, size_t nrows);
 
+/* Runs written in place, so that threads can fill the exact storage in parallel and the
+ * feeding thread only adds them up. tr_stats_row gives where the values of run `run` (counted
+ * from the first run ever added) are kept: a row of `cells` doubles inside the rows allocated
+ * by tr_stats_reserve, or NULL when that run has no reserved row (or the cells stream).
+ * tr_stats_add_placed then counts the next `nrows` runs from what their rows hold, as
+ * tr_stats_add_rows would (TR_ERR_INVALID when they are not all in reserved rows). While every
+ * run of a study has a reserved row, the storage never moves: tr_stats_row may be called and
+ * its rows written from any thread, concurrently with tr_stats_add_placed on earlier runs. */
+double *tr_stats_row(const tr_stats *s, uint64_t run);
+int tr_stats_add_placed(tr_stats *s, size_t nrows);
+
 /* Runs added so far, and whether percentiles are still exact. */
 uint64_t tr_stats_runs(const tr_stats *s);
 int tr_stats_is_exact(const tr_stats *s);

@@ -151,6 +151,44 @@ static void test_rows_match_runs(void **state) {
   tr_stats_free(blk);
 }
 
+/* stats-9: runs written in place (tr_stats_row, tr_stats_add_placed) give bit for bit what
+ * tr_stats_add_rows gives; runs without a reserved row are refused. */
+static void test_placed_rows(void **state) {
+  (void)state;
+  enum { CELLS = 13, RUNS = 200 };
+  tr_stats *a, *b;
+  assert_int_equal(tr_stats_new(&a, CELLS, 1000, 64, NULL), TR_OK);
+  assert_int_equal(tr_stats_new(&b, CELLS, 1000, 64, NULL), TR_OK);
+  assert_null(tr_stats_row(b, 0)); /* nothing reserved yet */
+  assert_int_equal(tr_stats_add_placed(b, 1), TR_ERR_INVALID);
+  assert_int_equal(tr_stats_reserve(b, RUNS), TR_OK);
+  assert_null(tr_stats_row(b, RUNS));
+  tr_rng r;
+  tr_rng_seed(&r, 9);
+  for (int i = 0; i < RUNS; i++) {
+    double *row = tr_stats_row(b, (uint64_t)i);
+    assert_non_null(row);
+    for (int c = 0; c < CELLS; c++)
+      row[c] = c == 2 && i == 77 ? NAN : tr_rng_normal(&r) * (c + 1);
+    assert_int_equal(tr_stats_add_rows(a, row, 1), TR_OK);
+  }
+  assert_int_equal(tr_stats_add_placed(b, 150), TR_OK); /* in two stretches */
+  assert_int_equal(tr_stats_add_placed(b, 51), TR_ERR_INVALID);
+  assert_int_equal(tr_stats_add_placed(b, 50), TR_OK);
+  for (size_t c = 0; c < CELLS; c++) {
+    tr_summary x, y;
+    assert_int_equal(tr_stats_summary(a, c, &x), TR_OK);
+    assert_int_equal(tr_stats_summary(b, c, &y), TR_OK);
+    assert_memory_equal(&x, &y, sizeof x);
+  }
+  tr_summary s;
+  assert_int_equal(tr_stats_summary(b, 2, &s), TR_OK);
+  assert_int_equal(s.n, RUNS - 1);
+  assert_int_equal(s.nonfinite, 1);
+  tr_stats_free(a);
+  tr_stats_free(b);
+}
+
 /* stats-3: beyond the cap the histogram estimate stays within its documented bound of the
  * exact order statistic, the range grows both ways, and memory no longer grows. */
 static void test_streaming(void **state) {
@@ -317,6 +355,7 @@ int main(void) {
       cmocka_unit_test(test_errors_and_alloc),
       cmocka_unit_test(test_summaries_match),
       cmocka_unit_test(test_rows_match_runs),
+      cmocka_unit_test(test_placed_rows),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
