@@ -1,4 +1,5 @@
 /* Monte Carlo statistics: exact then streaming percentiles, events, tails, convergence. */
+#define _DEFAULT_SOURCE /* madvise(MADV_HUGEPAGE), a Linux hint; without it, plain pages */
 #include "scenario/stats.h"
 
 #include "scenario/special.h"
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 const double tr_stats_pct[TR_STATS_NPCT] = {0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95};
 
@@ -100,6 +102,21 @@ void tr_stats_free(tr_stats *s) {
   tr_free(s);
 }
 
+/* Ask for transparent huge pages over the 2 MiB-aligned inside of a large block. The exact
+ * storage of a big study is hundreds of MiB written once, row by row: with 4 KiB pages the
+ * page faults (one per 4 KiB, serialised in the kernel between threads) took about a quarter
+ * of a batched SIR run's time. A hint only: nothing changes where it is not supported. */
+static void huge_pages(void *p, size_t bytes) {
+#ifdef MADV_HUGEPAGE
+  const uintptr_t huge = (uintptr_t)2 << 20;
+  uintptr_t b = ((uintptr_t)p + huge - 1) & ~(huge - 1), e = ((uintptr_t)p + bytes) & ~(huge - 1);
+  if (e > b) (void)madvise((void *)b, e - b, MADV_HUGEPAGE);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
 int tr_stats_reserve(tr_stats *s, size_t runs) {
   if (s->hist) return TR_OK;
   if (runs > s->cap) runs = s->cap;
@@ -109,6 +126,7 @@ int tr_stats_reserve(tr_stats *s, size_t runs) {
   if (!nv) return TR_ERR_NOMEM;
   s->vals = nv;
   s->vcap = runs;
+  huge_pages(nv, bytes);
   return TR_OK;
 }
 
