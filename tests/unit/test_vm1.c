@@ -162,7 +162,7 @@ static void test_one_lane_bit_exact(void **state) {
     assert_true(S[k] == s && Q[k] == q && R[k] == r && Z[k] == z);
     for (int i = 0; i < 4; i++)
       for (int j = 0; j < 4; j++) {
-        char nl[8], nr[8];
+        char nl[32], nr[32];
         snprintf(nl, sizeof nl, "l%d%d", i, j);
         snprintf(nr, sizeof nr, "r%d%d", i, j);
         assert_true(series(sim, m, nl, 0)[k] == ap(j, ap(i, s, 1.7), 0.6));
