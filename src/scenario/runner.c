@@ -20,6 +20,9 @@
 
 /* How often (in runs, counted in run order) the convergence rule is checked. */
 #define UNTIL_EVERY 100
+/* Exact runs before the statistics stream, when a study is known to need more runs than the
+ * exact storage holds (prepare). */
+#define PILOT_RUNS 1000
 /* Blocks in flight per worker: bounds the memory of finished-but-unconsumed blocks. */
 #define SLOTS_PER_WORKER 2
 
@@ -690,7 +693,11 @@ static int prepare(tr_mc *mc, const tr_mc_opts *opts, tr_sim_opts *so) {
   size_t cells = mc->n_track * mc->n_times;
   size_t cap = tr_stats_cap_for_memory(opts->exact_bytes, cells);
   size_t bins = tr_stats_bins_for_memory(opts->exact_bytes, cells);
-  if ((rc = tr_stats_new(&mc->stats, cells, cap, bins, &mc->err)) != TR_OK) return rc;
+  /* A study that is known to outgrow the exact storage ends with streamed percentiles
+   * anyway: it streams after a pilot of PILOT_RUNS runs (whose range starts the histograms)
+   * instead of first filling the whole budget and then histogramming all of it. */
+  size_t scap = !mc->has_until && opts->runs > cap && cap > PILOT_RUNS ? PILOT_RUNS : cap;
+  if ((rc = tr_stats_new(&mc->stats, cells, scap, bins, &mc->err)) != TR_OK) return rc;
   if (tr_stats_reserve(mc->stats, opts->runs) != TR_OK)
     return tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
   for (size_t e = 0; e < mc->n_ev; e++)
