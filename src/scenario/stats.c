@@ -161,15 +161,23 @@ static void hist_expand(cell *c, size_t nb, double x) {
   }
 }
 
-static void hist_add(cell *c, size_t nb, double x) {
+/* Start the histogram at x (when empty) and widen it until x fits: the rare path. */
+static void hist_fit(cell *c, size_t nb, double x) {
   if (c->width == 0) {
     double e = (fabs(x) > 0 ? fabs(x) : 1.0) * 1e-6;
     c->lo = x - 0.5 * e;
     c->width = e;
   }
   hist_expand(c, nb, x);
-  size_t j = (size_t)((x - c->lo) / c->width * (double)nb);
-  c->bins[j < nb ? j : nb - 1]++;
+}
+
+/* The common path is a range check and an increment, inlined in the loops that call it: a
+ * streamed run costs one of these per cell. The bin index goes through a signed conversion
+ * (x >= lo here), one instruction where an unsigned one takes several. */
+static inline void hist_add(cell *c, size_t nb, double x) {
+  if (!(c->width != 0 && x >= c->lo && x <= c->lo + c->width)) hist_fit(c, nb, x);
+  long j = (long)((x - c->lo) / c->width * (double)nb);
+  c->bins[j < (long)nb ? j : (long)nb - 1]++;
 }
 
 /* Finite values of cell ci so far: while every value was finite, every cell has one per run
