@@ -1050,6 +1050,12 @@ int tr_compile(const tr_flat *f, tr_arena *a, tr_program *out, tr_error *err) {
   out->n_args = c.args.n;
   out->n_seeded = c.seeds.n;
   out->n_delays = c.n_delays;
+  const tr_code *all[4] = {&out->init, &out->step, &out->post, &out->step_full};
+  for (int k = 0; k < 4; k++)
+    for (size_t i = 0; i < all[k]->n; i++) {
+      int op = all[k]->ins[i].op;
+      out->nan_sources |= op == TR_I_GF || op == TR_I_RANDOM || op == TR_I_STDDEV;
+    }
   remap_code(&out->init, (int)c.fixed.n);
   remap_code(&out->step, (int)c.fixed.n);
   remap_code(&out->post, (int)c.fixed.n);

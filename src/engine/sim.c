@@ -927,10 +927,14 @@ static int nonfinite_any(const double *x, size_t n) {
 }
 
 /* 1 when a saved value, or a slot's final value, is NaN or infinite. The series of constants
- * and static variables repeat their final value. */
+ * and static variables repeat their final value. The other saved values need no scan when
+ * nothing can make a NaN or an infinity without raising a floating-point flag: no instruction
+ * of the program does (nan_sources) and every starting value is finite (literals, constants
+ * and their settings; time shapes are finite by construction). */
 static int outputs_bad(const tr_sim *s) {
   size_t L = s->o.lanes, n = s->nsave * L;
-  for (size_t j = 0; j < s->n_dyn; j++)
+  int scan = s->p->nan_sources || nonfinite_any(s->base, s->p->n_fixed * s->base_lanes);
+  for (size_t j = 0; scan && j < s->n_dyn; j++)
     if (nonfinite_any(s->out + s->dyn[j].off, n)) return 1;
   return nonfinite_any(s->vals, s->p->n_vars * L);
 }
