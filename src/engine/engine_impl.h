@@ -177,8 +177,8 @@ typedef struct tr_program {
   int *args; /* operand lists of variadic instructions */
   size_t n_args;
   size_t n_delays; /* DELAY histories */
-  int nan_sources;  /* some instruction can make NaN without a floating-point flag (lookups,
-                       random draws, STDDEV of nothing): see tr_sim_run */
+  int nan_sources; /* some instruction can make NaN without a floating-point flag (lookups,
+                      random draws, STDDEV of nothing): see tr_sim_run */
   size_t n_seeded; /* random calls with a seed argument */
   uint64_t *seeds; /* [n_seeded] */
 } tr_program;

@@ -269,10 +269,8 @@ static void test_flagless_infinity_reported(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_every_pair_fused),
-      cmocka_unit_test(test_one_lane_bit_exact),
-      cmocka_unit_test(test_lanes_match_one_lane),
-      cmocka_unit_test(test_shapes_one_lane),
+      cmocka_unit_test(test_every_pair_fused),           cmocka_unit_test(test_one_lane_bit_exact),
+      cmocka_unit_test(test_lanes_match_one_lane),       cmocka_unit_test(test_shapes_one_lane),
       cmocka_unit_test(test_flagless_infinity_reported),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
