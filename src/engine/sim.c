@@ -742,32 +742,20 @@ static int after_point(tr_sim *s, tr_vm *vm, int bad, long *until_save) {
   return TR_OK;
 }
 
-/* Euler with one lane, steps 0..nsteps-1: the path of `tightrope simulate` and of
- * optimisers, with the per-step bookkeeping of the general loop below inlined. Same
- * arithmetic as euler() and after_point(), so the results are identical. */
-static int run_euler1(tr_sim *s, tr_vm *vm, const tr_code *step, long *until_save) {
+/* Euler with one lane, steps 0..nsteps-1, in diagnostic mode: every stock and saved value
+ * is checked at every step. Same arithmetic as euler() and after_point(), and as the
+ * compiled Euler update of run_euler1, so the results are identical. */
+static int run_euler1_diag(tr_sim *s, tr_vm *vm, const tr_code *step, long *until_save) {
   const tr_program *p = s->p;
   double *v = s->vals, dt = s->o.dt, start = s->o.start;
   double *T = v + p->n_vars + TR_SLOT_TIME;
   const int *slot = p->flow_slot, *off = p->flow_off, *out = p->flow_out, *stk = p->stocks;
   const unsigned char *nonneg = p->stock_nonneg;
   long every = s->save_every, until = *until_save;
-  size_t nd = s->n_dyn;
-  const struct series *d = s->dyn;
-  int direct = nd <= DIRECT_SERIES, diag = s->diag;
-  size_t ns = diag ? p->n_stocks : 0; /* stocks of the general loop, which checks each one */
-  /* The compiled Euler update runs in one block with the step code, unless shapes must set
-   * constants (which may be flows) between the two. */
-  const tr_code *code = diag || s->n_shapes ? step : &p->euler_step;
-  /* read once: the calls below could change them as far as the compiler knows */
-  int shapes = s->n_shapes != 0, prev = p->n_prev != 0, post = p->post.n != 0;
-  size_t k0 = s->stage_k0;
-  double *out0 = s->out;
   vm->phase = TR_PH_STEP;
   for (long n = 0; n < s->nsteps; n++) {
     int bad = 0;
-    if (!diag && shapes) tr_vm_exec1(p, &p->euler, vm);
-    for (size_t i = 0; i < ns; i++) {
+    for (size_t i = 0; i < p->n_stocks; i++) {
       int f = off[i], fo = out[i], f1 = off[i + 1];
       double y;
       if (f1 - f == 2 && fo == f + 1) { /* one inflow, one outflow: the common stock */
@@ -782,9 +770,50 @@ static int run_euler1(tr_sim *s, tr_vm *vm, const tr_code *step, long *until_sav
           net -= v[slot[f]];
         y = v[stk[i]] + dt * net;
       }
-      if (diag) bad |= !(y - y == 0);
+      bad |= !(y - y == 0);
       v[stk[i]] = nonneg[i] && y < 0 ? 0 : y;
     }
+    double t1 = start + (double)(n + 1) * dt;
+    vm->step = n + 1;
+    vm->time = t1;
+    *T = t1;
+    if (s->n_shapes) apply_shapes(s, vm);
+    if (p->n_prev) commit_previous(p, v, 1);
+    tr_vm_exec1(p, step, vm);
+    if (p->post.n) tr_vm_exec1(p, &p->post, vm);
+    if (--until == 0) {
+      bad |= save(s, 1);
+      until = every;
+    }
+    bad |= fetestexcept(FP_HAZARDS) != 0;
+    if (bad && !s->warning[0] && hazard(s, 1, t1) && s->o.strict_math)
+      return tr_error_set(&s->err, TR_ERR_MATH, s->m->flat.file, 0, 0, "numeric hazard: %s",
+                          s->warning);
+  }
+  *until_save = until;
+  return TR_OK;
+}
+
+/* Euler with one lane, steps 0..nsteps-1: the path of `tightrope simulate` and of
+ * optimisers, with the per-step bookkeeping of the general loop below inlined and no checks
+ * (see tr_sim_run). The compiled Euler update runs in one block with the step code, unless
+ * time shapes must set constants (which may be flows' inputs) between the two. */
+static int run_euler1(tr_sim *s, tr_vm *vm, const tr_code *step, long *until_save) {
+  const tr_program *p = s->p;
+  double *v = s->vals, dt = s->o.dt, start = s->o.start;
+  double *T = v + p->n_vars + TR_SLOT_TIME;
+  long every = s->save_every, until = *until_save;
+  size_t nd = s->n_dyn;
+  const struct series *d = s->dyn;
+  int direct = nd <= DIRECT_SERIES;
+  const tr_code *code = s->n_shapes ? step : &p->euler_step;
+  /* read once: the calls below could change them as far as the compiler knows */
+  int shapes = s->n_shapes != 0, prev = p->n_prev != 0, post = p->post.n != 0;
+  size_t k0 = s->stage_k0;
+  double *out0 = s->out;
+  vm->phase = TR_PH_STEP;
+  for (long n = 0; n < s->nsteps; n++) {
+    if (shapes) tr_vm_exec1(p, &p->euler, vm);
     double t1 = start + (double)(n + 1) * dt;
     vm->step = n + 1;
     vm->time = t1;
@@ -794,7 +823,7 @@ static int run_euler1(tr_sim *s, tr_vm *vm, const tr_code *step, long *until_sav
     tr_vm_exec1(p, code, vm);
     if (post) tr_vm_exec1(p, &p->post, vm);
     if (--until == 0) {
-      if (direct && !diag) { /* save() for a few series, inlined: this runs every step */
+      if (direct) { /* save() for a few series, inlined: this runs every step */
         double *o = out0 + k0++;
         size_t j = 0;
         for (; j + 1 < nd; j += 2) { /* two at a time: half the loop overhead */
@@ -805,16 +834,11 @@ static int run_euler1(tr_sim *s, tr_vm *vm, const tr_code *step, long *until_sav
         if (j < nd) o[d[j].off] = v[d[j].slot];
       } else {
         s->stage_k0 = k0;
-        bad |= save(s, 1);
+        save(s, 1);
         k0 = s->stage_k0;
       }
       until = every;
     }
-    if (!diag) continue;
-    bad |= fetestexcept(FP_HAZARDS) != 0;
-    if (bad && !s->warning[0] && hazard(s, 1, t1) && s->o.strict_math)
-      return tr_error_set(&s->err, TR_ERR_MATH, s->m->flat.file, 0, 0, "numeric hazard: %s",
-                          s->warning);
   }
   *until_save = until;
   s->stage_k0 = k0;
@@ -860,7 +884,9 @@ static int run(tr_sim *s) {
   double *y0 = s->scratch, *k1 = y0 + ns * L, *k2 = k1 + ns * L, *k3 = k2 + ns * L,
          *k4 = k3 + ns * L;
   if (L == 1 && s->o.method == TR_INTEG_EULER) {
-    if ((rc = run_euler1(s, &vm, step, &until_save))) return rc;
+    rc = s->diag ? run_euler1_diag(s, &vm, step, &until_save)
+                 : run_euler1(s, &vm, step, &until_save);
+    if (rc) return rc;
   }
   for (long n = 0; n < s->nsteps && !(L == 1 && s->o.method == TR_INTEG_EULER); n++) {
     double t = start + (double)n * dt, t1 = start + (double)(n + 1) * dt;
