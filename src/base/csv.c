@@ -2,6 +2,8 @@
  * fields and in bulk runs inside them: the inner loops copy whole runs of ordinary bytes. */
 #include "base/csv.h"
 
+#include "base/strbuf.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -385,4 +387,19 @@ void tr_csv_free(tr_csv *c) {
   tr_free(c->data);
   tr_free(c->fields);
   tr_free(c);
+}
+
+void tr_csv_write_field(tr_sb *sb, const char *s) {
+  if (!s) return;
+  size_t n = strlen(s);
+  if (!strpbrk(s, ",\"\r\n") && (n == 0 || (s[0] != ' ' && s[n - 1] != ' '))) {
+    tr_sb_appendn(sb, s, n);
+    return;
+  }
+  tr_sb_putc(sb, '"');
+  for (; *s; s++) {
+    if (*s == '"') tr_sb_putc(sb, '"');
+    tr_sb_putc(sb, *s);
+  }
+  tr_sb_putc(sb, '"');
 }

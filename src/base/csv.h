@@ -87,4 +87,10 @@ const char *tr_csv_name(const tr_csv *c);
 /* Free the reader (not the FILE* or buffer). NULL is a no-op. */
 void tr_csv_free(tr_csv *c);
 
+/* Append one field to `sb` as RFC 4180 writes it: quoted (inner quotes doubled) when it holds
+ * a comma, quote or line break or starts or ends with a space, as is otherwise. NULL appends
+ * nothing (an empty field). */
+struct tr_sb;
+void tr_csv_write_field(struct tr_sb *sb, const char *s);
+
 #endif

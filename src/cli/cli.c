@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 
 #include "base/text.h"
+#include "tightrope/strategy.h"
 
 #include <errno.h>
 #include <math.h>
@@ -134,4 +135,15 @@ int tr_cli_parse_long(const tr_cli_cmd *cmd, const char *opt, const char *s, lon
   }
   *out = v;
   return 1;
+}
+
+int tr_cli_load_plan(const tr_cli_cmd *cmd, const char *dir, tr_plan **out) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/plan.yaml", dir ? dir : ".");
+  tr_error err;
+  tr_error_clear(&err);
+  int rc = tr_plan_load_file(path, out, &err);
+  if (!rc) return TR_EXIT_OK;
+  fprintf(stderr, "tightrope %s: %s\n", cmd->name, tr_error_text(&err));
+  return rc == TR_ERR_IO ? TR_EXIT_USAGE : tr_status_exit_code(rc);
 }

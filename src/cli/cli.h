@@ -63,6 +63,11 @@ int tr_cli_usage_error(const tr_cli_cmd *cmd, const char *fmt, ...)
 int tr_cli_parse_double(const tr_cli_cmd *cmd, const char *opt, const char *s, double *out);
 int tr_cli_parse_long(const tr_cli_cmd *cmd, const char *opt, const char *s, long *out);
 
+/* Load DIR/plan.yaml (DIR "." when NULL). On failure print "tightrope CMD: file:line:col:
+ * message" and return the exit code (2 for a missing or bad plan); 0 with *out set on success. */
+struct tr_plan;
+int tr_cli_load_plan(const tr_cli_cmd *cmd, const char *dir, struct tr_plan **out);
+
 /* The subcommand table (main.c). */
 extern const tr_cli_cmd tr_cli_commands[];
 extern const int tr_cli_ncommands;

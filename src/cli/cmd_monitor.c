@@ -147,16 +147,9 @@ int tr_cmd_monitor(const tr_cli_cmd *cmd, int argc, char **argv) {
                               best ? "'?)" : "");
   if (p.npos > 1) return tr_cli_usage_error(cmd, "expected at most one WORKSPACE");
   const char *dir = p.npos ? p.positional[0] : ".";
-  char path[4096];
-  snprintf(path, sizeof path, "%s/plan.yaml", dir);
   tr_plan *plan = NULL;
-  tr_error err;
-  tr_error_clear(&err);
-  int rc = tr_plan_load_file(path, &plan, &err);
-  if (rc) {
-    fprintf(stderr, "tightrope %s: %s\n", cmd->name, tr_error_text(&err));
-    return rc == TR_ERR_IO ? TR_EXIT_USAGE : tr_status_exit_code(rc);
-  }
+  int rc = tr_cli_load_plan(cmd, dir, &plan);
+  if (rc) return rc;
   int x = run(cmd, plan, dir, &opts);
   tr_plan_free(plan);
   return x;

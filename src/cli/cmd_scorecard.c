@@ -159,16 +159,11 @@ int tr_cmd_scorecard(const tr_cli_cmd *cmd, int argc, char **argv) {
   }
   if (p.npos > 1) return tr_cli_usage_error(cmd, "expected at most one WORKSPACE");
   const char *dir = p.npos ? p.positional[0] : ".";
-  char path[4096];
-  snprintf(path, sizeof path, "%s/plan.yaml", dir);
   tr_plan *plan = NULL;
+  int rc = tr_cli_load_plan(cmd, dir, &plan);
+  if (rc) return rc;
   tr_error err;
   tr_error_clear(&err);
-  int rc = tr_plan_load_file(path, &plan, &err);
-  if (rc) {
-    fprintf(stderr, "tightrope %s: %s\n", cmd->name, tr_error_text(&err));
-    return rc == TR_ERR_IO ? TR_EXIT_USAGE : tr_status_exit_code(rc);
-  }
   size_t nk = plan->scorecard.n_kpis;
   tr_scorecard_ws *w = NULL;
   int x = TR_EXIT_OK;

@@ -22,6 +22,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 
+#include "base/csv.h"
 #include "base/strbuf.h"
 #include "tightrope/engine.h"
 
@@ -68,19 +69,6 @@ static int ieq(const char *a, const char *b) {
   return *a == *b;
 }
 
-static void csv_field(tr_sb *sb, const char *s) {
-  if (!strpbrk(s, ",\"\r\n")) {
-    tr_sb_append(sb, s);
-    return;
-  }
-  tr_sb_putc(sb, '"');
-  for (; *s; s++) {
-    if (*s == '"') tr_sb_putc(sb, '"');
-    tr_sb_putc(sb, *s);
-  }
-  tr_sb_putc(sb, '"');
-}
-
 static void json_string(tr_sb *sb, const char *s) {
   tr_sb_putc(sb, '"');
   for (; s && *s; s++) {
@@ -121,7 +109,7 @@ static void write_csv(tr_sb *sb, const tr_model *m, tr_sim *s, const size_t *col
     tr_var_info vi;
     tr_model_var(m, cols[j], &vi);
     tr_sb_putc(sb, ',');
-    csv_field(sb, vi.name);
+    tr_csv_write_field(sb, vi.name);
   }
   tr_sb_putc(sb, '\n');
   for (size_t k = 0; k < n; k++) {

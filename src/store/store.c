@@ -2,6 +2,7 @@
  * The CSV import is in import.c. */
 #include "store/store.h"
 
+#include "base/csv.h"
 #include "base/strbuf.h"
 
 #include <stdio.h>
@@ -324,21 +325,6 @@ int tr_store_imports(tr_store *s, int (*fn)(void *ud, const tr_import_entry *e),
                    NULL, 0, import_row, &c, "reading the import log", err);
 }
 
-/* A CSV field, quoted when it holds a delimiter, quote, line break or edge space. */
-static void csv_field(tr_sb *sb, const char *s) {
-  if (!s) return;
-  if (!strpbrk(s, ",\"\r\n") && s[0] != ' ' && (s[0] == '\0' || s[strlen(s) - 1] != ' ')) {
-    tr_sb_append(sb, s);
-    return;
-  }
-  tr_sb_putc(sb, '"');
-  for (; *s; s++) {
-    if (*s == '"') tr_sb_putc(sb, '"');
-    tr_sb_putc(sb, *s);
-  }
-  tr_sb_putc(sb, '"');
-}
-
 typedef struct export_ctx {
   FILE *out;
   tr_sb line;
@@ -350,11 +336,11 @@ static int export_row(void *ud, const tr_kpi_obs *o) {
   tr_sb_reset(&x->line);
   tr_sb_append(&x->line, o->period);
   tr_sb_putc(&x->line, ',');
-  csv_field(&x->line, o->kpi);
+  tr_csv_write_field(&x->line, o->kpi);
   tr_sb_putc(&x->line, ',');
   tr_sb_append_double(&x->line, o->value);
   tr_sb_putc(&x->line, ',');
-  csv_field(&x->line, o->source);
+  tr_csv_write_field(&x->line, o->source);
   tr_sb_putc(&x->line, '\n');
   if (!tr_sb_ok(&x->line))
     return tr_error_set(x->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory exporting");

@@ -442,6 +442,42 @@ static void test_fuzz_random_bytes(void **state) {
   }
 }
 
+/* Writing fields: quoting only where RFC 4180 needs it, and what is written reads back. */
+static void test_write_field(void **state) {
+  (void)state;
+  struct { const char *in, *out; } cases[] = {
+      {"plain", "plain"},       {"", ""},
+      {"a,b", "\"a,b\""},       {"say \"hi\"", "\"say \"\"hi\"\"\""},
+      {"two\nlines", "\"two\nlines\""}, {" edge", "\" edge\""},
+      {"edge ", "\"edge \""},   {"in side", "in side"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    tr_sb sb = TR_SB_INIT;
+    tr_csv_write_field(&sb, cases[i].in);
+    assert_string_equal(tr_sb_str(&sb), cases[i].out);
+    /* read it back as a one-field row (an empty one would be a blank line, which readers skip) */
+    if (!cases[i].in[0]) {
+      tr_sb_free(&sb);
+      continue;
+    }
+    tr_sb_putc(&sb, '\n');
+    tr_csv *c = NULL;
+    tr_error err;
+    assert_int_equal(tr_csv_open_buffer(&c, sb.buf, sb.len, "w.csv", NULL, &err), TR_OK);
+    assert_int_equal(tr_csv_next(c, &err), 1);
+    size_t len;
+    const char *f = tr_csv_field(c, 0, &len);
+    assert_int_equal(len, strlen(cases[i].in));
+    assert_memory_equal(f, cases[i].in, len);
+    tr_csv_free(c);
+    tr_sb_free(&sb);
+  }
+  tr_sb sb = TR_SB_INIT;
+  tr_csv_write_field(&sb, NULL);
+  assert_int_equal(sb.len, 0);
+  tr_sb_free(&sb);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_simple_rows),   cmocka_unit_test(test_quoted_fields),
@@ -451,6 +487,7 @@ int main(void) {
       cmocka_unit_test(test_embedded_nul),  cmocka_unit_test(test_limits),
       cmocka_unit_test(test_file_streaming), cmocka_unit_test(test_alloc_failure),
       cmocka_unit_test(test_round_trip_random), cmocka_unit_test(test_fuzz_random_bytes),
+      cmocka_unit_test(test_write_field),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
