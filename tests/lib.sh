@@ -27,7 +27,8 @@ serve_start() {
   serve_log=$ws.serve.log
   "$TR" serve "$ws" --port 0 "$@" >"$serve_log" 2>&1 &
   serve_pid=$!
-  for _ in $(seq 100); do grep -q "serving" "$serve_log" && break; sleep 0.1; done
+  # up to 60 s: under ASan on a loaded 2-core machine a start can take seconds
+  for _ in $(seq 600); do grep -q "serving" "$serve_log" && break; sleep 0.1; done
   port=$(sed -n 's/.*serving .* on http:\/\/[0-9.]*:\([0-9]*\)\/.*/\1/p' "$serve_log" | head -1)
   base="http://127.0.0.1:$port"
   if [ -z "$port" ]; then not_ok "server started"; sed 's/^/# /' "$serve_log"; return 1; fi

@@ -38,12 +38,12 @@ grep -q "current: 0.5" "$ws/plan.yaml" && ok "lever saved into plan.yaml" || not
 req POST /api/scenarios 200 -H "$H" -d '{"runs":200,"vars":["cash"],"wait":true}'; has '"p95":\[' "Monte Carlo bands"; has '"event":"cash < 0"' "distress event"
 req POST /api/scenarios 202 -H "$H" -d '{"runs":300,"vars":["revenue"],"scenario":"economic downturn"}'; has '"id":' "a job id"
 job=$(grep -o '"id":[0-9]*' "$tmp/body" | head -1 | cut -d: -f2)
-for _ in $(seq 100); do curl -s "$base/api/jobs/$job" | grep -q '"state":"done"' && break; sleep 0.1; done
+for _ in $(seq 600); do curl -s "$base/api/jobs/$job" | grep -q '"state":"done"' && break; sleep 0.1; done
 req GET "/api/jobs/$job" 200; has '"scenario":"economic downturn"' "the job's result names the scenario"
 req POST /api/scenarios 202 -H "$H" -d '{"runs":100000}'
 job=$(grep -o '"id":[0-9]*' "$tmp/body" | head -1 | cut -d: -f2)
 req DELETE "/api/jobs/$job" 202 -H "$H"
-for _ in $(seq 100); do curl -s "$base/api/jobs/$job" | grep -q '"state":"cancelled"' && break; sleep 0.1; done
+for _ in $(seq 600); do curl -s "$base/api/jobs/$job" | grep -q '"state":"cancelled"' && break; sleep 0.1; done
 req GET "/api/jobs/$job" 200; has '"state":"cancelled"' "a cancelled job says so"
 
 # hostile and malformed

@@ -10,15 +10,9 @@ command -v python3 >/dev/null || { echo "# python3 missing"; exit 1; }
 ws=$(mktemp -d)/saas
 "$TR" init --sector saas "$ws" >/dev/null 2>&1 || { not_ok "init --sector saas"; exit 1; }
 [ -f "$ws/tightrope.db" ] && ok "init made a workspace with KPI history" || not_ok "init: no store"
-log=$ws/../serve.log
-"$TR" serve "$ws" --port 0 >"$log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$(dirname "$ws")"' EXIT
-for _ in $(seq 50); do grep -q "serving" "$log" && break; sleep 0.1; done
-port=$(sed -n 's/.*serving .* on http:\/\/127.0.0.1:\([0-9]*\)\/.*/\1/p' "$log" | head -1)
-[ -n "$port" ] || { not_ok "server started"; sed 's/^/# /' "$log"; exit 1; }
+trap 'serve_stop; rm -rf "$(dirname "$ws")"' EXIT
+serve_start "$ws" || exit 1
 ok "server started on port $port"
-base="http://127.0.0.1:$port"
 body=$ws/../body
 
 # status PATH WANT: GET PATH, compare the HTTP status; the body is left in $body
