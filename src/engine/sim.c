@@ -501,9 +501,10 @@ const double *tr_sim_series(const tr_sim *s, size_t var, size_t lane) {
 
 /* Set TIME for the next evaluation (and the shaped constants with it). */
 static void set_time(tr_sim *s, tr_vm *vm, double t) {
-  double *T = s->vals + (s->p->n_vars + TR_SLOT_TIME) * vm->lanes;
+  size_t L = vm->lanes;
+  double *T = s->vals + (s->p->n_vars + TR_SLOT_TIME) * L;
   vm->time = t;
-  for (size_t l = 0; l < vm->lanes; l++)
+  for (size_t l = 0; l < L; l++)
     T[l] = t;
   if (s->n_shapes) apply_shapes(s, vm);
 }
@@ -564,6 +565,47 @@ static int stocks_bad(const tr_program *p, const double *v, size_t L) {
   return bad;
 }
 
+/* Stock += dt * (in - out) over the lanes, in one pass: no net-flow buffer. `in` or `out`
+ * may be NULL (no such flow). The arithmetic is net_flows' and euler's to the bit: the net is
+ * `in`, `0.0 - out` or `in - out` (0.0 - x, not -x: they differ for x = +0), then the
+ * update, then the clamp as a select. A stock is never one of its own flows (both are
+ * variables of different kinds), so S does not alias `in` or `out`. */
+static void euler_stock(double *restrict S, const double *restrict in,
+                        const double *restrict out, size_t L, double dt, int nonneg) {
+  if (in && out) {
+    for (size_t l = 0; l < L; l++)
+      S[l] = S[l] + dt * (in[l] - out[l]);
+  } else if (in) {
+    for (size_t l = 0; l < L; l++)
+      S[l] = S[l] + dt * in[l];
+  } else if (out) {
+    for (size_t l = 0; l < L; l++)
+      S[l] = S[l] + dt * (0.0 - out[l]);
+  } else {
+    for (size_t l = 0; l < L; l++)
+      S[l] = S[l] + dt * 0.0;
+  }
+  if (nonneg)
+    for (size_t l = 0; l < L; l++)
+      S[l] = S[l] < 0 ? 0 : S[l];
+}
+
+/* Euler over the lanes when every stock has at most one inflow and one outflow (most models):
+ * each stock updated in one pass from its flows. Returns 0, changing nothing, otherwise.
+ * Stocks are updated one after the other, as in euler(), and read only flows, which no
+ * update writes, so the order does not matter. */
+static int euler_simple(const tr_program *p, double *v, size_t L, double dt) {
+  for (size_t i = 0; i < p->n_stocks; i++)
+    if (p->flow_out[i] - p->flow_off[i] > 1 || p->flow_off[i + 1] - p->flow_out[i] > 1) return 0;
+  for (size_t i = 0; i < p->n_stocks; i++) {
+    int f = p->flow_off[i], fo = p->flow_out[i], f1 = p->flow_off[i + 1];
+    const double *in = f < fo ? v + (size_t)p->flow_slot[f] * L : NULL;
+    const double *out = fo < f1 ? v + (size_t)p->flow_slot[fo] * L : NULL;
+    euler_stock(v + (size_t)p->stocks[i] * L, in, out, L, dt, p->stock_nonneg[i]);
+  }
+  return 1;
+}
+
 /* Euler straight into the stocks: the common single-run path; with lanes, net flows are
  * gathered lane-contiguously in k first. */
 static int euler(const tr_program *p, double *v, size_t L, double dt, double *k) {
@@ -583,15 +625,20 @@ static int euler(const tr_program *p, double *v, size_t L, double dt, double *k)
     }
     return bad;
   }
+  if (euler_simple(p, v, L, dt)) return 0;
   net_flows(p, v, L, k);
   for (size_t i = 0; i < p->n_stocks; i++) {
-    double *S = v + (size_t)p->stocks[i] * L;
-    const double *K = k + i * L;
-    for (size_t l = 0; l < L; l++)
-      S[l] = S[l] + dt * K[l];
-    if (p->stock_nonneg[i])
+    double *restrict S = v + (size_t)p->stocks[i] * L;
+    const double *restrict K = k + i * L; /* scratch, never a slot */
+    if (p->stock_nonneg[i]) { /* the clamp as a select in the same pass: it vectorises */
+      for (size_t l = 0; l < L; l++) {
+        double y = S[l] + dt * K[l];
+        S[l] = y < 0 ? 0 : y;
+      }
+    } else {
       for (size_t l = 0; l < L; l++)
-        if (S[l] < 0) S[l] = 0;
+        S[l] = S[l] + dt * K[l];
+    }
   }
   return 0; /* stocks are checked at save points (after_point) */
 }
@@ -677,6 +724,20 @@ static void fill_constant_series(tr_sim *s) {
   }
 }
 
+/* 1 when some x[i] is NaN or infinite: its exponent bits are all ones exactly when adding
+ * one unit of exponent carries into the sign bit. Integer AND/ADD/OR only, so the loop
+ * vectorises with plain SSE2 (a floating-point compare per value does not). */
+static int nonfinite_any(const double *x, size_t n) {
+  const uint64_t exp_mask = 0x7ff0000000000000u, one_exp = 0x0010000000000000u;
+  uint64_t acc = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint64_t u;
+    memcpy(&u, &x[i], sizeof u);
+    acc |= (u & exp_mask) + one_exp;
+  }
+  return (int)(acc >> 63);
+}
+
 /* Save the changing watched values of this point: in place when there are few series, else
  * into the stage. In diagnostic mode, returns 1 when one of them is NaN or infinite (x - x
  * is 0 exactly for finite x: a branch-free check fused with the copy). */
@@ -697,19 +758,14 @@ static int save(tr_sim *s, size_t L) {
     return bad;
   }
   double *row = s->stage + s->stage_n * nd * L;
-  if (L == 1 && !s->diag) {
+  if (L == 1) {
     for (size_t j = 0; j < nd; j++)
       row[j] = v[d[j].slot];
   } else {
-    for (size_t j = 0; j < nd; j++) {
-      const double *V = v + d[j].slot;
-      double *R = row + j * L;
-      for (size_t l = 0; l < L; l++) {
-        R[l] = V[l];
-        bad |= !(V[l] - V[l] == 0);
-      }
-    }
+    for (size_t j = 0; j < nd; j++)
+      memcpy(row + j * L, v + d[j].slot, L * sizeof *row);
   }
+  if (s->diag) bad = nonfinite_any(row, nd * L); /* the copy, scanned (vectorised) */
   if (++s->stage_n == s->stage_max) flush_stage(s, L);
   return bad;
 }
@@ -936,20 +992,6 @@ static int run(tr_sim *s) {
   fill_constant_series(s);
   s->ran = 1;
   return TR_OK;
-}
-
-/* 1 when some x[i] is NaN or infinite: its exponent bits are all ones exactly when adding
- * one unit of exponent carries into the sign bit. Integer AND/ADD/OR only, so the loop
- * vectorises with plain SSE2 (a floating-point compare per value does not). */
-static int nonfinite_any(const double *x, size_t n) {
-  const uint64_t exp_mask = 0x7ff0000000000000u, one_exp = 0x0010000000000000u;
-  uint64_t acc = 0;
-  for (size_t i = 0; i < n; i++) {
-    uint64_t u;
-    memcpy(&u, &x[i], sizeof u);
-    acc |= (u & exp_mask) + one_exp;
-  }
-  return (int)(acc >> 63);
 }
 
 /* 1 when a saved value, or a slot's final value, is NaN or infinite. The series of constants
