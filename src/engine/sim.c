@@ -372,8 +372,12 @@ int tr_sim_set_const_index(tr_sim *s, size_t var, long lane, double v) {
   if (lane >= (long)L)
     return tr_error_set(&s->err, TR_ERR_INVALID, NULL, 0, 0, "lane %ld does not exist (%zu lanes)",
                         lane, L);
+  if (lane >= 0) { /* one lane: no pass over the others (a batch sets every lane in turn) */
+    s->base[var * L + (size_t)lane] = v;
+    return TR_OK;
+  }
   for (size_t l = 0; l < L; l++)
-    if (lane < 0 || (size_t)lane == l) s->base[var * L + l] = v;
+    s->base[var * L + l] = v;
   return TR_OK;
 }
 

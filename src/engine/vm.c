@@ -229,9 +229,19 @@ static double delay_read(const tr_vm *vm, const double *h, size_t L, size_t l, d
 #define TR_UNREACHABLE() ((void)0)
 #endif
 
+/* Lane loops: every body is element-wise (lane l reads only lane l of its operands), and two
+ * slots are either the same slot or disjoint, so no lane depends on another through memory
+ * even when the destination is an operand. `ivdep` says so to gcc, which otherwise checks
+ * the slots' overlap at run time before each vectorised loop. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define TR_IVDEP _Pragma("GCC ivdep")
+#else
+#define TR_IVDEP
+#endif
+
 #define SL(x) (v + (size_t)(x)*L)
 #define LANES(body)                                                                                \
-  for (size_t l = 0; l < L; l++) {                                                                 \
+  TR_IVDEP for (size_t l = 0; l < L; l++) {                                                        \
     body;                                                                                          \
   }
 
