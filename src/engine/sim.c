@@ -687,8 +687,23 @@ static void flush_stage(tr_sim *s, size_t L) {
       if (++l == L) l = 0, k++;
     }
     for (size_t q0 = 0; q0 < np; q0 += 8) {
-      size_t q1 = q0 + 8 < np ? q0 + 8 : np;
-      for (size_t c = c0; c < c1; c++)
+      size_t q1 = q0 + 8 < np ? q0 + 8 : np, c = c0;
+      /* 2 x 2 blocks: two adjacent values of a row become one vector load, two of a column
+       * one vector store (gcc's SLP vectoriser); the columns are distinct outputs */
+      for (; c + 1 < c1; c += 2) {
+        double *restrict D0 = dst[c - c0], *restrict D1 = dst[c + 1 - c0];
+        size_t q = q0;
+        for (; q + 1 < q1; q += 2) {
+          const double *r0 = st + q * ns + c, *r1 = r0 + ns;
+          double a = r0[0], b = r0[1], e = r1[0], f = r1[1];
+          D0[q] = a;
+          D0[q + 1] = e;
+          D1[q] = b;
+          D1[q + 1] = f;
+        }
+        if (q < q1) D0[q] = st[q * ns + c], D1[q] = st[q * ns + c + 1];
+      }
+      if (c < c1)
         for (size_t q = q0; q < q1; q++)
           dst[c - c0][q] = st[q * ns + c];
     }
