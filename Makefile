@@ -125,7 +125,8 @@ fuzz:
 	done
 
 # The CLI under valgrind's memcheck: `tightrope simulate` over every template in models/, then
-# a KPI import, list and export in a scratch workspace. Any error or leak fails the target.
+# a KPI import (with one bad row, so exit 2 is expected), list and export in a scratch
+# workspace. Any memcheck error or leak (exit 1) fails the target.
 VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full
 valgrind: $(BIN)
 	@set -e; for m in $(sort $(wildcard models/*/model.xmile)); do \
@@ -134,7 +135,8 @@ valgrind: $(BIN)
 	  printf 'date,kpi,value,source\n2024-01,mrr,100,crm\n2024-02,mrr,110,crm\n2024-02,churn,x,crm\n' \
 	    >"$$ws/kpi.csv"; \
 	  echo "== valgrind: tightrope kpi import / list / export"; \
-	  $(VALGRIND) $(BIN) kpi -w "$$ws" import "$$ws/kpi.csv" >/dev/null; \
+	  rc=0; $(VALGRIND) $(BIN) kpi -w "$$ws" import "$$ws/kpi.csv" >/dev/null 2>&1 || rc=$$?; \
+	  [ $$rc -eq 2 ] || { echo "kpi import with a bad row: exit $$rc, wanted 2 (1 = memcheck error)"; exit 1; }; \
 	  $(VALGRIND) $(BIN) kpi -w "$$ws" list >/dev/null; \
 	  $(VALGRIND) $(BIN) kpi -w "$$ws" export >/dev/null
 
