@@ -57,11 +57,11 @@ int tr_status_exit_code(int code);
  * file/line/col describe the position in the user's input (0 when unknown). */
 #define TR_ERROR_MSG_MAX 512
 typedef struct tr_error {
-  int code;                    /* a tr_status; TR_OK when no error has been recorded */
-  int line;                    /* 1-based line in `file`, 0 if unknown */
-  int col;                     /* 1-based column, 0 if unknown */
-  char file[256];              /* the input file at fault, "" if none */
-  char msg[TR_ERROR_MSG_MAX];  /* the detail, without position */
+  int code;                          /* a tr_status; TR_OK when no error has been recorded */
+  int line;                          /* 1-based line in `file`, 0 if unknown */
+  int col;                           /* 1-based column, 0 if unknown */
+  char file[256];                    /* the input file at fault, "" if none */
+  char msg[TR_ERROR_MSG_MAX];        /* the detail, without position */
   char text[TR_ERROR_MSG_MAX + 300]; /* scratch for tr_error_text(); GNU form */
 } tr_error;
 

@@ -108,7 +108,7 @@ typedef struct tr_kpi_summary {
   long count;               /* observations */
   const char *first_period; /* earliest and latest period */
   const char *last_period;
-  double last_value;        /* the value at last_period */
+  double last_value; /* the value at last_period */
 } tr_kpi_summary;
 
 typedef struct tr_kpi_obs {
@@ -148,8 +148,8 @@ int tr_store_observations(tr_store *s, const char *kpi, const char *since,
                           int (*fn)(void *ud, const tr_kpi_obs *o), void *ud, tr_error *err);
 
 /* The replaced values of `kpi` (NULL = all), oldest replacement first. */
-int tr_store_history(tr_store *s, const char *kpi,
-                     int (*fn)(void *ud, const tr_kpi_old_value *h), void *ud, tr_error *err);
+int tr_store_history(tr_store *s, const char *kpi, int (*fn)(void *ud, const tr_kpi_old_value *h),
+                     void *ud, tr_error *err);
 
 /* The import log, oldest first. */
 int tr_store_imports(tr_store *s, int (*fn)(void *ud, const tr_import_entry *e), void *ud,

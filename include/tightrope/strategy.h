@@ -24,8 +24,8 @@ extern "C" {
 
 /* Loader limits (TR_ERR_LIMIT beyond them). */
 #define TR_PLAN_MAX_BYTES (16u * 1024u * 1024u) /* file size */
-#define TR_PLAN_MAX_DEPTH 64                   /* nesting of mappings/sequences */
-#define TR_PLAN_MAX_ITEMS 10000                /* entries in one sequence or mapping */
+#define TR_PLAN_MAX_DEPTH 64                    /* nesting of mappings/sequences */
+#define TR_PLAN_MAX_ITEMS 10000                 /* entries in one sequence or mapping */
 
 typedef struct tr_plan_pos {
   int line; /* 1-based */
@@ -53,23 +53,23 @@ typedef enum { TR_DIR_HIGHER, TR_DIR_LOWER, TR_DIR_BAND } tr_direction;
 /* One measure of how well a pole is served: a model variable or a KPI, normalised to [0,1]
  * against its target (src/strategy/balance.h, tr_measure_score). */
 typedef struct tr_measure {
-  const char *variable;   /* model variable (as written), or NULL */
-  const char *kpi;        /* KPI id, or NULL; exactly one of variable/kpi is set */
+  const char *variable; /* model variable (as written), or NULL */
+  const char *kpi;      /* KPI id, or NULL; exactly one of variable/kpi is set */
   tr_direction direction;
-  double target;          /* higher/lower: the value that scores 1 (band: its middle) */
-  int has_worst;          /* 1 when `worst` was given: linear scoring worst..target */
-  double worst;           /* the value that scores 0 */
-  double band_low;        /* band: scores 1 inside [band_low, band_high] */
+  double target;   /* higher/lower: the value that scores 1 (band: its middle) */
+  int has_worst;   /* 1 when `worst` was given: linear scoring worst..target */
+  double worst;    /* the value that scores 0 */
+  double band_low; /* band: scores 1 inside [band_low, band_high] */
   double band_high;
-  double tolerance;       /* band: distance outside the band at which the score reaches 0 */
-  double weight;          /* > 0, default 1 */
+  double tolerance; /* band: distance outside the band at which the score reaches 0 */
+  double weight;    /* > 0, default 1 */
   tr_plan_pos pos;
 } tr_measure;
 
 typedef struct tr_pole {
   const char *name;
   tr_measure *measures;
-  size_t n_measures;      /* >= 1 */
+  size_t n_measures; /* >= 1 */
   tr_plan_pos pos;
 } tr_pole;
 
@@ -85,21 +85,21 @@ typedef struct tr_lever_binding {
 } tr_lever_binding;
 
 typedef struct tr_lever {
-  const char *resource;       /* "marketing budget", "engineering hours", ... */
+  const char *resource; /* "marketing budget", "engineering hours", ... */
   tr_lever_binding *bindings;
-  size_t n_bindings;          /* >= 1 */
-  double min;                 /* allowed share range, 0 <= min < max <= 1 */
+  size_t n_bindings; /* >= 1 */
+  double min;        /* allowed share range, 0 <= min < max <= 1 */
   double max;
-  double current;             /* the share given to pole A today, in [min, max] */
+  double current; /* the share given to pole A today, in [min, max] */
   tr_plan_pos pos;
 } tr_lever;
 
 typedef struct tr_tension {
   const char *id;
   const char *name;
-  tr_pole poles[2];           /* pole A, pole B */
+  tr_pole poles[2]; /* pole A, pole B */
   tr_lever lever;
-  double weight;              /* > 0, default 1; weight in the Strategic Balance Index */
+  double weight; /* > 0, default 1; weight in the Strategic Balance Index */
   tr_plan_pos pos;
 } tr_tension;
 
@@ -108,8 +108,8 @@ typedef struct tr_tension {
 typedef enum {
   TR_PERSP_FINANCIAL,
   TR_PERSP_CUSTOMER,
-  TR_PERSP_INTERNAL,  /* "internal_process" */
-  TR_PERSP_LEARNING,  /* "learning_growth" */
+  TR_PERSP_INTERNAL, /* "internal_process" */
+  TR_PERSP_LEARNING, /* "learning_growth" */
   TR_PERSP_COUNT
 } tr_perspective_id;
 
@@ -117,33 +117,33 @@ typedef enum { TR_SCORE_PERFORMANCE, TR_SCORE_PROGRESS, TR_SCORE_GOAL_REDFLAG } 
 
 typedef struct tr_perspective {
   tr_perspective_id id;
-  const char *name;           /* display name */
-  double weight;              /* >= 0, default 1 */
+  const char *name; /* display name */
+  double weight;    /* >= 0, default 1 */
 } tr_perspective;
 
 typedef struct tr_objective {
   const char *id;
   const char *name;
   tr_perspective_id perspective;
-  double weight;              /* >= 0 within its perspective, default 1 */
+  double weight; /* >= 0 within its perspective, default 1 */
   tr_plan_pos pos;
 } tr_objective;
 
 typedef struct tr_kpi {
   const char *id;
   const char *name;
-  const char *unit;           /* NULL if absent */
+  const char *unit; /* NULL if absent */
   tr_perspective_id perspective;
-  size_t objective;           /* index into tr_scorecard.objectives */
+  size_t objective; /* index into tr_scorecard.objectives */
   int has_baseline, has_target, has_min, has_max;
   double baseline, target, min, max;
   tr_direction direction;     /* higher_better | lower_better | band */
   double band_low, band_high; /* band */
   tr_score_mode mode;
-  double goal, red_flag;      /* goal_redflag mode */
-  double weight;              /* >= 0 within its objective, default 1 */
-  int leading;                /* 1 leading (driver), 0 lagging (outcome) */
-  const char *variable;       /* bound model variable, or NULL */
+  double goal, red_flag; /* goal_redflag mode */
+  double weight;         /* >= 0 within its objective, default 1 */
+  int leading;           /* 1 leading (driver), 0 lagging (outcome) */
+  const char *variable;  /* bound model variable, or NULL */
   tr_plan_pos pos;
 } tr_kpi;
 
@@ -167,9 +167,9 @@ typedef struct tr_scorecard {
 /* ---- uncertainty and scenarios (consumed by the scenario layer) --------------------- */
 
 typedef struct tr_uncertain_input {
-  const char *name;           /* model constant */
-  const char *dist;           /* distribution name as written ("normal", "triangular", ...) */
-  const char **param_names;   /* in file order */
+  const char *name;         /* model constant */
+  const char *dist;         /* distribution name as written ("normal", "triangular", ...) */
+  const char **param_names; /* in file order */
   double *params;
   size_t n_params;
   tr_plan_pos pos;
@@ -178,7 +178,7 @@ typedef struct tr_uncertain_input {
 typedef struct tr_uncertainty {
   tr_uncertain_input *inputs;
   size_t n_inputs;
-  double *correlation;        /* n_inputs x n_inputs row-major rank correlations, or NULL */
+  double *correlation; /* n_inputs x n_inputs row-major rank correlations, or NULL */
 } tr_uncertainty;
 
 typedef enum { TR_SHOCK_STEP, TR_SHOCK_RAMP, TR_SHOCK_PULSE, TR_SHOCK_PATH } tr_shock_kind;
@@ -191,11 +191,11 @@ typedef struct tr_shock {
   tr_shock_kind kind;
   double start;
   int has_end;
-  double end;                 /* from `end`, or start + `duration` */
+  double end; /* from `end`, or start + `duration` */
   double magnitude;
-  int additive;               /* 0 multiplier (default), 1 additive */
-  double *path_t;             /* path: times, ascending */
-  double *path_v;             /* path: magnitudes */
+  int additive;   /* 0 multiplier (default), 1 additive */
+  double *path_t; /* path: times, ascending */
+  double *path_v; /* path: magnitudes */
   size_t n_path;
   tr_plan_pos pos;
 } tr_shock;
@@ -208,7 +208,7 @@ typedef struct tr_override {
 
 typedef struct tr_scenario {
   const char *name;
-  const char *description;    /* NULL if absent */
+  const char *description; /* NULL if absent */
   tr_override *overrides;
   size_t n_overrides;
   tr_shock *shocks;
@@ -220,14 +220,14 @@ typedef struct tr_scenario {
 
 typedef struct tr_company {
   const char *name;
-  const char *sector;         /* free text, e.g. "saas" */
-  const char *currency;       /* ISO 4217 code, three capital letters; default "EUR" */
-  double horizon;             /* planning horizon in months, > 0; default 36 */
+  const char *sector;   /* free text, e.g. "saas" */
+  const char *currency; /* ISO 4217 code, three capital letters; default "EUR" */
+  double horizon;       /* planning horizon in months, > 0; default 36 */
 } tr_company;
 
 typedef struct tr_plan_data tr_plan_data;
 typedef struct tr_plan {
-  const char *file;           /* the name used in messages */
+  const char *file; /* the name used in messages */
   tr_company company;
   tr_tension *tensions;
   size_t n_tensions;
@@ -238,7 +238,7 @@ typedef struct tr_plan {
   const tr_plan_node *stakeholders; /* reserved sections, shape-checked; NULL if absent */
   const tr_plan_node *swot;
   const tr_plan_node *roadmap;
-  tr_plan_data *data;         /* private: the arena that owns all of the above */
+  tr_plan_data *data; /* private: the arena that owns all of the above */
 } tr_plan;
 
 /* Load and validate a plan file. On success *out owns a new plan (free with tr_plan_free).

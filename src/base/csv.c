@@ -11,9 +11,9 @@
 #define END (-1) /* end of input (or a read error, recorded in c->fatal) */
 
 typedef struct csv_field {
-  size_t off;  /* offset of the first byte in c->data */
-  size_t len;  /* bytes, excluding the NUL that follows them */
-  long line;   /* where the field starts */
+  size_t off; /* offset of the first byte in c->data */
+  size_t len; /* bytes, excluding the NUL that follows them */
+  long line;  /* where the field starts */
   long col;
 } csv_field;
 
@@ -21,23 +21,23 @@ struct tr_csv {
   FILE *f;                  /* file mode: borrowed stream */
   const unsigned char *buf; /* buffer mode: borrowed bytes */
   size_t buflen;
-  unsigned char *chunk;     /* file mode: owned read buffer */
-  const unsigned char *p;   /* current window of input */
-  size_t pos, len;          /* next byte and window size */
-  int eof;                  /* no more windows */
-  int started;              /* the first window was read (BOM check done) */
-  char *name;               /* owned copy for error positions */
+  unsigned char *chunk;   /* file mode: owned read buffer */
+  const unsigned char *p; /* current window of input */
+  size_t pos, len;        /* next byte and window size */
+  int eof;                /* no more windows */
+  int started;            /* the first window was read (BOM check done) */
+  char *name;             /* owned copy for error positions */
   tr_csv_opts o;
-  long line, col;           /* position of the last consumed byte (col 0 = before the first) */
-  int prev_cr;              /* last consumed byte was CR: a following LF ends the same line */
-  char *data;               /* the current row's field bytes, each followed by NUL */
+  long line, col; /* position of the last consumed byte (col 0 = before the first) */
+  int prev_cr;    /* last consumed byte was CR: a following LF ends the same line */
+  char *data;     /* the current row's field bytes, each followed by NUL */
   size_t dlen, dcap;
   csv_field *fields;
   size_t nf, fcap;
-  size_t expected;          /* field count of the first row, 0 until read */
+  size_t expected; /* field count of the first row, 0 until read */
   long row_line;
-  int fatal;                /* sticky status after a fatal error, else TR_OK */
-  tr_error *err;            /* the caller's error buffer during tr_csv_next */
+  int fatal;     /* sticky status after a fatal error, else TR_OK */
+  tr_error *err; /* the caller's error buffer during tr_csv_next */
 };
 
 static int csv_fail(tr_csv *c, int code, long line, long col, const char *fmt, const char *a) {
@@ -102,7 +102,8 @@ static void advance(tr_csv *c) {
 static int grow_data(tr_csv *c, size_t extra) {
   if (c->dlen + extra + 1 <= c->dcap) return TR_OK;
   size_t cap = c->dcap ? c->dcap : 256;
-  while (cap < c->dlen + extra + 1) cap *= 2;
+  while (cap < c->dlen + extra + 1)
+    cap *= 2;
   char *d = tr_realloc(c->data, cap);
   if (!d) {
     c->fatal = TR_ERR_NOMEM;
@@ -133,8 +134,8 @@ static int append(tr_csv *c, const unsigned char *s, size_t n) {
 static int open_field(tr_csv *c) {
   if (c->nf == c->o.max_fields) {
     c->fatal = TR_ERR_LIMIT;
-    tr_error_set(c->err, TR_ERR_LIMIT, c->name, (int)c->row_line, 0,
-                 "row has more than %zu fields", c->o.max_fields);
+    tr_error_set(c->err, TR_ERR_LIMIT, c->name, (int)c->row_line, 0, "row has more than %zu fields",
+                 c->o.max_fields);
     return TR_ERR_LIMIT;
   }
   if (c->nf == c->fcap) {
@@ -164,7 +165,8 @@ static void close_field(tr_csv *c) {
 /* Skip to the start of the next physical line (error recovery). */
 static void skip_line(tr_csv *c) {
   int ch;
-  while ((ch = peekc(c)) != END && ch != '\r' && ch != '\n') advance(c);
+  while ((ch = peekc(c)) != END && ch != '\r' && ch != '\n')
+    advance(c);
   if (ch == '\r') {
     advance(c);
     if (peekc(c) == '\n') advance(c);
@@ -180,9 +182,11 @@ static size_t run_length(const tr_csv *c, int quoted) {
   const unsigned char d = (unsigned char)c->o.delim;
   const unsigned char *q = s;
   if (quoted) {
-    while (q < e && *q != '"' && *q != '\r' && *q != '\n') q++;
+    while (q < e && *q != '"' && *q != '\r' && *q != '\n')
+      q++;
   } else {
-    while (q < e && *q != d && *q != '"' && *q != '\r' && *q != '\n') q++;
+    while (q < e && *q != d && *q != '"' && *q != '\r' && *q != '\n')
+      q++;
   }
   return (size_t)(q - s);
 }
@@ -302,7 +306,8 @@ int tr_csv_next(tr_csv *c, tr_error *err) {
   c->dlen = 0;
   int ch;
   /* a physically empty line is not a row */
-  while ((ch = peekc(c)) == '\r' || ch == '\n') advance(c);
+  while ((ch = peekc(c)) == '\r' || ch == '\n')
+    advance(c);
   if (ch == END) return c->fatal ? c->fatal : 0;
   c->row_line = c->line;
   int rc = read_row(c);
@@ -362,7 +367,9 @@ int tr_csv_open_buffer(tr_csv **out, const char *buf, size_t len, const char *na
   return csv_open(out, NULL, buf, len, name, opts, err);
 }
 
-size_t tr_csv_nfields(const tr_csv *c) { return c->nf; }
+size_t tr_csv_nfields(const tr_csv *c) {
+  return c->nf;
+}
 
 const char *tr_csv_field(const tr_csv *c, size_t i, size_t *len) {
   if (i >= c->nf) return NULL;
@@ -370,15 +377,25 @@ const char *tr_csv_field(const tr_csv *c, size_t i, size_t *len) {
   return c->data + c->fields[i].off;
 }
 
-long tr_csv_line(const tr_csv *c) { return c->row_line; }
+long tr_csv_line(const tr_csv *c) {
+  return c->row_line;
+}
 
-long tr_csv_field_line(const tr_csv *c, size_t i) { return i < c->nf ? c->fields[i].line : 0; }
+long tr_csv_field_line(const tr_csv *c, size_t i) {
+  return i < c->nf ? c->fields[i].line : 0;
+}
 
-long tr_csv_field_col(const tr_csv *c, size_t i) { return i < c->nf ? c->fields[i].col : 0; }
+long tr_csv_field_col(const tr_csv *c, size_t i) {
+  return i < c->nf ? c->fields[i].col : 0;
+}
 
-size_t tr_csv_expected_fields(const tr_csv *c) { return c->expected; }
+size_t tr_csv_expected_fields(const tr_csv *c) {
+  return c->expected;
+}
 
-const char *tr_csv_name(const tr_csv *c) { return c->name; }
+const char *tr_csv_name(const tr_csv *c) {
+  return c->name;
+}
 
 void tr_csv_free(tr_csv *c) {
   if (!c) return;

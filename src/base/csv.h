@@ -32,7 +32,7 @@
 
 /* Limits of tr_csv_opts when left 0. */
 #define TR_CSV_MAX_FIELD_DEFAULT ((size_t)1 << 20) /* 1 MiB per field */
-#define TR_CSV_MAX_FIELDS_DEFAULT ((size_t)100000)  /* fields per row */
+#define TR_CSV_MAX_FIELDS_DEFAULT ((size_t)100000) /* fields per row */
 
 enum {
   TR_CSV_RAGGED_OK = 1 /* rows may have any number of fields */

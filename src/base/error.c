@@ -70,8 +70,7 @@ int tr_error_setv(tr_error *e, int code, const char *file, int line, int col, co
   return code;
 }
 
-int tr_error_set(tr_error *e, int code, const char *file, int line, int col, const char *fmt,
-                 ...) {
+int tr_error_set(tr_error *e, int code, const char *file, int line, int col, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   int rc = tr_error_setv(e, code, file, line, col, fmt, ap);

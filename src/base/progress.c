@@ -90,7 +90,8 @@ int tr_progress_format(char *buf, size_t cap, const char *label, uint64_t done, 
     int filled = (int)floor(frac * bar_width);
     bar[b++] = ' ';
     bar[b++] = '[';
-    for (int i = 0; i < bar_width; i++) bar[b++] = i < filled ? '#' : '.';
+    for (int i = 0; i < bar_width; i++)
+      bar[b++] = i < filled ? '#' : '.';
     bar[b++] = ']';
   }
   bar[b] = '\0';

@@ -13,7 +13,8 @@ uint64_t tr_splitmix64(uint64_t *state) {
 
 void tr_rng_seed(tr_rng *r, uint64_t seed) {
   uint64_t sm = seed;
-  for (int i = 0; i < 4; i++) r->s[i] = tr_splitmix64(&sm);
+  for (int i = 0; i < 4; i++)
+    r->s[i] = tr_splitmix64(&sm);
 }
 
 void tr_rng_seed_stream(tr_rng *r, uint64_t seed, uint64_t stream) {
@@ -22,7 +23,8 @@ void tr_rng_seed_stream(tr_rng *r, uint64_t seed, uint64_t stream) {
   uint64_t st = stream ^ 0x6a09e667f3bcc909u;
   uint64_t mixed = tr_splitmix64(&st);
   uint64_t sm = seed ^ mixed;
-  for (int i = 0; i < 4; i++) r->s[i] = tr_splitmix64(&sm);
+  for (int i = 0; i < 4; i++)
+    r->s[i] = tr_splitmix64(&sm);
   if (!(r->s[0] | r->s[1] | r->s[2] | r->s[3])) r->s[0] = 1; /* all-zero state is a fixed point */
 }
 

@@ -35,7 +35,8 @@ static int grow(tr_sb *sb, size_t extra) {
   size_t need = sb->len + extra + 1;
   if (need <= sb->cap) return 1;
   size_t cap = sb->cap ? sb->cap : 64;
-  while (cap < need) cap *= 2;
+  while (cap < need)
+    cap *= 2;
   char *p = tr_realloc(sb->buf, cap);
   if (!p) {
     sb->failed = 1;

@@ -15,12 +15,13 @@ typedef struct tr_sb {
   int failed; /* sticky out-of-memory flag */
 } tr_sb;
 
-#define TR_SB_INIT {NULL, 0, 0, 0}
+#define TR_SB_INIT                                                                                 \
+  { NULL, 0, 0, 0 }
 
 void tr_sb_init(tr_sb *sb);
-void tr_sb_free(tr_sb *sb);            /* frees the buffer; NULL is a no-op */
-void tr_sb_reset(tr_sb *sb);           /* len = 0, keeps the buffer */
-int tr_sb_ok(const tr_sb *sb);         /* 1 unless an allocation failed */
+void tr_sb_free(tr_sb *sb);    /* frees the buffer; NULL is a no-op */
+void tr_sb_reset(tr_sb *sb);   /* len = 0, keeps the buffer */
+int tr_sb_ok(const tr_sb *sb); /* 1 unless an allocation failed */
 void tr_sb_append(tr_sb *sb, const char *s);
 void tr_sb_appendn(tr_sb *sb, const char *s, size_t n);
 void tr_sb_putc(tr_sb *sb, char c);

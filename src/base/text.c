@@ -11,7 +11,8 @@ size_t tr_edit_distance(const char *a, const char *b) {
   size_t small[64];
   size_t *row = lb + 1 <= 64 ? small : tr_malloc((lb + 1) * sizeof *row);
   if (!row) return (size_t)-1;
-  for (size_t j = 0; j <= lb; j++) row[j] = j;
+  for (size_t j = 0; j <= lb; j++)
+    row[j] = j;
   for (size_t i = 1; i <= la; i++) {
     size_t diag = row[0];
     row[0] = i;
@@ -71,7 +72,8 @@ size_t tr_canon_ident(const char *raw, size_t len, char *out, size_t cap) {
   int pending_sep = 0;
   size_t i = 0, end = len;
   /* strip one pair of surrounding quotes */
-  while (i < end && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r')) i++;
+  while (i < end && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r'))
+    i++;
   while (end > i && (raw[end - 1] == ' ' || raw[end - 1] == '\t' || raw[end - 1] == '\n' ||
                      raw[end - 1] == '\r'))
     end--;

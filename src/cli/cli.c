@@ -29,8 +29,9 @@ int tr_cli_usage_error(const tr_cli_cmd *cmd, const char *fmt, ...) {
 }
 
 void tr_cli_print_help(FILE *out, const tr_cli_cmd *cmd) {
-  fprintf(out, "usage: tightrope %s%s%s%s\n\n%s\n", cmd->name, cmd->opts && cmd->opts[0].name ? " [OPTIONS]" : "",
-          cmd->args ? " " : "", cmd->args ? cmd->args : "", cmd->summary);
+  fprintf(out, "usage: tightrope %s%s%s%s\n\n%s\n", cmd->name,
+          cmd->opts && cmd->opts[0].name ? " [OPTIONS]" : "", cmd->args ? " " : "",
+          cmd->args ? cmd->args : "", cmd->summary);
   if (cmd->description) fprintf(out, "\n%s\n", cmd->description);
   fprintf(out, "\noptions:\n");
   for (const tr_cli_opt *o = cmd->opts; o && o->name; o++) {
@@ -48,15 +49,18 @@ void tr_cli_print_help(FILE *out, const tr_cli_cmd *cmd) {
 static int unknown_option(tr_cli_parser *p, const char *given) {
   const char *names[128];
   size_t n = 0;
-  for (const tr_cli_opt *o = p->cmd->opts; o && o->name && n < 127; o++) names[n++] = o->name;
+  for (const tr_cli_opt *o = p->cmd->opts; o && o->name && n < 127; o++)
+    names[n++] = o->name;
   names[n++] = "help";
   const char *bare = given;
-  while (*bare == '-') bare++;
+  while (*bare == '-')
+    bare++;
   const char *best = tr_closest(bare, names, n);
   if (best)
     return tr_cli_usage_error(p->cmd, "unknown option '%s' (did you mean '--%s'?)", given, best),
            TR_CLI_ERROR;
-  tr_cli_usage_error(p->cmd, "unknown option '%s' (see 'tightrope %s --help')", given, p->cmd->name);
+  tr_cli_usage_error(p->cmd, "unknown option '%s' (see 'tightrope %s --help')", given,
+                     p->cmd->name);
   return TR_CLI_ERROR;
 }
 

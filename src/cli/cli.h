@@ -17,12 +17,12 @@ typedef struct tr_cli_opt {
 
 typedef struct tr_cli_cmd tr_cli_cmd;
 struct tr_cli_cmd {
-  const char *name;                    /* subcommand */
+  const char *name;                             /* subcommand */
   int (*run)(const tr_cli_cmd *, int, char **); /* argv[0] is the subcommand name */
-  const char *args;                    /* positional synopsis, e.g. "MODEL.xmile" */
-  const char *summary;                 /* one line for `tightrope help` */
-  const char *description;             /* a paragraph for `tightrope CMD --help`, or NULL */
-  const tr_cli_opt *opts;              /* terminated by {NULL} */
+  const char *args;                             /* positional synopsis, e.g. "MODEL.xmile" */
+  const char *summary;                          /* one line for `tightrope help` */
+  const char *description; /* a paragraph for `tightrope CMD --help`, or NULL */
+  const tr_cli_opt *opts;  /* terminated by {NULL} */
 };
 
 /* Exit codes: 0 success, 1 failure (e.g. an alert or an I/O error), 2 bad input or usage. */
@@ -32,8 +32,8 @@ typedef struct tr_cli_parser {
   const tr_cli_cmd *cmd;
   int argc;
   char **argv;
-  int i;              /* next argv index */
-  const char *value;  /* the value of the option just returned (NULL for flags) */
+  int i;             /* next argv index */
+  const char *value; /* the value of the option just returned (NULL for flags) */
   char *positional[64];
   int npos;
   int only_positional; /* after "--" */

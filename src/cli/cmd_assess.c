@@ -57,8 +57,7 @@ static void write_text(FILE *out, const tr_assess *a) {
     fprintf(out, "    %-28s %s\n    %-28s %s\n", tn->poles[0].name, num3(b->a, b1, sizeof b1),
             tn->poles[1].name, num3(b->b, b2, sizeof b2));
     fprintf(out, "    balanced %s, combined %s — %s%s\n", num3(b->balanced, b3, sizeof b3),
-            num3(b->combined, b4, sizeof b4),
-            b->over_served < 0 ? "in balance" : "over-served: ",
+            num3(b->combined, b4, sizeof b4), b->over_served < 0 ? "in balance" : "over-served: ",
             b->over_served < 0 ? "" : tn->poles[b->over_served].name);
   }
   fprintf(out, "\nResilience                      SBI mean  SBI p5  P(distress)  drawdown p50/p95  "
@@ -74,9 +73,10 @@ static void write_text(FILE *out, const tr_assess *a) {
       snprintf(rec, sizeof rec, "no lasting dip");
     else
       snprintf(rec, sizeof rec, "%g after the shock", sc->recover_time);
-    fprintf(out, "  %-30s %8s %7s %12s %8s / %-8s %s\n", sc->name, num3(sc->sbi_mean, b1, sizeof b1),
-            num3(sc->sbi_p5, b2, sizeof b2), pct(sc->p_distress, b3, sizeof b3),
-            pct(sc->drawdown_p50, b4, sizeof b4), pct(sc->drawdown_p95, b5, sizeof b5), rec);
+    fprintf(out, "  %-30s %8s %7s %12s %8s / %-8s %s\n", sc->name,
+            num3(sc->sbi_mean, b1, sizeof b1), num3(sc->sbi_p5, b2, sizeof b2),
+            pct(sc->p_distress, b3, sizeof b3), pct(sc->drawdown_p50, b4, sizeof b4),
+            pct(sc->drawdown_p95, b5, sizeof b5), rec);
   }
   (void)b6;
   fprintf(out, "\nLever moves, best first\n");
@@ -86,19 +86,29 @@ static void write_text(FILE *out, const tr_assess *a) {
     if (mv->sbi_to <= mv->sbi_from && !(mv->value_to > mv->value_from)) continue;
     fprintf(out, "  %zu. %s\n", ++shown, mv->sentence);
   }
-  if (!shown) fprintf(out, "  No single lever move of this size improves balance or cash: the "
-                           "current allocation is locally balanced.\n");
+  if (!shown)
+    fprintf(out, "  No single lever move of this size improves balance or cash: the "
+                 "current allocation is locally balanced.\n");
   if (a->warning[0]) fprintf(out, "\nwarning: %s\n", a->warning);
 }
 
 static void html_escape(tr_sb *sb, const char *s) {
   for (; s && *s; s++) {
     switch (*s) {
-    case '<': tr_sb_append(sb, "&lt;"); break;
-    case '>': tr_sb_append(sb, "&gt;"); break;
-    case '&': tr_sb_append(sb, "&amp;"); break;
-    case '"': tr_sb_append(sb, "&quot;"); break;
-    default: tr_sb_putc(sb, *s);
+    case '<':
+      tr_sb_append(sb, "&lt;");
+      break;
+    case '>':
+      tr_sb_append(sb, "&gt;");
+      break;
+    case '&':
+      tr_sb_append(sb, "&amp;");
+      break;
+    case '"':
+      tr_sb_append(sb, "&quot;");
+      break;
+    default:
+      tr_sb_putc(sb, *s);
     }
   }
 }
@@ -117,8 +127,9 @@ static int write_html(FILE *out, const tr_assess *a) {
                     "height:1rem;width:12rem}.a{background:#1f6feb}.b{background:#d1242f}"
                     "</style></head><body>\n<h1>");
   html_escape(&sb, p->company.name ? p->company.name : "Workspace");
-  tr_sb_printf(&sb, "</h1>\n<p>Strategic Balance Index <strong>%s</strong> at time %g "
-                    "(Monte Carlo mean %s, p5 %s).</p>\n",
+  tr_sb_printf(&sb,
+               "</h1>\n<p>Strategic Balance Index <strong>%s</strong> at time %g "
+               "(Monte Carlo mean %s, p5 %s).</p>\n",
                num3(a->sbi, b1, sizeof b1), a->horizon_time,
                num3(a->scenarios[0].sbi_mean, b2, sizeof b2),
                num3(a->scenarios[0].sbi_p5, b3, sizeof b3));
@@ -133,18 +144,21 @@ static int write_html(FILE *out, const tr_assess *a) {
   for (size_t t = 0; t < p->n_tensions; t++) {
     const tr_tension *tn = &p->tensions[t];
     const tr_tension_balance *b = &a->tensions[t].now;
-    double sa = isnan(b->a) ? 0 : b->a, sbv = isnan(b->b) ? 0 : b->b, tot = sa + sbv > 0 ? sa + sbv : 1;
+    double sa = isnan(b->a) ? 0 : b->a, sbv = isnan(b->b) ? 0 : b->b,
+           tot = sa + sbv > 0 ? sa + sbv : 1;
     tr_sb_append(&sb, "<tr><td>");
     html_escape(&sb, tn->name ? tn->name : tn->id);
     tr_sb_append(&sb, "</td><td>");
     html_escape(&sb, tn->poles[0].name);
     tr_sb_printf(&sb, " %s</td><td>", num3(b->a, b1, sizeof b1));
     html_escape(&sb, tn->poles[1].name);
-    tr_sb_printf(&sb, " %s</td><td><div class=\"bar\" role=\"img\" aria-label=\"%.0f%% to "
-                      "%.0f%%\"><div class=\"a\" style=\"width:%.1f%%\"></div><div class=\"b\" "
-                      "style=\"width:%.1f%%\"></div></div></td><td>%s</td><td>%s</td><td>",
+    tr_sb_printf(&sb,
+                 " %s</td><td><div class=\"bar\" role=\"img\" aria-label=\"%.0f%% to "
+                 "%.0f%%\"><div class=\"a\" style=\"width:%.1f%%\"></div><div class=\"b\" "
+                 "style=\"width:%.1f%%\"></div></div></td><td>%s</td><td>%s</td><td>",
                  num3(b->b, b2, sizeof b2), 100 * sa / tot, 100 * sbv / tot, 100 * sa / tot,
-                 100 * sbv / tot, num3(b->balanced, b3, sizeof b3), num3(b->combined, b4, sizeof b4));
+                 100 * sbv / tot, num3(b->balanced, b3, sizeof b3),
+                 num3(b->combined, b4, sizeof b4));
     html_escape(&sb, b->over_served < 0 ? "neither" : tn->poles[b->over_served].name);
     tr_sb_append(&sb, "</td></tr>\n");
   }
@@ -205,7 +219,9 @@ int tr_cmd_assess(const tr_cli_cmd *cmd, int argc, char **argv) {
       if (!(d > 0 && d <= 1)) return tr_cli_usage_error(cmd, "--step: must be in (0, 1]");
       ao.step = d;
       break;
-    case 4: outpath = p.value; break;
+    case 4:
+      outpath = p.value;
+      break;
     }
   }
   if (k == TR_CLI_HELP) return TR_EXIT_OK;
@@ -238,8 +254,10 @@ int tr_cmd_assess(const tr_cli_cmd *cmd, int argc, char **argv) {
   if (!strcmp(format, "json")) {
     cJSON *j = tr_assess_to_json(a);
     char *text = j ? cJSON_Print(j) : NULL;
-    if (text) fprintf(out, "%s\n", text);
-    else wrc = TR_ERR_NOMEM;
+    if (text)
+      fprintf(out, "%s\n", text);
+    else
+      wrc = TR_ERR_NOMEM;
     cJSON_free(text);
     cJSON_Delete(j);
   } else if (!strcmp(format, "html")) {

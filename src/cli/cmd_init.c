@@ -54,7 +54,8 @@ static void describe(const char *sector, char *buf, size_t cap) {
   for (int i = 0; i < tr_templates_count; i++) {
     if (strcmp(tr_templates[i].name, want) != 0) continue;
     const char *title = (const char *)tr_templates[i].data;
-    while (*title == '#' || *title == ' ') title++;
+    while (*title == '#' || *title == ' ')
+      title++;
     const char *p = strchr(title, '\n');
     size_t tlen = p ? (size_t)(p - title) : strlen(title);
     const char *line = title;
@@ -128,7 +129,8 @@ int tr_cmd_init(const tr_cli_cmd *cmd, int argc, char **argv) {
   }
   if (!sector) return tr_cli_usage_error(cmd, "--sector NAME is required (see --list)");
   int known = 0;
-  for (size_t i = 0; i < ns; i++) known |= !strcmp(sectors[i], sector);
+  for (size_t i = 0; i < ns; i++)
+    known |= !strcmp(sectors[i], sector);
   if (!known) {
     const char *best = tr_closest(sector, sectors, ns);
     return tr_cli_usage_error(cmd, "unknown sector '%s'%s%s%s (see --list)", sector,

@@ -123,8 +123,9 @@ static int plan_kpis(const kpi_args *a, tr_plan **plan, const char ***ids) {
   tr_error_clear(&err);
   int rc = tr_plan_load_file(path, plan, &err);
   if (rc) {
-    fprintf(stderr, "tightrope kpi: %s\n(the plan's scorecard lists the KPIs an import accepts; "
-                    "fix the plan first)\n",
+    fprintf(stderr,
+            "tightrope kpi: %s\n(the plan's scorecard lists the KPIs an import accepts; "
+            "fix the plan first)\n",
             tr_error_text(&err));
     return exit_for(rc);
   }
@@ -135,7 +136,8 @@ static int plan_kpis(const kpi_args *a, tr_plan **plan, const char ***ids) {
     fprintf(stderr, "tightrope kpi: out of memory\n");
     return TR_EXIT_FAIL;
   }
-  for (size_t i = 0; i < n; i++) (*ids)[i] = (*plan)->scorecard.kpis[i].id;
+  for (size_t i = 0; i < n; i++)
+    (*ids)[i] = (*plan)->scorecard.kpis[i].id;
   return TR_EXIT_OK;
 }
 
@@ -174,8 +176,7 @@ static int act_import(kpi_args *a) {
   tr_store_close(s);
   tr_free(known);
   tr_plan_free(plan);
-  if (log.total > log.shown)
-    fprintf(stderr, "... and %ld more problems\n", log.total - log.shown);
+  if (log.total > log.shown) fprintf(stderr, "... and %ld more problems\n", log.total - log.shown);
   if (rc) return fail(a, rc, &err);
   printf("%simported %ld row%s, rejected %ld%s: %ld new, %ld updated, %ld unchanged%s\n",
          a->dry_run ? "dry run: would have " : "", rep.rows_valid, rep.rows_valid == 1 ? "" : "s",
@@ -256,14 +257,16 @@ static int act_show(kpi_args *a) {
     nc.n = 0;
     rc = tr_store_list_kpis(s, collect_name, &nc, &err);
     int known = 0;
-    for (size_t i = 0; i < nc.n; i++) known |= strcmp(nc.names[i], a->pos[0]) == 0;
+    for (size_t i = 0; i < nc.n; i++)
+      known |= strcmp(nc.names[i], a->pos[0]) == 0;
     const char *best = tr_closest(a->pos[0], (const char *const *)nc.names, nc.n);
     if (!rc && !known) {
       fprintf(stderr, "tightrope kpi: no observations of '%s'%s%s%s\n", a->pos[0],
               best ? " (did you mean '" : "", best ? best : "", best ? "'?)" : "");
       x = TR_EXIT_USAGE;
     }
-    for (size_t i = 0; i < nc.n; i++) tr_free(nc.names[i]);
+    for (size_t i = 0; i < nc.n; i++)
+      tr_free(nc.names[i]);
   }
   tr_store_close(s);
   return rc ? fail(a, rc, &err) : x;
@@ -313,12 +316,24 @@ int tr_cmd_kpi(const tr_cli_cmd *cmd, int argc, char **argv) {
   while ((k = tr_cli_next(&p)) >= 0) {
     given |= 1u << k;
     switch (k) {
-    case OPT_FORMAT: a.format = p.value; break;
-    case OPT_STRICT: a.strict = 1; break;
-    case OPT_DRY_RUN: a.dry_run = 1; break;
-    case OPT_WORKSPACE: a.workspace = p.value; break;
-    case OPT_SINCE: a.since = p.value; break;
-    case OPT_OUTPUT: a.output = p.value; break;
+    case OPT_FORMAT:
+      a.format = p.value;
+      break;
+    case OPT_STRICT:
+      a.strict = 1;
+      break;
+    case OPT_DRY_RUN:
+      a.dry_run = 1;
+      break;
+    case OPT_WORKSPACE:
+      a.workspace = p.value;
+      break;
+    case OPT_SINCE:
+      a.since = p.value;
+      break;
+    case OPT_OUTPUT:
+      a.output = p.value;
+      break;
     }
   }
   if (k == TR_CLI_HELP) return TR_EXIT_OK;

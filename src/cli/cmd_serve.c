@@ -23,7 +23,9 @@ int tr_cmd_serve(const tr_cli_cmd *cmd, int argc, char **argv) {
   long v;
   while ((k = tr_cli_next(&p)) >= 0) {
     switch (k) {
-    case 0: o.bind = p.value; break;
+    case 0:
+      o.bind = p.value;
+      break;
     case 1:
       if (!tr_cli_parse_long(cmd, "port", p.value, &v)) return TR_EXIT_USAGE;
       if (v < 0 || v > 65535) return tr_cli_usage_error(cmd, "--port: %ld is not a TCP port", v);

@@ -15,10 +15,12 @@ static int cmd_help(const tr_cli_cmd *cmd, int argc, char **argv);
 static const tr_cli_opt no_opts[] = {{NULL, 0, NULL, NULL}};
 
 const tr_cli_cmd tr_cli_commands[] = {
-#define TR_X_CMD(name, fn, args, summary, description, opts) {name, fn, args, summary, description, opts},
+#define TR_X_CMD(name, fn, args, summary, description, opts)                                       \
+  {name, fn, args, summary, description, opts},
     TR_CLI_COMMAND_LIST(TR_X_CMD)
 #undef TR_X_CMD
-    {"help", cmd_help, "[COMMAND]", "show the commands, or the help of one command", NULL, no_opts},
+        {"help", cmd_help, "[COMMAND]", "show the commands, or the help of one command", NULL,
+         no_opts},
 };
 const int tr_cli_ncommands = (int)(sizeof tr_cli_commands / sizeof tr_cli_commands[0]);
 
@@ -29,8 +31,9 @@ static const tr_cli_cmd *find_command(const char *name) {
 }
 
 static void print_overview(FILE *out) {
-  fprintf(out, "tightrope %s — Strategic Balance Dynamics for small and medium businesses\n\n"
-               "usage: tightrope COMMAND [OPTIONS] [ARGS]\n\ncommands:\n",
+  fprintf(out,
+          "tightrope %s — Strategic Balance Dynamics for small and medium businesses\n\n"
+          "usage: tightrope COMMAND [OPTIONS] [ARGS]\n\ncommands:\n",
           TR_VERSION);
   for (int i = 0; i < tr_cli_ncommands; i++)
     fprintf(out, "  %-14s %s\n", tr_cli_commands[i].name, tr_cli_commands[i].summary);
@@ -41,7 +44,8 @@ static void print_overview(FILE *out) {
 static int unknown_command(const char *name) {
   const char *names[64];
   size_t n = 0;
-  for (int i = 0; i < tr_cli_ncommands && n < 64; i++) names[n++] = tr_cli_commands[i].name;
+  for (int i = 0; i < tr_cli_ncommands && n < 64; i++)
+    names[n++] = tr_cli_commands[i].name;
   const char *best = tr_closest(name, names, n);
   if (best)
     fprintf(stderr, "tightrope: unknown command '%s' (did you mean '%s'?)\n", name, best);

@@ -34,16 +34,16 @@ typedef enum {
 
 typedef struct tr_fvar {
   tr_fvar_kind kind;
-  const char *name;     /* output column name: "Teacup Temperature", "a[x]", "hares.hares" */
-  const char *ident;    /* canonical qualified name: "teacup_temperature", "a[x]", "hares.hares" */
-  tr_ast *eqn;          /* resolved; NULL only for TR_FV_GF */
-  const tr_gf *gf;      /* inline gf applied to the value of eqn, or the standalone table */
-  int *inflows;         /* stock: indices of flow variables */
+  const char *name;  /* output column name: "Teacup Temperature", "a[x]", "hares.hares" */
+  const char *ident; /* canonical qualified name: "teacup_temperature", "a[x]", "hares.hares" */
+  tr_ast *eqn;       /* resolved; NULL only for TR_FV_GF */
+  const tr_gf *gf;   /* inline gf applied to the value of eqn, or the standalone table */
+  int *inflows;      /* stock: indices of flow variables */
   size_t n_inflows;
   int *outflows;
   size_t n_outflows;
-  int non_negative;     /* stock: never below 0; flow: uniflow (clamped at 0) */
-  int hidden;           /* generated (delay stages, macro internals): not in default output */
+  int non_negative; /* stock: never below 0; flow: uniflow (clamped at 0) */
+  int hidden;       /* generated (delay stages, macro internals): not in default output */
   const char *units;
   const char *doc;
   tr_srcpos eqn_pos;    /* where this variable's equation text starts in the file */
@@ -51,9 +51,9 @@ typedef struct tr_fvar {
 } tr_fvar;
 
 typedef struct tr_flat {
-  const char *file;     /* for messages */
+  const char *file; /* for messages */
   tr_sim_specs specs;
-  tr_fvar *vars;        /* in file order (modules and arrays expanded in place), hidden last */
+  tr_fvar *vars; /* in file order (modules and arrays expanded in place), hidden last */
   size_t n_vars;
 } tr_flat;
 

@@ -26,32 +26,46 @@
 #include "tightrope/base.h"
 
 typedef enum {
-  TR_AST_NUM,      /* num */
-  TR_AST_NAME,     /* name: canonical identifier; var: resolved index (flattener), else -1 */
-  TR_AST_UNARY,    /* op (TR_OP_NEG, TR_OP_POS, TR_OP_NOT); args[0] */
-  TR_AST_BINARY,   /* op; args[0] op args[1] */
-  TR_AST_IF,       /* args[0] ? args[1] : args[2] */
-  TR_AST_CALL,     /* name: canonical callee; builtin: tr_builtin_id or -1 (gf or macro); args */
-  TR_AST_INDEX,    /* name: canonical array; args: one per subscript (NAME, NUM, WILDCARD, or expr) */
-  TR_AST_WILDCARD  /* '*' (or a dimension name used as a subscript: resolved later) */
+  TR_AST_NUM,    /* num */
+  TR_AST_NAME,   /* name: canonical identifier; var: resolved index (flattener), else -1 */
+  TR_AST_UNARY,  /* op (TR_OP_NEG, TR_OP_POS, TR_OP_NOT); args[0] */
+  TR_AST_BINARY, /* op; args[0] op args[1] */
+  TR_AST_IF,     /* args[0] ? args[1] : args[2] */
+  TR_AST_CALL,   /* name: canonical callee; builtin: tr_builtin_id or -1 (gf or macro); args */
+  TR_AST_INDEX,  /* name: canonical array; args: one per subscript (NAME, NUM, WILDCARD, or expr) */
+  TR_AST_WILDCARD /* '*' (or a dimension name used as a subscript: resolved later) */
 } tr_ast_kind;
 
 typedef enum {
-  TR_OP_ADD, TR_OP_SUB, TR_OP_MUL, TR_OP_DIV, TR_OP_POW, TR_OP_MOD,
-  TR_OP_EQ, TR_OP_NE, TR_OP_LT, TR_OP_LE, TR_OP_GT, TR_OP_GE,
-  TR_OP_AND, TR_OP_OR, TR_OP_NOT, TR_OP_NEG, TR_OP_POS
+  TR_OP_ADD,
+  TR_OP_SUB,
+  TR_OP_MUL,
+  TR_OP_DIV,
+  TR_OP_POW,
+  TR_OP_MOD,
+  TR_OP_EQ,
+  TR_OP_NE,
+  TR_OP_LT,
+  TR_OP_LE,
+  TR_OP_GT,
+  TR_OP_GE,
+  TR_OP_AND,
+  TR_OP_OR,
+  TR_OP_NOT,
+  TR_OP_NEG,
+  TR_OP_POS
 } tr_op;
 
 typedef struct tr_ast tr_ast;
 struct tr_ast {
   tr_ast_kind kind;
-  int op;             /* tr_op for UNARY and BINARY */
-  int pos;            /* byte offset of the node's first character in the equation text */
-  double num;         /* NUM */
-  const char *name;   /* NAME, CALL, INDEX: canonical identifier (tr_canon_ident) */
-  const char *raw;    /* NAME, CALL, INDEX: the name as written, for messages */
-  int builtin;        /* CALL: tr_builtin_id, or -1 */
-  int var;            /* NAME/INDEX: resolved variable index, -1 until resolved */
+  int op;           /* tr_op for UNARY and BINARY */
+  int pos;          /* byte offset of the node's first character in the equation text */
+  double num;       /* NUM */
+  const char *name; /* NAME, CALL, INDEX: canonical identifier (tr_canon_ident) */
+  const char *raw;  /* NAME, CALL, INDEX: the name as written, for messages */
+  int builtin;      /* CALL: tr_builtin_id, or -1 */
+  int var;          /* NAME/INDEX: resolved variable index, -1 until resolved */
   tr_ast **args;
   int nargs;
 };

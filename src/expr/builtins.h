@@ -93,7 +93,7 @@ typedef struct tr_builtin {
   tr_builtin_id id;
   const char *name; /* upper case as in the spec */
   int min_args;
-  int max_args;     /* -1 = any number >= min_args */
+  int max_args; /* -1 = any number >= min_args */
   unsigned flags;
 } tr_builtin;
 

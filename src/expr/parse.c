@@ -29,11 +29,32 @@
 #define TR_EXPR_MAX_DEPTH 1000
 
 typedef enum {
-  TK_END, TK_NUM, TK_NAME,
-  TK_LPAREN, TK_RPAREN, TK_LBRACKET, TK_RBRACKET, TK_COMMA,
-  TK_PLUS, TK_MINUS, TK_STAR, TK_SLASH, TK_CARET,
-  TK_EQ, TK_NE, TK_LT, TK_LE, TK_GT, TK_GE,
-  TK_AND, TK_OR, TK_NOT, TK_MOD, TK_IF, TK_THEN, TK_ELSE
+  TK_END,
+  TK_NUM,
+  TK_NAME,
+  TK_LPAREN,
+  TK_RPAREN,
+  TK_LBRACKET,
+  TK_RBRACKET,
+  TK_COMMA,
+  TK_PLUS,
+  TK_MINUS,
+  TK_STAR,
+  TK_SLASH,
+  TK_CARET,
+  TK_EQ,
+  TK_NE,
+  TK_LT,
+  TK_LE,
+  TK_GT,
+  TK_GE,
+  TK_AND,
+  TK_OR,
+  TK_NOT,
+  TK_MOD,
+  TK_IF,
+  TK_THEN,
+  TK_ELSE
 } tok_kind;
 
 typedef struct {
@@ -48,13 +69,13 @@ typedef struct {
   const char *src;
   int len;
   const char *file;
-  int line, col;   /* where src starts in `file` */
+  int line, col; /* where src starts in `file` */
   tr_error *err;
-  int rc;          /* first error; TR_OK while parsing goes well */
-  int cur;         /* lexer cursor (byte offset) */
-  int last_end;    /* end offset of the previous token, where "end of equation" is reported */
-  int depth;       /* active parse_sub() frames */
-  token tok;       /* the current (lookahead) token */
+  int rc;       /* first error; TR_OK while parsing goes well */
+  int cur;      /* lexer cursor (byte offset) */
+  int last_end; /* end offset of the previous token, where "end of equation" is reported */
+  int depth;    /* active parse_sub() frames */
+  token tok;    /* the current (lookahead) token */
 } parser;
 
 /* ---- errors ------------------------------------------------------------------------- */
@@ -88,7 +109,8 @@ static const char *describe(const parser *p, const token *t, char *buf, size_t c
   int cut = n > 40;
   if (cut) {
     n = 37;
-    while (n > 0 && ((unsigned char)p->src[t->pos + n] & 0xC0) == 0x80) n--; /* whole chars */
+    while (n > 0 && ((unsigned char)p->src[t->pos + n] & 0xC0) == 0x80)
+      n--; /* whole chars */
   }
   snprintf(buf, cap, "'%.*s%s'", n, p->src + t->pos, cut ? "..." : "");
   return buf;
@@ -111,23 +133,28 @@ static int is_ident_char(unsigned char c) {
   return is_ident_start(c) || (c >= '0' && c <= '9') || c == '.';
 }
 
-static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+static int is_digit(unsigned char c) {
+  return c >= '0' && c <= '9';
+}
 
-static int ascii_upper(int c) { return c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c; }
+static int ascii_upper(int c) {
+  return c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
+}
 
 /* Keywords are case-insensitive bare words; a quoted "if" is a name. */
 static const struct {
   const char *word;
   tok_kind kind;
-} keywords[] = {{"IF", TK_IF},   {"THEN", TK_THEN}, {"ELSE", TK_ELSE}, {"AND", TK_AND},
-                {"OR", TK_OR},   {"NOT", TK_NOT},   {"MOD", TK_MOD}};
+} keywords[] = {{"IF", TK_IF}, {"THEN", TK_THEN}, {"ELSE", TK_ELSE}, {"AND", TK_AND},
+                {"OR", TK_OR}, {"NOT", TK_NOT},   {"MOD", TK_MOD}};
 
 static tok_kind keyword_kind(const char *s, int n) {
   for (size_t k = 0; k < sizeof keywords / sizeof keywords[0]; k++) {
     const char *w = keywords[k].word;
     if ((int)strlen(w) != n) continue;
     int i = 0;
-    while (i < n && ascii_upper((unsigned char)s[i]) == w[i]) i++;
+    while (i < n && ascii_upper((unsigned char)s[i]) == w[i])
+      i++;
     if (i == n) return keywords[k].kind;
   }
   return TK_NAME;
@@ -141,7 +168,8 @@ static int skip_space(parser *p) {
       p->cur++;
     } else if (c == '{') {
       int open = p->cur;
-      while (p->cur < p->len && p->src[p->cur] != '}') p->cur++;
+      while (p->cur < p->len && p->src[p->cur] != '}')
+        p->cur++;
       if (p->cur >= p->len) {
         fail(p, TR_ERR_PARSE, open, "unterminated comment: '{' without a closing '}'");
         return 0;
@@ -178,26 +206,30 @@ static int lex_quoted(parser *p) {
 static int lex_number(parser *p, token *t) {
   const char *s = p->src;
   int i = p->cur;
-  while (i < p->len && is_digit((unsigned char)s[i])) i++;
+  while (i < p->len && is_digit((unsigned char)s[i]))
+    i++;
   if (i < p->len && s[i] == '.') {
     i++;
-    while (i < p->len && is_digit((unsigned char)s[i])) i++;
+    while (i < p->len && is_digit((unsigned char)s[i]))
+      i++;
   }
   if (i < p->len && (s[i] == 'e' || s[i] == 'E')) {
     int j = i + 1;
     if (j < p->len && (s[j] == '+' || s[j] == '-')) j++;
     if (j >= p->len || !is_digit((unsigned char)s[j])) {
-      fail(p, TR_ERR_PARSE, p->cur, "malformed number '%.*s': exponent without digits",
-           j - p->cur, s + p->cur);
+      fail(p, TR_ERR_PARSE, p->cur, "malformed number '%.*s': exponent without digits", j - p->cur,
+           s + p->cur);
       return 0;
     }
-    while (j < p->len && is_digit((unsigned char)s[j])) j++;
+    while (j < p->len && is_digit((unsigned char)s[j]))
+      j++;
     i = j;
   }
   if (i < p->len && is_ident_start((unsigned char)s[i]) && s[i] != '$') {
     /* "3rd" or "2x": a name must be quoted when it starts with a digit */
     int j = i;
-    while (j < p->len && is_ident_char((unsigned char)s[j])) j++;
+    while (j < p->len && is_ident_char((unsigned char)s[j]))
+      j++;
     fail(p, TR_ERR_PARSE, p->cur,
          "malformed number '%.*s' (a name starting with a digit must be quoted)", j - p->cur,
          s + p->cur);
@@ -250,7 +282,8 @@ static void next(parser *p) {
           break;
         }
       } else {
-        while (p->cur < p->len && is_ident_char((unsigned char)s[p->cur])) p->cur++;
+        while (p->cur < p->len && is_ident_char((unsigned char)s[p->cur]))
+          p->cur++;
       }
       /* A bare segment has eaten its trailing '.', so `a."b"` continues at the quote;
        * after a quoted segment, `"a".b` and `"a"."b"` continue past the '.'. */
@@ -269,26 +302,55 @@ static void next(parser *p) {
   } else {
     int two = 0;
     switch (c) {
-    case '(': t.kind = TK_LPAREN; break;
-    case ')': t.kind = TK_RPAREN; break;
-    case '[': t.kind = TK_LBRACKET; break;
-    case ']': t.kind = TK_RBRACKET; break;
-    case ',': t.kind = TK_COMMA; break;
-    case '+': t.kind = TK_PLUS; break;
-    case '-': t.kind = TK_MINUS; break;
-    case '*': t.kind = TK_STAR; break;
-    case '/': t.kind = TK_SLASH; break;
-    case '^': t.kind = TK_CARET; break;
-    case '=': t.kind = TK_EQ; break;
-    case '!': t.kind = TK_NOT; break;
+    case '(':
+      t.kind = TK_LPAREN;
+      break;
+    case ')':
+      t.kind = TK_RPAREN;
+      break;
+    case '[':
+      t.kind = TK_LBRACKET;
+      break;
+    case ']':
+      t.kind = TK_RBRACKET;
+      break;
+    case ',':
+      t.kind = TK_COMMA;
+      break;
+    case '+':
+      t.kind = TK_PLUS;
+      break;
+    case '-':
+      t.kind = TK_MINUS;
+      break;
+    case '*':
+      t.kind = TK_STAR;
+      break;
+    case '/':
+      t.kind = TK_SLASH;
+      break;
+    case '^':
+      t.kind = TK_CARET;
+      break;
+    case '=':
+      t.kind = TK_EQ;
+      break;
+    case '!':
+      t.kind = TK_NOT;
+      break;
     case '<':
-      if (d == '>') t.kind = TK_NE, two = 1;
-      else if (d == '=') t.kind = TK_LE, two = 1;
-      else t.kind = TK_LT;
+      if (d == '>')
+        t.kind = TK_NE, two = 1;
+      else if (d == '=')
+        t.kind = TK_LE, two = 1;
+      else
+        t.kind = TK_LT;
       break;
     case '>':
-      if (d == '=') t.kind = TK_GE, two = 1;
-      else t.kind = TK_GT;
+      if (d == '=')
+        t.kind = TK_GE, two = 1;
+      else
+        t.kind = TK_GT;
       break;
     case '&':
     case '|':
@@ -362,8 +424,10 @@ static int set_name(parser *p, tr_ast *node, const token *t) {
   const char *nm = node->name;
   if (!nm[0]) return fail(p, TR_ERR_PARSE, t->pos, "empty name '%s'", node->raw), 0;
   if (nm[0] == '.' || nm[strlen(nm) - 1] == '.' || strstr(nm, "..")) {
-    fail(p, TR_ERR_PARSE, t->pos, "malformed name '%s': a module path needs a name on each side "
-         "of every '.'", node->raw);
+    fail(p, TR_ERR_PARSE, t->pos,
+         "malformed name '%s': a module path needs a name on each side "
+         "of every '.'",
+         node->raw);
     return 0;
   }
   return 1;
@@ -386,26 +450,63 @@ static int push_arg(parser *p, tr_ast *node, int *cap, tr_ast *arg) {
 /* ---- parser ------------------------------------------------------------------------- */
 
 /* Binding power of binary operators (left side); '^' is handled as right-associative. */
-enum { PRI_NONE = 0, PRI_OR = 1, PRI_AND = 2, PRI_NOT = 3, PRI_CMP = 4, PRI_ADD = 5,
-       PRI_MUL = 6, PRI_POW = 8 };
+enum {
+  PRI_NONE = 0,
+  PRI_OR = 1,
+  PRI_AND = 2,
+  PRI_NOT = 3,
+  PRI_CMP = 4,
+  PRI_ADD = 5,
+  PRI_MUL = 6,
+  PRI_POW = 8
+};
 
 static int binary_op(tok_kind k, int *op) {
   switch (k) {
-  case TK_OR: *op = TR_OP_OR; return PRI_OR;
-  case TK_AND: *op = TR_OP_AND; return PRI_AND;
-  case TK_EQ: *op = TR_OP_EQ; return PRI_CMP;
-  case TK_NE: *op = TR_OP_NE; return PRI_CMP;
-  case TK_LT: *op = TR_OP_LT; return PRI_CMP;
-  case TK_LE: *op = TR_OP_LE; return PRI_CMP;
-  case TK_GT: *op = TR_OP_GT; return PRI_CMP;
-  case TK_GE: *op = TR_OP_GE; return PRI_CMP;
-  case TK_PLUS: *op = TR_OP_ADD; return PRI_ADD;
-  case TK_MINUS: *op = TR_OP_SUB; return PRI_ADD;
-  case TK_STAR: *op = TR_OP_MUL; return PRI_MUL;
-  case TK_SLASH: *op = TR_OP_DIV; return PRI_MUL;
-  case TK_MOD: *op = TR_OP_MOD; return PRI_MUL;
-  case TK_CARET: *op = TR_OP_POW; return PRI_POW;
-  default: return PRI_NONE;
+  case TK_OR:
+    *op = TR_OP_OR;
+    return PRI_OR;
+  case TK_AND:
+    *op = TR_OP_AND;
+    return PRI_AND;
+  case TK_EQ:
+    *op = TR_OP_EQ;
+    return PRI_CMP;
+  case TK_NE:
+    *op = TR_OP_NE;
+    return PRI_CMP;
+  case TK_LT:
+    *op = TR_OP_LT;
+    return PRI_CMP;
+  case TK_LE:
+    *op = TR_OP_LE;
+    return PRI_CMP;
+  case TK_GT:
+    *op = TR_OP_GT;
+    return PRI_CMP;
+  case TK_GE:
+    *op = TR_OP_GE;
+    return PRI_CMP;
+  case TK_PLUS:
+    *op = TR_OP_ADD;
+    return PRI_ADD;
+  case TK_MINUS:
+    *op = TR_OP_SUB;
+    return PRI_ADD;
+  case TK_STAR:
+    *op = TR_OP_MUL;
+    return PRI_MUL;
+  case TK_SLASH:
+    *op = TR_OP_DIV;
+    return PRI_MUL;
+  case TK_MOD:
+    *op = TR_OP_MOD;
+    return PRI_MUL;
+  case TK_CARET:
+    *op = TR_OP_POW;
+    return PRI_POW;
+  default:
+    return PRI_NONE;
   }
 }
 
@@ -616,7 +717,9 @@ static tr_ast *parse_sub(parser *p, int limit) {
 }
 
 /* expr := IF expr THEN expr ELSE expr | or   (IF is handled by parse_primary) */
-static tr_ast *parse_expr(parser *p) { return parse_sub(p, PRI_NONE); }
+static tr_ast *parse_expr(parser *p) {
+  return parse_sub(p, PRI_NONE);
+}
 
 int tr_expr_parse(tr_arena *a, const char *src, size_t len, const char *file, int line, int col,
                   tr_ast **out, tr_error *err) {
@@ -645,8 +748,7 @@ int tr_expr_parse(tr_arena *a, const char *src, size_t len, const char *file, in
   return TR_OK;
 }
 
-void tr_expr_position(const char *src, int offset, int line, int col, int *out_line,
-                      int *out_col) {
+void tr_expr_position(const char *src, int offset, int line, int col, int *out_line, int *out_col) {
   /* Columns count characters, not bytes: UTF-8 continuation bytes do not advance them.
    * "\r\n", "\n" and a lone "\r" (classic Mac files) each end a line. */
   for (int i = 0; src && i < offset; i++) {
@@ -668,10 +770,10 @@ void tr_expr_position(const char *src, int offset, int line, int col, int *out_l
 /* ---- printing ----------------------------------------------------------------------- */
 
 static const char *const op_text[] = {
-    [TR_OP_ADD] = "+", [TR_OP_SUB] = "-", [TR_OP_MUL] = "*", [TR_OP_DIV] = "/",
-    [TR_OP_POW] = "^", [TR_OP_MOD] = "MOD", [TR_OP_EQ] = "=", [TR_OP_NE] = "<>",
-    [TR_OP_LT] = "<",  [TR_OP_LE] = "<=", [TR_OP_GT] = ">",  [TR_OP_GE] = ">=",
-    [TR_OP_AND] = "AND", [TR_OP_OR] = "OR", [TR_OP_NOT] = "NOT ", [TR_OP_NEG] = "-",
+    [TR_OP_ADD] = "+",   [TR_OP_SUB] = "-",   [TR_OP_MUL] = "*",    [TR_OP_DIV] = "/",
+    [TR_OP_POW] = "^",   [TR_OP_MOD] = "MOD", [TR_OP_EQ] = "=",     [TR_OP_NE] = "<>",
+    [TR_OP_LT] = "<",    [TR_OP_LE] = "<=",   [TR_OP_GT] = ">",     [TR_OP_GE] = ">=",
+    [TR_OP_AND] = "AND", [TR_OP_OR] = "OR",   [TR_OP_NOT] = "NOT ", [TR_OP_NEG] = "-",
     [TR_OP_POS] = "+"};
 
 /* A name prints bare when it would lex back as the same bare name, else quoted, so that the

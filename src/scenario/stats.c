@@ -225,8 +225,8 @@ static int any_nonfinite(const double *x, size_t n) {
 
 /* One Welford step of cells [0, n) with finite values x, all cells at count 1 / inv. The
  * arrays are restrict parameters (not locals) so that gcc needs no run-time alias check. */
-static void welford(size_t n, const double *restrict x, double *restrict mean,
-                    double *restrict m2, double *restrict mn, double *restrict mx, double inv) {
+static void welford(size_t n, const double *restrict x, double *restrict mean, double *restrict m2,
+                    double *restrict mn, double *restrict mx, double inv) {
   for (size_t c = 0; c < n; c++) {
     double v = x[c], d = v - mean[c];
     mean[c] += d * inv;

@@ -24,12 +24,15 @@
 /* The HTTP status for a tr_status from loading or running user files. */
 static int http_status(int rc) {
   switch (rc) {
-  case TR_ERR_NOT_FOUND: return 404;
+  case TR_ERR_NOT_FOUND:
+    return 404;
   case TR_ERR_NOMEM:
   case TR_ERR_IO:
   case TR_ERR_DB:
-  case TR_ERR_INTERNAL: return 500;
-  default: return 422;
+  case TR_ERR_INTERNAL:
+    return 500;
+  default:
+    return 422;
   }
 }
 
@@ -48,7 +51,8 @@ cJSON *tr_api_num(double v) {
 
 cJSON *tr_api_nums(const double *v, size_t n) {
   cJSON *a = cJSON_CreateArray();
-  for (size_t i = 0; a && i < n; i++) cJSON_AddItemToArray(a, tr_api_num(v[i]));
+  for (size_t i = 0; a && i < n; i++)
+    cJSON_AddItemToArray(a, tr_api_num(v[i]));
   return a;
 }
 
@@ -87,9 +91,10 @@ static cJSON *pole_json(const tr_pole *p) {
     if (!j) break;
     if (x->variable) cJSON_AddStringToObject(j, "variable", x->variable);
     if (x->kpi) cJSON_AddStringToObject(j, "kpi", x->kpi);
-    cJSON_AddStringToObject(j, "direction", x->direction == TR_DIR_HIGHER  ? "higher"
-                                            : x->direction == TR_DIR_LOWER ? "lower"
-                                                                           : "band");
+    cJSON_AddStringToObject(j, "direction",
+                            x->direction == TR_DIR_HIGHER  ? "higher"
+                            : x->direction == TR_DIR_LOWER ? "lower"
+                                                           : "band");
     cJSON_AddItemToObject(j, "target", tr_api_num(x->target));
     cJSON_AddItemToArray(ms, j);
   }
@@ -192,11 +197,13 @@ void tr_api_levers(tr_http_req *req, tr_http_resp *resp) {
     tr_error_clear(&err);
     int rc = tr_plan_set_levers(ws->plan_path, ws->plan, ids, vals, n, &err);
     if (rc) {
-      tr_http_error(resp, rc == TR_ERR_NOT_FOUND ? 404 : http_status(rc), "%s", tr_error_text(&err));
+      tr_http_error(resp, rc == TR_ERR_NOT_FOUND ? 404 : http_status(rc), "%s",
+                    tr_error_text(&err));
     } else {
       cJSON *o = cJSON_CreateObject();
       cJSON *lv = o ? cJSON_AddObjectToObject(o, "levers") : NULL;
-      for (size_t k = 0; lv && k < n; k++) cJSON_AddNumberToObject(lv, ids[k], vals[k]);
+      for (size_t k = 0; lv && k < n; k++)
+        cJSON_AddNumberToObject(lv, ids[k], vals[k]);
       tr_http_json(resp, 200, o);
     }
     tr_workspace_close(ws);
@@ -246,7 +253,8 @@ int tr_api_apply_settings(const tr_workspace *ws, tr_sim *sim, const cJSON *leve
     double share = tn->lever.current;
     const cJSON *lv = levers ? cJSON_GetObjectItemCaseSensitive(levers, tn->id) : NULL;
     if (lv) {
-      if (!cJSON_IsNumber(lv) || !(lv->valuedouble >= tn->lever.min && lv->valuedouble <= tn->lever.max)) {
+      if (!cJSON_IsNumber(lv) ||
+          !(lv->valuedouble >= tn->lever.min && lv->valuedouble <= tn->lever.max)) {
         tr_http_error(resp, 422, "lever '%s': expected a share in [%g, %g]", tn->id, tn->lever.min,
                       tn->lever.max);
         return -1;
@@ -289,7 +297,8 @@ long tr_api_pick_vars(const tr_model *m, const cJSON *vars, size_t *out, size_t 
       long i = cJSON_IsString(v) ? tr_model_find(m, v->valuestring) : -1;
       if (i < 0) {
         const char *best = cJSON_IsString(v) ? tr_model_suggest(m, v->valuestring) : NULL;
-        tr_http_error(resp, 422, "unknown variable %s%s%s%s", cJSON_IsString(v) ? v->valuestring : "(not a string)",
+        tr_http_error(resp, 422, "unknown variable %s%s%s%s",
+                      cJSON_IsString(v) ? v->valuestring : "(not a string)",
                       best ? " (did you mean '" : "", best ? best : "", best ? "'?)" : "");
         return -1;
       }

@@ -22,9 +22,9 @@ static int take_summary(void *ud, const tr_kpi_summary *k) {
   if (!o) return 1;
   long i = tr_plan_find_kpi(l->plan, k->kpi);
   cJSON_AddStringToObject(o, "id", k->kpi);
-  cJSON_AddStringToObject(o, "name", i >= 0 && l->plan->scorecard.kpis[i].name
-                                         ? l->plan->scorecard.kpis[i].name
-                                         : k->kpi);
+  cJSON_AddStringToObject(
+      o, "name",
+      i >= 0 && l->plan->scorecard.kpis[i].name ? l->plan->scorecard.kpis[i].name : k->kpi);
   cJSON_AddNumberToObject(o, "count", (double)k->count);
   cJSON_AddStringToObject(o, "first_period", k->first_period);
   cJSON_AddStringToObject(o, "last_period", k->last_period);
@@ -79,9 +79,9 @@ void tr_api_kpi(tr_http_req *req, tr_http_resp *resp) {
     goto done;
   }
   cJSON_AddStringToObject(o, "id", id);
-  cJSON_AddStringToObject(o, "name", k >= 0 && ws->plan->scorecard.kpis[k].name
-                                         ? ws->plan->scorecard.kpis[k].name
-                                         : id);
+  cJSON_AddStringToObject(
+      o, "name",
+      k >= 0 && ws->plan->scorecard.kpis[k].name ? ws->plan->scorecard.kpis[k].name : id);
   if (k < 0) {
     obs_acc acc = {cJSON_AddArrayToObject(o, "periods"), cJSON_AddArrayToObject(o, "values")};
     int rc = ws->store ? tr_store_observations(ws->store, id, NULL, take_obs, &acc, &err) : TR_OK;
@@ -103,7 +103,8 @@ void tr_api_kpi(tr_http_req *req, tr_http_resp *resp) {
   mo.all = 1;
   int rc = tr_monitor_run(ws->plan, ws->store, &mo, &mon, &err);
   if (rc) {
-    tr_http_error(resp, rc == TR_ERR_NOMEM || rc == TR_ERR_DB ? 500 : 422, "%s", tr_error_text(&err));
+    tr_http_error(resp, rc == TR_ERR_NOMEM || rc == TR_ERR_DB ? 500 : 422, "%s",
+                  tr_error_text(&err));
     goto done;
   }
   const tr_monitor_kpi *mk = &mon->kpis[k];
@@ -196,20 +197,22 @@ void tr_api_kpi_upload(tr_http_req *req, tr_http_resp *resp) {
     tr_http_error(resp, 500, "out of memory");
     goto done;
   }
-  for (size_t i = 0; i < nk; i++) known[i] = ws->plan->scorecard.kpis[i].id;
+  for (size_t i = 0; i < nk; i++)
+    known[i] = ws->plan->scorecard.kpis[i].id;
   cJSON *o = cJSON_CreateObject();
   problems pr = {o ? cJSON_AddArrayToObject(o, "problems") : NULL, 0};
   tr_import_report rep;
   memset(&rep, 0, sizeof rep);
   rep.on_problem = on_problem;
   rep.ud = &pr;
-  int rc = pr.arr ? tr_store_import_csv(ws->store, path, fmt && !strcmp(fmt, "wide") ? TR_KPI_WIDE : TR_KPI_LONG,
-                                        0, nk ? known : NULL, &rep, &err)
+  int rc = pr.arr ? tr_store_import_csv(ws->store, path,
+                                        fmt && !strcmp(fmt, "wide") ? TR_KPI_WIDE : TR_KPI_LONG, 0,
+                                        nk ? known : NULL, &rep, &err)
                   : TR_ERR_NOMEM;
   if (rc) {
     cJSON_Delete(o);
-    tr_http_error(resp, rc == TR_ERR_DB || rc == TR_ERR_NOMEM || rc == TR_ERR_IO ? 500 : 422,
-                  "%s", tr_error_text(&err));
+    tr_http_error(resp, rc == TR_ERR_DB || rc == TR_ERR_NOMEM || rc == TR_ERR_IO ? 500 : 422, "%s",
+                  tr_error_text(&err));
     goto done;
   }
   cJSON_AddNumberToObject(o, "rows", (double)rep.rows_read);

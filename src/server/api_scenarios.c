@@ -80,15 +80,18 @@ static study *prepare(tr_http_req *req, tr_http_resp *resp, int *wait) {
   const cJSON *levers = cJSON_GetObjectItemCaseSensitive(j, "levers");
   const cJSON *w = cJSON_GetObjectItemCaseSensitive(j, "wait");
   double nruns = runs ? runs->valuedouble : 1000;
-  if ((runs && !cJSON_IsNumber(runs)) || !(nruns >= 1 && nruns <= MAX_RUNS) || nruns != floor(nruns)) {
+  if ((runs && !cJSON_IsNumber(runs)) || !(nruns >= 1 && nruns <= MAX_RUNS) ||
+      nruns != floor(nruns)) {
     tr_http_error(resp, 400, "runs must be a whole number in 1..%d", MAX_RUNS);
     return NULL;
   }
-  if ((seed && (!cJSON_IsNumber(seed) || seed->valuedouble < 0 || seed->valuedouble != floor(seed->valuedouble))) ||
+  if ((seed && (!cJSON_IsNumber(seed) || seed->valuedouble < 0 ||
+                seed->valuedouble != floor(seed->valuedouble))) ||
       (name && !cJSON_IsString(name)) || (levers && !cJSON_IsObject(levers)) ||
       (w && !cJSON_IsBool(w))) {
-    tr_http_error(resp, 400, "expected {runs?: number, seed?: whole number >= 0, scenario?: "
-                             "string, vars?: [names], levers?: {id: share}, wait?: bool}");
+    tr_http_error(resp, 400,
+                  "expected {runs?: number, seed?: whole number >= 0, scenario?: "
+                  "string, vars?: [names], levers?: {id: share}, wait?: bool}");
     return NULL;
   }
   *wait = w && cJSON_IsTrue(w);
@@ -110,7 +113,8 @@ static study *prepare(tr_http_req *req, tr_http_resp *resp, int *wait) {
   if (name && !(s->scen = tr_plan_find_scenario(plan, name->valuestring))) {
     const char *names[256];
     size_t nn = 0;
-    for (size_t i = 0; i < plan->n_scenarios && nn < 256; i++) names[nn++] = plan->scenarios[i].name;
+    for (size_t i = 0; i < plan->n_scenarios && nn < 256; i++)
+      names[nn++] = plan->scenarios[i].name;
     const char *best = tr_closest(name->valuestring, names, nn);
     tr_http_error(resp, 422, "no scenario '%s' in the plan%s%s%s", name->valuestring,
                   best ? " (did you mean '" : "", best ? best : "", best ? "'?)" : "");

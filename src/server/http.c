@@ -41,7 +41,8 @@ int tr_http_token_equal(const char *a, const char *b) {
   size_t la = strlen(a), lb = strlen(b);
   unsigned char diff = (unsigned char)(la != lb);
   /* Walk the expected token's full length whatever `a` holds: time depends only on lb. */
-  for (size_t i = 0; i < lb; i++) diff |= (unsigned char)((i < la ? a[i] : 0) ^ b[i]);
+  for (size_t i = 0; i < lb; i++)
+    diff |= (unsigned char)((i < la ? a[i] : 0) ^ b[i]);
   return diff == 0;
 }
 
@@ -120,8 +121,8 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, tr_http_resp *resp, c
     resp->text = NULL;
   } else {
     static const char empty[] = "{}";
-    ret = send_bytes(c, resp->status ? resp->status : 204, "application/json", empty, 2, 0, 1,
-                     allow);
+    ret =
+        send_bytes(c, resp->status ? resp->status : 204, "application/json", empty, 2, 0, 1, allow);
   }
   return ret;
 }
@@ -176,8 +177,7 @@ static int path_is_safe(const char *p) {
 }
 
 /* Set out->resp to a JSON error (as send_error does, without the socket). */
-static int result_error(tr_http_result *out, int status, const char *allow, const char *fmt,
-                        ...) {
+static int result_error(tr_http_result *out, int status, const char *allow, const char *fmt, ...) {
   char msg[512];
   va_list ap;
   va_start(ap, fmt);
@@ -245,7 +245,8 @@ int tr_http_handle(tr_server *srv, const char *method, const char *url, const ch
       if (!req.json || !cJSON_IsObject(req.json)) {
         long at = end ? (long)(end - req.body) : 0;
         cJSON_Delete(req.json);
-        if (req.body_len == 0) return result_error(out, 400, NULL, "a JSON object body is required");
+        if (req.body_len == 0)
+          return result_error(out, 400, NULL, "a JSON object body is required");
         return result_error(out, 400, NULL, "malformed JSON body at byte %ld: expected an object",
                             at);
       }
@@ -254,7 +255,8 @@ int tr_http_handle(tr_server *srv, const char *method, const char *url, const ch
     cJSON_Delete(req.json);
     return out->resp.status;
   }
-  if (path_matched) return result_error(out, 405, allow, "method %s not allowed on %s", method, url);
+  if (path_matched)
+    return result_error(out, 405, allow, "method %s not allowed on %s", method, url);
   return result_error(out, 404, NULL, "unknown API route %s (see GET /api)", url);
 }
 
@@ -328,8 +330,9 @@ static int load_or_create_token(tr_server *s, int *created, tr_error *err) {
     fclose(f);
     s->token[n] = '\0';
     if (n == 64 && strspn(s->token, "0123456789abcdef") == 64) return TR_OK;
-    return tr_error_set(err, TR_ERR_INVALID, path, 0, 0,
-                        "token file is corrupt (expected 64 hex digits); delete it to make a new one");
+    return tr_error_set(
+        err, TR_ERR_INVALID, path, 0, 0,
+        "token file is corrupt (expected 64 hex digits); delete it to make a new one");
   }
   if (mkdir(dir, 0700) != 0 && errno != EEXIST)
     return tr_error_set(err, TR_ERR_IO, dir, 0, 0, "cannot create folder: %s", strerror(errno));
@@ -340,10 +343,12 @@ static int load_or_create_token(tr_server *s, int *created, tr_error *err) {
     return tr_error_set(err, TR_ERR_IO, "/dev/urandom", 0, 0, "cannot read random bytes");
   }
   fclose(u);
-  for (int i = 0; i < 32; i++) snprintf(s->token + 2 * i, 3, "%02x", raw[i]);
+  for (int i = 0; i < 32; i++)
+    snprintf(s->token + 2 * i, 3, "%02x", raw[i]);
   int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
   if (fd < 0)
-    return tr_error_set(err, TR_ERR_IO, path, 0, 0, "cannot create token file: %s", strerror(errno));
+    return tr_error_set(err, TR_ERR_IO, path, 0, 0, "cannot create token file: %s",
+                        strerror(errno));
   ssize_t w = write(fd, s->token, 64);
   int closed = close(fd);
   if (w != 64 || closed != 0)

@@ -20,21 +20,21 @@ static const char *const state_names[] = {"queued", "running", "done", "failed",
 struct tr_job {
   long id;
   char kind[32];
-  int state;                  /* guarded by the table lock */
-  atomic_uint progress_ppm;   /* 0..1,000,000 */
+  int state;                /* guarded by the table lock */
+  atomic_uint progress_ppm; /* 0..1,000,000 */
   atomic_int cancel;
   char error[256];
-  cJSON *result;              /* owned once done */
+  cJSON *result; /* owned once done */
   tr_job_fn fn;
   void *ctx;
   void (*free_ctx)(void *);
-  volatile sig_atomic_t *stop;     /* tr_job_link: set on cancel (guarded by the lock) */
-  const tr_progress *counter;      /* tr_job_link: progress source (guarded by the lock) */
+  volatile sig_atomic_t *stop; /* tr_job_link: set on cancel (guarded by the lock) */
+  const tr_progress *counter;  /* tr_job_link: progress source (guarded by the lock) */
   uint64_t total;
   pthread_t thread;
   int joined;
   tr_jobs *owner;
-  tr_job *next;               /* newest first */
+  tr_job *next; /* newest first */
 };
 
 struct tr_jobs {
@@ -132,7 +132,8 @@ static void prune(tr_jobs *j) {
   tr_job **link = &j->head;
   while (*link) {
     tr_job *job = *link;
-    int finished = job->state == JOB_DONE || job->state == JOB_FAILED || job->state == JOB_CANCELLED;
+    int finished =
+        job->state == JOB_DONE || job->state == JOB_FAILED || job->state == JOB_CANCELLED;
     if (++n > JOBS_KEEP && finished) {
       *link = job->next;
       job_destroy(job);
@@ -142,7 +143,8 @@ static void prune(tr_jobs *j) {
   }
 }
 
-long tr_jobs_start(tr_jobs *j, const char *kind, tr_job_fn fn, void *ctx, void (*free_ctx)(void *)) {
+long tr_jobs_start(tr_jobs *j, const char *kind, tr_job_fn fn, void *ctx,
+                   void (*free_ctx)(void *)) {
   tr_job *job = tr_calloc(1, sizeof *job);
   if (!job) {
     if (free_ctx) free_ctx(ctx);
@@ -235,8 +237,7 @@ void tr_job_progress(tr_job *job, double fraction) {
   atomic_store(&job->progress_ppm, (unsigned)(fraction * 1e6));
 }
 
-void tr_job_link(tr_job *job, volatile sig_atomic_t *stop, const tr_progress *p,
-                 uint64_t total) {
+void tr_job_link(tr_job *job, volatile sig_atomic_t *stop, const tr_progress *p, uint64_t total) {
   pthread_mutex_lock(&job->owner->lock);
   job->stop = stop;
   job->counter = p;

@@ -17,14 +17,14 @@ struct tr_server {
   struct MHD_Daemon *daemon;
   tr_server_options opt;
   char workspace[1024];
-  char token[65];        /* 64 hex characters */
-  int loopback;          /* bound to a loopback address */
+  char token[65]; /* 64 hex characters */
+  int loopback;   /* bound to a loopback address */
   int port;
   tr_jobs *jobs;
   pthread_mutex_t ws_lock; /* serialises writes of workspace files */
   pthread_mutex_t cache_lock;
-  char *assess_text;       /* the last GET /api/assess result (guarded by cache_lock) */
-  long assess_stamp[4];    /* the plan, model and store times and the runs it was made for */
+  char *assess_text;    /* the last GET /api/assess result (guarded by cache_lock) */
+  long assess_stamp[4]; /* the plan, model and store times and the runs it was made for */
 };
 
 /* One request as the handlers see it. */
@@ -34,17 +34,17 @@ typedef struct tr_http_req {
   const char *path;      /* URL path without the query */
   const char *params[4]; /* values of {name} segments of the matched route, in order */
   int nparams;
-  const char *body;      /* NUL-terminated body ("" when none) */
+  const char *body; /* NUL-terminated body ("" when none) */
   size_t body_len;
-  cJSON *json;           /* the parsed body for routes that take JSON, else NULL */
+  cJSON *json; /* the parsed body for routes that take JSON, else NULL */
   struct MHD_Connection *conn;
 } tr_http_req;
 
 /* What a handler produces: a status and a JSON document (owned), or raw bytes. */
 typedef struct tr_http_resp {
   int status;
-  cJSON *json;           /* owned; freed by the dispatcher */
-  char *text;            /* owned (tr_malloc); used when json is NULL */
+  cJSON *json; /* owned; freed by the dispatcher */
+  char *text;  /* owned (tr_malloc); used when json is NULL */
   const char *content_type;
 } tr_http_resp;
 
@@ -66,9 +66,9 @@ extern const int tr_nroutes;
 
 /* What tr_http_handle decides for one request: an embedded asset, or a response. */
 typedef struct tr_http_result {
-  tr_http_resp resp;     /* the response (owned: its json/text) when asset is NULL */
+  tr_http_resp resp;            /* the response (owned: its json/text) when asset is NULL */
   const struct tr_asset *asset; /* an embedded asset to serve with status 200, or NULL */
-  char allow[64];        /* the Allow header of a 405, "" when none */
+  char allow[64];               /* the Allow header of a 405, "" when none */
 } tr_http_result;
 
 /* Handle one request without touching the socket: path checks, authentication (`token` is

@@ -24,7 +24,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#define KPI_MAX 200    /* bytes in a KPI name */
+#define KPI_MAX 200     /* bytes in a KPI name */
 #define SOURCE_MAX 1000 /* bytes in a source */
 
 /* ---- validators ------------------------------------------------------------------------ */
@@ -110,14 +110,14 @@ typedef struct key_slot {
 } key_slot;
 
 typedef struct key_ref {
-  uint32_t off;  /* offset in keyset.text */
+  uint32_t off; /* offset in keyset.text */
   uint32_t line;
 } key_ref;
 
 typedef struct keyset {
-  key_ref *run;      /* the sorted run, ascending */
+  key_ref *run; /* the sorted run, ascending */
   size_t nrun, runcap;
-  int unsorted;      /* a key arrived out of order: later keys go to the table */
+  int unsorted; /* a key arrived out of order: later keys go to the table */
   key_slot *slots;
   size_t cap, count; /* cap: power of two or 0 */
   char *text;        /* the keys, each NUL-terminated */
@@ -151,7 +151,8 @@ static int keyset_grow(keyset *ks) {
   for (size_t i = 0; i < ks->cap; i++) {
     if (!ks->slots[i].hash) continue;
     size_t j = (size_t)ks->slots[i].hash & (cap - 1);
-    while (slots[j].hash) j = (j + 1) & (cap - 1);
+    while (slots[j].hash)
+      j = (j + 1) & (cap - 1);
     slots[j] = ks->slots[i];
   }
   tr_free(ks->slots);
@@ -177,7 +178,8 @@ static int store_key(keyset *ks, const char *key, size_t n, uint32_t *off) {
   if (ks->len + n + 1 > UINT32_MAX) return TR_ERR_LIMIT;
   if (ks->len + n + 1 > ks->tcap) {
     size_t cap = ks->tcap ? ks->tcap * 2 : 65536;
-    while (cap < ks->len + n + 1) cap *= 2;
+    while (cap < ks->len + n + 1)
+      cap *= 2;
     char *t = tr_realloc(ks->text, cap);
     if (!t) return TR_ERR_NOMEM;
     ks->text = t;
@@ -208,8 +210,8 @@ static long run_find(const keyset *ks, const char *key, size_t n) {
 /* Add key[0..n) (no NUL inside), first seen on `line` (>= 1); h is its key_hash or 0 when
  * not computed yet. Returns 1 when new (*off = where the copy is in ks->text), 0 when
  * present (*first = its line), or TR_ERR_NOMEM / TR_ERR_LIMIT (over 4 GiB of keys). */
-static int keyset_add(keyset *ks, const char *key, size_t n, uint64_t h, long line,
-                      long *first, uint32_t *off_out) {
+static int keyset_add(keyset *ks, const char *key, size_t n, uint64_t h, long line, long *first,
+                      uint32_t *off_out) {
   uint32_t ln = line > (long)UINT32_MAX ? UINT32_MAX : (uint32_t)line;
   uint32_t off;
   int rc;
@@ -295,17 +297,17 @@ typedef struct importer {
   tr_csv *csv;
   sqlite3_stmt *ins, *upd;
   long import_id;
-  int period_kind;          /* TR_PERIOD_* of the file, 0 until the first valid date */
-  long period_line;         /* where that form was first seen */
-  keyset seen;              /* "KPI\x1fperiod" (long) or period (wide) -> first line */
-  pending_obs *pending;     /* long files out of order: observations to write at the end */
+  int period_kind;      /* TR_PERIOD_* of the file, 0 until the first valid date */
+  long period_line;     /* where that form was first seen */
+  keyset seen;          /* "KPI\x1fperiod" (long) or period (wide) -> first line */
+  pending_obs *pending; /* long files out of order: observations to write at the end */
   size_t npending, pendcap;
-  interned names, sources;  /* of the pending observations */
-  tr_arena keys;            /* the wide header's names */
-  int has_source;           /* long: a fourth column */
-  char **cols;              /* wide: KPI per column (NULL = ignored), col 0 unused */
+  interned names, sources; /* of the pending observations */
+  tr_arena keys;           /* the wide header's names */
+  int has_source;          /* long: a fourth column */
+  char **cols;             /* wide: KPI per column (NULL = ignored), col 0 unused */
   size_t ncols;
-  int row_bad;              /* the current row has a problem */
+  int row_bad; /* the current row has a problem */
   tr_sha256 sha;
   tr_progress *progress;
 } importer;
@@ -338,8 +340,10 @@ static void problem(importer *im, long line, long col, const char *fmt, ...) {
 static size_t trimmed(const tr_csv *c, size_t i, char *buf, size_t cap) {
   size_t n = 0;
   const char *f = tr_csv_field(c, i, &n);
-  while (n && (*f == ' ' || *f == '\t')) f++, n--;
-  while (n && (f[n - 1] == ' ' || f[n - 1] == '\t')) n--;
+  while (n && (*f == ' ' || *f == '\t'))
+    f++, n--;
+  while (n && (f[n - 1] == ' ' || f[n - 1] == '\t'))
+    n--;
   size_t k = n < cap - 1 ? n : cap - 1;
   memcpy(buf, f, k);
   buf[k] = '\0';
@@ -352,7 +356,7 @@ static int check_period(importer *im, size_t i, char *period) {
   char raw[64];
   size_t n = trimmed(im->csv, i, raw, sizeof raw);
   int kind = 0;
-  const char *why = n == 0                             ? "empty date"
+  const char *why = n == 0                                ? "empty date"
                     : n != (size_t)-1 && strlen(raw) != n ? "it contains a NUL byte"
                                                           : tr_store_check_period(raw, &kind);
   if (why) {
@@ -432,8 +436,8 @@ static int first_sighting(importer *im, const char *key, size_t n, uint64_t h, l
 }
 
 /* Write one observation (see the file comment). */
-static int upsert(importer *im, const char *kpi, size_t kpi_len, const char *period,
-                  double value, const char *source, size_t source_len) {
+static int upsert(importer *im, const char *kpi, size_t kpi_len, const char *period, double value,
+                  const char *source, size_t source_len) {
   sqlite3_stmt *sts[2] = {im->ins, im->upd};
   for (int k = 0; k < 2; k++) {
     sqlite3_stmt *st = sts[k];
@@ -574,8 +578,7 @@ static int flush_pending(importer *im) {
     uint32_t code = (uint32_t)o->order;
     char period[16];
     if (code % 100)
-      snprintf(period, sizeof period, "%04u-%02u-%02u", code / 10000, code / 100 % 100,
-               code % 100);
+      snprintf(period, sizeof period, "%04u-%02u-%02u", code / 10000, code / 100 % 100, code % 100);
     else
       snprintf(period, sizeof period, "%04u-%02u", code / 10000, code / 100 % 100);
     const char *kpi = im->names.names[o->kpi];
@@ -613,8 +616,10 @@ static int long_row(importer *im) {
   size_t slen = 0;
   if (im->has_source) {
     src = tr_csv_field(c, 3, &slen);
-    while (slen && (*src == ' ' || *src == '\t')) src++, slen--;
-    while (slen && (src[slen - 1] == ' ' || src[slen - 1] == '\t')) slen--;
+    while (slen && (*src == ' ' || *src == '\t'))
+      src++, slen--;
+    while (slen && (src[slen - 1] == ' ' || src[slen - 1] == '\t'))
+      slen--;
     long sl = tr_csv_field_line(c, 3), sc = tr_csv_field_col(c, 3);
     if (slen > SOURCE_MAX) {
       problem(im, sl, sc, "source longer than %d bytes", SOURCE_MAX);
@@ -630,8 +635,8 @@ static int long_row(importer *im) {
   int fresh = first_sighting(im, key, klen, h, &first, &off);
   if (fresh < 0) return fresh;
   if (!fresh) {
-    problem(im, tr_csv_line(c), 1, "duplicate: KPI '%s' for %s is already on line %ld", kpi,
-            period, first);
+    problem(im, tr_csv_line(c), 1, "duplicate: KPI '%s' for %s is already on line %ld", kpi, period,
+            first);
     return TR_OK;
   }
   if (!im->seen.unsorted) return upsert(im, kpi, kn, period, value, src, slen);
@@ -717,9 +722,8 @@ static int wide_row(importer *im) {
 }
 
 static int prepare(importer *im) {
-  static const char *const ins =
-      "INSERT INTO observations (kpi, period, value, source, import_id) "
-      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (kpi, period) DO NOTHING";
+  static const char *const ins = "INSERT INTO observations (kpi, period, value, source, import_id) "
+                                 "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (kpi, period) DO NOTHING";
   static const char *const upd =
       "UPDATE observations SET value = ?3, source = ?4, import_id = ?5 "
       "WHERE kpi = ?1 AND period = ?2 AND (value IS NOT ?3 OR source IS NOT ?4)";
@@ -802,9 +806,8 @@ static int finish_log(importer *im) {
 static long previous_import(importer *im) {
   sqlite3_stmt *st = NULL;
   long id = 0;
-  if (sqlite3_prepare_v2(im->s->db,
-                         "SELECT min(id) FROM imports WHERE sha256 = ?1 AND id <> ?2", -1, &st,
-                         NULL) == SQLITE_OK) {
+  if (sqlite3_prepare_v2(im->s->db, "SELECT min(id) FROM imports WHERE sha256 = ?1 AND id <> ?2",
+                         -1, &st, NULL) == SQLITE_OK) {
     sqlite3_bind_text(st, 1, im->rep->sha256, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, im->import_id);
     if (sqlite3_step(st) == SQLITE_ROW) id = (long)sqlite3_column_int64(st, 0);

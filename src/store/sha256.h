@@ -10,8 +10,8 @@
 #include <stdint.h>
 
 typedef struct tr_sha256 {
-  uint32_t h[8];        /* chaining state */
-  uint64_t nbytes;      /* message length so far */
+  uint32_t h[8];         /* chaining state */
+  uint64_t nbytes;       /* message length so far */
   unsigned char buf[64]; /* partial block */
   size_t nbuf;
 } tr_sha256;

@@ -152,8 +152,7 @@ int tr_store_open(tr_store **out, const char *path, tr_error *err) {
    * per-call locking is pure cost on the import path */
   if (sqlite3_open_v2(path, &s->db,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                      NULL) !=
-      SQLITE_OK) {
+                      NULL) != SQLITE_OK) {
     rc = tr_store_db_error(s->db, path, "opening", err);
   } else {
     sqlite3_busy_timeout(s->db, TR_STORE_BUSY_MS);
@@ -207,7 +206,9 @@ int tr_store_schema_version(tr_store *s) {
   return read_version(s->db, s->path, &e);
 }
 
-void tr_store_set_busy_timeout(tr_store *s, int ms) { sqlite3_busy_timeout(s->db, ms); }
+void tr_store_set_busy_timeout(tr_store *s, int ms) {
+  sqlite3_busy_timeout(s->db, ms);
+}
 
 /* ---- queries ------------------------------------------------------------------------------ */
 
@@ -223,7 +224,8 @@ static int run_query(tr_store *s, const char *sql, const char *const *params, in
   sqlite3_stmt *st = NULL;
   if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
     return tr_store_db_error(s->db, s->path, doing, err);
-  for (int i = 0; i < nparams; i++) sqlite3_bind_text(st, i + 1, params[i], -1, SQLITE_STATIC);
+  for (int i = 0; i < nparams; i++)
+    sqlite3_bind_text(st, i + 1, params[i], -1, SQLITE_STATIC);
   int rc = TR_OK, step;
   while ((step = sqlite3_step(st)) == SQLITE_ROW) {
     rc = row(st, ctx);
@@ -246,8 +248,8 @@ typedef struct cb_ctx {
 
 static int summary_row(sqlite3_stmt *st, void *ctx) {
   cb_ctx *c = ctx;
-  tr_kpi_summary k = {col_text(st, 0), sqlite3_column_int(st, 1), col_text(st, 2),
-                      col_text(st, 3), sqlite3_column_double(st, 4)};
+  tr_kpi_summary k = {col_text(st, 0), sqlite3_column_int(st, 1), col_text(st, 2), col_text(st, 3),
+                      sqlite3_column_double(st, 4)};
   return c->fn.summary(c->ud, &k);
 }
 
@@ -293,8 +295,8 @@ static int hist_row(sqlite3_stmt *st, void *ctx) {
   return c->fn.old(c->ud, &h);
 }
 
-int tr_store_history(tr_store *s, const char *kpi,
-                     int (*fn)(void *ud, const tr_kpi_old_value *h), void *ud, tr_error *err) {
+int tr_store_history(tr_store *s, const char *kpi, int (*fn)(void *ud, const tr_kpi_old_value *h),
+                     void *ud, tr_error *err) {
   const char *params[1] = {kpi};
   cb_ctx c = {.fn.old = fn, .ud = ud};
   return run_query(s,

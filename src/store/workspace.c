@@ -27,8 +27,8 @@ int tr_workspace_open(const char *dir, tr_workspace **out, tr_error *err) {
   snprintf(ws->plan_path, sizeof ws->plan_path, "%s/plan.yaml", dir);
   int rc = TR_OK;
   if (!exists(ws->model_path) || !exists(ws->plan_path)) {
-    rc = tr_error_set(err, TR_ERR_NOT_FOUND, exists(ws->model_path) ? ws->plan_path : ws->model_path,
-                      0, 0,
+    rc = tr_error_set(err, TR_ERR_NOT_FOUND,
+                      exists(ws->model_path) ? ws->plan_path : ws->model_path, 0, 0,
                       "missing: a workspace needs model.xmile and plan.yaml (create one with "
                       "'tightrope init --sector NAME DIR')");
     goto fail;

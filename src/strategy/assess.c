@@ -51,8 +51,8 @@ static int require_constant(const ctx *c, const char *what, const char *name, tr
   tr_model_var(c->model, (size_t)*idx, &vi);
   if (!vi.is_constant)
     return tr_error_set(c->err, TR_ERR_INVALID, c->plan->file, pos.line, pos.col,
-                        "%s '%s' is not a constant of the model (its equation is '%s')", what,
-                        name, vi.eqn ? vi.eqn : "");
+                        "%s '%s' is not a constant of the model (its equation is '%s')", what, name,
+                        vi.eqn ? vi.eqn : "");
   return TR_OK;
 }
 
@@ -67,7 +67,8 @@ static int resolve(ctx *c) {
       const tr_lever_binding *lb = &tn->lever.bindings[b];
       long idx;
       int rc = require_constant(c, "lever constant", lb->constant, lb->pos, &idx);
-      if (!rc && lb->scale_name) rc = require_constant(c, "lever scale", lb->scale_name, lb->pos, &idx);
+      if (!rc && lb->scale_name)
+        rc = require_constant(c, "lever scale", lb->scale_name, lb->pos, &idx);
       if (rc) return rc;
     }
     for (int pole = 0; pole < 2; pole++) {
@@ -126,8 +127,9 @@ static int apply_lever(ctx *c, const tr_tension *tn, double share) {
     const tr_lever_binding *lb = &tn->lever.bindings[b];
     double v = tr_lever_binding_value(c->model, lb, share);
     int rc = tr_sim_set_const(c->sim, lb->constant, -1, v);
-    if (rc) return tr_error_set(c->err, rc, c->plan->file, lb->pos.line, lb->pos.col, "%s",
-                                tr_sim_error(c->sim)->msg);
+    if (rc)
+      return tr_error_set(c->err, rc, c->plan->file, lb->pos.line, lb->pos.col, "%s",
+                          tr_sim_error(c->sim)->msg);
   }
   return TR_OK;
 }
@@ -163,7 +165,8 @@ static double sbi_at(const ctx *c, size_t lane, size_t k, tr_tension_balance *ou
     for (int pole = 0; pole < 2; pole++) {
       const tr_pole *pl = &tn->poles[pole];
       size_t nm = pl->n_measures < 64 ? pl->n_measures : 64;
-      for (size_t m = 0; m < nm; m++) vals[m] = measure_value(c, t, pole, m, lane, k);
+      for (size_t m = 0; m < nm; m++)
+        vals[m] = measure_value(c, t, pole, m, lane, k);
       tr_pole pcopy = *pl;
       pcopy.n_measures = nm;
       score[pole] = tr_pole_score(&pcopy, vals);
@@ -231,7 +234,8 @@ static int apply_shock(ctx *c, const tr_shock *s) {
     break;
   case TR_SHOCK_PATH:
     if (s->n_path) t[n] = s->path_t[0], v[n++] = none;
-    for (size_t i = 0; i < s->n_path && n < 70; i++, n++) t[n] = s->path_t[i], v[n] = s->path_v[i];
+    for (size_t i = 0; i < s->n_path && n < 70; i++, n++)
+      t[n] = s->path_t[i], v[n] = s->path_v[i];
     break;
   }
   tr_sim_shape shape = {s->additive, n, t, v};
@@ -297,7 +301,8 @@ static int assess_scenario(ctx *c, tr_assess *a, const tr_scenario *sc, tr_sampl
              ? tr_error_set(c->err, TR_ERR_INVALID, c->plan->file, sc->overrides[o].pos.line,
                             sc->overrides[o].pos.col, "%s", tr_sim_error(c->sim)->msg)
              : TR_OK;
-  for (size_t s = 0; !rc && sc && s < sc->n_shocks; s++) rc = apply_shock(c, &sc->shocks[s]);
+  for (size_t s = 0; !rc && sc && s < sc->n_shocks; s++)
+    rc = apply_shock(c, &sc->shocks[s]);
   if (!rc) rc = run(c);
   if (rc) return rc;
 
@@ -312,7 +317,8 @@ static int assess_scenario(ctx *c, tr_assess *a, const tr_scenario *sc, tr_sampl
   }
   size_t distressed = 0;
   for (size_t r = 0; r < runs; r++) {
-    for (size_t t = 0; t < nt; t++) out->sbi_time_mean[t] += sbi_at(c, r, t, NULL) / (double)runs;
+    for (size_t t = 0; t < nt; t++)
+      out->sbi_time_mean[t] += sbi_at(c, r, t, NULL) / (double)runs;
     sbi[r] = sbi_at(c, r, c->horizon_idx, NULL);
     dd[r] = NAN;
     if (a->cash_var >= 0) {
@@ -397,8 +403,8 @@ static void money(char *buf, size_t cap, const char *currency, double v) {
     grouped[o++] = digits[i];
   }
   grouped[o] = '\0';
-  snprintf(buf, cap, "%s%s%s%s", v < 0 ? "-" : "", currency ? currency : "",
-           currency ? " " : "", grouped);
+  snprintf(buf, cap, "%s%s%s%s", v < 0 ? "-" : "", currency ? currency : "", currency ? " " : "",
+           grouped);
 }
 
 static void explain(const tr_assess *a, tr_assess_move *mv) {
@@ -427,7 +433,8 @@ static int sweep(ctx *c, tr_assess *a) {
     tr_free(shares);
     return tr_error_set(c->err, TR_ERR_NOMEM, NULL, 0, 0, NULL);
   }
-  for (size_t t = 0; t < nt; t++) shares[t] = p->tensions[t].lever.current;
+  for (size_t t = 0; t < nt; t++)
+    shares[t] = p->tensions[t].lever.current;
   double base_sbi, base_value;
   int rc = eval_shares(c, a, shares, &base_sbi, &base_value);
   for (size_t t = 0; !rc && t < nt; t++) {
@@ -525,7 +532,8 @@ int tr_assess_run(const tr_plan *plan, const tr_model *model, const tr_assess_op
     rc = tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, NULL);
     goto done;
   }
-  for (size_t t = 0; t < plan->n_tensions; t++) a->tensions[t].lever = shares[t] = plan->tensions[t].lever.current;
+  for (size_t t = 0; t < plan->n_tensions; t++)
+    a->tensions[t].lever = shares[t] = plan->tensions[t].lever.current;
   rc = apply_levers(&c, shares);
   if (!rc) rc = run(&c);
   if (rc) goto done;
@@ -544,9 +552,11 @@ int tr_assess_run(const tr_plan *plan, const tr_model *model, const tr_assess_op
     goto done;
   }
   memcpy(a->times, times, a->n_times * sizeof *times);
-  for (size_t t = 0; t < a->n_times; t++) a->sbi_time[t] = sbi_at(&c, 0, t, NULL);
+  for (size_t t = 0; t < a->n_times; t++)
+    a->sbi_time[t] = sbi_at(&c, 0, t, NULL);
   a->sbi = sbi_at(&c, 0, c.horizon_idx, tb);
-  for (size_t t = 0; t < plan->n_tensions; t++) a->tensions[t].now = tb[t];
+  for (size_t t = 0; t < plan->n_tensions; t++)
+    a->tensions[t].now = tb[t];
   tr_free(tb);
 
   /* Monte Carlo: baseline and every scenario, the same draws for each (common random
@@ -581,17 +591,19 @@ int tr_assess_run(const tr_plan *plan, const tr_model *model, const tr_assess_op
   rc = sweep(&c, a);
   if (!rc && c.hazard[0]) { /* NaN or infinite values must not reach the report unannounced */
     size_t used = strlen(a->warning);
-    snprintf(a->warning + used, sizeof a->warning - used, "%snumeric hazard: %s",
-             used ? "; " : "", c.hazard);
+    snprintf(a->warning + used, sizeof a->warning - used, "%snumeric hazard: %s", used ? "; " : "",
+             c.hazard);
   }
 
 done:
   if (c.measure_var) {
-    for (size_t i = 0; i < plan->n_tensions * 2; i++) tr_free(c.measure_var[i]);
+    for (size_t i = 0; i < plan->n_tensions * 2; i++)
+      tr_free(c.measure_var[i]);
     tr_free(c.measure_var);
   }
   tr_sampler_free(smp);
-  for (size_t j = 0; dists && j < k; j++) tr_dist_free(&dists[j]);
+  for (size_t j = 0; dists && j < k; j++)
+    tr_dist_free(&dists[j]);
   tr_free(dists);
   tr_free(in_var);
   tr_free(shares);
@@ -606,7 +618,8 @@ done:
 
 void tr_assess_free(tr_assess *a) {
   if (!a) return;
-  for (size_t s = 0; a->scenarios && s < a->n_scenarios; s++) tr_free(a->scenarios[s].sbi_time_mean);
+  for (size_t s = 0; a->scenarios && s < a->n_scenarios; s++)
+    tr_free(a->scenarios[s].sbi_time_mean);
   tr_free(a->scenarios);
   tr_free(a->tensions);
   tr_free(a->moves);
@@ -623,7 +636,8 @@ static cJSON *num(double v) {
 
 static cJSON *num_array(const double *v, size_t n) {
   cJSON *arr = cJSON_CreateArray();
-  for (size_t i = 0; arr && i < n; i++) cJSON_AddItemToArray(arr, num(v[i]));
+  for (size_t i = 0; arr && i < n; i++)
+    cJSON_AddItemToArray(arr, num(v[i]));
   return arr;
 }
 

@@ -41,46 +41,46 @@ typedef struct tr_assess_opts {
 void tr_assess_opts_init(tr_assess_opts *o);
 
 typedef struct tr_assess_tension {
-  double lever;              /* the plan's current share to pole A */
-  tr_tension_balance now;    /* at the horizon, baseline run */
+  double lever;               /* the plan's current share to pole A */
+  tr_tension_balance now;     /* at the horizon, baseline run */
   tr_tension_balance mc_mean; /* mean pole scores over the baseline Monte Carlo */
 } tr_assess_tension;
 
 typedef struct tr_assess_scenario {
-  const char *name;          /* "baseline" or the plan's scenario name */
-  const char *description;   /* NULL if none */
+  const char *name;        /* "baseline" or the plan's scenario name */
+  const char *description; /* NULL if none */
   size_t runs;
-  double sbi_mean, sbi_p5;   /* SBI at the horizon across runs */
-  double p_distress;         /* P(cash < 0 at any time); NAN without a cash variable */
+  double sbi_mean, sbi_p5;           /* SBI at the horizon across runs */
+  double p_distress;                 /* P(cash < 0 at any time); NAN without a cash variable */
   double drawdown_p50, drawdown_p95; /* relative fall of cash from its running peak */
-  double shock_time;         /* first shock start (NAN when none) */
-  double recover_time;       /* time after shock_time until the SBI recovered; NAN: never */
-  double *sbi_time_mean;     /* mean SBI at each saved time (n_times) */
+  double shock_time;                 /* first shock start (NAN when none) */
+  double recover_time;               /* time after shock_time until the SBI recovered; NAN: never */
+  double *sbi_time_mean;             /* mean SBI at each saved time (n_times) */
 } tr_assess_scenario;
 
 typedef struct tr_assess_move {
   size_t tension;
-  double from, to;           /* lever share */
+  double from, to; /* lever share */
   double sbi_from, sbi_to;
   double value_from, value_to; /* cash at the horizon (NAN without a cash variable) */
   char sentence[640];
 } tr_assess_move;
 
 typedef struct tr_assess {
-  const tr_plan *plan;       /* borrowed */
-  const tr_model *model;     /* borrowed */
-  double horizon_time;       /* the time at which measures are read */
-  double sbi;                /* baseline SBI at the horizon */
+  const tr_plan *plan;   /* borrowed */
+  const tr_model *model; /* borrowed */
+  double horizon_time;   /* the time at which measures are read */
+  double sbi;            /* baseline SBI at the horizon */
   size_t n_times;
-  double *times;             /* saved times of the baseline run */
-  double *sbi_time;          /* baseline SBI at each saved time */
-  tr_assess_tension *tensions; /* plan->n_tensions */
+  double *times;                 /* saved times of the baseline run */
+  double *sbi_time;              /* baseline SBI at each saved time */
+  tr_assess_tension *tensions;   /* plan->n_tensions */
   tr_assess_scenario *scenarios; /* [0] baseline, then the plan's scenarios */
   size_t n_scenarios;
-  tr_assess_move *moves;     /* ranked, best first */
+  tr_assess_move *moves; /* ranked, best first */
   size_t n_moves;
-  long cash_var;             /* index of the `cash` variable, or -1 */
-  char warning[512];         /* e.g. a shock the engine could not apply; "" if none */
+  long cash_var;     /* index of the `cash` variable, or -1 */
+  char warning[512]; /* e.g. a shock the engine could not apply; "" if none */
 } tr_assess;
 
 /* The value lever binding `b` gives its model constant for share `share` of pole A:

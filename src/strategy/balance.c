@@ -3,7 +3,9 @@
 
 #include <math.h>
 
-static double clamp01(double x) { return x < 0 ? 0 : x > 1 ? 1 : x; }
+static double clamp01(double x) {
+  return x < 0 ? 0 : x > 1 ? 1 : x;
+}
 
 double tr_measure_score(const tr_measure *m, double v) {
   if (isnan(v)) return NAN;
@@ -81,7 +83,8 @@ int tr_balance_evaluate(const tr_plan *plan, tr_measure_value_fn fn, void *ud,
     double score[2];
     for (int p = 0; p < 2; p++) {
       const tr_pole *pole = &tn->poles[p];
-      for (size_t m = 0; m < pole->n_measures; m++) vals[m] = fn(ud, tn, p, &pole->measures[m]);
+      for (size_t m = 0; m < pole->n_measures; m++)
+        vals[m] = fn(ud, tn, p, &pole->measures[m]);
       score[p] = tr_pole_score(pole, vals);
     }
     tr_balance_tension(score[0], score[1], &out[t]);

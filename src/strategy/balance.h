@@ -29,12 +29,12 @@ double tr_measure_score(const tr_measure *m, double value);
 double tr_pole_score(const tr_pole *pole, const double *values);
 
 typedef struct tr_tension_balance {
-  double a;           /* pole A score in [0, 1] */
-  double b;           /* pole B score */
-  double balanced;    /* balanced dimension 1 - |a - b| */
-  double combined;    /* combined dimension a * b */
-  double balance;     /* per-tension balance sqrt(balanced * sqrt(combined)) */
-  int over_served;    /* 0 pole A, 1 pole B, -1 neither (|a - b| <= TR_BALANCE_TIE) */
+  double a;        /* pole A score in [0, 1] */
+  double b;        /* pole B score */
+  double balanced; /* balanced dimension 1 - |a - b| */
+  double combined; /* combined dimension a * b */
+  double balance;  /* per-tension balance sqrt(balanced * sqrt(combined)) */
+  int over_served; /* 0 pole A, 1 pole B, -1 neither (|a - b| <= TR_BALANCE_TIE) */
 } tr_tension_balance;
 
 /* The metrics of one tension from its pole scores (clamped to [0, 1]; NAN propagates to
@@ -47,8 +47,7 @@ double tr_balance_index(const double *balance, const double *weights, size_t n);
 
 /* Where a measure's value comes from (a simulation, the KPI store, a survey): return the
  * value or NAN when unknown. */
-typedef double (*tr_measure_value_fn)(void *ud, const tr_tension *t, int pole,
-                                      const tr_measure *m);
+typedef double (*tr_measure_value_fn)(void *ud, const tr_tension *t, int pole, const tr_measure *m);
 
 /* Evaluate every tension of the plan: out[i] for plan->tensions[i] (caller-allocated,
  * plan->n_tensions entries) and the index in *sbi. Returns TR_OK, or TR_ERR_NOMEM. */

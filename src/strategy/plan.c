@@ -53,19 +53,21 @@ static void pop(ld *L, size_t old) {
 #if defined(__GNUC__)
 __attribute__((format(printf, 4, 5)))
 #endif
-static int fail(ld *L, const tr_plan_node *at, int code, const char *fmt, ...) {
+static int
+fail(ld *L, const tr_plan_node *at, int code, const char *fmt, ...) {
   char msg[TR_ERROR_MSG_MAX];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
   int line = at ? at->pos.line : 0, col = at ? at->pos.col : 0;
-  if (L->plen)
-    return tr_error_set(L->err, code, L->file, line, col, "%s: %s", L->path, msg);
+  if (L->plen) return tr_error_set(L->err, code, L->file, line, col, "%s: %s", L->path, msg);
   return tr_error_set(L->err, code, L->file, line, col, "%s", msg);
 }
 
-static int nomem(ld *L) { return tr_error_set(L->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory"); }
+static int nomem(ld *L) {
+  return tr_error_set(L->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+}
 
 static const char *kind_name(const tr_plan_node *n) {
   if (n->kind == TR_PNODE_MAP) return "a mapping";
@@ -87,17 +89,20 @@ static int check_map(ld *L, const tr_plan_node *n, const char *const *keys) {
     return fail(L, n, TR_ERR_INVALID, "expected a mapping, got %s",
                 is_null(n) ? "nothing" : kind_name(n));
   size_t nk = 0;
-  while (keys[nk]) nk++;
+  while (keys[nk])
+    nk++;
   for (size_t i = 0; i < n->n; i++) {
     const tr_plan_node *k = n->items[2 * i];
     size_t j = 0;
-    while (j < nk && strcmp(keys[j], k->text) != 0) j++;
+    while (j < nk && strcmp(keys[j], k->text) != 0)
+      j++;
     if (j < nk) continue;
     const char *near = tr_closest(k->text, keys, nk);
     if (near)
       return fail(L, k, TR_ERR_INVALID, "unknown key '%s' (did you mean '%s'?)", k->text, near);
     tr_sb sb = TR_SB_INIT;
-    for (j = 0; j < nk; j++) tr_sb_printf(&sb, "%s%s", j ? ", " : "", keys[j]);
+    for (j = 0; j < nk; j++)
+      tr_sb_printf(&sb, "%s%s", j ? ", " : "", keys[j]);
     int rc = fail(L, k, TR_ERR_INVALID, "unknown key '%s' (expected one of: %s)", k->text,
                   tr_sb_str(&sb));
     tr_sb_free(&sb);
@@ -156,8 +161,7 @@ static int as_num(ld *L, const tr_plan_node *v, double *out) {
   if (v->kind != TR_PNODE_SCALAR)
     return fail(L, v, TR_ERR_INVALID, "expected a number, got %s", kind_name(v));
   if (v->quoted || !parse_number(v->text, out)) {
-    const char *hint = strchr(v->text, '%') ? " (write percentages as fractions: 12% is 0.12)"
-                                            : "";
+    const char *hint = strchr(v->text, '%') ? " (write percentages as fractions: 12% is 0.12)" : "";
     return fail(L, v, TR_ERR_INVALID, "expected a number, got '%s'%s", v->text, hint);
   }
   return TR_OK;
@@ -165,7 +169,8 @@ static int as_num(ld *L, const tr_plan_node *v, double *out) {
 
 static int as_enum(ld *L, const tr_plan_node *v, const char *const *names, int *out) {
   size_t n = 0;
-  while (names[n]) n++;
+  while (names[n])
+    n++;
   if (v->kind != TR_PNODE_SCALAR)
     return fail(L, v, TR_ERR_INVALID, "expected one of the names below, got %s", kind_name(v));
   for (size_t i = 0; i < n; i++)
@@ -174,7 +179,8 @@ static int as_enum(ld *L, const tr_plan_node *v, const char *const *names, int *
       return TR_OK;
     }
   tr_sb sb = TR_SB_INIT;
-  for (size_t i = 0; i < n; i++) tr_sb_printf(&sb, "%s%s", i ? ", " : "", names[i]);
+  for (size_t i = 0; i < n; i++)
+    tr_sb_printf(&sb, "%s%s", i ? ", " : "", names[i]);
   const char *near = tr_closest(v->text, names, n);
   int rc;
   if (near)
@@ -196,8 +202,7 @@ static int as_ident(ld *L, const tr_plan_node *v, const char **out) {
     good = isalnum((unsigned char)*p) || *p == '_' || *p == '-';
   if (!good)
     return fail(L, v, TR_ERR_INVALID,
-                "'%s' is not a valid id (letters, digits, '_' and '-', starting with a letter)",
-                t);
+                "'%s' is not a valid id (letters, digits, '_' and '-', starting with a letter)", t);
   return TR_OK;
 }
 
@@ -264,7 +269,8 @@ static int get_weight(ld *L, const tr_plan_node *map, int positive, double *out)
 #if defined(__GNUC__)
 __attribute__((format(printf, 4, 5)))
 #endif
-static int fail_key(ld *L, const tr_plan_node *map, const char *key, const char *fmt, ...) {
+static int
+fail_key(ld *L, const tr_plan_node *map, const char *key, const char *fmt, ...) {
   char msg[TR_ERROR_MSG_MAX];
   va_list ap;
   va_start(ap, fmt);
@@ -335,15 +341,15 @@ static int load_company(ld *L, const tr_plan_node *n) {
   if (!rc) {
     const char *cur = c->currency;
     int good = strlen(cur) == 3;
-    for (size_t i = 0; good && i < 3; i++) good = cur[i] >= 'A' && cur[i] <= 'Z';
+    for (size_t i = 0; good && i < 3; i++)
+      good = cur[i] >= 'A' && cur[i] <= 'Z';
     if (!good)
       return fail_key(L, n, "currency", "expected an ISO 4217 code such as EUR or USD, got '%s'",
                       cur);
   }
   if (!rc) rc = get_num(L, n, "horizon", 0, &c->horizon, NULL);
   if (!rc && (c->horizon <= 0 || c->horizon > 1200))
-    return fail_key(L, n, "horizon", "must be a number of months in (0, 1200], got %g",
-                    c->horizon);
+    return fail_key(L, n, "horizon", "must be a number of months in (0, 1200], got %g", c->horizon);
   return rc;
 }
 
@@ -413,10 +419,10 @@ static int load_objectives(ld *L, const tr_plan_node *seq) {
 }
 
 static int load_kpi(ld *L, const tr_plan_node *p, tr_kpi *k) {
-  static const char *const keys[] = {"id", "name", "unit", "perspective", "objective",
-                                     "baseline", "target", "min", "max", "direction", "band",
-                                     "scoring", "goal", "red_flag", "weight", "type",
-                                     "variable", NULL};
+  static const char *const keys[] = {"id",       "name",     "unit", "perspective", "objective",
+                                     "baseline", "target",   "min",  "max",         "direction",
+                                     "band",     "scoring",  "goal", "red_flag",    "weight",
+                                     "type",     "variable", NULL};
   static const char *const dirs[] = {"higher_better", "lower_better", "band", NULL};
   static const char *const modes[] = {"performance", "progress", "goal_redflag", NULL};
   static const char *const types[] = {"lagging", "leading", NULL};
@@ -437,7 +443,8 @@ static int load_kpi(ld *L, const tr_plan_node *p, tr_kpi *k) {
   if (oi < 0) {
     const char **ids = tr_malloc((sc->n_objectives + 1) * sizeof *ids);
     if (!ids) return nomem(L);
-    for (size_t j = 0; j < sc->n_objectives; j++) ids[j] = sc->objectives[j].id;
+    for (size_t j = 0; j < sc->n_objectives; j++)
+      ids[j] = sc->objectives[j].id;
     size_t old = push_key(L, "objective");
     rc = did_you_mean(L, value_of(p, "objective"), "objective", obj, ids, sc->n_objectives);
     pop(L, old);
@@ -469,8 +476,7 @@ static int load_kpi(ld *L, const tr_plan_node *p, tr_kpi *k) {
   if (k->has_min && k->has_max && !(k->min < k->max))
     return fail_key(L, p, "max", "max (%g) must be above min (%g)", k->max, k->min);
   int has_band = 0;
-  rc = get_pair(L, p, "band", k->direction == TR_DIR_BAND, &k->band_low, &k->band_high,
-                &has_band);
+  rc = get_pair(L, p, "band", k->direction == TR_DIR_BAND, &k->band_low, &k->band_high, &has_band);
   if (rc) return rc;
   if (has_band && k->direction != TR_DIR_BAND)
     return fail_key(L, p, "band", "only a KPI with direction band takes a band");
@@ -532,8 +538,10 @@ static int resolve_node_id(ld *L, const tr_plan_node *link, const char *key, con
   size_t n = sc->n_objectives + sc->n_kpis;
   const char **ids = tr_malloc((n + 1) * sizeof *ids);
   if (!ids) return nomem(L);
-  for (size_t j = 0; j < sc->n_objectives; j++) ids[j] = sc->objectives[j].id;
-  for (size_t j = 0; j < sc->n_kpis; j++) ids[sc->n_objectives + j] = sc->kpis[j].id;
+  for (size_t j = 0; j < sc->n_objectives; j++)
+    ids[j] = sc->objectives[j].id;
+  for (size_t j = 0; j < sc->n_kpis; j++)
+    ids[sc->n_objectives + j] = sc->kpis[j].id;
   size_t old = push_key(L, key);
   rc = did_you_mean(L, value_of(link, key), "objective or KPI", *out, ids, n);
   pop(L, old);
@@ -617,8 +625,8 @@ static int load_scorecard(ld *L, const tr_plan_node *n) {
 /* ---- tensions ------------------------------------------------------------------------ */
 
 static int load_measure(ld *L, const tr_plan_node *p, tr_measure *m) {
-  static const char *const keys[] = {"variable", "kpi", "direction", "target", "worst",
-                                     "band", "tolerance", "weight", NULL};
+  static const char *const keys[] = {"variable", "kpi",       "direction", "target", "worst",
+                                     "band",     "tolerance", "weight",    NULL};
   static const char *const dirs[] = {"higher", "lower", "band", NULL};
   m->pos = p->pos;
   int rc = check_map(L, p, keys);
@@ -633,7 +641,8 @@ static int load_measure(ld *L, const tr_plan_node *p, tr_measure *m) {
     tr_scorecard *sc = &L->plan->scorecard;
     const char **ids = tr_malloc((sc->n_kpis + 1) * sizeof *ids);
     if (!ids) return nomem(L);
-    for (size_t j = 0; j < sc->n_kpis; j++) ids[j] = sc->kpis[j].id;
+    for (size_t j = 0; j < sc->n_kpis; j++)
+      ids[j] = sc->kpis[j].id;
     size_t old = push_key(L, "kpi");
     rc = did_you_mean(L, value_of(p, "kpi"), "KPI", m->kpi, ids, sc->n_kpis);
     pop(L, old);
@@ -647,15 +656,15 @@ static int load_measure(ld *L, const tr_plan_node *p, tr_measure *m) {
   rc = get_enum(L, p, "direction", 0, dirs, &dir);
   if (rc) return rc;
   if (kp && dir != (int)kp->direction)
-    return fail_key(L, p, "direction", "'%s' contradicts KPI '%s', which is %s", dirs[dir],
-                    kp->id, kdirs[kp->direction]);
+    return fail_key(L, p, "direction", "'%s' contradicts KPI '%s', which is %s", dirs[dir], kp->id,
+                    kdirs[kp->direction]);
   m->direction = (tr_direction)dir;
   int need_target = m->direction != TR_DIR_BAND && !(kp && kp->has_target);
   rc = get_num(L, p, "target", need_target, &m->target, &has_target);
   if (!rc && !has_target && kp && kp->has_target) {
     m->target = kp->target;
-    has_target = m->direction != TR_DIR_BAND || (kp->target >= kp->band_low &&
-                                                 kp->target <= kp->band_high);
+    has_target =
+        m->direction != TR_DIR_BAND || (kp->target >= kp->band_low && kp->target <= kp->band_high);
   }
   if (!rc) rc = get_num(L, p, "worst", 0, &m->worst, &m->has_worst);
   if (!rc) rc = get_weight(L, p, 1, &m->weight);
@@ -674,11 +683,9 @@ static int load_measure(ld *L, const tr_plan_node *p, tr_measure *m) {
     if (has_tol) return fail_key(L, p, "tolerance", "only direction band takes a tolerance");
     if (m->has_worst) {
       if (m->direction == TR_DIR_HIGHER && !(m->worst < m->target))
-        return fail_key(L, p, "worst", "must be below target (%g) for direction higher",
-                        m->target);
+        return fail_key(L, p, "worst", "must be below target (%g) for direction higher", m->target);
       if (m->direction == TR_DIR_LOWER && !(m->worst > m->target))
-        return fail_key(L, p, "worst", "must be above target (%g) for direction lower",
-                        m->target);
+        return fail_key(L, p, "worst", "must be above target (%g) for direction lower", m->target);
     } else if (!(m->target > 0)) {
       return fail_key(L, p, "target",
                       "must be positive for ratio scoring (or give 'worst', the value scoring 0)");
@@ -693,7 +700,8 @@ static int load_measure(ld *L, const tr_plan_node *p, tr_measure *m) {
   if (!(m->tolerance > 0))
     return fail_key(L, p, has_tol ? "tolerance" : "band",
                     "a band of zero width needs a positive 'tolerance'");
-  if (!has_target) m->target = 0.5 * (m->band_low + m->band_high);
+  if (!has_target)
+    m->target = 0.5 * (m->band_low + m->band_high);
   else if (m->target < m->band_low || m->target > m->band_high)
     return fail_key(L, p, "target", "%g lies outside the band [%g, %g]", m->target, m->band_low,
                     m->band_high);
@@ -920,7 +928,7 @@ static int load_uncertainty(ld *L, const tr_plan_node *n) {
 /* ---- scenarios ----------------------------------------------------------------------- */
 
 static int load_shock(ld *L, const tr_plan_node *p, tr_shock *s) {
-  static const char *const keys[] = {"variable", "kind", "start", "end", "duration",
+  static const char *const keys[] = {"variable",  "kind", "start",  "end", "duration",
                                      "magnitude", "mode", "points", NULL};
   static const char *const kinds[] = {"step", "ramp", "pulse", "path", NULL};
   static const char *const smodes[] = {"multiply", "add", NULL};
@@ -1013,12 +1021,15 @@ static int load_overrides(ld *L, const tr_plan_node *o, tr_scenario *sc) {
       rc = fail(L, it, TR_ERR_INVALID, "expected NAME=VALUE");
     } else {
       size_t nl = (size_t)(eq - it->text);
-      while (nl > 0 && it->text[nl - 1] == ' ') nl--;
+      while (nl > 0 && it->text[nl - 1] == ' ')
+        nl--;
       const char *vs = eq + 1;
-      while (*vs == ' ') vs++;
+      while (*vs == ' ')
+        vs++;
       ov->name = tr_arena_strndup(L->arena, it->text, nl);
       ov->pos = it->pos;
-      if (!ov->name) rc = nomem(L);
+      if (!ov->name)
+        rc = nomem(L);
       else if (!parse_number(vs, &ov->value))
         rc = fail(L, it, TR_ERR_INVALID, "expected a number after '=', got '%s'", vs);
     }
@@ -1078,14 +1089,13 @@ static int check_unit_number(ld *L, const tr_plan_node *p, const char *key) {
   double d;
   int present = 0;
   int rc = get_num(L, p, key, 0, &d, &present);
-  if (!rc && present && (d < 0 || d > 1))
-    rc = fail_key(L, p, key, "must lie in [0, 1], got %g", d);
+  if (!rc && present && (d < 0 || d > 1)) rc = fail_key(L, p, key, "must lie in [0, 1], got %g", d);
   return rc;
 }
 
 static int check_stakeholders(ld *L, const tr_plan_node *seq) {
-  static const char *const keys[] = {"name", "role", "power", "interest", "legitimacy",
-                                     "urgency", "notes", NULL};
+  static const char *const keys[] = {"name",       "role",    "power", "interest",
+                                     "legitimacy", "urgency", "notes", NULL};
   int rc = expect_seq(L, seq);
   for (size_t i = 0; !rc && i < seq->n; i++) {
     const tr_plan_node *p = seq->items[i];
@@ -1095,15 +1105,15 @@ static int check_stakeholders(ld *L, const tr_plan_node *seq) {
     if (!rc) rc = get_str(L, p, "name", 1, &s);
     if (!rc) rc = get_str(L, p, "role", 0, &s);
     if (!rc) rc = get_str(L, p, "notes", 0, &s);
-    for (size_t k = 2; !rc && k <= 5; k++) rc = check_unit_number(L, p, keys[k]);
+    for (size_t k = 2; !rc && k <= 5; k++)
+      rc = check_unit_number(L, p, keys[k]);
     pop(L, old);
   }
   return rc;
 }
 
 static int check_swot(ld *L, const tr_plan_node *n) {
-  static const char *const keys[] = {"strengths", "weaknesses", "opportunities", "threats",
-                                     NULL};
+  static const char *const keys[] = {"strengths", "weaknesses", "opportunities", "threats", NULL};
   int rc = check_map(L, n, keys);
   for (size_t k = 0; !rc && keys[k]; k++) {
     const tr_plan_node *seq = NULL;
@@ -1121,8 +1131,8 @@ static int check_swot(ld *L, const tr_plan_node *n) {
 }
 
 static int check_roadmap(ld *L, const tr_plan_node *seq) {
-  static const char *const keys[] = {"id", "name", "start", "duration", "cost", "depends_on",
-                                     "tension", NULL};
+  static const char *const keys[] = {"id",   "name",       "start",   "duration",
+                                     "cost", "depends_on", "tension", NULL};
   int rc = expect_seq(L, seq);
   const char **ids = rc ? NULL : tr_calloc(seq->n + 1, sizeof *ids);
   if (!rc && !ids) return nomem(L);
@@ -1161,9 +1171,9 @@ static int check_roadmap(ld *L, const tr_plan_node *seq) {
       const char *d = "";
       rc = as_str(L, dep->items[j], &d);
       size_t k = 0;
-      while (!rc && k < seq->n && strcmp(ids[k], d) != 0) k++;
-      if (!rc && k == seq->n)
-        rc = did_you_mean(L, dep->items[j], "roadmap item", d, ids, seq->n);
+      while (!rc && k < seq->n && strcmp(ids[k], d) != 0)
+        k++;
+      if (!rc && k == seq->n) rc = did_you_mean(L, dep->items[j], "roadmap item", d, ids, seq->n);
       if (!rc && k == i)
         rc = fail(L, dep->items[j], TR_ERR_INVALID, "an item cannot depend on itself");
       pop(L, o3);
@@ -1178,9 +1188,9 @@ static int check_roadmap(ld *L, const tr_plan_node *seq) {
 /* ---- top level ----------------------------------------------------------------------- */
 
 static int load_root(ld *L, const tr_plan_node *root) {
-  static const char *const keys[] = {"version", "company", "tensions", "scorecard",
+  static const char *const keys[] = {"version",     "company",   "tensions",     "scorecard",
                                      "uncertainty", "scenarios", "stakeholders", "swot",
-                                     "roadmap", NULL};
+                                     "roadmap",     NULL};
   tr_plan *plan = L->plan;
   tr_scorecard *sc = &plan->scorecard;
   for (int i = 0; i < TR_PERSP_COUNT; i++) {
@@ -1367,8 +1377,10 @@ int tr_plan_check_names(const tr_plan *plan, const char *const *names, size_t n,
   for (size_t i = 0; !rc && i < n; i++) {
     size_t need = tr_canon_ident(names[i], strlen(names[i]), NULL, 0) + 1;
     c.canon[i] = tr_malloc(need);
-    if (!c.canon[i]) rc = tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
-    else tr_canon_ident(names[i], strlen(names[i]), c.canon[i], need);
+    if (!c.canon[i])
+      rc = tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    else
+      tr_canon_ident(names[i], strlen(names[i]), c.canon[i], need);
   }
   for (size_t t = 0; !rc && t < plan->n_tensions; t++) {
     const tr_tension *tn = &plan->tensions[t];
@@ -1407,7 +1419,8 @@ int tr_plan_check_names(const tr_plan *plan, const char *const *names, size_t n,
       rc = check_one(&c, sc->shocks[i].variable, sc->shocks[i].pos, path, "shocked variable");
     }
   }
-  for (size_t i = 0; i < n; i++) tr_free(c.canon[i]);
+  for (size_t i = 0; i < n; i++)
+    tr_free(c.canon[i]);
   tr_free(c.canon);
   return rc;
 }

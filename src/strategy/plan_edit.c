@@ -40,12 +40,15 @@ static int find_current(const char *text, size_t from, size_t to, size_t *num_at
     if (memcmp(text + i, key, sizeof key - 1) != 0) continue;
     if (i > from && (isalnum((unsigned char)text[i - 1]) || text[i - 1] == '_')) continue;
     size_t j = i + sizeof key - 1;
-    while (j < to && text[j] == ' ') j++;
+    while (j < to && text[j] == ' ')
+      j++;
     if (j >= to || text[j] != ':') continue;
     j++;
-    while (j < to && text[j] == ' ') j++;
+    while (j < to && text[j] == ' ')
+      j++;
     size_t k = j;
-    while (k < to && (isdigit((unsigned char)text[k]) || strchr("+-.eE", text[k]))) k++;
+    while (k < to && (isdigit((unsigned char)text[k]) || strchr("+-.eE", text[k])))
+      k++;
     if (k == j) continue;
     *num_at = j;
     *num_len = k - j;
@@ -60,7 +63,8 @@ static int read_all(const char *path, char **out, size_t *len, tr_error *err) {
   tr_sb sb = TR_SB_INIT;
   char buf[8192];
   size_t n;
-  while ((n = fread(buf, 1, sizeof buf, f)) > 0) tr_sb_appendn(&sb, buf, n);
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+    tr_sb_appendn(&sb, buf, n);
   int bad = ferror(f);
   fclose(f);
   if (bad || !tr_sb_ok(&sb)) {

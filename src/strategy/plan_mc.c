@@ -23,9 +23,9 @@ int tr_plan_mc_load_model(const char *model_path, const tr_plan *plan, const tr_
                                            [TR_SHOCK_PATH] = TR_MC_PATH};
   for (size_t i = 0; i < n; i++) {
     const tr_shock *p = &scen->shocks[i];
-    sh[i] = (tr_mc_shock){p->variable, kinds[p->kind], p->start,   p->has_end, p->end,
-                          p->magnitude, p->additive,   p->path_t,  p->path_v,  p->n_path,
-                          plan->file,   p->pos.line,   p->pos.col};
+    sh[i] = (tr_mc_shock){p->variable,  kinds[p->kind], p->start,  p->has_end, p->end,
+                          p->magnitude, p->additive,    p->path_t, p->path_v,  p->n_path,
+                          plan->file,   p->pos.line,    p->pos.col};
   }
   int rc = tr_mc_load_model(model_path, sh, n, out, err);
   tr_free(sh);
@@ -58,8 +58,8 @@ int tr_plan_mc_apply(tr_mc *mc, const tr_plan *plan, const tr_scenario *scen, tr
   return TR_OK;
 }
 
-int tr_plan_mc_levers(tr_mc *mc, const tr_plan *plan, const tr_model *model,
-                      const double *shares, tr_error *err) {
+int tr_plan_mc_levers(tr_mc *mc, const tr_plan *plan, const tr_model *model, const double *shares,
+                      tr_error *err) {
   for (size_t t = 0; t < plan->n_tensions; t++) {
     const tr_lever *L = &plan->tensions[t].lever;
     double share = shares ? shares[t] : L->current;

@@ -23,7 +23,7 @@ int tr_plan_mc_apply(tr_mc *mc, const tr_plan *plan, const tr_scenario *scen, tr
 
 /* Override the constants bound to the plan's levers: shares[i] for tension i, or the plan's
  * current share where `shares` is NULL. */
-int tr_plan_mc_levers(tr_mc *mc, const tr_plan *plan, const tr_model *model,
-                      const double *shares, tr_error *err);
+int tr_plan_mc_levers(tr_mc *mc, const tr_plan *plan, const tr_model *model, const double *shares,
+                      tr_error *err);
 
 #endif

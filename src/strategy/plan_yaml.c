@@ -21,13 +21,12 @@ typedef struct builder {
   const char *file;
   tr_error *err;
   frame stack[TR_PLAN_MAX_DEPTH + 1];
-  int depth;           /* frames in use */
+  int depth; /* frames in use */
   tr_plan_node *root;
 } builder;
 
 static int fail_at(builder *b, int code, yaml_mark_t m, const char *msg, const char *arg) {
-  if (arg)
-    return tr_error_set(b->err, code, b->file, (int)m.line + 1, (int)m.column + 1, msg, arg);
+  if (arg) return tr_error_set(b->err, code, b->file, (int)m.line + 1, (int)m.column + 1, msg, arg);
   return tr_error_set(b->err, code, b->file, (int)m.line + 1, (int)m.column + 1, "%s", msg);
 }
 
@@ -92,8 +91,8 @@ static int on_event(builder *b, const yaml_event_t *ev) {
   case YAML_SCALAR_EVENT: {
     tr_plan_node *n = new_node(b, TR_PNODE_SCALAR, m);
     if (!n) return tr_error_set(b->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
-    n->text = tr_arena_strndup(b->arena, (const char *)ev->data.scalar.value,
-                               ev->data.scalar.length);
+    n->text =
+        tr_arena_strndup(b->arena, (const char *)ev->data.scalar.value, ev->data.scalar.length);
     if (!n->text) return tr_error_set(b->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
     if (strlen(n->text) != ev->data.scalar.length)
       return fail_at(b, TR_ERR_INVALID, m, "NUL character in a string", NULL);
@@ -104,8 +103,8 @@ static int on_event(builder *b, const yaml_event_t *ev) {
   case YAML_MAPPING_START_EVENT: {
     if (b->depth >= TR_PLAN_MAX_DEPTH)
       return fail_at(b, TR_ERR_LIMIT, m, "nesting deeper than %s levels", "64");
-    tr_plan_node *n = new_node(
-        b, ev->type == YAML_SEQUENCE_START_EVENT ? TR_PNODE_SEQ : TR_PNODE_MAP, m);
+    tr_plan_node *n =
+        new_node(b, ev->type == YAML_SEQUENCE_START_EVENT ? TR_PNODE_SEQ : TR_PNODE_MAP, m);
     if (!n) return tr_error_set(b->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
     int rc = attach(b, n, m);
     if (rc) return rc;
@@ -155,8 +154,8 @@ int tr_plan_yaml_parse(const char *buf, size_t len, const char *filename, tr_are
     }
     int done = ev.type == YAML_STREAM_END_EVENT;
     if (ev.type == YAML_DOCUMENT_START_EVENT && ++docs > 1)
-      rc = fail_at(&b, TR_ERR_INVALID, ev.start_mark,
-                   "a plan file holds a single YAML document", NULL);
+      rc = fail_at(&b, TR_ERR_INVALID, ev.start_mark, "a plan file holds a single YAML document",
+                   NULL);
     else
       rc = on_event(&b, &ev);
     yaml_event_delete(&ev);

@@ -6,7 +6,9 @@
 #include <math.h>
 #include <string.h>
 
-static double clamp01(double x) { return x < 0 ? 0 : x > 1 ? 1 : x; }
+static double clamp01(double x) {
+  return x < 0 ? 0 : x > 1 ? 1 : x;
+}
 
 double tr_score_performance(double v, double mn, double mx, tr_direction dir, double band_low,
                             double band_high) {
@@ -46,10 +48,14 @@ tr_rag tr_score_status(double score) {
 
 const char *tr_rag_name(tr_rag s) {
   switch (s) {
-  case TR_RAG_RED: return "red";
-  case TR_RAG_AMBER: return "amber";
-  case TR_RAG_GREEN: return "green";
-  default: return "none";
+  case TR_RAG_RED:
+    return "red";
+  case TR_RAG_AMBER:
+    return "amber";
+  case TR_RAG_GREEN:
+    return "green";
+  default:
+    return "none";
   }
 }
 
@@ -57,8 +63,7 @@ void tr_kpi_evaluate(const tr_kpi *k, double value, tr_kpi_score *out) {
   out->value = value;
   switch (k->mode) {
   case TR_SCORE_PERFORMANCE:
-    out->raw = tr_score_performance(value, k->min, k->max, k->direction, k->band_low,
-                                    k->band_high);
+    out->raw = tr_score_performance(value, k->min, k->max, k->direction, k->band_low, k->band_high);
     out->score = out->raw;
     break;
   case TR_SCORE_PROGRESS:
@@ -102,7 +107,8 @@ int tr_scorecard_evaluate(const tr_scorecard *sc, const double *values, tr_score
   res->n_kpis = nk;
   res->n_objectives = no;
   /* KPIs -> objectives */
-  for (size_t o = 0; o < no; o++) res->objectives[o] = 0;
+  for (size_t o = 0; o < no; o++)
+    res->objectives[o] = 0;
   for (size_t i = 0; i < nk; i++) {
     const tr_kpi *k = &sc->kpis[i];
     tr_kpi_evaluate(k, values[i], &res->kpis[i]);
@@ -199,9 +205,12 @@ int tr_scorecard_find_cycle(const tr_scorecard *sc, tr_sb *cycle, size_t *link_i
   next = tr_calloc(nn, sizeof *next);
   via = tr_calloc(nn, sizeof *via);
   if (!start || !adj || !state || !stack || !next || !via) goto done;
-  for (size_t l = 0; l < nl; l++) start[from[l] + 1]++;
-  for (size_t u = 0; u < nn; u++) start[u + 1] += start[u];
-  for (size_t l = 0; l < nl; l++) adj[start[from[l]] + next[from[l]]++] = l;
+  for (size_t l = 0; l < nl; l++)
+    start[from[l] + 1]++;
+  for (size_t u = 0; u < nn; u++)
+    start[u + 1] += start[u];
+  for (size_t l = 0; l < nl; l++)
+    adj[start[from[l]] + next[from[l]]++] = l;
   found = 0;
   /* iterative depth-first search; state 0 unvisited, 1 on the stack, 2 finished */
   for (size_t root = 0; root < nn && !found; root++) {
@@ -227,8 +236,10 @@ int tr_scorecard_find_cycle(const tr_scorecard *sc, tr_sb *cycle, size_t *link_i
       } else if (state[v] == 1) {
         /* back edge u -> v: the cycle is v ... u on the stack, then v again */
         size_t k = sp;
-        while (k > 0 && stack[k - 1] != v) k--;
-        for (size_t j = k - 1; j < sp; j++) tr_sb_printf(cycle, "%s -> ", names[stack[j]]);
+        while (k > 0 && stack[k - 1] != v)
+          k--;
+        for (size_t j = k - 1; j < sp; j++)
+          tr_sb_printf(cycle, "%s -> ", names[stack[j]]);
         tr_sb_append(cycle, names[v]);
         *link_index = l;
         found = tr_sb_ok(cycle) ? 1 : -1;
@@ -264,15 +275,19 @@ static void dot_quoted(tr_sb *out, const char *s) {
 
 static const char *rag_fill(tr_rag s) {
   switch (s) {
-  case TR_RAG_RED: return "#f4cccc";
-  case TR_RAG_AMBER: return "#fff2cc";
-  case TR_RAG_GREEN: return "#d9ead3";
-  default: return "#ffffff";
+  case TR_RAG_RED:
+    return "#f4cccc";
+  case TR_RAG_AMBER:
+    return "#fff2cc";
+  case TR_RAG_GREEN:
+    return "#d9ead3";
+  default:
+    return "#ffffff";
   }
 }
 
-static void dot_node(tr_sb *out, const char *id, const char *name, const char *shape,
-                     double score, tr_rag status, int scored) {
+static void dot_node(tr_sb *out, const char *id, const char *name, const char *shape, double score,
+                     tr_rag status, int scored) {
   tr_sb_append(out, "    ");
   dot_quoted(out, id);
   tr_sb_printf(out, " [shape=%s, style=filled, fillcolor=\"%s\", label=", shape,

@@ -39,10 +39,10 @@ tr_rag tr_score_status(double score);
 const char *tr_rag_name(tr_rag s);
 
 typedef struct tr_kpi_score {
-  double value;  /* the observation (NAN = missing) */
-  double raw;    /* the mode's own number: performance or progress fraction (progress
-                    unclamped), goal/red-flag score 0..10 */
-  double score;  /* normalised to [0, 1] for roll-up: raw clamped, or raw/10 */
+  double value; /* the observation (NAN = missing) */
+  double raw;   /* the mode's own number: performance or progress fraction (progress
+                   unclamped), goal/red-flag score 0..10 */
+  double score; /* normalised to [0, 1] for roll-up: raw clamped, or raw/10 */
   tr_rag status;
 } tr_kpi_score;
 
@@ -54,16 +54,16 @@ void tr_kpi_evaluate(const tr_kpi *k, double value, tr_kpi_score *out);
 double tr_weighted_mean(const double *x, const double *w, size_t n);
 
 typedef struct tr_scorecard_result {
-  tr_kpi_score *kpis;          /* n_kpis, in plan order */
-  double *kpi_weight;          /* absolute weight of each KPI in the total (sums to 1 over
-                                  the KPIs with values), 0 when its value is missing */
-  double *objectives;          /* n_objectives roll-up scores in [0, 1] (NAN: no data) */
+  tr_kpi_score *kpis; /* n_kpis, in plan order */
+  double *kpi_weight; /* absolute weight of each KPI in the total (sums to 1 over
+                         the KPIs with values), 0 when its value is missing */
+  double *objectives; /* n_objectives roll-up scores in [0, 1] (NAN: no data) */
   tr_rag *objective_status;
   size_t n_kpis;
   size_t n_objectives;
   double perspectives[TR_PERSP_COUNT];
   tr_rag perspective_status[TR_PERSP_COUNT];
-  double total;                /* the scorecard index in [0, 1], NAN when nothing scored */
+  double total; /* the scorecard index in [0, 1], NAN when nothing scored */
   tr_rag total_status;
 } tr_scorecard_result;
 

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-void tr_spc_signals_init(tr_spc_signals *s) { memset(s, 0, sizeof *s); }
+void tr_spc_signals_init(tr_spc_signals *s) {
+  memset(s, 0, sizeof *s);
+}
 
 void tr_spc_signals_free(tr_spc_signals *s) {
   if (!s) return;
@@ -18,8 +20,9 @@ void tr_spc_signals_free(tr_spc_signals *s) {
 #if defined(__GNUC__)
 __attribute__((format(printf, 6, 7)))
 #endif
-static int add(tr_spc_signals *out, tr_error *err, const char *rule, size_t index, int side,
-               const char *fmt, ...) {
+static int
+add(tr_spc_signals *out, tr_error *err, const char *rule, size_t index, int side, const char *fmt,
+    ...) {
   if (out->n == out->cap) {
     size_t ncap = out->cap ? out->cap * 2 : 16;
     tr_spc_signal *items = tr_realloc(out->items, ncap * sizeof *items);
@@ -85,7 +88,8 @@ static int m_of_k(const double *x, size_t i, const tr_xmr *l, size_t m, size_t k
   int side = beyond(x[i], l->mean, l->sigma, zs);
   if (!side) return 0;
   size_t c = 0;
-  for (size_t j = i + 1 - k; j <= i; j++) c += beyond(x[j], l->mean, l->sigma, zs) == side;
+  for (size_t j = i + 1 - k; j <= i; j++)
+    c += beyond(x[j], l->mean, l->sigma, zs) == side;
   return c >= m ? side : 0;
 }
 
@@ -130,7 +134,9 @@ static int all_zone(const double *x, size_t i, const tr_xmr *l, size_t len, int 
   return 1;
 }
 
-static const char *side_word(int side) { return side > 0 ? "above" : "below"; }
+static const char *side_word(int side) {
+  return side > 0 ? "above" : "below";
+}
 
 static int limit_rule(const double *x, size_t i, const tr_xmr *l, const char *rule,
                       tr_spc_signals *out, tr_error *err) {
@@ -150,8 +156,8 @@ static int zone_rule(const double *x, size_t i, const tr_xmr *l, const char *rul
   int s = m_of_k(x, i, l, m, k, zs);
   if (!s) return TR_OK;
   return add(out, err, rule, i, s,
-             "%zu of %zu points up to point %zu are more than %g sigma %s the centre line %.4g",
-             m, k, i + 1, zs, side_word(s), l->mean);
+             "%zu of %zu points up to point %zu are more than %g sigma %s the centre line %.4g", m,
+             k, i + 1, zs, side_word(s), l->mean);
 }
 
 static int run_rule(const double *x, size_t i, const tr_xmr *l, const char *rule, size_t len,
@@ -163,8 +169,7 @@ static int run_rule(const double *x, size_t i, const tr_xmr *l, const char *rule
              side_word(s), l->mean);
 }
 
-static int mr_rule(const double *x, size_t i, const tr_xmr *l, tr_spc_signals *out,
-                   tr_error *err) {
+static int mr_rule(const double *x, size_t i, const tr_xmr *l, tr_spc_signals *out, tr_error *err) {
   if (i == 0 || isnan(x[i]) || isnan(x[i - 1])) return TR_OK;
   double mr = fabs(x[i] - x[i - 1]);
   if (!(mr > l->url)) return TR_OK;
@@ -285,8 +290,8 @@ int tr_spc_ewma(const double *x, size_t n, double mu0, double sigma, double lamb
                 tr_spc_signals *out, double *z, tr_error *err) {
   if (!(lambda > 0 && lambda <= 1) || !(L > 0) || !(sigma > 0) || !isfinite(mu0))
     return tr_error_set(err, TR_ERR_INVALID, NULL, 0, 0,
-                        "EWMA needs 0 < lambda <= 1, L > 0 and sigma > 0 (got %g, %g, %g)",
-                        lambda, L, sigma);
+                        "EWMA needs 0 < lambda <= 1, L > 0 and sigma > 0 (got %g, %g, %g)", lambda,
+                        L, sigma);
   double zi = mu0, decay = 1.0; /* decay = (1 - lambda)^(2i) */
   int rc = TR_OK;
   for (size_t i = 0; !rc && i < n; i++) {
@@ -296,8 +301,8 @@ int tr_spc_ewma(const double *x, size_t n, double mu0, double sigma, double lamb
     double half = L * sigma * sqrt(lambda / (2 - lambda) * (1 - decay));
     if (zi > mu0 + half)
       rc = add(out, err, "EWMA", i, 1,
-               "EWMA %.6g at point %zu is above its upper limit %.6g: the mean has drifted up",
-               zi, i + 1, mu0 + half);
+               "EWMA %.6g at point %zu is above its upper limit %.6g: the mean has drifted up", zi,
+               i + 1, mu0 + half);
     else if (zi < mu0 - half)
       rc = add(out, err, "EWMA", i, -1,
                "EWMA %.6g at point %zu is below its lower limit %.6g: the mean has drifted down",
@@ -341,7 +346,8 @@ int tr_spc_cusum(const double *x, size_t n, double mu0, double sigma, double k, 
 
 void tr_spc_trend(const double *y, size_t n, double *slope, double *t) {
   double tbar = 0.5 * (double)(n - 1), ybar = 0;
-  for (size_t i = 0; i < n; i++) ybar += y[i];
+  for (size_t i = 0; i < n; i++)
+    ybar += y[i];
   ybar /= (double)n;
   double sxx = 0, sxy = 0, syy = 0;
   for (size_t i = 0; i < n; i++) {
@@ -362,14 +368,13 @@ void tr_spc_trend(const double *y, size_t n, double *slope, double *t) {
 }
 
 double tr_spc_t95(size_t df) {
-  static const double table[31] = {
-      INFINITY, 6.314, 2.920, 2.353, 2.132, 2.015, 1.943, 1.895, 1.860, 1.833, 1.812,
-      1.796,    1.782, 1.771, 1.761, 1.753, 1.746, 1.740, 1.734, 1.729, 1.725, 1.721,
-      1.717,    1.714, 1.711, 1.708, 1.706, 1.703, 1.701, 1.699, 1.697};
+  static const double table[31] = {INFINITY, 6.314, 2.920, 2.353, 2.132, 2.015, 1.943, 1.895,
+                                   1.860,    1.833, 1.812, 1.796, 1.782, 1.771, 1.761, 1.753,
+                                   1.746,    1.740, 1.734, 1.729, 1.725, 1.721, 1.717, 1.714,
+                                   1.711,    1.708, 1.706, 1.703, 1.701, 1.699, 1.697};
   if (df <= 30) return table[df];
   double z = 1.6448536269514722, d = (double)df;
-  return z + (z * z * z + z) / (4 * d) +
-         (5 * pow(z, 5) + 16 * z * z * z + 3 * z) / (96 * d * d);
+  return z + (z * z * z + z) / (4 * d) + (5 * pow(z, 5) + 16 * z * z * z + 3 * z) / (96 * d * d);
 }
 
 int tr_spc_imbalance(const double *a, const double *b, size_t n, size_t w, double min_change,
@@ -406,7 +411,9 @@ int tr_spc_imbalance(const double *a, const double *b, size_t n, size_t w, doubl
 /* States of the Markov chains: enough for four significant digits at the table values. */
 #define ARL_STATES 301
 
-static double phi(double x) { return 0.5 * erfc(-x / sqrt(2.0)); }
+static double phi(double x) {
+  return 0.5 * erfc(-x / sqrt(2.0));
+}
 
 double tr_spc_shewhart_arl(double L, double shift) {
   double p = phi(-L - shift) + (1 - phi(L - shift));
@@ -416,7 +423,8 @@ double tr_spc_shewhart_arl(double L, double shift) {
 /* Solve (I - R) t = 1 for the m x m transition matrix r (overwritten) and return t[start]. */
 static double absorb_time(double *r, size_t m, size_t start, double *t) {
   for (size_t i = 0; i < m; i++) {
-    for (size_t j = 0; j < m; j++) r[i * m + j] = (i == j) - r[i * m + j];
+    for (size_t j = 0; j < m; j++)
+      r[i * m + j] = (i == j) - r[i * m + j];
     t[i] = 1;
   }
   for (size_t c = 0; c < m; c++) { /* Gaussian elimination, partial pivoting */
@@ -437,13 +445,15 @@ static double absorb_time(double *r, size_t m, size_t start, double *t) {
     for (size_t i = c + 1; i < m; i++) {
       double f = r[i * m + c] / r[c * m + c];
       if (f == 0) continue;
-      for (size_t j = c; j < m; j++) r[i * m + j] -= f * r[c * m + j];
+      for (size_t j = c; j < m; j++)
+        r[i * m + j] -= f * r[c * m + j];
       t[i] -= f * t[c];
     }
   }
   for (size_t i = m; i-- > 0;) {
     double s = t[i];
-    for (size_t j = i + 1; j < m; j++) s -= r[i * m + j] * t[j];
+    for (size_t j = i + 1; j < m; j++)
+      s -= r[i * m + j] * t[j];
     t[i] = s / r[i * m + i];
   }
   return t[start];
@@ -458,8 +468,8 @@ static double cusum_one_sided(double k, double h, double shift, double *r, doubl
     double c = (double)i * w;
     r[i * m] = phi(w / 2 - c + k - shift);
     for (size_t j = 1; j < m; j++)
-      r[i * m + j] = phi(((double)j + 0.5) * w - c + k - shift) -
-                     phi(((double)j - 0.5) * w - c + k - shift);
+      r[i * m + j] =
+          phi(((double)j + 0.5) * w - c + k - shift) - phi(((double)j - 0.5) * w - c + k - shift);
   }
   return absorb_time(r, m, 0, t);
 }

@@ -17,9 +17,9 @@
 #include <stddef.h>
 
 /* Chart constants for moving ranges of two (Wheeler; kpi-scoring.md §2.1). */
-#define TR_SPC_D2 1.128   /* sigma = mR-bar / d2 */
-#define TR_SPC_E2 2.66    /* natural process limits: mean +- E2 * mR-bar (= 3 / d2) */
-#define TR_SPC_D4 3.268   /* upper range limit of the mR chart: D4 * mR-bar */
+#define TR_SPC_D2 1.128 /* sigma = mR-bar / d2 */
+#define TR_SPC_E2 2.66  /* natural process limits: mean +- E2 * mR-bar (= 3 / d2) */
+#define TR_SPC_D4 3.268 /* upper range limit of the mR chart: D4 * mR-bar */
 
 /* Defaults (kpi-scoring.md §2.3, §2.4). */
 #define TR_EWMA_LAMBDA 0.2
@@ -31,13 +31,13 @@
 #define TR_IMBALANCE_MIN_CHANGE 0.05
 
 typedef struct tr_xmr {
-  size_t n;       /* points the limits were computed from */
-  double mean;    /* centre line */
-  double mr_bar;  /* average moving range */
-  double sigma;   /* mr_bar / d2 */
-  double unpl;    /* upper natural process limit, mean + 2.66 mr_bar */
-  double lnpl;    /* lower natural process limit */
-  double url;     /* upper range limit for the moving ranges, 3.268 mr_bar */
+  size_t n;      /* points the limits were computed from */
+  double mean;   /* centre line */
+  double mr_bar; /* average moving range */
+  double sigma;  /* mr_bar / d2 */
+  double unpl;   /* upper natural process limit, mean + 2.66 mr_bar */
+  double lnpl;   /* lower natural process limit */
+  double url;    /* upper range limit for the moving ranges, 3.268 mr_bar */
 } tr_xmr;
 
 typedef enum { TR_SPC_WESTERN_ELECTRIC, TR_SPC_NELSON, TR_SPC_ANHOJ } tr_spc_ruleset;

@@ -24,10 +24,10 @@ typedef enum { TR_GF_CONTINUOUS, TR_GF_EXTRAPOLATE, TR_GF_DISCRETE } tr_gf_type;
  * (evenly spaced over n = number of ypts) and rejects unsorted x with an error. */
 typedef struct tr_gf {
   tr_gf_type type;
-  size_t n;          /* number of points, >= 1 */
-  double *x;         /* ascending */
+  size_t n;  /* number of points, >= 1 */
+  double *x; /* ascending */
   double *y;
-  const char *name;  /* standalone <gf name=...>: as written; inline: NULL */
+  const char *name; /* standalone <gf name=...>: as written; inline: NULL */
   tr_srcpos pos;
 } tr_gf;
 
@@ -35,8 +35,8 @@ typedef enum {
   TR_VK_STOCK,
   TR_VK_FLOW,
   TR_VK_AUX,
-  TR_VK_GF,     /* standalone graphical function, called by name like a function */
-  TR_VK_MODULE  /* instance of another <model> */
+  TR_VK_GF,    /* standalone graphical function, called by name like a function */
+  TR_VK_MODULE /* instance of another <model> */
 } tr_var_kind;
 
 /* One <element subscript="..."> of a non-apply-to-all array variable. */
@@ -58,35 +58,35 @@ typedef struct tr_connect {
 
 typedef struct tr_var {
   tr_var_kind kind;
-  const char *name;      /* as written (quotes and escapes resolved), used for output */
-  const char *ident;     /* canonical */
-  const char *eqn;       /* raw equation text (stock: initial value), NULL if absent */
-  tr_srcpos pos;         /* the variable's start tag */
-  tr_srcpos eqn_pos;     /* where the equation text starts */
-  const char *units;     /* NULL if absent */
-  const char *doc;       /* NULL if absent */
-  int non_negative;      /* stock/flow: 1 if <non_negative/> (or behavior default applies) */
-  const char **inflows;  /* stock: canonical flow names */
+  const char *name;     /* as written (quotes and escapes resolved), used for output */
+  const char *ident;    /* canonical */
+  const char *eqn;      /* raw equation text (stock: initial value), NULL if absent */
+  tr_srcpos pos;        /* the variable's start tag */
+  tr_srcpos eqn_pos;    /* where the equation text starts */
+  const char *units;    /* NULL if absent */
+  const char *doc;      /* NULL if absent */
+  int non_negative;     /* stock/flow: 1 if <non_negative/> (or behavior default applies) */
+  const char **inflows; /* stock: canonical flow names */
   size_t n_inflows;
   const char **outflows;
   size_t n_outflows;
-  tr_gf *gf;             /* inline <gf> (the eqn is the gf's input), or the standalone gf */
-  const char **dims;     /* canonical dimension names, in order; NULL/0 for scalars */
+  tr_gf *gf;         /* inline <gf> (the eqn is the gf's input), or the standalone gf */
+  const char **dims; /* canonical dimension names, in order; NULL/0 for scalars */
   size_t n_dims;
-  tr_element *elements;  /* per-element equations (non-apply-to-all arrays) */
+  tr_element *elements; /* per-element equations (non-apply-to-all arrays) */
   size_t n_elements;
   const char *module_model; /* module: canonical name of the <model> it instantiates */
   tr_connect *connects;     /* module: its wiring */
   size_t n_connects;
-  int is_input;             /* access="input": may be set by a <connect> from outside */
+  int is_input; /* access="input": may be set by a <connect> from outside */
 } tr_var;
 
 /* A dimension: named elements, or a size with elements "1".."size". */
 typedef struct tr_dim {
-  const char *name;   /* as written */
-  const char *ident;  /* canonical */
+  const char *name;  /* as written */
+  const char *ident; /* canonical */
   size_t size;
-  const char **elems; /* canonical element names (size entries) */
+  const char **elems;      /* canonical element names (size entries) */
   const char **elem_names; /* element names as written, for output columns */
 } tr_dim;
 
@@ -96,9 +96,9 @@ typedef struct tr_macro {
   const char *ident;
   const char **params; /* canonical parameter names */
   size_t n_params;
-  const char *eqn;     /* the macro's result expression */
+  const char *eqn; /* the macro's result expression */
   tr_srcpos eqn_pos;
-  tr_var *vars;        /* the macro's own variables (may include stocks), or NULL */
+  tr_var *vars; /* the macro's own variables (may include stocks), or NULL */
   size_t n_vars;
   tr_srcpos pos;
 } tr_macro;
@@ -117,22 +117,22 @@ typedef enum { TR_METHOD_EULER, TR_METHOD_RK2, TR_METHOD_RK4 } tr_method;
 typedef struct tr_sim_specs {
   double start;
   double stop;
-  double dt;             /* already inverted when <dt reciprocal="true"> */
+  double dt; /* already inverted when <dt reciprocal="true"> */
   tr_method method;
   const char *time_units; /* NULL if absent */
 } tr_sim_specs;
 
 typedef struct tr_xmile {
-  tr_arena arena;        /* owns everything below */
-  const char *file;      /* the path it was read from, or the name given for a buffer */
+  tr_arena arena;   /* owns everything below */
+  const char *file; /* the path it was read from, or the name given for a buffer */
   tr_sim_specs specs;
   tr_dim *dims;
   size_t n_dims;
-  tr_model_def *models;  /* models[0] is the root model */
+  tr_model_def *models; /* models[0] is the root model */
   size_t n_models;
   tr_macro *macros;
   size_t n_macros;
-  const char *vendor;    /* header metadata, NULL if absent */
+  const char *vendor; /* header metadata, NULL if absent */
   const char *product;
   const char *model_name; /* <header><name> */
   const char *doc;        /* model-level documentation */

@@ -65,17 +65,17 @@ typedef struct varrec {
   tr_var v;
   tr_srcpos *in_pos;
   tr_srcpos *out_pos;
-  int nn; /* -1: not given (behavior defaults apply), 0 or 1: given */
-  const char **eqns;   /* every <eqn> child: Vensim exports an arrayed variable as one <eqn>
-                        * per element, in order, without <element> wrappers */
+  int nn;            /* -1: not given (behavior defaults apply), 0 or 1: given */
+  const char **eqns; /* every <eqn> child: Vensim exports an arrayed variable as one <eqn>
+                      * per element, in order, without <element> wrappers */
   tr_srcpos *eqn_pos;
   size_t n_eqns;
 } varrec;
 
 typedef struct model_b {
   tr_model_def def;
-  vec vars;        /* varrec */
-  int beh_stock;   /* <behavior> inside this <model>: -1 unset */
+  vec vars;      /* varrec */
+  int beh_stock; /* <behavior> inside this <model>: -1 unset */
   int beh_flow;
 } model_b;
 
@@ -129,9 +129,9 @@ typedef enum {
 
 typedef struct frame {
   ctx c;
-  field f;       /* C_TEXT only */
-  int kind;      /* C_BEHAVIOR_KIND: 0 all, 1 stock, 2 flow; C_BEHAVIOR: 0 global, 1 model */
-  char sep[8];   /* C_TEXT of xpts/ypts: separator */
+  field f;     /* C_TEXT only */
+  int kind;    /* C_BEHAVIOR_KIND: 0 all, 1 stock, 2 flow; C_BEHAVIOR: 0 global, 1 model */
+  char sep[8]; /* C_TEXT of xpts/ypts: separator */
 } frame;
 
 typedef struct parser {
@@ -140,39 +140,39 @@ typedef struct parser {
   tr_arena *a;
   tr_error *err;
   const char *file;
-  int status;          /* first error, TR_OK while fine */
+  int status; /* first error, TR_OK while fine */
 
   frame st[MAX_FRAMES];
   int nst;
-  long depth;          /* element depth, including ignored ones */
-  long ignore_depth;   /* > 0: inside an ignored subtree opened at this depth */
+  long depth;        /* element depth, including ignored ones */
+  long ignore_depth; /* > 0: inside an ignored subtree opened at this depth */
 
-  tr_sb text;          /* character data of the open C_TEXT frame */
+  tr_sb text; /* character data of the open C_TEXT frame */
   int text_on;
-  tr_srcpos text_pos;  /* where that character data started (0/0 before the first byte) */
+  tr_srcpos text_pos; /* where that character data started (0/0 before the first byte) */
 
   int have_specs, have_start, have_stop, have_dt;
   int dt_reciprocal;
   int beh_stock, beh_flow; /* file-level <behavior>: -1 unset */
 
-  vec dims;            /* tr_dim */
-  vec dim_elems;       /* current <dim>: const char * canonical */
-  vec dim_names;       /* current <dim>: const char * as written */
+  vec dims;      /* tr_dim */
+  vec dim_elems; /* current <dim>: const char * canonical */
+  vec dim_names; /* current <dim>: const char * as written */
   tr_dim cur_dim;
-  tr_srcpos dim_pos;   /* its start tag */
+  tr_srcpos dim_pos; /* its start tag */
   int dim_has_size;
 
-  vec models;          /* model_b */
-  vec macros;          /* macro_b */
-  vec *container;      /* where finished variables go: a model's or a macro's vars */
+  vec models;     /* model_b */
+  vec macros;     /* macro_b */
+  vec *container; /* where finished variables go: a model's or a macro's vars */
 
-  varrec var;          /* the open variable */
+  varrec var; /* the open variable */
   vec ins, in_pos, outs, out_pos, vdims, elems, conns, veqns, veqn_pos;
 
-  tr_element elem;     /* the open <element> */
+  tr_element elem; /* the open <element> */
 
   int in_gf;
-  int gf_owner;        /* 0: variable (inline or standalone), 1: element */
+  int gf_owner; /* 0: variable (inline or standalone), 1: element */
   tr_gf gf;
   vec gx, gy;
   int gf_has_xpts, gf_has_xscale;
@@ -201,7 +201,9 @@ static int fail(parser *p, int code, int line, int col, const char *fmt, ...) {
   return code;
 }
 
-static int nomem(parser *p) { return fail(p, TR_ERR_NOMEM, 0, 0, "out of memory"); }
+static int nomem(parser *p) {
+  return fail(p, TR_ERR_NOMEM, 0, 0, "out of memory");
+}
 
 static tr_srcpos here(const parser *p) {
   tr_srcpos s;
@@ -256,7 +258,9 @@ static const char *local_name(const char *name) {
   return c ? c + 1 : name;
 }
 
-static int is(const char *a, const char *b) { return strcmp(a, b) == 0; }
+static int is(const char *a, const char *b) {
+  return strcmp(a, b) == 0;
+}
 
 static int is_var_element(const char *el) {
   return is(el, "stock") || is(el, "flow") || is(el, "aux") || is(el, "gf") || is(el, "module");
@@ -268,14 +272,18 @@ static const char *attr(const char **atts, const char *name) {
   return NULL;
 }
 
-static int is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+static int is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 /* Copy of s[0..n) trimmed of surrounding white space, or NULL when nothing is left (or out of
  * memory, which the caller tells apart through p->status). */
 static char *trimmed(parser *p, const char *s, size_t n) {
   size_t i = 0;
-  while (i < n && is_space(s[i])) i++;
-  while (n > i && is_space(s[n - 1])) n--;
+  while (i < n && is_space(s[i]))
+    i++;
+  while (n > i && is_space(s[n - 1]))
+    n--;
   if (i == n) return NULL;
   char *r = tr_arena_strndup(p->a, s + i, n - i);
   if (!r) nomem(p);
@@ -299,8 +307,10 @@ static const char *canon(parser *p, const char *raw) {
  * removed, Stella's "\n" and raw line breaks turned into a space, "\\" and "\"" resolved. */
 static const char *display_name(parser *p, const char *raw) {
   size_t i = 0, end = strlen(raw);
-  while (i < end && is_space(raw[i])) i++;
-  while (end > i && is_space(raw[end - 1])) end--;
+  while (i < end && is_space(raw[i]))
+    i++;
+  while (end > i && is_space(raw[end - 1]))
+    end--;
   if (end - i >= 2 && raw[i] == '"' && raw[end - 1] == '"') {
     i++;
     end--;
@@ -337,7 +347,8 @@ static int parse_double(const char *s, size_t n, double *out) {
     s++;
     n--;
   }
-  while (n > 0 && is_space(s[n - 1])) n--;
+  while (n > 0 && is_space(s[n - 1]))
+    n--;
   if (n == 0 || n > 63) return 0;
   char buf[64];
   memcpy(buf, s, n);
@@ -351,7 +362,9 @@ static int parse_double(const char *s, size_t n, double *out) {
 
 /* ---- frames --------------------------------------------------------------------------------- */
 
-static frame *top(parser *p) { return &p->st[p->nst - 1]; }
+static frame *top(parser *p) {
+  return &p->st[p->nst - 1];
+}
 
 static frame *push(parser *p, ctx c) {
   if (p->nst == MAX_FRAMES) { /* unreachable by construction; treat as a limit */
@@ -364,7 +377,9 @@ static frame *push(parser *p, ctx c) {
   return f;
 }
 
-static void ignore(parser *p) { p->ignore_depth = p->depth; }
+static void ignore(parser *p) {
+  p->ignore_depth = p->depth;
+}
 
 /* Open a text-collecting frame for field f. */
 static frame *text_frame(parser *p, field fl) {
@@ -383,11 +398,16 @@ static frame *text_frame(parser *p, field fl) {
 static void begin_var(parser *p, const char *el, const char **atts) {
   tr_srcpos pos = here(p);
   tr_var_kind k;
-  if (is(el, "stock")) k = TR_VK_STOCK;
-  else if (is(el, "flow")) k = TR_VK_FLOW;
-  else if (is(el, "aux")) k = TR_VK_AUX;
-  else if (is(el, "gf")) k = TR_VK_GF;
-  else k = TR_VK_MODULE;
+  if (is(el, "stock"))
+    k = TR_VK_STOCK;
+  else if (is(el, "flow"))
+    k = TR_VK_FLOW;
+  else if (is(el, "aux"))
+    k = TR_VK_AUX;
+  else if (is(el, "gf"))
+    k = TR_VK_GF;
+  else
+    k = TR_VK_MODULE;
   const char *name = attr(atts, "name");
   if (!name || !*name) {
     fail(p, TR_ERR_INVALID, pos.line, pos.col, "<%s> without a name", el);
@@ -433,9 +453,12 @@ static void begin_gf(parser *p, const char **atts, int owner) {
   p->gf.type = TR_GF_CONTINUOUS;
   const char *t = attr(atts, "type");
   if (t) {
-    if (strcasecmp(t, "continuous") == 0) p->gf.type = TR_GF_CONTINUOUS;
-    else if (strcasecmp(t, "extrapolate") == 0) p->gf.type = TR_GF_EXTRAPOLATE;
-    else if (strcasecmp(t, "discrete") == 0) p->gf.type = TR_GF_DISCRETE;
+    if (strcasecmp(t, "continuous") == 0)
+      p->gf.type = TR_GF_CONTINUOUS;
+    else if (strcasecmp(t, "extrapolate") == 0)
+      p->gf.type = TR_GF_EXTRAPOLATE;
+    else if (strcasecmp(t, "discrete") == 0)
+      p->gf.type = TR_GF_DISCRETE;
     else {
       fail(p, TR_ERR_INVALID, p->gf.pos.line, p->gf.pos.col,
            "graphical function of '%s': unknown type '%s' (continuous, extrapolate or discrete)",
@@ -490,9 +513,12 @@ static void start_xmile_child(parser *p, const char *el, const char **atts) {
     p->have_specs = 1;
     const char *m = attr(atts, "method");
     if (m) {
-      if (strcasecmp(m, "euler") == 0) p->x->specs.method = TR_METHOD_EULER;
-      else if (strcasecmp(m, "rk2") == 0) p->x->specs.method = TR_METHOD_RK2;
-      else if (strcasecmp(m, "rk4") == 0) p->x->specs.method = TR_METHOD_RK4;
+      if (strcasecmp(m, "euler") == 0)
+        p->x->specs.method = TR_METHOD_EULER;
+      else if (strcasecmp(m, "rk2") == 0)
+        p->x->specs.method = TR_METHOD_RK2;
+      else if (strcasecmp(m, "rk4") == 0)
+        p->x->specs.method = TR_METHOD_RK4;
       else {
         fail(p, TR_ERR_INVALID, pos.line, pos.col,
              "sim_specs: unknown method '%s' (euler, rk2 or rk4)", m);
@@ -584,13 +610,20 @@ static void start_var_child(parser *p, const char *el, const char **atts) {
     gf_child(p, el, atts);
     return;
   }
-  if (is(el, "eqn")) text_frame(p, F_EQN);
-  else if (is(el, "units")) text_frame(p, F_UNITS);
-  else if (is(el, "doc")) text_frame(p, F_DOC);
-  else if (is(el, "inflow") && v->kind == TR_VK_STOCK) text_frame(p, F_INFLOW);
-  else if (is(el, "outflow") && v->kind == TR_VK_STOCK) text_frame(p, F_OUTFLOW);
-  else if (is(el, "non_negative")) text_frame(p, F_NONNEG);
-  else if (is(el, "dimensions")) push(p, C_VAR_DIMS);
+  if (is(el, "eqn"))
+    text_frame(p, F_EQN);
+  else if (is(el, "units"))
+    text_frame(p, F_UNITS);
+  else if (is(el, "doc"))
+    text_frame(p, F_DOC);
+  else if (is(el, "inflow") && v->kind == TR_VK_STOCK)
+    text_frame(p, F_INFLOW);
+  else if (is(el, "outflow") && v->kind == TR_VK_STOCK)
+    text_frame(p, F_OUTFLOW);
+  else if (is(el, "non_negative"))
+    text_frame(p, F_NONNEG);
+  else if (is(el, "dimensions"))
+    push(p, C_VAR_DIMS);
   else if ((is(el, "conveyor") || is(el, "queue")) && v->kind == TR_VK_STOCK) {
     /* read as a plain stock it would give a silently wrong answer: refuse it instead */
     tr_srcpos pos = here(p);
@@ -603,8 +636,7 @@ static void start_var_child(parser *p, const char *el, const char **atts) {
     tr_srcpos pos = here(p);
     const char *sub = attr(atts, "subscript");
     if (!sub || !*sub) {
-      fail(p, TR_ERR_INVALID, pos.line, pos.col, "<element> of '%s' without a subscript",
-           v->name);
+      fail(p, TR_ERR_INVALID, pos.line, pos.col, "<element> of '%s' without a subscript", v->name);
       return;
     }
     memset(&p->elem, 0, sizeof p->elem);
@@ -631,7 +663,8 @@ static void start_var_child(parser *p, const char *el, const char **atts) {
     if (!t || !f) return;
     size_t ml = strlen(v->ident);
     if (strncmp(t, v->ident, ml) == 0 && t[ml] == '.') t += ml + 1;
-    while (*f == '.') f++;
+    while (*f == '.')
+      f++;
     c->to = t;
     c->from = f;
     push(p, C_LEAF);
@@ -660,23 +693,32 @@ static void on_start(void *ud, const char *name, const char **atts) {
     start_xmile_child(p, el, atts);
     break;
   case C_HEADER:
-    if (is(el, "vendor")) text_frame(p, F_VENDOR);
-    else if (is(el, "product")) text_frame(p, F_PRODUCT);
-    else if (is(el, "name")) text_frame(p, F_HEADER_NAME);
-    else ignore(p);
+    if (is(el, "vendor"))
+      text_frame(p, F_VENDOR);
+    else if (is(el, "product"))
+      text_frame(p, F_PRODUCT);
+    else if (is(el, "name"))
+      text_frame(p, F_HEADER_NAME);
+    else
+      ignore(p);
     break;
   case C_SPECS:
-    if (is(el, "start")) text_frame(p, F_START);
-    else if (is(el, "stop")) text_frame(p, F_STOP);
+    if (is(el, "start"))
+      text_frame(p, F_START);
+    else if (is(el, "stop"))
+      text_frame(p, F_STOP);
     else if (is(el, "dt")) {
       const char *r = attr(atts, "reciprocal");
       p->dt_reciprocal = r && strcasecmp(r, "true") == 0;
       text_frame(p, F_DT);
-    } else ignore(p);
+    } else
+      ignore(p);
     break;
   case C_DIMS:
-    if (is(el, "dim")) start_dim(p, atts);
-    else ignore(p);
+    if (is(el, "dim"))
+      start_dim(p, atts);
+    else
+      ignore(p);
     break;
   case C_DIM:
     if (is(el, "elem")) {
@@ -690,7 +732,8 @@ static void on_start(void *ud, const char *name, const char **atts) {
       const char *c = canon(p, n), *d = display_name(p, n);
       if (!c || !d || push_str(p, &p->dim_elems, c) || push_str(p, &p->dim_names, d)) return;
       push(p, C_LEAF);
-    } else ignore(p);
+    } else
+      ignore(p);
     break;
   case C_BEHAVIOR:
   case C_BEHAVIOR_KIND:
@@ -709,7 +752,8 @@ static void on_start(void *ud, const char *name, const char **atts) {
     } else if (f->c == C_BEHAVIOR && (is(el, "stock") || is(el, "flow"))) {
       frame *g = push(p, C_BEHAVIOR_KIND);
       if (g) g->kind = is(el, "stock") ? 1 : 2;
-    } else ignore(p);
+    } else
+      ignore(p);
     break;
   case C_MODEL:
     if (is_var_element(el)) { /* legacy (pre-1.0 "smile") files: no <variables> wrapper */
@@ -724,21 +768,26 @@ static void on_start(void *ud, const char *name, const char **atts) {
       if (g) g->kind = 1;
     } else if (is(el, "doc")) {
       text_frame(p, F_MODEL_DOC);
-    } else ignore(p);
+    } else
+      ignore(p);
     break;
   case C_MACRO:
-    if (is(el, "parm")) text_frame(p, F_PARM);
-    else if (is(el, "eqn")) text_frame(p, F_MACRO_EQN);
+    if (is(el, "parm"))
+      text_frame(p, F_PARM);
+    else if (is(el, "eqn"))
+      text_frame(p, F_MACRO_EQN);
     else if (is(el, "variables")) {
       p->container = &((macro_b *)p->macros.data + (p->macros.n - 1))->vars;
       push(p, C_VARIABLES);
-    } else ignore(p);
+    } else
+      ignore(p);
     break;
   case C_VARIABLES:
     if (is_var_element(el)) {
       begin_var(p, el, atts);
       if (p->status == TR_OK && p->var.v.kind == TR_VK_GF) begin_gf(p, atts, 0);
-    } else ignore(p); /* groups, aliases, vendor extensions */
+    } else
+      ignore(p); /* groups, aliases, vendor extensions */
     break;
   case C_VAR:
     start_var_child(p, el, atts);
@@ -748,24 +797,26 @@ static void on_start(void *ud, const char *name, const char **atts) {
       const char *n = attr(atts, "name");
       if (!n || !*n) {
         tr_srcpos pos = here(p);
-        fail(p, TR_ERR_INVALID, pos.line, pos.col, "<dim> of '%s' without a name",
-             p->var.v.name);
+        fail(p, TR_ERR_INVALID, pos.line, pos.col, "<dim> of '%s' without a name", p->var.v.name);
         return;
       }
       const char *c = canon(p, n);
       if (!c || push_str(p, &p->vdims, c)) return;
       push(p, C_LEAF);
-    } else ignore(p);
+    } else
+      ignore(p);
     break;
   case C_GF:
     gf_child(p, el, atts);
     break;
   case C_ELEMENT:
-    if (is(el, "eqn")) text_frame(p, F_ELEM_EQN);
+    if (is(el, "eqn"))
+      text_frame(p, F_ELEM_EQN);
     else if (is(el, "gf") && !p->in_gf) {
       begin_gf(p, atts, 1);
       push(p, C_GF);
-    } else ignore(p);
+    } else
+      ignore(p);
     break;
   case C_TEXT:
     ignore(p); /* markup inside text (e.g. HTML in <doc>): its text is still collected */
@@ -843,9 +894,15 @@ static void end_text(parser *p, const frame *f) {
   tr_var *v = &p->var.v;
   double d;
   switch (f->f) {
-  case F_VENDOR: x->vendor = t; break;
-  case F_PRODUCT: x->product = t; break;
-  case F_HEADER_NAME: x->model_name = t; break;
+  case F_VENDOR:
+    x->vendor = t;
+    break;
+  case F_PRODUCT:
+    x->product = t;
+    break;
+  case F_HEADER_NAME:
+    x->model_name = t;
+    break;
   case F_MODEL_DOC:
     if (!x->doc) x->doc = t;
     break;
@@ -881,8 +938,12 @@ static void end_text(parser *p, const frame *f) {
     }
     if (push_str(p, &p->veqns, t) || push_pos(p, &p->veqn_pos, pos)) return;
     break;
-  case F_UNITS: v->units = t; break;
-  case F_DOC: v->doc = t; break;
+  case F_UNITS:
+    v->units = t;
+    break;
+  case F_DOC:
+    v->doc = t;
+    break;
   case F_INFLOW:
   case F_OUTFLOW: {
     if (!t) {
@@ -900,8 +961,10 @@ static void end_text(parser *p, const frame *f) {
     break;
   }
   case F_NONNEG:
-    if (!t || strcasecmp(t, "true") == 0) p->var.nn = 1;
-    else if (strcasecmp(t, "false") == 0) p->var.nn = 0;
+    if (!t || strcasecmp(t, "true") == 0)
+      p->var.nn = 1;
+    else if (strcasecmp(t, "false") == 0)
+      p->var.nn = 0;
     else {
       fail(p, TR_ERR_INVALID, pos.line, pos.col,
            "'%s': <non_negative> must be empty, true or false, not '%s'", v->name, t);
@@ -977,8 +1040,8 @@ static void end_gf(parser *p) {
   for (size_t i = 1; i < n; i++) {
     if (xs[i] < xs[i - 1]) {
       fail(p, TR_ERR_INVALID, g->pos.line, g->pos.col,
-           "graphical function of '%s': x values are not ascending (%g after %g at point %zu)",
-           vn, xs[i], xs[i - 1], i + 1);
+           "graphical function of '%s': x values are not ascending (%g after %g at point %zu)", vn,
+           xs[i], xs[i - 1], i + 1);
       return;
     }
   }
@@ -991,7 +1054,8 @@ static void end_gf(parser *p) {
   out->n = n;
   out->x = p->gx.data;
   out->y = p->gy.data;
-  if (p->gf_owner == 1) p->elem.gf = out;
+  if (p->gf_owner == 1)
+    p->elem.gf = out;
   else {
     p->var.v.gf = out;
     if (p->var.v.kind == TR_VK_GF) out->name = p->var.v.name;
@@ -1029,8 +1093,8 @@ static void end_dim(parser *p) {
   tr_srcpos pos = p->dim_pos;
   if (p->dim_elems.n) {
     if (p->dim_has_size && d->size != p->dim_elems.n) {
-      fail(p, TR_ERR_INVALID, pos.line, pos.col,
-           "dimension '%s': size %zu but %zu <elem> entries", d->name, d->size, p->dim_elems.n);
+      fail(p, TR_ERR_INVALID, pos.line, pos.col, "dimension '%s': size %zu but %zu <elem> entries",
+           d->name, d->size, p->dim_elems.n);
       return;
     }
     d->size = p->dim_elems.n;
@@ -1181,16 +1245,18 @@ static int finish_vars(parser *p, vec *recs, int beh_stock, int beh_flow, tr_var
       tr_map_free(&map);
       return p->status;
     }
-    if (r[i].nn >= 0) v->non_negative = r[i].nn;
-    else if (v->kind == TR_VK_STOCK) v->non_negative = behavior_default(beh_stock, p->beh_stock);
-    else if (v->kind == TR_VK_FLOW) v->non_negative = behavior_default(beh_flow, p->beh_flow);
+    if (r[i].nn >= 0)
+      v->non_negative = r[i].nn;
+    else if (v->kind == TR_VK_STOCK)
+      v->non_negative = behavior_default(beh_stock, p->beh_stock);
+    else if (v->kind == TR_VK_FLOW)
+      v->non_negative = behavior_default(beh_flow, p->beh_flow);
     int found = 0;
     tr_var *prev = tr_map_get(&map, v->ident, &found);
     if (found) {
       tr_map_free(&map);
       return fail(p, TR_ERR_INVALID, v->pos.line, v->pos.col,
-                  "'%s' is defined twice in %s (first at line %d)", v->name, where,
-                  prev->pos.line);
+                  "'%s' is defined twice in %s (first at line %d)", v->name, where, prev->pos.line);
     }
     if (tr_map_put(&map, v->ident, v) != TR_OK) {
       tr_map_free(&map);
@@ -1209,7 +1275,8 @@ static int finish_vars(parser *p, vec *recs, int beh_stock, int beh_flow, tr_var
         tr_map_free(&map);
         const char **idents = tr_arena_calloc(p->a, n, sizeof *idents);
         if (!idents) return nomem(p);
-        for (size_t j = 0; j < n; j++) idents[j] = vars[j].ident;
+        for (size_t j = 0; j < n; j++)
+          idents[j] = vars[j].ident;
         const char *best = tr_closest(names[k], idents, n);
         char hint[300] = "";
         if (best) snprintf(hint, sizeof hint, " (did you mean '%s'?)", best);
@@ -1233,8 +1300,8 @@ static int finish(parser *p) {
     return fail(p, TR_ERR_INVALID, 0, 0, "<sim_specs> needs <start> and <stop>");
   if (!p->have_dt) x->specs.dt = 1.0; /* the XMILE default */
   if (x->specs.stop < x->specs.start)
-    return fail(p, TR_ERR_INVALID, 0, 0, "<sim_specs>: stop %g is before start %g",
-                x->specs.stop, x->specs.start);
+    return fail(p, TR_ERR_INVALID, 0, 0, "<sim_specs>: stop %g is before start %g", x->specs.stop,
+                x->specs.start);
   if (p->models.n == 0) return fail(p, TR_ERR_INVALID, 0, 0, "no <model>");
 
   model_b *mb = p->models.data;
@@ -1262,8 +1329,8 @@ static int finish(parser *p) {
     const char *where = m->name ? m->name : "the root model";
     char label[300];
     snprintf(label, sizeof label, m->name ? "model '%s'" : "%s", where);
-    int rc = finish_vars(p, &mb[i].vars, mb[i].beh_stock, mb[i].beh_flow, &m->vars, &m->n_vars,
-                         label);
+    int rc =
+        finish_vars(p, &mb[i].vars, mb[i].beh_stock, mb[i].beh_flow, &m->vars, &m->n_vars, label);
     if (rc) return rc;
   }
   for (size_t i = 0; i < nm; i++) {
@@ -1280,7 +1347,8 @@ static int finish(parser *p) {
       const tr_var *v = &m->vars[j];
       if (v->kind != TR_VK_MODULE) continue;
       size_t t = 1;
-      while (t < nm && !is(x->models[t].ident, v->module_model)) t++;
+      while (t < nm && !is(x->models[t].ident, v->module_model))
+        t++;
       if (t == nm)
         return fail(p, TR_ERR_INVALID, v->pos.line, v->pos.col,
                     "module '%s' instantiates '%s', but there is no <model name=\"%s\">", v->name,
@@ -1298,8 +1366,7 @@ static int finish(parser *p) {
     tr_macro *m = &x->macros[i];
     *m = cb[i].m;
     if (!m->eqn)
-      return fail(p, TR_ERR_INVALID, m->pos.line, m->pos.col, "macro '%s' has no <eqn>",
-                  m->name);
+      return fail(p, TR_ERR_INVALID, m->pos.line, m->pos.col, "macro '%s' has no <eqn>", m->name);
     char label[300];
     snprintf(label, sizeof label, "macro '%s'", m->name);
     int rc = finish_vars(p, &cb[i].vars, -1, -1, &m->vars, &m->n_vars, label);

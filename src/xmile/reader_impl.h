@@ -15,8 +15,8 @@
 #define TR_XMILE_MAX_VARS 1000000ul
 
 typedef struct tr_xmile_limits {
-  size_t max_bytes;        /* input size */
-  unsigned long max_vars;  /* variables in all models and macros */
+  size_t max_bytes;       /* input size */
+  unsigned long max_vars; /* variables in all models and macros */
 } tr_xmile_limits;
 
 /* tr_xmile_read_file / tr_xmile_read_buffer with explicit limits (NULL: the defaults). */

@@ -111,8 +111,7 @@ static void import(const uint8_t *data, size_t size, unsigned mode) {
   if (rc > 0 || (rc < 0 && (err.code != rc || err.msg[0] == '\0'))) abort();
   if (rc == TR_OK) {
     if (rep.rows_valid + rep.rows_rejected != rep.rows_read) abort();
-    if (!(flags & TR_IMPORT_DRY_RUN) &&
-        rep.inserted + rep.updated + rep.unchanged < 0) abort();
+    if (!(flags & TR_IMPORT_DRY_RUN) && rep.inserted + rep.updated + rep.unchanged < 0) abort();
   }
 }
 

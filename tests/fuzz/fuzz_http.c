@@ -117,7 +117,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t nl = sizeof name - 1;
     if ((size_t)(le - p) >= nl && strncasecmp(p, name, nl) == 0) {
       const char *v = p + nl;
-      while (v < le && *v == ' ') v++;
+      while (v < le && *v == ' ')
+        v++;
       free(token);
       token = dup_range(v, le);
       if (!strcmp(token, "@")) {

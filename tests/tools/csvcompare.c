@@ -37,9 +37,9 @@
 typedef struct table {
   size_t ncols;
   size_t nrows;
-  char **names;   /* as written */
-  char **canon;   /* canonical header */
-  double *cells;  /* nrows x ncols, NAN for blank */
+  char **names;  /* as written */
+  char **canon;  /* canonical header */
+  double *cells; /* nrows x ncols, NAN for blank */
 } table;
 
 static void table_free(table *t) {
@@ -64,7 +64,8 @@ static char *canon_part(const char *s, size_t n) {
  * memory. */
 static char *canon_header(const char *raw) {
   size_t n = strlen(raw);
-  while (n && (raw[n - 1] == ' ' || raw[n - 1] == '\t')) n--;
+  while (n && (raw[n - 1] == ' ' || raw[n - 1] == '\t'))
+    n--;
   while (n && (*raw == ' ' || *raw == '\t')) {
     raw++;
     n--;
@@ -84,7 +85,8 @@ static char *canon_header(const char *raw) {
   const char *s = lb + 1, *end = raw + n - 1;
   while (s <= end) {
     const char *c = s;
-    while (c < end && *c != ',') c++;
+    while (c < end && *c != ',')
+      c++;
     char *part = canon_part(s, (size_t)(c - s));
     if (!part) {
       tr_sb_free(&sb);
@@ -100,11 +102,13 @@ static char *canon_header(const char *raw) {
 }
 
 static int parse_num(const char *s, double *out) {
-  while (*s == ' ' || *s == '\t') s++;
+  while (*s == ' ' || *s == '\t')
+    s++;
   if (!*s) return 0;
   char *end;
   double v = strtod(s, &end);
-  while (*end == ' ' || *end == '\t') end++;
+  while (*end == ' ' || *end == '\t')
+    end++;
   if (*end) return -1;
   *out = v;
   return 1;
@@ -191,7 +195,8 @@ static int table_read(const char *path, table *t) {
     }
     t->nrows++;
   }
-  if (rc != TR_OK && !reported) fprintf(stderr, "csvcompare: %s\n", tr_error_text(&err));
+  if (rc != TR_OK && !reported)
+    fprintf(stderr, "csvcompare: %s\n", tr_error_text(&err));
   else if (rc == TR_OK && t->ncols < 1) {
     fprintf(stderr, "csvcompare: %s: no header\n", path);
     rc = TR_ERR_PARSE;
@@ -216,8 +221,10 @@ static size_t nearest_row(const table *t, double time) {
   size_t lo = 0, hi = t->nrows;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (t->cells[mid * t->ncols] < time) lo = mid + 1;
-    else hi = mid;
+    if (t->cells[mid * t->ncols] < time)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   if (lo == t->nrows) return lo - 1;
   if (lo > 0 && fabs(t->cells[(lo - 1) * t->ncols] - time) < fabs(t->cells[lo * t->ncols] - time))
@@ -236,8 +243,8 @@ int main(int argc, char **argv) {
   int nfiles = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
-    if ((strcmp(a, "--rtol") == 0 || strcmp(a, "--atol") == 0 || strcmp(a, "--ignore") == 0 || strcmp(a, "--optional") == 0 ||
-         strcmp(a, "--max-report") == 0) &&
+    if ((strcmp(a, "--rtol") == 0 || strcmp(a, "--atol") == 0 || strcmp(a, "--ignore") == 0 ||
+         strcmp(a, "--optional") == 0 || strcmp(a, "--max-report") == 0) &&
         i + 1 < argc) {
       const char *v = argv[++i];
       char *end;
@@ -253,8 +260,10 @@ int main(int argc, char **argv) {
       } else {
         double d = strtod(v, &end);
         if (*end || !(d >= 0)) return usage();
-        if (strcmp(a, "--rtol") == 0) rtol = d;
-        else atol = d;
+        if (strcmp(a, "--rtol") == 0)
+          rtol = d;
+        else
+          atol = d;
       }
     } else if (a[0] == '-' && a[1]) {
       return usage();
@@ -283,7 +292,8 @@ int main(int argc, char **argv) {
   size_t checked = 0, bad = 0, missing = 0, bad_times = 0;
   long reported = 0;
   char **ign_canon = tr_calloc(n_ignore + n_optional + 1, sizeof *ign_canon);
-  for (size_t k = 0; ign_canon && k < n_ignore; k++) ign_canon[k] = canon_header(ignore[k]);
+  for (size_t k = 0; ign_canon && k < n_ignore; k++)
+    ign_canon[k] = canon_header(ignore[k]);
   for (size_t k = 0; ign_canon && k < n_optional; k++)
     ign_canon[n_ignore + k] = canon_header(optional[k]);
   /* column map: expected column -> our column (0 = none; column 0 is time in both) */
@@ -297,8 +307,10 @@ int main(int argc, char **argv) {
     int ignored = 0, opt = 0;
     for (size_t k = 0; k < n_ignore + n_optional; k++)
       if (ign_canon[k] && strcmp(ign_canon[k], exp.canon[j]) == 0) {
-        if (k < n_ignore) ignored = 1;
-        else opt = 1;
+        if (k < n_ignore)
+          ignored = 1;
+        else
+          opt = 1;
       }
     int any = 0;
     for (size_t r = 0; r < exp.nrows; r++)
@@ -307,8 +319,8 @@ int main(int argc, char **argv) {
     for (size_t g = 1; g < got.ncols && !map[j]; g++)
       if (strcmp(exp.canon[j], got.canon[g]) == 0) map[j] = g;
     if (!map[j] && !opt) {
-      const char *close = tr_closest(exp.canon[j], (const char *const *)got.canon + 1,
-                                     got.ncols - 1);
+      const char *close =
+          tr_closest(exp.canon[j], (const char *const *)got.canon + 1, got.ncols - 1);
       printf("missing column: '%s'", exp.names[j]);
       if (close) printf(" (closest of ours: '%s')", close);
       printf("\n");
@@ -340,13 +352,12 @@ int main(int argc, char **argv) {
       if (fabs(v - e) <= tol) continue;
       bad++;
       if (reported++ < max_report)
-        printf("mismatch: '%s' at time %.10g: expected %.10g, got %.10g\n", exp.names[j], t, e,
-               v);
+        printf("mismatch: '%s' at time %.10g: expected %.10g, got %.10g\n", exp.names[j], t, e, v);
     }
   }
   if (bad || missing || bad_times) {
-    printf("FAIL: %zu of %zu cells differ, %zu missing columns, %zu missing times\n", bad,
-           checked, missing, bad_times);
+    printf("FAIL: %zu of %zu cells differ, %zu missing columns, %zu missing times\n", bad, checked,
+           missing, bad_times);
     status = 1;
   } else if (checked == 0) {
     printf("FAIL: nothing to check\n");
@@ -355,7 +366,8 @@ int main(int argc, char **argv) {
     printf("ok: %zu cells checked\n", checked);
   }
 done:
-  for (size_t k = 0; ign_canon && k < n_ignore + n_optional; k++) tr_free(ign_canon[k]);
+  for (size_t k = 0; ign_canon && k < n_ignore + n_optional; k++)
+    tr_free(ign_canon[k]);
   tr_free(ign_canon);
   tr_free(map);
   table_free(&exp);

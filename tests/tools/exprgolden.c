@@ -76,7 +76,8 @@ static char *outcome(const char *src, size_t len, int line, int col, int *roundt
 
 static void chomp(char *s) {
   size_t n = strlen(s);
-  while (n && (s[n - 1] == '\n' || s[n - 1] == '\r')) s[--n] = '\0';
+  while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+    s[--n] = '\0';
 }
 
 static int print_mode(void) {

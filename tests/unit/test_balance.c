@@ -24,22 +24,22 @@ static void test_measure_scores(void **state) {
   m.weight = 1;
   m.direction = TR_DIR_HIGHER;
   m.target = 4;
-  NEAR(tr_measure_score(&m, 3), 0.75, 1e-12);  /* ratio 3/4 */
-  NEAR(tr_measure_score(&m, 6), 1.0, 0);       /* capped */
+  NEAR(tr_measure_score(&m, 3), 0.75, 1e-12); /* ratio 3/4 */
+  NEAR(tr_measure_score(&m, 6), 1.0, 0);      /* capped */
   NEAR(tr_measure_score(&m, -1), 0.0, 0);
   m.has_worst = 1;
   m.worst = 2;
-  NEAR(tr_measure_score(&m, 3), 0.5, 1e-12);   /* (3 - 2)/(4 - 2) */
+  NEAR(tr_measure_score(&m, 3), 0.5, 1e-12); /* (3 - 2)/(4 - 2) */
   NEAR(tr_measure_score(&m, 1), 0.0, 0);
-  m.direction = TR_DIR_LOWER;                  /* churn: target 2%, ratio */
+  m.direction = TR_DIR_LOWER; /* churn: target 2%, ratio */
   m.has_worst = 0;
   m.target = 0.02;
   NEAR(tr_measure_score(&m, 0.04), 0.5, 1e-12);
   NEAR(tr_measure_score(&m, 0.01), 1.0, 0);
-  m.has_worst = 1;                             /* linear: worst 5% */
+  m.has_worst = 1; /* linear: worst 5% */
   m.worst = 0.05;
   NEAR(tr_measure_score(&m, 0.04), 1.0 / 3, 1e-12);
-  m.direction = TR_DIR_BAND;                   /* backlog days in [1, 3], tolerance 4 */
+  m.direction = TR_DIR_BAND; /* backlog days in [1, 3], tolerance 4 */
   m.band_low = 1;
   m.band_high = 3;
   m.tolerance = 4;
@@ -92,11 +92,11 @@ static void test_tension_dimensions(void **state) {
   tr_balance_tension(1.0, 0.0, &t);
   NEAR(t.balanced, 0.0, 0);
   NEAR(t.balance, 0.0, 0);
-  tr_balance_tension(0.50, 0.54, &t);          /* within the tie band */
+  tr_balance_tension(0.50, 0.54, &t); /* within the tie band */
   assert_int_equal(t.over_served, -1);
   tr_balance_tension(1.0, 1.0, &t);
   NEAR(t.balance, 1.0, 0);
-  tr_balance_tension(1.7, -0.2, &t);           /* clamped */
+  tr_balance_tension(1.7, -0.2, &t); /* clamped */
   NEAR(t.a, 1.0, 0);
   NEAR(t.b, 0.0, 0);
   tr_balance_tension(NAN, 0.5, &t);
@@ -185,7 +185,7 @@ static void test_plan_balance(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_measure_scores),    cmocka_unit_test(test_pole_score),
+      cmocka_unit_test(test_measure_scores),     cmocka_unit_test(test_pole_score),
       cmocka_unit_test(test_tension_dimensions), cmocka_unit_test(test_index),
       cmocka_unit_test(test_plan_balance),
   };

@@ -109,7 +109,8 @@ static void test_strbuf(void **state) {
   tr_sb_append(&sb, "a");
   tr_sb_putc(&sb, ',');
   tr_sb_printf(&sb, "%d|%s", 7, "x");
-  for (int i = 0; i < 1000; i++) tr_sb_putc(&sb, 'z');
+  for (int i = 0; i < 1000; i++)
+    tr_sb_putc(&sb, 'z');
   assert_int_equal(sb.len, 1005);
   assert_memory_equal(tr_sb_str(&sb), "a,7|xz", 6);
   tr_sb_reset(&sb);
@@ -148,14 +149,16 @@ static void test_hashmap(void **state) {
     assert_int_equal(tr_map_put(&m, keys[i], (void *)(intptr_t)(i + 1)), TR_OK);
   }
   assert_int_equal(m.count, 2000);
-  for (int i = 0; i < 2000; i++) assert_int_equal((intptr_t)tr_map_get(&m, keys[i], NULL), i + 1);
+  for (int i = 0; i < 2000; i++)
+    assert_int_equal((intptr_t)tr_map_get(&m, keys[i], NULL), i + 1);
   assert_int_equal(tr_map_put(&m, "k5", NULL), TR_OK);
   assert_null(tr_map_get(&m, "k5", &found));
   assert_int_equal(found, 1);
   assert_int_equal(m.count, 2000);
   size_t it = 0, n = 0;
   const char *k;
-  while (tr_map_next(&m, &it, &k, NULL)) n++;
+  while (tr_map_next(&m, &it, &k, NULL))
+    n++;
   assert_int_equal(n, 2000);
   tr_map_free(&m);
   tr_map_free(NULL);
@@ -187,7 +190,9 @@ static void test_closest(void **state) {
 static void test_canon_ident(void **state) {
   (void)state;
   char buf[64];
-  struct { const char *in, *out; } cases[] = {
+  struct {
+    const char *in, *out;
+  } cases[] = {
       {"Teacup Temperature", "teacup_temperature"},
       {"\"Heat Loss to Room\"", "heat_loss_to_room"},
       {"  a__b  c ", "a_b_c"},
@@ -209,10 +214,14 @@ static void test_canon_ident(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_status_messages), cmocka_unit_test(test_error_positions),
-      cmocka_unit_test(test_alloc_failure_injection), cmocka_unit_test(test_arena),
-      cmocka_unit_test(test_strbuf), cmocka_unit_test(test_hashmap),
-      cmocka_unit_test(test_closest), cmocka_unit_test(test_canon_ident),
+      cmocka_unit_test(test_status_messages),
+      cmocka_unit_test(test_error_positions),
+      cmocka_unit_test(test_alloc_failure_injection),
+      cmocka_unit_test(test_arena),
+      cmocka_unit_test(test_strbuf),
+      cmocka_unit_test(test_hashmap),
+      cmocka_unit_test(test_closest),
+      cmocka_unit_test(test_canon_ident),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

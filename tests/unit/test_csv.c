@@ -83,9 +83,13 @@ static void test_line_endings(void **state) {
 
 static void test_bom(void **state) {
   (void)state;
-  expect("\xEF\xBB\xBF" "date,v\n1,2\n", "1|date|v;2|1|2;");
+  expect("\xEF\xBB\xBF"
+         "date,v\n1,2\n",
+         "1|date|v;2|1|2;");
   expect("\xEF\xBB\xBF", "");
-  expect("\xEF\xBB" "x\n", "1|\xEF\xBBx;"); /* not a full BOM: data */
+  expect("\xEF\xBB"
+         "x\n",
+         "1|\xEF\xBBx;"); /* not a full BOM: data */
 }
 
 static void test_ragged_rows(void **state) {
@@ -132,9 +136,8 @@ static void test_quote_errors(void **state) {
   const char *t = "a,\"b";
   assert_int_equal(tr_csv_open_buffer(&c, t, strlen(t), "q.csv", NULL, &e), TR_OK);
   assert_int_equal(tr_csv_next(c, &e), TR_ERR_PARSE);
-  assert_string_equal(tr_error_text(&e),
-                      "q.csv:1:3: unterminated quoted field "
-                      "(the quote opened here is never closed)");
+  assert_string_equal(tr_error_text(&e), "q.csv:1:3: unterminated quoted field "
+                                         "(the quote opened here is never closed)");
   assert_int_equal(tr_csv_next(c, &e), TR_ERR_PARSE); /* sticky */
   tr_csv_free(c);
 }
@@ -256,7 +259,9 @@ static void test_file_streaming(void **state) {
   (void)state;
   FILE *f = tmpfile();
   assert_non_null(f);
-  fputs("\xEF\xBB\xBF" "date,kpi,value\r\n", f);
+  fputs("\xEF\xBB\xBF"
+        "date,kpi,value\r\n",
+        f);
   long rows = 20000;
   for (long i = 0; i < rows; i++)
     fprintf(f, "2024-%02ld,\"k,%ld\",%ld.5%s", i % 12 + 1, i, i, i % 3 ? "\n" : "\r\n");
@@ -303,7 +308,8 @@ static void test_alloc_failure(void **state) {
     int rc = tr_csv_open_buffer(&c, t, strlen(t), "a.csv", NULL, &e);
     int rows = 0;
     if (rc == TR_OK) {
-      while ((rc = tr_csv_next(c, &e)) == 1) rows++;
+      while ((rc = tr_csv_next(c, &e)) == 1)
+        rows++;
     }
     tr_alloc_fail_after(0, 0);
     tr_csv_free(c);
@@ -373,7 +379,8 @@ static void test_round_trip_random(void **state) {
         assert_non_null(f);
         /* pad so that the rows straddle the 64 KiB chunk boundary */
         size_t pad = 65536 - (tr_rng_next(&rng) % 200) - 1;
-        for (size_t j = 0; j < pad; j++) fputc(j % 80 == 79 ? '\n' : 'p', f);
+        for (size_t j = 0; j < pad; j++)
+          fputc(j % 80 == 79 ? '\n' : 'p', f);
         fputc('\n', f);
         fwrite(text.buf, 1, text.len, f);
         rewind(f);
@@ -414,7 +421,8 @@ static void test_fuzz_random_bytes(void **state) {
   char buf[512];
   for (int trial = 0; trial < 3000; trial++) {
     size_t n = tr_rng_next(&rng) % sizeof buf;
-    for (size_t j = 0; j < n; j++) buf[j] = alphabet[tr_rng_next(&rng) % sizeof alphabet];
+    for (size_t j = 0; j < n; j++)
+      buf[j] = alphabet[tr_rng_next(&rng) % sizeof alphabet];
     tr_csv_opts o = {0};
     o.max_fields = 50;
     o.max_field = 100;
@@ -445,11 +453,17 @@ static void test_fuzz_random_bytes(void **state) {
 /* Writing fields: quoting only where RFC 4180 needs it, and what is written reads back. */
 static void test_write_field(void **state) {
   (void)state;
-  struct { const char *in, *out; } cases[] = {
-      {"plain", "plain"},       {"", ""},
-      {"a,b", "\"a,b\""},       {"say \"hi\"", "\"say \"\"hi\"\"\""},
-      {"two\nlines", "\"two\nlines\""}, {" edge", "\" edge\""},
-      {"edge ", "\"edge \""},   {"in side", "in side"},
+  struct {
+    const char *in, *out;
+  } cases[] = {
+      {"plain", "plain"},
+      {"", ""},
+      {"a,b", "\"a,b\""},
+      {"say \"hi\"", "\"say \"\"hi\"\"\""},
+      {"two\nlines", "\"two\nlines\""},
+      {" edge", "\" edge\""},
+      {"edge ", "\"edge \""},
+      {"in side", "in side"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     tr_sb sb = TR_SB_INIT;
@@ -480,12 +494,12 @@ static void test_write_field(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_simple_rows),   cmocka_unit_test(test_quoted_fields),
-      cmocka_unit_test(test_line_endings),  cmocka_unit_test(test_bom),
-      cmocka_unit_test(test_ragged_rows),   cmocka_unit_test(test_quote_errors),
-      cmocka_unit_test(test_columns),       cmocka_unit_test(test_delimiters),
-      cmocka_unit_test(test_embedded_nul),  cmocka_unit_test(test_limits),
-      cmocka_unit_test(test_file_streaming), cmocka_unit_test(test_alloc_failure),
+      cmocka_unit_test(test_simple_rows),       cmocka_unit_test(test_quoted_fields),
+      cmocka_unit_test(test_line_endings),      cmocka_unit_test(test_bom),
+      cmocka_unit_test(test_ragged_rows),       cmocka_unit_test(test_quote_errors),
+      cmocka_unit_test(test_columns),           cmocka_unit_test(test_delimiters),
+      cmocka_unit_test(test_embedded_nul),      cmocka_unit_test(test_limits),
+      cmocka_unit_test(test_file_streaming),    cmocka_unit_test(test_alloc_failure),
       cmocka_unit_test(test_round_trip_random), cmocka_unit_test(test_fuzz_random_bytes),
       cmocka_unit_test(test_write_field),
   };

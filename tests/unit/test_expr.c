@@ -41,7 +41,8 @@ static const char *canon(const char *src) {
  * shapes give the published answers, not just the expected strings. */
 static double eval(const tr_ast *n) {
   switch (n->kind) {
-  case TR_AST_NUM: return n->num;
+  case TR_AST_NUM:
+    return n->num;
   case TR_AST_UNARY: {
     double x = eval(n->args[0]);
     return n->op == TR_OP_NEG ? -x : n->op == TR_OP_NOT ? (x == 0.0) : x;
@@ -49,25 +50,42 @@ static double eval(const tr_ast *n) {
   case TR_AST_BINARY: {
     double x = eval(n->args[0]), y = eval(n->args[1]);
     switch (n->op) {
-    case TR_OP_ADD: return x + y;
-    case TR_OP_SUB: return x - y;
-    case TR_OP_MUL: return x * y;
-    case TR_OP_DIV: return x / y;
-    case TR_OP_POW: return pow(x, y);
-    case TR_OP_MOD: return fmod(x, y);
-    case TR_OP_EQ: return x == y;
-    case TR_OP_NE: return x != y;
-    case TR_OP_LT: return x < y;
-    case TR_OP_LE: return x <= y;
-    case TR_OP_GT: return x > y;
-    case TR_OP_GE: return x >= y;
-    case TR_OP_AND: return x != 0.0 && y != 0.0;
-    case TR_OP_OR: return x != 0.0 || y != 0.0;
-    default: return NAN;
+    case TR_OP_ADD:
+      return x + y;
+    case TR_OP_SUB:
+      return x - y;
+    case TR_OP_MUL:
+      return x * y;
+    case TR_OP_DIV:
+      return x / y;
+    case TR_OP_POW:
+      return pow(x, y);
+    case TR_OP_MOD:
+      return fmod(x, y);
+    case TR_OP_EQ:
+      return x == y;
+    case TR_OP_NE:
+      return x != y;
+    case TR_OP_LT:
+      return x < y;
+    case TR_OP_LE:
+      return x <= y;
+    case TR_OP_GT:
+      return x > y;
+    case TR_OP_GE:
+      return x >= y;
+    case TR_OP_AND:
+      return x != 0.0 && y != 0.0;
+    case TR_OP_OR:
+      return x != 0.0 || y != 0.0;
+    default:
+      return NAN;
     }
   }
-  case TR_AST_IF: return eval(n->args[0]) != 0.0 ? eval(n->args[1]) : eval(n->args[2]);
-  default: return NAN;
+  case TR_AST_IF:
+    return eval(n->args[0]) != 0.0 ? eval(n->args[1]) : eval(n->args[2]);
+  default:
+    return NAN;
   }
 }
 
@@ -94,7 +112,7 @@ static void test_precedence_values(void **state) {
   assert_true(value_of("-2^-2") == -0.25);
   assert_true(value_of("7 MOD 3 * 2") == 2.0); /* (7 MOD 3) * 2 */
   assert_true(value_of("1 + 2 = 3") == 1.0);
-  assert_true(value_of("NOT 1 = 2") == 1.0);      /* NOT (1 = 2) */
+  assert_true(value_of("NOT 1 = 2") == 1.0); /* NOT (1 = 2) */
   assert_true(value_of("1 < 2 AND 3 < 2 OR 1") == 1.0);
   assert_true(value_of("IF 0 THEN 1 ELSE 2 + 3") == 5.0);
   assert_true(value_of("10 / 0") == INFINITY); /* the parser does not fold; IEEE semantics */
@@ -241,8 +259,7 @@ static void test_positions(void **state) {
   tr_ast *n = NULL;
   tr_error e;
   tr_error_clear(&e);
-  assert_int_equal(tr_expr_parse(&a, src, strlen(src), "m.xmile", 12, 17, &n, &e),
-                   TR_ERR_PARSE);
+  assert_int_equal(tr_expr_parse(&a, src, strlen(src), "m.xmile", 12, 17, &n, &e), TR_ERR_PARSE);
   assert_string_equal(tr_error_text(&e), "m.xmile:15:4: expected ')' but found 'ELSE'");
   assert_int_equal(e.line, 15);
   assert_int_equal(e.col, 4);
@@ -349,16 +366,19 @@ static void test_nesting_limit(void **state) {
   /* 1000 nested parentheses are fine, 1001 are refused */
   for (int depth = 1000; depth <= 1001; depth++) {
     size_t len = 0;
-    for (int i = 0; i < depth; i++) src[len++] = '(';
+    for (int i = 0; i < depth; i++)
+      src[len++] = '(';
     src[len++] = '1';
-    for (int i = 0; i < depth; i++) src[len++] = ')';
+    for (int i = 0; i < depth; i++)
+      src[len++] = ')';
     int rc = tr_expr_parse(&a, src, len, "m.xmile", 1, 1, &n, &e);
     assert_int_equal(rc, depth == 1000 ? TR_OK : TR_ERR_LIMIT);
   }
   assert_non_null(strstr(e.msg, "nested more than 1000 levels"));
   /* unary chains and right-associative powers nest too */
   size_t len = 0;
-  for (int i = 0; i < 5000; i++) src[len++] = '-';
+  for (int i = 0; i < 5000; i++)
+    src[len++] = '-';
   src[len++] = 'x';
   assert_int_equal(tr_expr_parse(&a, src, len, NULL, 1, 1, &n, &e), TR_ERR_LIMIT);
   len = 0;
@@ -437,7 +457,8 @@ static void test_allocation_failure(void **state) {
   char *big = malloc(n_terms * 12 + strlen(src) + 1);
   assert_non_null(big);
   size_t len = 0;
-  for (size_t i = 0; i < n_terms; i++) len += (size_t)sprintf(big + len, "\"v %zu\" + ", i);
+  for (size_t i = 0; i < n_terms; i++)
+    len += (size_t)sprintf(big + len, "\"v %zu\" + ", i);
   strcpy(big + len, src);
   len += strlen(src);
   int failures = 0;
@@ -475,11 +496,16 @@ static void test_allocation_failure(void **state) {
  * contract with a sane position, and anything it accepts prints and reads back unchanged. */
 static void test_fuzz_mutations(void **state) {
   (void)state;
-  static const char *const seeds[] = {
-      "IF a > 1 THEN SMTH1(\"x y\", 3) ELSE -b ^ 2", "a[*, 1] + SUM(b[dim])",
-      "30^ - 30^-cons", "( IF NoT false_input THEN 1 ELSE 0 )", "hares.area * \"m\".\"v w\"",
-      "x {comment} MOD 3 <> y", "2.4E2 + .34 - +.72 * 3e-05", "f(g(h(1, 2), 3), [4])",
-      "a && b || !c AND d OR NOT e", "PULSE(4, 1, 2) + TIME * DT"};
+  static const char *const seeds[] = {"IF a > 1 THEN SMTH1(\"x y\", 3) ELSE -b ^ 2",
+                                      "a[*, 1] + SUM(b[dim])",
+                                      "30^ - 30^-cons",
+                                      "( IF NoT false_input THEN 1 ELSE 0 )",
+                                      "hares.area * \"m\".\"v w\"",
+                                      "x {comment} MOD 3 <> y",
+                                      "2.4E2 + .34 - +.72 * 3e-05",
+                                      "f(g(h(1, 2), 3), [4])",
+                                      "a && b || !c AND d OR NOT e",
+                                      "PULSE(4, 1, 2) + TIME * DT"};
   static const char alphabet[] = "()[]{},\"\\ .+-*/^<>=!&|0123456789eEaZ_$\n\r\t\x80\xc3\xa9";
   uint64_t rng = 0x9E3779B97F4A7C15u;
   char buf[256];
@@ -496,15 +522,17 @@ static void test_fuzz_mutations(void **state) {
       size_t at = len ? (size_t)(rng % len) : 0;
       char c = alphabet[(rng >> 32) % (sizeof alphabet - 1)];
       switch ((rng >> 48) % 3) {
-      case 0: if (len) buf[at] = c; break;                          /* replace */
-      case 1:                                                       /* insert */
+      case 0:
+        if (len) buf[at] = c;
+        break; /* replace */
+      case 1:  /* insert */
         if (len + 1 < sizeof buf) {
           memmove(buf + at + 1, buf + at, len - at);
           buf[at] = c;
           len++;
         }
         break;
-      default:                                                      /* delete */
+      default: /* delete */
         if (len) {
           memmove(buf + at, buf + at + 1, len - at - 1);
           len--;
@@ -542,13 +570,20 @@ static void test_fuzz_mutations(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_precedence_values), cmocka_unit_test(test_numbers),
-      cmocka_unit_test(test_tree_fields),       cmocka_unit_test(test_names),
-      cmocka_unit_test(test_keywords_and_comments), cmocka_unit_test(test_error_messages),
-      cmocka_unit_test(test_positions),         cmocka_unit_test(test_arity),
-      cmocka_unit_test(test_builtin_table),     cmocka_unit_test(test_nesting_limit),
-      cmocka_unit_test(test_clone),             cmocka_unit_test(test_to_string),
-      cmocka_unit_test(test_allocation_failure), cmocka_unit_test(test_fuzz_mutations),
+      cmocka_unit_test(test_precedence_values),
+      cmocka_unit_test(test_numbers),
+      cmocka_unit_test(test_tree_fields),
+      cmocka_unit_test(test_names),
+      cmocka_unit_test(test_keywords_and_comments),
+      cmocka_unit_test(test_error_messages),
+      cmocka_unit_test(test_positions),
+      cmocka_unit_test(test_arity),
+      cmocka_unit_test(test_builtin_table),
+      cmocka_unit_test(test_nesting_limit),
+      cmocka_unit_test(test_clone),
+      cmocka_unit_test(test_to_string),
+      cmocka_unit_test(test_allocation_failure),
+      cmocka_unit_test(test_fuzz_mutations),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -73,7 +73,10 @@ static void test_simulate_template(void **state) {
   for (size_t i = 0; i < tr_model_var_count(m); i++) {
     tr_var_info vi;
     tr_model_var(m, i, &vi);
-    int k = vi.type == TR_VAR_STOCK ? 0 : vi.type == TR_VAR_FLOW ? 1 : vi.type == TR_VAR_AUX ? 2 : 3;
+    int k = vi.type == TR_VAR_STOCK  ? 0
+            : vi.type == TR_VAR_FLOW ? 1
+            : vi.type == TR_VAR_AUX  ? 2
+                                     : 3;
     if (k < 3 && !found[k] && !vi.hidden && !vi.is_constant) {
       probe[k] = i;
       found[k] = 1;
@@ -101,15 +104,18 @@ static void test_simulate_template(void **state) {
       if (r.rc == TR_OK) {
         /* a failure that was absorbed must not change the answer */
         assert_int_equal(r.saved, base.saved);
-        for (int k = 0; k < 3; k++) assert_memory_equal(&r.last[k], &base.last[k], sizeof(double));
+        for (int k = 0; k < 3; k++)
+          assert_memory_equal(&r.last[k], &base.last[k], sizeof(double));
       } else {
         assert_nomem(r.rc, &r.err, n, sticky);
         failures++;
       }
     }
     /* sticky: every N up to the total fails; N = total + 1 succeeds */
-    if (sticky) assert_int_equal(failures, total);
-    else assert_true(failures > 0);
+    if (sticky)
+      assert_int_equal(failures, total);
+    else
+      assert_true(failures > 0);
   }
 }
 

@@ -139,8 +139,7 @@ static const bad_case bad_cases[] = {
      "plan.yaml:2:1: unknown key 'tension' (did you mean 'tensions'?)"},
     {"plan-13 missing key", "company: {sector: saas}\n", TR_ERR_INVALID,
      "plan.yaml:1:10: company: missing required key 'name'"},
-    {"plan-14 missing company", "version: 1\n", TR_ERR_INVALID,
-     "missing required key 'company'"},
+    {"plan-14 missing company", "version: 1\n", TR_ERR_INVALID, "missing required key 'company'"},
     {"plan-15 type", "company: {name: X, horizon: [1]}\n", TR_ERR_INVALID,
      "plan.yaml:1:29: company.horizon: expected a number, got a list"},
     {"plan-16 percent", "company: {name: X, horizon: 12%}\n", TR_ERR_INVALID,
@@ -235,13 +234,13 @@ static const bad_case bad_cases[] = {
      CO "scenarios:\n  - name: s\n    shocks: [{variable: d, kind: path, points: [[2, 1], "
         "[1, 1]]}]\n",
      TR_ERR_INVALID, "scenarios[0].shocks[0].points[1]: times must increase: 1 follows 2"},
-    {"plan-40 override", CO "scenarios:\n  - name: s\n    overrides: [\"price\"]\n",
-     TR_ERR_INVALID, "scenarios[0].overrides[0]: expected NAME=VALUE"},
+    {"plan-40 override", CO "scenarios:\n  - name: s\n    overrides: [\"price\"]\n", TR_ERR_INVALID,
+     "scenarios[0].overrides[0]: expected NAME=VALUE"},
     {"plan-41 roadmap dependency",
      CO "roadmap:\n  - {id: build, depends_on: [desgin]}\n  - {id: design}\n", TR_ERR_INVALID,
      "roadmap[0].depends_on[0]: unknown roadmap item 'desgin' (did you mean 'design'?)"},
-    {"plan-42 stakeholder score", CO "stakeholders:\n  - {name: Bank, power: 3}\n",
-     TR_ERR_INVALID, "stakeholders[0].power: must lie in [0, 1], got 3"},
+    {"plan-42 stakeholder score", CO "stakeholders:\n  - {name: Bank, power: 3}\n", TR_ERR_INVALID,
+     "stakeholders[0].power: must lie in [0, 1], got 3"},
     {"plan-43 swot shape", CO "swot:\n  strengths: fast\n", TR_ERR_INVALID,
      "swot.strengths: expected a list, got a value"},
     {"plan-44 quoted number", "company: {name: X, horizon: \"12\"}\n", TR_ERR_INVALID,
@@ -292,8 +291,8 @@ static void test_bad_inputs(void **state) {
     int rc = load(c->yaml, &p, &err);
     const char *text = tr_error_text(&err);
     if (rc != c->code || !strstr(text, c->want)) {
-      print_error("%s: got %s \"%s\", wanted %s containing \"%s\"\n", c->id,
-                  tr_status_name(rc), text, tr_status_name(c->code), c->want);
+      print_error("%s: got %s \"%s\", wanted %s containing \"%s\"\n", c->id, tr_status_name(rc),
+                  text, tr_status_name(c->code), c->want);
       failures++;
     }
     assert_null(p);
@@ -383,8 +382,10 @@ static void test_limits(void **state) {
   char deep[400];
   size_t n = 0;
   n += (size_t)sprintf(deep + n, "company: {name: X}\nswot: {strengths: ");
-  for (int i = 0; i < 70; i++) deep[n++] = '[';
-  for (int i = 0; i < 70; i++) deep[n++] = ']';
+  for (int i = 0; i < 70; i++)
+    deep[n++] = '[';
+  for (int i = 0; i < 70; i++)
+    deep[n++] = ']';
   deep[n++] = '}';
   deep[n++] = '\n';
   deep[n] = '\0';
@@ -395,7 +396,8 @@ static void test_limits(void **state) {
   char *big = malloc(cap);
   assert_non_null(big);
   n = (size_t)sprintf(big, "roadmap: [");
-  for (int i = 0; i < 10001; i++) n += (size_t)sprintf(big + n, "1,");
+  for (int i = 0; i < 10001; i++)
+    n += (size_t)sprintf(big + n, "1,");
   big[n - 1] = ']';
   big[n] = '\0';
   assert_int_equal(load(big, &p, &err), TR_ERR_LIMIT);
@@ -473,16 +475,25 @@ static void test_check_names(void **state) {
   tr_plan *p = NULL;
   tr_error err;
   assert_int_equal(load(yaml, &p, &err), TR_OK);
-  const char *names[] = {"Features Shipped per Month", "feature_share", "support_hours",
-                         "total engineering hours", "support_backlog_days", "acquisition_budget",
-                         "retention_budget", "new_customers", "base_churn_rate", "market_growth",
-                         "demand", "price_pressure", "win_rate"};
+  const char *names[] = {"Features Shipped per Month",
+                         "feature_share",
+                         "support_hours",
+                         "total engineering hours",
+                         "support_backlog_days",
+                         "acquisition_budget",
+                         "retention_budget",
+                         "new_customers",
+                         "base_churn_rate",
+                         "market_growth",
+                         "demand",
+                         "price_pressure",
+                         "win_rate"};
   size_t n = sizeof names / sizeof names[0];
   tr_error_clear(&err);
   assert_int_equal(tr_plan_check_names(p, names, n, &err), TR_OK);
   /* drop "retention_budget": the binding at plan.yaml:58:11 names nothing */
-  const char *fewer[] = {"Features Shipped per Month", "feature_share", "support_hours",
-                         "total engineering hours", "support_backlog_days", "acquisition_budget",
+  const char *fewer[] = {"Features Shipped per Month", "feature_share",        "support_hours",
+                         "total engineering hours",    "support_backlog_days", "acquisition_budget",
                          "retention_budgets"};
   assert_int_equal(tr_plan_check_names(p, fewer, 7, &err), TR_ERR_UNKNOWN_NAME);
   assert_string_equal(tr_error_text(&err),
@@ -507,8 +518,10 @@ static void test_mutations(void **state) {
     for (size_t j = 0; j < sizeof junk; j++) {
       memcpy(buf, yaml, len + 1);
       size_t n = len;
-      if (j == 0) n = i; /* truncation */
-      else buf[i] = junk[j];
+      if (j == 0)
+        n = i; /* truncation */
+      else
+        buf[i] = junk[j];
       tr_plan *p = NULL;
       tr_error err;
       tr_error_clear(&err);
@@ -531,11 +544,16 @@ static void test_mutations(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_doc_example), cmocka_unit_test(test_bad_inputs),
-      cmocka_unit_test(test_empty_and_minimal), cmocka_unit_test(test_limits),
-      cmocka_unit_test(test_files), cmocka_unit_test(test_alloc_failure),
-      cmocka_unit_test(test_check_names), cmocka_unit_test(test_mutations),
-      cmocka_unit_test(test_json_plan),   cmocka_unit_test(test_measure_inherits_kpi),
+      cmocka_unit_test(test_doc_example),
+      cmocka_unit_test(test_bad_inputs),
+      cmocka_unit_test(test_empty_and_minimal),
+      cmocka_unit_test(test_limits),
+      cmocka_unit_test(test_files),
+      cmocka_unit_test(test_alloc_failure),
+      cmocka_unit_test(test_check_names),
+      cmocka_unit_test(test_mutations),
+      cmocka_unit_test(test_json_plan),
+      cmocka_unit_test(test_measure_inherits_kpi),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,10 +21,9 @@ static void test_format_rate(void **state) {
   struct {
     double v;
     const char *want;
-  } cases[] = {{0.5, "0.50/s"},     {9.994, "9.99/s"},     {12.34, "12.3/s"},
-               {512, "512/s"},      {999.4, "999/s"},      {999.6, "1.00k/s"},
-               {12345, "12.3k/s"},  {1.2e6, "1.20M/s"},    {345.6e9, "346G/s"},
-               {0, "0.00/s"},       {-1, "-/s"},           {NAN, "-/s"},
+  } cases[] = {{0.5, "0.50/s"},     {9.994, "9.99/s"},  {12.34, "12.3/s"},  {512, "512/s"},
+               {999.4, "999/s"},    {999.6, "1.00k/s"}, {12345, "12.3k/s"}, {1.2e6, "1.20M/s"},
+               {345.6e9, "346G/s"}, {0, "0.00/s"},      {-1, "-/s"},        {NAN, "-/s"},
                {INFINITY, "-/s"}};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     tr_progress_format_rate(b, sizeof b, cases[i].v);
@@ -81,7 +80,8 @@ typedef struct worker {
 
 static void *work(void *arg) {
   worker *w = arg;
-  for (int i = 0; i < w->n; i++) tr_progress_add(w->p, 1);
+  for (int i = 0; i < w->n; i++)
+    tr_progress_add(w->p, 1);
   return NULL;
 }
 
@@ -101,8 +101,10 @@ static void test_threads_and_rate_limit(void **state) {
   double t0 = seconds_now();
   pthread_t th[4];
   worker w = {p, 300000};
-  for (int i = 0; i < 4; i++) assert_int_equal(pthread_create(&th[i], NULL, work, &w), 0);
-  for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+  for (int i = 0; i < 4; i++)
+    assert_int_equal(pthread_create(&th[i], NULL, work, &w), 0);
+  for (int i = 0; i < 4; i++)
+    pthread_join(th[i], NULL);
   double dt = seconds_now() - t0;
   assert_int_equal(tr_progress_count(p), 1200000);
   tr_progress_finish(p);
@@ -125,7 +127,8 @@ static void test_silent_when_not_a_terminal(void **state) {
   FILE *f = tmpfile();
   assert_non_null(f);
   tr_progress *p = tr_progress_new(f, "quiet", 10, 0);
-  for (int i = 0; i < 10; i++) tr_progress_add(p, 1);
+  for (int i = 0; i < 10; i++)
+    tr_progress_add(p, 1);
   tr_progress_finish(p);
   assert_int_equal(tr_progress_count(p), 10);
   tr_progress_free(p);

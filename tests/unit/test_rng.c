@@ -13,11 +13,11 @@
  * (also the test vector of several independent ports). */
 static void test_splitmix64_reference(void **state) {
   (void)state;
-  static const uint64_t want[] = {6457827717110365317u, 3203168211198807973u,
-                                  9817491932198370423u, 4593380528125082431u,
-                                  16408922859458223821u};
+  static const uint64_t want[] = {6457827717110365317u, 3203168211198807973u, 9817491932198370423u,
+                                  4593380528125082431u, 16408922859458223821u};
   uint64_t s = 1234567;
-  for (int i = 0; i < 5; i++) assert_true(tr_splitmix64(&s) == want[i]);
+  for (int i = 0; i < 5; i++)
+    assert_true(tr_splitmix64(&s) == want[i]);
 }
 
 /* xoshiro256** from state {1, 2, 3, 4}: first ten outputs of the reference implementation. */
@@ -35,7 +35,8 @@ static void test_xoshiro256ss_reference(void **state) {
                                   2904607092377533576u};
   tr_rng r;
   tr_rng_set_state(&r, 1, 2, 3, 4);
-  for (int i = 0; i < 10; i++) assert_true(tr_rng_next(&r) == want[i]);
+  for (int i = 0; i < 10; i++)
+    assert_true(tr_rng_next(&r) == want[i]);
 }
 
 static void test_streams_independent_and_reproducible(void **state) {

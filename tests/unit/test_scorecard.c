@@ -48,8 +48,8 @@ static void test_goal_redflag(void **state) {
   /* Spider Impact: goal 700, red flag 500 */
   const double x[] = {300, 500, 600, 700, 900, 1000};
   const double want[] = {0, 10.0 / 3, 5.0, 20.0 / 3, 10, 10};
-  const tr_rag rag[] = {TR_RAG_RED, TR_RAG_AMBER, TR_RAG_AMBER, TR_RAG_GREEN, TR_RAG_GREEN,
-                        TR_RAG_GREEN};
+  const tr_rag rag[] = {TR_RAG_RED,   TR_RAG_AMBER, TR_RAG_AMBER,
+                        TR_RAG_GREEN, TR_RAG_GREEN, TR_RAG_GREEN};
   for (size_t i = 0; i < 6; i++) {
     double s = tr_score_goal_redflag(x[i], 700, 500);
     NEAR(s, want[i], 1e-9);
@@ -159,8 +159,7 @@ static void test_map_and_dot(void **state) {
   tr_plan *p = NULL;
   tr_error err;
   tr_error_clear(&err);
-  assert_int_equal(tr_plan_load_buffer(card_yaml, strlen(card_yaml), "plan.yaml", &p, &err),
-                   TR_OK);
+  assert_int_equal(tr_plan_load_buffer(card_yaml, strlen(card_yaml), "plan.yaml", &p, &err), TR_OK);
   tr_sb cyc = TR_SB_INIT;
   size_t at = 99;
   assert_int_equal(tr_scorecard_find_cycle(&p->scorecard, &cyc, &at), 0);
@@ -198,7 +197,7 @@ static void test_map_and_dot(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_bsc_designer), cmocka_unit_test(test_goal_redflag),
+      cmocka_unit_test(test_bsc_designer),  cmocka_unit_test(test_goal_redflag),
       cmocka_unit_test(test_weighted_mean), cmocka_unit_test(test_rollup),
       cmocka_unit_test(test_map_and_dot),
   };

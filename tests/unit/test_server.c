@@ -80,7 +80,8 @@ static void test_jobs_lifecycle(void **state) {
   d = tr_jobs_describe(j, b, 1);
   assert_string_equal(cJSON_GetObjectItem(d, "error")->valuestring, "deliberate failure");
   cJSON_Delete(d);
-  while (!atomic_load(&slow.started)) nap_ms(1);
+  while (!atomic_load(&slow.started))
+    nap_ms(1);
   assert_int_equal(tr_jobs_cancel(j, c), TR_OK);
   assert_string_equal(wait_state(j, c), "cancelled");
   assert_int_equal(tr_jobs_cancel(j, 12345), TR_ERR_NOT_FOUND);
@@ -99,7 +100,8 @@ static void test_jobs_free_cancels(void **state) {
   work slow = {100000, 0, 0}, queued = {10, 0, 0};
   tr_jobs_start(j, "slow", count_job, &slow, NULL);
   tr_jobs_start(j, "queued", count_job, &queued, NULL);
-  while (!atomic_load(&slow.started)) nap_ms(1);
+  while (!atomic_load(&slow.started))
+    nap_ms(1);
   tr_jobs_free(j);
   assert_int_equal(atomic_load(&queued.started), 0);
 }

@@ -18,8 +18,8 @@
 #define NEAR(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))
 
 /* Baseline 10 points, then points 11-18. */
-static const double worked[18] = {10, 12, 11, 13, 12, 11, 10, 12, 13, 11,
-                                  14, 15, 15, 16, 15, 16, 17, 16};
+static const double worked[18] = {10, 12, 11, 13, 12, 11, 10, 12, 13,
+                                  11, 14, 15, 15, 16, 15, 16, 17, 16};
 
 /* Indexes (0-based) at which `rule` signalled, into idx; returns how many. */
 static size_t signalled(const tr_spc_signals *s, const char *rule, size_t *idx, size_t cap) {
@@ -93,7 +93,8 @@ static void test_western_electric(void **state) {
   assert_true(signalled(&s, "WE3", idx, 20) >= 1);
   assert_int_equal(idx[0], 12);
   /* nothing in the baseline, no moving range beyond 4.72 */
-  for (size_t i = 0; i < s.n; i++) assert_true(s.items[i].index >= 10);
+  for (size_t i = 0; i < s.n; i++)
+    assert_true(s.items[i].index >= 10);
   assert_int_equal(signalled(&s, "MR", idx, 20), 0);
   tr_spc_signals_free(&s);
   tr_spc_signals_free(NULL);
@@ -128,7 +129,8 @@ static void test_nelson(void **state) {
   assert_string_equal(first(&s, "N3")->text, "6 points in a row up to point 6 are all increasing");
   tr_spc_signals_free(&s);
   double alt[15];
-  for (int i = 0; i < 15; i++) alt[i] = i % 2 ? 0.5 : -0.5;
+  for (int i = 0; i < 15; i++)
+    alt[i] = i % 2 ? 0.5 : -0.5;
   assert_int_equal(tr_spc_rules(alt, 15, &u, TR_SPC_NELSON, &s, &err), TR_OK);
   assert_int_equal(signalled(&s, "N4", idx, 20), 2); /* points 14 and 15 */
   assert_int_equal(idx[0], 13);
@@ -136,7 +138,8 @@ static void test_nelson(void **state) {
   assert_int_equal(idx[0], 14);
   tr_spc_signals_free(&s);
   double wide[8];
-  for (int i = 0; i < 8; i++) wide[i] = i % 2 ? 1.5 : -1.5;
+  for (int i = 0; i < 8; i++)
+    wide[i] = i % 2 ? 1.5 : -1.5;
   assert_int_equal(tr_spc_rules(wide, 8, &u, TR_SPC_NELSON, &s, &err), TR_OK);
   assert_int_equal(signalled(&s, "N8", idx, 20), 1);
   assert_int_equal(idx[0], 7);
@@ -165,8 +168,8 @@ static void test_ewma_cusum(void **state) {
   tr_spc_signals s;
   tr_spc_signals_init(&s);
   double z[18];
-  assert_int_equal(
-      tr_spc_ewma(worked, 18, l.mean, l.sigma, TR_EWMA_LAMBDA, TR_EWMA_L, &s, z, &err), TR_OK);
+  assert_int_equal(tr_spc_ewma(worked, 18, l.mean, l.sigma, TR_EWMA_LAMBDA, TR_EWMA_L, &s, z, &err),
+                   TR_OK);
   assert_true(s.n > 0);
   /* first alarm at point 13: z = 13.1191 > UCL_13 = 12.7786 */
   assert_int_equal(s.items[0].index, 12);
@@ -179,8 +182,7 @@ static void test_ewma_cusum(void **state) {
 
   double cp[18], cm[18];
   assert_int_equal(
-      tr_spc_cusum(worked, 18, l.mean, l.sigma, TR_CUSUM_K, TR_CUSUM_H, &s, cp, cm, &err),
-      TR_OK);
+      tr_spc_cusum(worked, 18, l.mean, l.sigma, TR_CUSUM_K, TR_CUSUM_H, &s, cp, cm, &err), TR_OK);
   assert_true(s.n > 0);
   assert_string_equal(s.items[0].rule, "CUSUM+");
   assert_int_equal(s.items[0].index, 12);
@@ -193,7 +195,8 @@ static void test_ewma_cusum(void **state) {
 
   /* a downward shift trips the lower CUSUM */
   double down[12];
-  for (int i = 0; i < 12; i++) down[i] = i < 6 ? 10 : 7;
+  for (int i = 0; i < 12; i++)
+    down[i] = i < 6 ? 10 : 7;
   assert_int_equal(tr_spc_cusum(down, 12, 10, 1, 0.5, 4, &s, NULL, NULL, &err), TR_OK);
   assert_string_equal(s.items[0].rule, "CUSUM-");
   assert_int_equal(s.items[0].index, 7); /* 2.5, 5.0 > 4 */
@@ -211,9 +214,9 @@ static void test_ewma_cusum(void **state) {
 static void test_anhoj(void **state) {
   (void)state;
   /* n: max run, min crossings (kpi-scoring.md §2.2) */
-  static const size_t tab[][3] = {{10, 6, 2},  {12, 7, 3},  {14, 7, 4}, {16, 7, 4},
-                                  {18, 7, 5},  {20, 7, 6},  {22, 7, 7}, {24, 8, 8},
-                                  {26, 8, 8},  {30, 8, 10}, {40, 8, 14}};
+  static const size_t tab[][3] = {{10, 6, 2}, {12, 7, 3},  {14, 7, 4}, {16, 7, 4},
+                                  {18, 7, 5}, {20, 7, 6},  {22, 7, 7}, {24, 8, 8},
+                                  {26, 8, 8}, {30, 8, 10}, {40, 8, 14}};
   for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
     assert_int_equal(tr_spc_anhoj_max_run(tab[i][0]), tab[i][1]);
     assert_int_equal(tr_spc_anhoj_min_crossings(tab[i][0]), tab[i][2]);
@@ -264,9 +267,8 @@ static void test_trend_and_imbalance(void **state) {
   tr_spc_signals_init(&s);
   tr_error err;
   tr_error_clear(&err);
-  assert_int_equal(tr_spc_imbalance(a, b, 8, TR_IMBALANCE_WINDOW, TR_IMBALANCE_MIN_CHANGE, &s,
-                                    &err),
-                   TR_OK);
+  assert_int_equal(
+      tr_spc_imbalance(a, b, 8, TR_IMBALANCE_WINDOW, TR_IMBALANCE_MIN_CHANGE, &s, &err), TR_OK);
   /* by hand, window of periods 1-6: A +0.170 (t = 11.1), B -0.119 (t = -5.1), t95(4) = 2.132 */
   assert_int_equal(s.n, 3);
   assert_string_equal(s.items[0].rule, "IMBALANCE");
@@ -308,11 +310,10 @@ static void test_arl(void **state) {
     int ewma;
     double p1, p2, shift, want, tol;
   } cases[] = {
-      {0, 0.5, 4, 0, 167.7, 0.1},   {0, 0.5, 4, 1, 8.38, 0.01},
-      {0, 0.5, 5, 0, 465.4, 0.1},   {0, 0.5, 5, 1, 10.38, 0.01},
-      {1, 0.2, 3, 0, 560, 1},       {1, 0.2, 3, 1, 10.8, 0.05},
-      {1, 0.2, 2.962, 0, 500, 1},   {1, 0.2, 2.962, 1, 10.5, 0.05},
-      {1, 0.1, 2.814, 0, 499, 1},   {1, 0.1, 2.814, 1, 10.3, 0.05},
+      {0, 0.5, 4, 0, 167.7, 0.1},     {0, 0.5, 4, 1, 8.38, 0.01},     {0, 0.5, 5, 0, 465.4, 0.1},
+      {0, 0.5, 5, 1, 10.38, 0.01},    {1, 0.2, 3, 0, 560, 1},         {1, 0.2, 3, 1, 10.8, 0.05},
+      {1, 0.2, 2.962, 0, 500, 1},     {1, 0.2, 2.962, 1, 10.5, 0.05}, {1, 0.1, 2.814, 0, 499, 1},
+      {1, 0.1, 2.814, 1, 10.3, 0.05},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     int rc = cases[i].ewma ? tr_spc_ewma_arl(cases[i].p1, cases[i].p2, cases[i].shift, &a, &err)
@@ -354,10 +355,10 @@ static void test_alloc_failure(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_xmr_limits),  cmocka_unit_test(test_western_electric),
-      cmocka_unit_test(test_nelson),      cmocka_unit_test(test_ewma_cusum),
-      cmocka_unit_test(test_anhoj),       cmocka_unit_test(test_trend_and_imbalance),
-      cmocka_unit_test(test_arl),         cmocka_unit_test(test_alloc_failure),
+      cmocka_unit_test(test_xmr_limits), cmocka_unit_test(test_western_electric),
+      cmocka_unit_test(test_nelson),     cmocka_unit_test(test_ewma_cusum),
+      cmocka_unit_test(test_anhoj),      cmocka_unit_test(test_trend_and_imbalance),
+      cmocka_unit_test(test_arl),        cmocka_unit_test(test_alloc_failure),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -117,10 +117,10 @@ static void test_rows_match_runs(void **state) {
   tr_rng_seed(&r, 8);
   for (int i = 0; i < RUNS; i++)
     for (int c = 0; c < CELLS; c++)
-      rows[i * CELLS + c] = c == 0                      ? 0.1
-                            : c == 3 && i % 97 == 50    ? INFINITY
-                            : c == 5 && i == 400        ? NAN
-                                                        : 10 * c + tr_rng_normal(&r) * c;
+      rows[i * CELLS + c] = c == 0                   ? 0.1
+                            : c == 3 && i % 97 == 50 ? INFINITY
+                            : c == 5 && i == 400     ? NAN
+                                                     : 10 * c + tr_rng_normal(&r) * c;
   tr_stats *one, *blk;
   assert_int_equal(tr_stats_new(&one, CELLS, CAP, 64, NULL), TR_OK);
   assert_int_equal(tr_stats_new(&blk, CELLS, CAP, 64, NULL), TR_OK);

@@ -281,7 +281,8 @@ static void test_import_long(void **state) {
 static void test_import_wide(void **state) {
   fx *f = *state;
   tr_import_report rep;
-  const char *csv = "\xEF\xBB\xBF" "Date,mrr,churn,nps\r\n"
+  const char *csv = "\xEF\xBB\xBF"
+                    "Date,mrr,churn,nps\r\n"
                     "2024-01-31,100,0.02,\r\n"
                     "2024-02-29,,0.03,41\r\n"
                     "\r\n";
@@ -315,22 +316,22 @@ static void test_validation_messages(void **state) {
   tr_import_report rep;
   tr_sb out;
   const char *csv = "date,kpi,value\n"
-                    "2024-01,mrr,100\n"       /* 2 ok */
-                    "2024-13,mrr,1\n"         /* 3 bad month */
-                    "2023-02-29,mrr,1\n"      /* 4 no such day (and mixed form) */
-                    "01/05/2024,mrr,1\n"      /* 5 ambiguous date */
-                    "2024-02,churn,12%\n"     /* 6 percent */
+                    "2024-01,mrr,100\n"         /* 2 ok */
+                    "2024-13,mrr,1\n"           /* 3 bad month */
+                    "2023-02-29,mrr,1\n"        /* 4 no such day (and mixed form) */
+                    "01/05/2024,mrr,1\n"        /* 5 ambiguous date */
+                    "2024-02,churn,12%\n"       /* 6 percent */
                     "2024-02,mrr,\"1,234.5\"\n" /* 7 thousands separator */
-                    "2024-02,arr,abc\n"       /* 8 not a number */
-                    "2024-02,nps,\n"          /* 9 empty value */
-                    "2024-01,mrr,100\n"       /* 10 duplicate of line 2 */
-                    "2024-03,revnue,5\n"      /* 11 unknown KPI */
-                    "2024-03,mrr\n"           /* 12 ragged */
-                    "2024-03,mrr,1e999\n"     /* 13 out of range */
-                    "2024-03-01,mrr,1\n"      /* 14 mixed date forms */
-                    "2024-04,mrr,7,x\n"       /* 15 ragged, too many */
-                    "2024-04,m\"rr,1\n"       /* 16 stray quote */
-                    "2024-05,churn,0.5\n";    /* 17 ok */
+                    "2024-02,arr,abc\n"         /* 8 not a number */
+                    "2024-02,nps,\n"            /* 9 empty value */
+                    "2024-01,mrr,100\n"         /* 10 duplicate of line 2 */
+                    "2024-03,revnue,5\n"        /* 11 unknown KPI */
+                    "2024-03,mrr\n"             /* 12 ragged */
+                    "2024-03,mrr,1e999\n"       /* 13 out of range */
+                    "2024-03-01,mrr,1\n"        /* 14 mixed date forms */
+                    "2024-04,mrr,7,x\n"         /* 15 ragged, too many */
+                    "2024-04,m\"rr,1\n"         /* 16 stray quote */
+                    "2024-05,churn,0.5\n";      /* 17 ok */
   const char *known[] = {"mrr", "churn", "arr", "nps", "revenue", NULL};
   assert_int_equal(import(f, "v.csv", csv, TR_KPI_LONG, 0, known, &rep, &out), TR_OK);
   assert_string_equal(
@@ -382,17 +383,17 @@ static void test_duplicates_sorted_and_not(void **state) {
   tr_import_report rep;
   tr_sb out;
   const char *csv = "date,kpi,value\n"
-                    "2024-01,a,1\n" /* 2: the sorted run starts */
-                    "2024-02,a,2\n" /* 3 */
-                    "2024-01,b,3\n" /* 4 */
-                    "2024-02,a,9\n" /* 5: out of order; repeats line 3 (run) */
-                    "2024-01,c,4\n" /* 6: new, into the table */
-                    "2024-01,c,9\n" /* 7: repeats line 6 (table) */
-                    "2024-01,0,5\n" /* 8: new, sorts before the run */
-                    "2024-01,b,9\n" /* 9: repeats line 4 (run's end) */
-                    "2024-01,a,9\n" /* 10: repeats line 2 (run's start) */
-                    "2024-01,0,9\n" /* 11: repeats line 8 */
-                    "2024-03,a,6\n";  /* 12: new */
+                    "2024-01,a,1\n"  /* 2: the sorted run starts */
+                    "2024-02,a,2\n"  /* 3 */
+                    "2024-01,b,3\n"  /* 4 */
+                    "2024-02,a,9\n"  /* 5: out of order; repeats line 3 (run) */
+                    "2024-01,c,4\n"  /* 6: new, into the table */
+                    "2024-01,c,9\n"  /* 7: repeats line 6 (table) */
+                    "2024-01,0,5\n"  /* 8: new, sorts before the run */
+                    "2024-01,b,9\n"  /* 9: repeats line 4 (run's end) */
+                    "2024-01,a,9\n"  /* 10: repeats line 2 (run's start) */
+                    "2024-01,0,9\n"  /* 11: repeats line 8 */
+                    "2024-03,a,6\n"; /* 12: new */
   assert_int_equal(import(f, "d.csv", csv, TR_KPI_LONG, 0, NULL, &rep, &out), TR_OK);
   assert_string_equal(tr_sb_str(&out),
                       "d.csv:5:1: duplicate: KPI 'a' for 2024-02 is already on line 3\n"
@@ -413,8 +414,7 @@ static void test_duplicates_sorted_and_not(void **state) {
       tr_sb_printf(&big, "2024-%02d,k%05d,%d\n", k % 12 + 1, k, i);
     }
   assert_true(tr_sb_ok(&big));
-  assert_int_equal(import(f, "big.csv", tr_sb_str(&big), TR_KPI_LONG, 0, NULL, &rep, NULL),
-                   TR_OK);
+  assert_int_equal(import(f, "big.csv", tr_sb_str(&big), TR_KPI_LONG, 0, NULL, &rep, NULL), TR_OK);
   tr_sb_free(&big);
   assert_int_equal(rep.inserted, 3000);
   assert_int_equal(rep.rows_rejected, 3000);
@@ -430,8 +430,7 @@ static void test_duplicates_sorted_and_not(void **state) {
     tr_sb_printf(&big, "2024-%02d,k%05d,%d.5,%s\n", k % 12 + 1, k, k, k % 3 ? "src" : "");
   }
   tr_sb_printf(&big, "2024-01,k00000,1,x\n"); /* k00000 is 2024-01: a duplicate, deferred */
-  assert_int_equal(import(f, "shuf.csv", tr_sb_str(&big), TR_KPI_LONG, 0, NULL, &rep, &out),
-                   TR_OK);
+  assert_int_equal(import(f, "shuf.csv", tr_sb_str(&big), TR_KPI_LONG, 0, NULL, &rep, &out), TR_OK);
   tr_sb_free(&big);
   assert_string_equal(tr_sb_str(&out),
                       "shuf.csv:3002:1: duplicate: KPI 'k00000' for 2024-01 is already on line "
@@ -449,8 +448,7 @@ static void test_duplicates_sorted_and_not(void **state) {
   tr_sb_append(&big, "date,kpi,value,source\n");
   for (int k = 2999; k >= 0; k--) /* descending: unsorted after the first row */
     tr_sb_printf(&big, "2024-%02d,k%05d,%d,%s\n", k % 12 + 1, k, -k, k % 3 ? "src" : "");
-  assert_int_equal(import(f, "desc.csv", tr_sb_str(&big), TR_KPI_LONG, 0, NULL, &rep, NULL),
-                   TR_OK);
+  assert_int_equal(import(f, "desc.csv", tr_sb_str(&big), TR_KPI_LONG, 0, NULL, &rep, NULL), TR_OK);
   tr_sb_free(&big);
   assert_int_equal(rep.updated, 3000);
   assert_int_equal(count_rows(f, "observation_history"), 3000);
@@ -506,8 +504,7 @@ static void test_file_level_errors(void **state) {
       {"date,kpi,value\n2024-01,a,1\n", TR_KPI_WIDE, TR_ERR_INVALID, "use the long format"},
       {"mrr,date\n1,2024-01\n", TR_KPI_WIDE, TR_ERR_INVALID, "expected the header"},
       /* an unterminated quote: the file cannot be read on; nothing of it is kept */
-      {"date,kpi,value\n2024-01,a,1\n2024-02,\"b,2\n", TR_KPI_LONG, TR_ERR_PARSE,
-       "unterminated"},
+      {"date,kpi,value\n2024-01,a,1\n2024-02,\"b,2\n", TR_KPI_LONG, TR_ERR_PARSE, "unterminated"},
   };
   char path[256];
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -524,8 +521,7 @@ static void test_file_level_errors(void **state) {
   assert_int_equal(rep.import_id, 0);
   /* a file that cannot be read */
   snprintf(path, sizeof path, "%s/nope.csv", f->dir);
-  assert_int_equal(tr_store_import_csv(f->s, path, TR_KPI_LONG, 0, NULL, NULL, &f->err),
-                   TR_ERR_IO);
+  assert_int_equal(tr_store_import_csv(f->s, path, TR_KPI_LONG, 0, NULL, NULL, &f->err), TR_ERR_IO);
   assert_non_null(strstr(tr_error_text(&f->err), "nope.csv: cannot read: No such file"));
 }
 
@@ -665,9 +661,8 @@ static void test_list_and_export_round_trip(void **state) {
   f->s = NULL;
   unlink(f->db);
   open_store(f);
-  assert_int_equal(tr_store_import_csv(f->s, path, TR_KPI_LONG, TR_IMPORT_STRICT, NULL, &rep,
-                                       &f->err),
-                   TR_OK);
+  assert_int_equal(
+      tr_store_import_csv(f->s, path, TR_KPI_LONG, TR_IMPORT_STRICT, NULL, &rep, &f->err), TR_OK);
   char *after = dump(f, NULL, NULL);
   assert_string_equal(before, after);
   tr_free(before);
@@ -722,7 +717,7 @@ static void test_periods(void **state) {
   assert_null(tr_store_check_period("2000-02-29", &kind));
   assert_null(tr_store_check_period("2024-12", &kind));
   assert_int_equal(kind, TR_PERIOD_MONTH);
-  const char *bad[] = {"2023-02-29", "1900-02-29", "2024-04-31", "2024-00", "2024-1",
+  const char *bad[] = {"2023-02-29", "1900-02-29", "2024-04-31", "2024-00",  "2024-1",
                        "24-01-01",   "2024-01-1",  "2024/01/01", "0999-01",  "2024-01-01T00",
                        "abcd-ef",    "",           "2024-01-00", "20240101", "2024.01"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -739,8 +734,8 @@ static void test_values(void **state) {
   assert_true(v == -500.0);
   assert_null(tr_store_parse_value("+.25", &v, msg, sizeof msg));
   assert_true(v == 0.25);
-  const char *bad[] = {"", "1,234.5", "12%", "nan", "inf", "0x10", "1e", "--1", "1.2.3",
-                       "€5", "1e400", "1 000"};
+  const char *bad[] = {"",   "1,234.5", "12%",   "nan", "inf",   "0x10",
+                       "1e", "--1",     "1.2.3", "€5",  "1e400", "1 000"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     if (!tr_store_parse_value(bad[i], &v, msg, sizeof msg)) fail_msg("'%s' accepted", bad[i]);
 }
@@ -767,7 +762,8 @@ static void test_sha256(void **state) {
   char block[1000];
   memset(block, 'a', sizeof block);
   tr_sha256_init(&s);
-  for (int i = 0; i < 1000; i++) tr_sha256_update(&s, block, sizeof block);
+  for (int i = 0; i < 1000; i++)
+    tr_sha256_update(&s, block, sizeof block);
   tr_sha256_hex(&s, hex);
   assert_string_equal(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }

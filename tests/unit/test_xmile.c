@@ -66,8 +66,8 @@ static const tr_var *find(const tr_model_def *m, const char *ident) {
 }
 
 #define SPECS "<sim_specs><start>0</start><stop>10</stop><dt>1</dt></sim_specs>"
-#define WRAP(body) "<xmile version=\"1.0\">" SPECS "<model><variables>" body \
-                   "</variables></model></xmile>"
+#define WRAP(body)                                                                                 \
+  "<xmile version=\"1.0\">" SPECS "<model><variables>" body "</variables></model></xmile>"
 
 /* The hand-written teacup of the suite (samples/teacup/teacup.xmile), byte for byte. */
 static const char teacup[] =
@@ -204,18 +204,18 @@ static void test_sim_specs(void **state) {
 
 static void test_gf_variants(void **state) {
   (void)state;
-  tr_xmile *x = read_ok(WRAP(
-      "<aux name=\"a\"><eqn>TIME</eqn><gf><xscale min=\"0\" max=\"10\"/>"
-      "<yscale min=\"0\" max=\"1\"/><ypts>0,1,4</ypts></gf></aux>"
-      "<aux name=\"b\"><eqn>TIME</eqn><gf type=\"discrete\"><xpts>1, 2 ,5</xpts>"
-      "<ypts>3,2,1</ypts></gf></aux>"
-      "<aux name=\"c\"><eqn>TIME</eqn><gf type=\"Extrapolate\"><xpts sep=\";\">0;1</xpts>"
-      "<ypts sep=\";\">-1;1e2</ypts></gf></aux>"
-      "<aux name=\"d\"><eqn>TIME</eqn><gf discrete=\"true\"><xscale min=\"2\" max=\"2\"/>"
-      "<ypts>7</ypts></gf></aux>"
-      "<gf name=\"Table One\"><xpts>0,5</xpts><ypts>0,1</ypts></gf>"
-      "<isee:gf name=\"t2\" type=\"continuous\"><xscale min=\"-1\" max=\"1\"/>"
-      "<ypts>1,0,1</ypts></isee:gf>"));
+  tr_xmile *x = read_ok(
+      WRAP("<aux name=\"a\"><eqn>TIME</eqn><gf><xscale min=\"0\" max=\"10\"/>"
+           "<yscale min=\"0\" max=\"1\"/><ypts>0,1,4</ypts></gf></aux>"
+           "<aux name=\"b\"><eqn>TIME</eqn><gf type=\"discrete\"><xpts>1, 2 ,5</xpts>"
+           "<ypts>3,2,1</ypts></gf></aux>"
+           "<aux name=\"c\"><eqn>TIME</eqn><gf type=\"Extrapolate\"><xpts sep=\";\">0;1</xpts>"
+           "<ypts sep=\";\">-1;1e2</ypts></gf></aux>"
+           "<aux name=\"d\"><eqn>TIME</eqn><gf discrete=\"true\"><xscale min=\"2\" max=\"2\"/>"
+           "<ypts>7</ypts></gf></aux>"
+           "<gf name=\"Table One\"><xpts>0,5</xpts><ypts>0,1</ypts></gf>"
+           "<isee:gf name=\"t2\" type=\"continuous\"><xscale min=\"-1\" max=\"1\"/>"
+           "<ypts>1,0,1</ypts></isee:gf>"));
   const tr_model_def *m = &x->models[0];
   const tr_var *a = find(m, "a");
   assert_non_null(a->gf);
@@ -248,10 +248,9 @@ static void test_gf_variants(void **state) {
   tr_xmile_free(x);
 
   /* the suite's lookup variants: xpts with sep, xscale, ypts with sep all give one table */
-  const char *files[] = {"tests/lookups/test_lookups.xmile",
-                         "tests/lookups/test_lookups_xpts_sep.xmile",
-                         "tests/lookups/test_lookups_xscale.xmile",
-                         "tests/lookups/test_lookups_ypts_sep.xmile"};
+  const char *files[] = {
+      "tests/lookups/test_lookups.xmile", "tests/lookups/test_lookups_xpts_sep.xmile",
+      "tests/lookups/test_lookups_xscale.xmile", "tests/lookups/test_lookups_ypts_sep.xmile"};
   for (size_t i = 0; i < 4; i++) {
     x = read_suite(files[i]);
     const tr_var *t = find(&x->models[0], "lookup_function_table");
@@ -283,8 +282,8 @@ static void test_modules_hares_and_lynxes(void **state) {
     assert_string_equal(hares->connects[1].from, "lynxes.lynxes");
     const tr_var *harvest = find(root, "size_of_one_time_lynx_harvest");
     /* "size_of_one\\ntime_lynx_harvest" (xmile), "size of one\\ntime lynx harvest" (stmx) */
-    assert_string_equal(harvest->name, f == 0 ? "size_of_one time_lynx_harvest"
-                                              : "size of one time lynx harvest");
+    assert_string_equal(harvest->name,
+                        f == 0 ? "size_of_one time_lynx_harvest" : "size of one time lynx harvest");
     assert_string_equal(harvest->eqn, "100");
     const tr_model_def *hm = NULL;
     for (size_t i = 1; i < 3; i++)
@@ -305,8 +304,7 @@ static void test_modules_hares_and_lynxes(void **state) {
     tr_xmile_free(x);
   }
   /* explicit model= attribute and access="input" */
-  tr_xmile *x = read_ok("<xmile>" SPECS
-                        "<model><variables><module name=\"Shop A\" model=\"shop\">"
+  tr_xmile *x = read_ok("<xmile>" SPECS "<model><variables><module name=\"Shop A\" model=\"shop\">"
                         "<connect to=\"Shop_A.price\" from=\"base price\"/></module>"
                         "<aux name=\"base price\"><eqn>3</eqn></aux></variables></model>"
                         "<model name=\"Shop\"><variables><aux name=\"price\" access=\"input\">"
@@ -321,8 +319,7 @@ static void test_modules_hares_and_lynxes(void **state) {
 
 static void test_arrays_and_elements(void **state) {
   (void)state;
-  tr_xmile *x = read_ok("<xmile>" SPECS
-                        "<dimensions><dim name=\"City\"><elem name=\"Boston\"/>"
+  tr_xmile *x = read_ok("<xmile>" SPECS "<dimensions><dim name=\"City\"><elem name=\"Boston\"/>"
                         "<elem name=\"New York\"/></dim><dim name=\"n\" size=\"3\"/></dimensions>"
                         "<model><variables>"
                         "<aux name=\"pop\"><dimensions><dim name=\"City\"/></dimensions>"
@@ -390,8 +387,7 @@ static void test_arrays_and_elements(void **state) {
 static void test_macros(void **state) {
   (void)state;
   tr_xmile *x = read_ok(
-      "<xmile>" SPECS
-      "<macro name=\"Log Base\"><parm>x</parm><parm>Base Value</parm>"
+      "<xmile>" SPECS "<macro name=\"Log Base\"><parm>x</parm><parm>Base Value</parm>"
       "<eqn>LN(x)/LN(Base_Value)</eqn></macro>"
       "<macro name=\"acc\"><parm>rate</parm><eqn>total</eqn><variables>"
       "<stock name=\"total\"><eqn>0</eqn><inflow>in</inflow></stock>"
@@ -454,17 +450,17 @@ static void test_behavior_and_non_negative(void **state) {
 
 static void test_names_units_docs_views(void **state) {
   (void)state;
-  tr_xmile *x = read_ok(
-      "<xmile><isee:prefs show_module_prefix=\"true\"/>" SPECS
-      "<model><doc>The model.</doc><variables>"
-      "<stock name=\"Stock with \\n Newline\"><eqn>1</eqn><units> people </units>"
-      "<doc>Line <b>bold</b> text</doc>"
-      "<inflow>\"Flow w/ division, lists, and INITIAL(x)\"</inflow></stock>"
-      "<flow name=\"Flow w/ division, lists, and INITIAL(x)\"><eqn>a &gt; b</eqn></flow>"
-      "<aux name=\"&quot;quoted&quot;\"><units></units><eqn>\n   7\n</eqn></aux>"
-      "<group name=\"g\"><var>x</var></group>"
-      "</variables><views><view><stock name=\"ghost\" x=\"1\"/><aux name=\"ghost2\"/>"
-      "</view></views></model></xmile>");
+  tr_xmile *x =
+      read_ok("<xmile><isee:prefs show_module_prefix=\"true\"/>" SPECS
+              "<model><doc>The model.</doc><variables>"
+              "<stock name=\"Stock with \\n Newline\"><eqn>1</eqn><units> people </units>"
+              "<doc>Line <b>bold</b> text</doc>"
+              "<inflow>\"Flow w/ division, lists, and INITIAL(x)\"</inflow></stock>"
+              "<flow name=\"Flow w/ division, lists, and INITIAL(x)\"><eqn>a &gt; b</eqn></flow>"
+              "<aux name=\"&quot;quoted&quot;\"><units></units><eqn>\n   7\n</eqn></aux>"
+              "<group name=\"g\"><var>x</var></group>"
+              "</variables><views><view><stock name=\"ghost\" x=\"1\"/><aux name=\"ghost2\"/>"
+              "</view></views></model></xmile>");
   const tr_model_def *m = &x->models[0];
   assert_int_equal(m->n_vars, 3);
   assert_string_equal(x->doc, "The model.");
@@ -487,17 +483,19 @@ static void test_names_units_docs_views(void **state) {
 /* Every file of the suite that is well-formed XML reads without error. */
 static void test_suite_files_read(void **state) {
   (void)state;
-  const char *files[] = {
-      "samples/SIR/SIR.stmx", "samples/SIR/SIR_legacy.stmx", "samples/teacup/teacup.stmx",
-      "samples/teacup/teacup_w_diagram.xmile", "tests/delay_xmile/test_delay_xmile.xmile",
-      "tests/special_characters_xmile/test_special_variable_names.xmile",
-      "tests/special_characters_xmile/test_special_variable_names.stmx",
-      "tests/arithmetics_exp/test_arithmetics_exp.xmile",
-      "tests/zeroled_decimals/test_zeroled_decimals.xmile",
-      "tests/non_negative_all/test_non_negative_all1.xmile",
-      "tests/subscripted_trig/test_subscripted_trig.xmile",
-      "tests/subscript_mixed_assembly/test_subscript_mixed_assembly.stmx",
-      "tests/lookups_inline/test_lookups_inline.stmx"};
+  const char *files[] = {"samples/SIR/SIR.stmx",
+                         "samples/SIR/SIR_legacy.stmx",
+                         "samples/teacup/teacup.stmx",
+                         "samples/teacup/teacup_w_diagram.xmile",
+                         "tests/delay_xmile/test_delay_xmile.xmile",
+                         "tests/special_characters_xmile/test_special_variable_names.xmile",
+                         "tests/special_characters_xmile/test_special_variable_names.stmx",
+                         "tests/arithmetics_exp/test_arithmetics_exp.xmile",
+                         "tests/zeroled_decimals/test_zeroled_decimals.xmile",
+                         "tests/non_negative_all/test_non_negative_all1.xmile",
+                         "tests/subscripted_trig/test_subscripted_trig.xmile",
+                         "tests/subscript_mixed_assembly/test_subscript_mixed_assembly.stmx",
+                         "tests/lookups_inline/test_lookups_inline.stmx"};
   for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
     tr_xmile *x = read_suite(files[i]);
     assert_true(x->models[0].n_vars > 0);
@@ -542,13 +540,13 @@ static void test_bad_models(void **state) {
            "point 3)");
   read_bad(WRAP("<aux name=\"t\"><eqn>TIME</eqn><gf><xpts>0,1</xpts>\n  <ypts>1,x2</ypts>"
                 "</gf></aux>"),
-           TR_ERR_INVALID, "bad.xmile:2:9: graphical function of 't': 'x2' in <ypts> is not a number");
+           TR_ERR_INVALID,
+           "bad.xmile:2:9: graphical function of 't': 'x2' in <ypts> is not a number");
   read_bad(WRAP("<aux name=\"t\"><gf><xpts>0,1</xpts><ypts>1,2,3</ypts></gf></aux>"),
            TR_ERR_INVALID, "bad.xmile:1:118: graphical function of 't': 2 <xpts> but 3 <ypts>");
   read_bad(WRAP("<aux name=\"t\"><gf><ypts>1</ypts></gf></aux>"), TR_ERR_INVALID,
            "bad.xmile:1:118: graphical function of 't' has neither <xpts> nor <xscale>");
-  read_bad(WRAP("<aux name=\"t\"><gf type=\"smooth\"><ypts>1</ypts></gf></aux>"),
-           TR_ERR_INVALID,
+  read_bad(WRAP("<aux name=\"t\"><gf type=\"smooth\"><ypts>1</ypts></gf></aux>"), TR_ERR_INVALID,
            "bad.xmile:1:118: graphical function of 't': unknown type 'smooth' (continuous, "
            "extrapolate or discrete)");
   read_bad("<xmile><sim_specs><start>0</start>\n<stop>ten</stop></sim_specs><model/></xmile>",
@@ -567,8 +565,10 @@ static void test_bad_models(void **state) {
   read_bad(WRAP("<stock name=\"Cash\"><eqn>0</eqn><outflow>x</outflow></stock>"), TR_ERR_INVALID,
            "bad.xmile:1:144: stock 'Cash': outflow 'x' names no variable in the root model");
   read_bad(WRAP("<aux name=\"a\"><eqn>1</eqn></aux>\n<aux name=\"A\"><eqn>1</eqn></aux>"),
-           TR_ERR_INVALID, "bad.xmile:2:1: 'A' is defined twice in the root model (first at line 1)");
-  read_bad(WRAP("<aux><eqn>1</eqn></aux>"), TR_ERR_INVALID, "bad.xmile:1:104: <aux> without a name");
+           TR_ERR_INVALID,
+           "bad.xmile:2:1: 'A' is defined twice in the root model (first at line 1)");
+  read_bad(WRAP("<aux><eqn>1</eqn></aux>"), TR_ERR_INVALID,
+           "bad.xmile:1:104: <aux> without a name");
   read_bad(WRAP("<aux name=\"a\"><non_negative>maybe</non_negative></aux>"), TR_ERR_INVALID,
            "bad.xmile:1:132: 'a': <non_negative> must be empty, true or false, not 'maybe'");
   read_bad(WRAP("<stock name=\"Pipe\"><eqn>0</eqn><conveyor><len>3</len></conveyor></stock>"),
@@ -587,7 +587,8 @@ static void test_bad_models(void **state) {
   read_bad("<xmile>" SPECS "<model/><model/></xmile>", TR_ERR_INVALID,
            "bad.xmile:1:80: more than one unnamed (root) <model>");
   read_bad("<xmile>" SPECS "<dimensions><dim name=\"d\" size=\"0\"/></dimensions><model/></xmile>",
-           TR_ERR_INVALID, "bad.xmile:1:84: dimension 'd': size '0' is not a positive whole number");
+           TR_ERR_INVALID,
+           "bad.xmile:1:84: dimension 'd': size '0' is not a positive whole number");
   read_bad("<xmile>" SPECS "<dimensions><dim name=\"d\"/></dimensions><model/></xmile>",
            TR_ERR_INVALID, "bad.xmile:1:84: dimension 'd' has neither size nor <elem>");
   read_bad("<xmile>" SPECS "<dimensions><dim name=\"d\" size=\"3\"/></dimensions><model><variables>"
@@ -641,11 +642,14 @@ static void test_encodings(void **state) {
   /* UTF-8 byte order mark, UTF-8 names, CDATA equations, comments and processing instructions */
   tr_xmile *x = read_ok("\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                         "<!-- a comment --><xmile>" SPECS "<model><variables>"
-                        "<aux name=\"Gr\xC3\xB6\xC3\x9F" "e A\"><eqn><![CDATA[a < b && 1]]></eqn></aux>"
+                        "<aux name=\"Gr\xC3\xB6\xC3\x9F"
+                        "e A\"><eqn><![CDATA[a < b && 1]]></eqn></aux>"
                         "<?isee something?></variables></model></xmile>");
   const tr_var *v = &x->models[0].vars[0];
-  assert_string_equal(v->name, "Gr\xC3\xB6\xC3\x9F" "e A");
-  assert_string_equal(v->ident, "gr\xC3\xB6\xC3\x9F" "e_a");
+  assert_string_equal(v->name, "Gr\xC3\xB6\xC3\x9F"
+                               "e A");
+  assert_string_equal(v->ident, "gr\xC3\xB6\xC3\x9F"
+                                "e_a");
   assert_string_equal(v->eqn, "a < b && 1");
   tr_xmile_free(x);
   /* UTF-16LE with a BOM: expat decodes it; names come back as UTF-8 */
@@ -673,7 +677,8 @@ static void test_damaged_input(void **state) {
   (void)state;
   size_t len = strlen(teacup);
   size_t end = len;
-  while (end > 0 && teacup[end - 1] != '>') end--;
+  while (end > 0 && teacup[end - 1] != '>')
+    end--;
   for (size_t cut = 0; cut < end; cut++) {
     tr_xmile *x = (tr_xmile *)1;
     tr_error e;
