@@ -3,6 +3,7 @@
 
 #include "tightrope/base.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -106,4 +107,26 @@ void tr_sb_append_double(tr_sb *sb, double v) {
     if (strtod(tmp, NULL) == v) break;
   }
   tr_sb_append(sb, tmp);
+}
+
+int tr_read_file(const char *path, char **out, size_t *len, tr_error *err) {
+  *out = NULL;
+  *len = 0;
+  FILE *f = fopen(path, "rb");
+  if (!f) return tr_error_set(err, TR_ERR_IO, path, 0, 0, "cannot read: %s", strerror(errno));
+  tr_sb sb = TR_SB_INIT;
+  char buf[65536];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+    tr_sb_appendn(&sb, buf, n);
+  int bad = ferror(f);
+  fclose(f);
+  if (bad || !tr_sb_ok(&sb)) {
+    tr_sb_free(&sb);
+    return tr_error_set(err, bad ? TR_ERR_IO : TR_ERR_NOMEM, path, 0, 0,
+                        bad ? "read error" : "out of memory");
+  }
+  *len = sb.len;
+  *out = tr_sb_take(&sb); /* an empty file still gets a buffer ("") */
+  return *out ? TR_OK : tr_error_set(err, TR_ERR_NOMEM, path, 0, 0, "out of memory");
 }

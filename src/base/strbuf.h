@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "tightrope/base.h"
+
 typedef struct tr_sb {
   char *buf;  /* owned; NULL until the first append */
   size_t len; /* bytes, excluding the NUL */
@@ -36,5 +38,9 @@ const char *tr_sb_str(const tr_sb *sb);
 char *tr_sb_take(tr_sb *sb);
 /* Append a double in the shortest form that reads back exactly ("%.17g" fallback). */
 void tr_sb_append_double(tr_sb *sb, double v);
+
+/* Read a whole file into a new NUL-terminated buffer (free with tr_free); *len gets its size
+ * in bytes. Errors: TR_ERR_IO ("path: cannot read: reason" / "read error"), TR_ERR_NOMEM. */
+int tr_read_file(const char *path, char **out, size_t *len, tr_error *err);
 
 #endif

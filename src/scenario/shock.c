@@ -115,31 +115,6 @@ static void combined(tr_sb *sb, const tr_mc_shock *sh, size_t n, const char *ide
     }
 }
 
-static char *read_file(const char *path, size_t *len, tr_error *err) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    tr_error_set(err, TR_ERR_IO, path, 0, 0, "cannot open: %s", strerror(errno));
-    return NULL;
-  }
-  tr_sb sb = TR_SB_INIT;
-  char buf[65536];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-    tr_sb_appendn(&sb, buf, n);
-  int bad = ferror(f);
-  fclose(f);
-  if (bad || !tr_sb_ok(&sb)) {
-    tr_sb_free(&sb);
-    tr_error_set(err, bad ? TR_ERR_IO : TR_ERR_NOMEM, path, 0, 0,
-                 bad ? "read error" : "out of memory");
-    return NULL;
-  }
-  *len = sb.len;
-  char *s = tr_sb_take(&sb);
-  if (!s) s = tr_strdup("");
-  return s;
-}
-
 /* Decode the five predefined XML entities of an attribute value into out (cap bytes). */
 static void decode_attr(const char *v, size_t len, char *out, size_t cap) {
   static const struct {
@@ -353,8 +328,8 @@ int tr_mc_load_model(const char *path, const tr_mc_shock *shocks, size_t n, tr_m
   }
   tr_model_free(plain);
   size_t len = 0;
-  char *text = rc == TR_OK ? read_file(path, &len, err) : NULL;
-  if (rc == TR_OK && !text) rc = err ? err->code : TR_ERR_IO;
+  char *text = NULL;
+  if (rc == TR_OK) rc = tr_read_file(path, &text, &len, err);
   /* One rewrite per distinct variable, each on the result of the previous one. */
   for (size_t i = 0; rc == TR_OK && i < n; i++) {
     int first = 1;

@@ -57,25 +57,6 @@ static int find_current(const char *text, size_t from, size_t to, size_t *num_at
   return 0;
 }
 
-static int read_all(const char *path, char **out, size_t *len, tr_error *err) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return tr_error_set(err, TR_ERR_IO, path, 0, 0, "cannot read: %s", strerror(errno));
-  tr_sb sb = TR_SB_INIT;
-  char buf[8192];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-    tr_sb_appendn(&sb, buf, n);
-  int bad = ferror(f);
-  fclose(f);
-  if (bad || !tr_sb_ok(&sb)) {
-    tr_sb_free(&sb);
-    return tr_error_set(err, bad ? TR_ERR_IO : TR_ERR_NOMEM, path, 0, 0, bad ? "read error" : NULL);
-  }
-  *len = sb.len;
-  *out = tr_sb_take(&sb);
-  return *out ? TR_OK : tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, NULL);
-}
-
 static int write_atomic(const char *path, const char *text, size_t len, tr_error *err) {
   char tmp[4200];
   snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
@@ -97,7 +78,7 @@ int tr_plan_set_levers(const char *path, const tr_plan *plan, const char *const 
                        const double *values, size_t n, tr_error *err) {
   char *text = NULL;
   size_t len = 0;
-  int rc = read_all(path, &text, &len, err);
+  int rc = tr_read_file(path, &text, &len, err);
   if (rc) return rc;
   for (size_t i = 0; i < n && !rc; i++) {
     long t = tr_plan_find_tension(plan, ids[i]);

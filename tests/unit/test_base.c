@@ -14,6 +14,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void test_status_messages(void **state) {
@@ -136,6 +137,32 @@ static void test_strbuf(void **state) {
   tr_sb_free(NULL);
 }
 
+static void test_read_file(void **state) {
+  (void)state;
+  char path[] = "/tmp/tr_test_read_XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  FILE *f = fdopen(fd, "wb");
+  fwrite("a\0b\nc", 1, 5, f);
+  fclose(f);
+  char *buf = NULL;
+  size_t len = 0;
+  tr_error e;
+  tr_error_clear(&e);
+  assert_int_equal(tr_read_file(path, &buf, &len, &e), TR_OK);
+  assert_int_equal(len, 5);
+  assert_memory_equal(buf, "a\0b\nc", 5);
+  assert_int_equal(buf[5], '\0');
+  tr_free(buf);
+  tr_alloc_fail_after(1, 1);
+  assert_int_equal(tr_read_file(path, &buf, &len, &e), TR_ERR_NOMEM);
+  assert_null(buf);
+  tr_alloc_fail_after(0, 0);
+  remove(path);
+  assert_int_equal(tr_read_file(path, &buf, &len, &e), TR_ERR_IO);
+  assert_non_null(strstr(tr_error_text(&e), ": cannot read: No such file"));
+}
+
 static void test_hashmap(void **state) {
   (void)state;
   tr_map m;
@@ -219,6 +246,7 @@ int main(void) {
       cmocka_unit_test(test_alloc_failure_injection),
       cmocka_unit_test(test_arena),
       cmocka_unit_test(test_strbuf),
+      cmocka_unit_test(test_read_file),
       cmocka_unit_test(test_hashmap),
       cmocka_unit_test(test_closest),
       cmocka_unit_test(test_canon_ident),
