@@ -14,6 +14,7 @@
  */
 #include "engine/engine_impl.h"
 
+#include "base/simd.h"
 #include "base/text.h"
 
 #include <fenv.h>
@@ -574,7 +575,7 @@ static int stocks_bad(const tr_program *p, const double *v, size_t L) {
  * `in`, `0.0 - out` or `in - out` (0.0 - x, not -x: they differ for x = +0), then the
  * update, then the clamp as a select. A stock is never one of its own flows (both are
  * variables of different kinds), so S does not alias `in` or `out`. */
-static void euler_stock(double *restrict S, const double *restrict in, const double *restrict out,
+static TR_ALWAYS_INLINE void euler_stock(double *restrict S, const double *restrict in, const double *restrict out,
                         size_t L, double dt, int nonneg) {
   if (in && out) {
     for (size_t l = 0; l < L; l++)
@@ -598,7 +599,7 @@ static void euler_stock(double *restrict S, const double *restrict in, const dou
  * each stock updated in one pass from its flows. Returns 0, changing nothing, otherwise.
  * Stocks are updated one after the other, as in euler(), and read only flows, which no
  * update writes, so the order does not matter. */
-static int euler_simple(const tr_program *p, double *v, size_t L, double dt) {
+TR_VECTOR_CLONES static int euler_simple(const tr_program *p, double *v, size_t L, double dt) {
   for (size_t i = 0; i < p->n_stocks; i++)
     if (p->flow_out[i] - p->flow_off[i] > 1 || p->flow_off[i + 1] - p->flow_out[i] > 1) return 0;
   for (size_t i = 0; i < p->n_stocks; i++) {
@@ -612,7 +613,7 @@ static int euler_simple(const tr_program *p, double *v, size_t L, double dt) {
 
 /* Euler straight into the stocks: the common single-run path; with lanes, net flows are
  * gathered lane-contiguously in k first. */
-static int euler(const tr_program *p, double *v, size_t L, double dt, double *k) {
+TR_VECTOR_CLONES static int euler(const tr_program *p, double *v, size_t L, double dt, double *k) {
   if (L == 1) {
     const int *slot = p->flow_slot;
     int bad = 0;
@@ -676,7 +677,7 @@ static int hazard(tr_sim *s, size_t L, double t) {
 /* Move the staged points into the per-series output: a transpose of the stage
  * (points x series) done in 8 x 8 tiles, so that both sides touch whole cache lines and the
  * stage's power-of-two row stride does not thrash one cache set. */
-static void flush_stage(tr_sim *s, size_t L) {
+TR_VECTOR_CLONES static void flush_stage(tr_sim *s, size_t L) {
   size_t ns = s->n_dyn * L, nsave = s->nsave, np = s->stage_n, k0 = s->stage_k0;
   const double *st = s->stage;
   for (size_t c0 = 0; c0 < ns; c0 += 8) {

@@ -5,6 +5,7 @@
  * not once per run. Nothing here allocates.
  */
 #include "engine/engine_impl.h"
+#include "base/simd.h"
 
 #include "expr/builtins.h"
 
@@ -216,12 +217,6 @@ static double delay_read(const tr_vm *vm, const double *h, size_t L, size_t l, d
   double h0 = h[(size_t)k * L + l];
   return frac == 0 ? h0 : h0 + frac * (h[(size_t)(k + 1) * L + l] - h0);
 }
-
-#if defined(__GNUC__)
-#define TR_ALWAYS_INLINE __attribute__((always_inline)) inline
-#else
-#define TR_ALWAYS_INLINE inline
-#endif
 
 #if defined(__GNUC__)
 #define TR_UNREACHABLE() __builtin_unreachable()
@@ -543,7 +538,7 @@ int tr_vm_fast_op(int op) {
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
-static void
+TR_VECTOR_CLONES static void
 exec_lanes(const tr_program *p, const tr_code *code, tr_vm *vm) {
   exec(p, code, vm, vm->lanes);
 }

@@ -2,6 +2,7 @@
 #define _DEFAULT_SOURCE /* madvise(MADV_HUGEPAGE), a Linux hint; without it, plain pages */
 #include "scenario/stats.h"
 
+#include "base/simd.h"
 #include "scenario/special.h"
 
 #include <ctype.h>
@@ -15,10 +16,15 @@
 const double tr_stats_pct[TR_STATS_NPCT] = {0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95};
 
 /* Runs buffered before they are added to the histograms cell by cell: one histogram is then
- * touched PEND times in a row instead of once per run (a run touches every cell's histogram,
- * which for thousands of cells means a cache miss per value). Each cell still receives its
- * values in run order, so the result is the same as adding them one run at a time. */
-#define PEND 64
+ * touched many times in a row instead of once per run (a run touches every cell's histogram,
+ * which for thousands of cells means a cache miss per value). The buffer holds PEND_BYTES of
+ * runs, at least PEND_MIN and at most PEND_MAX: a histogram of 2,048 bins is 128 cache
+ * lines, so with 64 runs per flush most increments still missed the cache; with a few
+ * hundred, each line brought in serves several. Each cell still receives its values in run
+ * order, so the result is the same as adding them one run at a time. */
+#define PEND_BYTES ((size_t)2 << 20)
+#define PEND_MIN 64
+#define PEND_MAX 1024
 
 /* The streaming histogram of one cell. */
 typedef struct cell {
@@ -36,9 +42,14 @@ struct tr_stats {
   double *vals;   /* exact mode: runs × cells, row-major */
   size_t vcap;    /* rows allocated in vals */
   uint32_t *hist; /* streaming mode: cells × nbins (run counts fit: runs <= UINT32_MAX) */
-  double *pend;   /* streaming mode: up to PEND runs not yet in the histograms */
-  size_t npend;
+  double *pend;   /* streaming mode: up to pcap runs not yet in the histograms */
+  int32_t *idx;   /* streaming mode: pcap × CHUNK bins of one tile (flush_pending) */
+  size_t npend, pcap;
   cell *c;
+  /* Streaming: each cell's histogram range [hlo, hhi] and bins per unit (nb / width), as
+   * separate arrays so that the bin indices of neighbouring cells are computed in one vector
+   * loop (bin_index). An unstarted cell has hlo = +inf, hhi = -inf: nothing is inside. */
+  double *hlo, *hhi, *hsc;
   uint64_t *n;                 /* finite values per cell, kept once all_finite is 0 */
   double *mean, *m2, *mn, *mx; /* Welford mean and sum of squares, min, max */
 };
@@ -93,7 +104,11 @@ void tr_stats_free(tr_stats *s) {
   tr_free(s->vals);
   tr_free(s->hist);
   tr_free(s->pend);
+  tr_free(s->idx);
   tr_free(s->c);
+  tr_free(s->hlo);
+  tr_free(s->hhi);
+  tr_free(s->hsc);
   tr_free(s->n);
   tr_free(s->mean);
   tr_free(s->m2);
@@ -171,13 +186,30 @@ static void hist_fit(cell *c, size_t nb, double x) {
   hist_expand(c, nb, x);
 }
 
-/* The common path is a range check and an increment, inlined in the loops that call it: a
- * streamed run costs one of these per cell. The bin index goes through a signed conversion
- * (x >= lo here), one instruction where an unsigned one takes several. */
-static inline void hist_add(cell *c, size_t nb, double x) {
-  if (!(c->width != 0 && x >= c->lo && x <= c->lo + c->width)) hist_fit(c, nb, x);
-  long j = (long)((x - c->lo) / c->width * (double)nb);
-  c->bins[j < (long)nb ? j : (long)nb - 1]++;
+/* Copy cell ci's range into the arrays the hot loops read. */
+static void hist_sync(tr_stats *s, size_t ci) {
+  const cell *c = &s->c[ci];
+  if (c->width == 0) {
+    s->hlo[ci] = INFINITY;
+    s->hhi[ci] = -INFINITY;
+    s->hsc[ci] = 1.0;
+  } else {
+    s->hlo[ci] = c->lo;
+    s->hhi[ci] = c->lo + c->width;
+    s->hsc[ci] = (double)s->nbins / c->width;
+  }
+}
+
+/* Add finite x to cell ci's histogram. The bin is (x - lo) * (nb / width): a multiplication,
+ * the same in every path (bin_index), so that a value lands in the same bin whichever loop
+ * adds it; x = hi lands in the last bin. */
+static void hist_add(tr_stats *s, size_t ci, double x) {
+  if (!(x >= s->hlo[ci] && x <= s->hhi[ci])) {
+    hist_fit(&s->c[ci], s->nbins, x);
+    hist_sync(s, ci);
+  }
+  long j = (long)((x - s->hlo[ci]) * s->hsc[ci]);
+  s->c[ci].bins[j < (long)s->nbins ? j : (long)s->nbins - 1]++;
 }
 
 /* Finite values of cell ci so far: while every value was finite, every cell has one per run
@@ -205,13 +237,13 @@ static void moments_add(tr_stats *s, size_t ci, double x) {
 
 /* acc[c] += x[c] - x[c]: 0 for finite x, NaN for NaN and infinities (never folded away
  * without -ffast-math); element-wise, so it vectorises. */
-static void nan_probe(size_t n, const double *restrict x, double *restrict acc) {
+static TR_ALWAYS_INLINE void nan_probe(size_t n, const double *restrict x, double *restrict acc) {
   for (size_t c = 0; c < n; c++)
     acc[c] += x[c] - x[c];
 }
 
 /* 1 when some x[i] is NaN or infinite. */
-static int any_nonfinite(const double *x, size_t n) {
+TR_VECTOR_CLONES static int any_nonfinite(const double *x, size_t n) {
   double acc[CHUNK] = {0};
   size_t i = 0;
   for (; i + CHUNK <= n; i += CHUNK)
@@ -225,7 +257,7 @@ static int any_nonfinite(const double *x, size_t n) {
 
 /* One Welford step of cells [0, n) with finite values x, all cells at count 1 / inv. The
  * arrays are restrict parameters (not locals) so that gcc needs no run-time alias check. */
-static void welford(size_t n, const double *restrict x, double *restrict mean, double *restrict m2,
+static TR_ALWAYS_INLINE void welford(size_t n, const double *restrict x, double *restrict mean, double *restrict m2,
                     double *restrict mn, double *restrict mx, double inv) {
   for (size_t c = 0; c < n; c++) {
     double v = x[c], d = v - mean[c];
@@ -236,7 +268,7 @@ static void welford(size_t n, const double *restrict x, double *restrict mean, d
   }
 }
 
-static void moments_row(tr_stats *s, const double *x, double inv) {
+TR_VECTOR_CLONES static void moments_row(tr_stats *s, const double *x, double inv) {
   size_t cells = s->cells, c = 0;
   for (; c + CHUNK <= cells; c += CHUNK)
     welford(CHUNK, &x[c], &s->mean[c], &s->m2[c], &s->mn[c], &s->mx[c], inv);
@@ -265,24 +297,38 @@ static void moments(tr_stats *s, const double *values) {
 
 /* Exact -> streaming: a histogram per cell over the observed range, then the kept values. */
 static int go_streaming(tr_stats *s) {
-  size_t nb = s->nbins;
-  s->pend = tr_malloc(PEND * s->cells * sizeof *s->pend);
-  s->hist = s->pend ? tr_calloc(s->cells * nb, sizeof *s->hist) : NULL;
-  if (!s->hist) {
+  size_t nb = s->nbins, cells = s->cells;
+  s->pcap = PEND_BYTES / (cells * sizeof *s->pend);
+  s->pcap = s->pcap < PEND_MIN ? PEND_MIN : s->pcap > PEND_MAX ? PEND_MAX : s->pcap;
+  s->pend = tr_malloc(s->pcap * cells * sizeof *s->pend);
+  s->idx = tr_malloc(s->pcap * CHUNK * sizeof *s->idx);
+  s->hist = tr_calloc(cells * nb, sizeof *s->hist);
+  s->hlo = tr_malloc(cells * sizeof *s->hlo);
+  s->hhi = tr_malloc(cells * sizeof *s->hhi);
+  s->hsc = tr_malloc(cells * sizeof *s->hsc);
+  if (!s->pend || !s->idx || !s->hist || !s->hlo || !s->hhi || !s->hsc) {
     tr_free(s->pend);
-    s->pend = NULL;
+    tr_free(s->idx);
+    tr_free(s->hist);
+    tr_free(s->hlo);
+    tr_free(s->hhi);
+    tr_free(s->hsc);
+    s->pend = s->hlo = s->hhi = s->hsc = NULL;
+    s->idx = NULL;
+    s->hist = NULL; /* still exact */
     return TR_ERR_NOMEM;
   }
-  for (size_t ci = 0; ci < s->cells; ci++) {
+  for (size_t ci = 0; ci < cells; ci++) {
     cell *c = &s->c[ci];
     c->bins = &s->hist[ci * nb];
     if (count(s, ci) > 0 && s->mx[ci] > s->mn[ci]) {
       c->lo = s->mn[ci];
       c->width = s->mx[ci] - s->mn[ci];
     }
+    hist_sync(s, ci);
     for (uint64_t r = 0; r < s->runs; r++) {
-      double x = s->vals[r * s->cells + ci];
-      if (isfinite(x)) hist_add(c, nb, x);
+      double x = s->vals[r * cells + ci];
+      if (isfinite(x)) hist_add(s, ci, x);
     }
   }
   tr_free(s->vals);
@@ -291,19 +337,65 @@ static int go_streaming(tr_stats *s) {
   return TR_OK;
 }
 
-/* Add the buffered runs to the histograms, cell by cell, each cell's values in run order. */
-static void flush_pending(tr_stats *s) {
-  size_t cells = s->cells;
-  /* Tiles of 8 neighbouring cells: each buffered row gives one cache line of values and the
-   * eight histograms stay in cache for the whole tile. */
-  for (size_t c0 = 0; c0 < cells; c0 += 8) {
-    size_t c1 = c0 + 8 < cells ? c0 + 8 : cells;
-    for (size_t r = 0; r < s->npend; r++) {
-      const double *row = &s->pend[r * cells];
-      for (size_t ci = c0; ci < c1; ci++)
-        if (isfinite(row[ci])) hist_add(&s->c[ci], s->nbins, row[ci]);
+/* The bins of n neighbouring cells for one run's values x, or -1 where x is outside the
+ * cell's range (or not finite): element-wise, so it vectorises. Out-of-range values are
+ * replaced before the conversion to an integer, which is defined only for values in range. */
+static TR_ALWAYS_INLINE void bin_index(size_t n, const double *restrict x, const double *restrict lo,
+                             const double *restrict hi, const double *restrict sc, double top,
+                             int32_t *restrict j) {
+  for (size_t k = 0; k < n; k++) {
+    double t = (x[k] - lo[k]) * sc[k];
+    t = t < top ? t : top;
+    int in = (x[k] >= lo[k]) & (x[k] <= hi[k]);
+    j[k] = (int32_t)(in ? t : -1.0);
+  }
+}
+
+/* Add the buffered runs to the histograms, each cell's values in run order. Tiles of CHUNK
+ * neighbouring cells: each buffered row gives one cache line of values and the tile's
+ * histograms stay in cache while its rows are added. The bins of the whole tile are
+ * computed first, in one vector loop per row, then added with the tile's bin pointers in
+ * registers; the increments go to CHUNK histograms in turn, so that a narrow distribution
+ * (every run in the same bin) does not make one long chain of dependent increments. A tile
+ * where some value is outside its cell's range (rare once the range has settled) is added
+ * row by row instead, each value outside widening its cell's histogram before the next
+ * row's bins are computed. */
+TR_VECTOR_CLONES static void flush_pending(tr_stats *s, int32_t *idx) {
+  size_t cells = s->cells, nb = s->nbins, np = s->npend, c0 = 0;
+  double top = (double)(nb - 1);
+  for (; c0 + CHUNK <= cells; c0 += CHUNK) {
+    int32_t neg = 0;
+    for (size_t r = 0; r < np; r++) {
+      int32_t *j = &idx[r * CHUNK];
+      bin_index(CHUNK, &s->pend[r * cells + c0], &s->hlo[c0], &s->hhi[c0], &s->hsc[c0], top, j);
+      for (size_t k = 0; k < CHUNK; k++)
+        neg |= j[k];
+    }
+    if (neg >= 0) {
+      uint32_t *b[CHUNK];
+      for (size_t k = 0; k < CHUNK; k++)
+        b[k] = s->c[c0 + k].bins;
+      for (size_t r = 0; r < np; r++)
+        for (size_t k = 0; k < CHUNK; k++)
+          b[k][idx[r * CHUNK + k]]++;
+      continue;
+    }
+    for (size_t r = 0; r < np; r++) {
+      const double *x = &s->pend[r * cells + c0];
+      int32_t j[CHUNK];
+      bin_index(CHUNK, x, &s->hlo[c0], &s->hhi[c0], &s->hsc[c0], top, j);
+      for (size_t k = 0; k < CHUNK; k++)
+        if (j[k] >= 0)
+          s->c[c0 + k].bins[j[k]]++;
+        else if (isfinite(x[k]))
+          hist_add(s, c0 + k, x[k]);
     }
   }
+  for (size_t r = 0; r < np; r++)
+    for (size_t ci = c0; ci < cells; ci++) {
+      double x = s->pend[r * cells + ci];
+      if (isfinite(x)) hist_add(s, ci, x);
+    }
   s->npend = 0;
 }
 
@@ -328,7 +420,7 @@ int tr_stats_add_rows(tr_stats *s, const double *rows, size_t nrows) {
       }
       dst = &s->vals[s->runs * cells];
     } else {
-      n = nrows < PEND - s->npend ? nrows : PEND - s->npend;
+      n = nrows < s->pcap - s->npend ? nrows : s->pcap - s->npend;
       dst = &s->pend[s->npend * cells];
       s->npend += n;
     }
@@ -337,7 +429,7 @@ int tr_stats_add_rows(tr_stats *s, const double *rows, size_t nrows) {
       moments(s, &dst[r * cells]); /* the copy is in cache */
       s->runs++;
     }
-    if (s->hist && s->npend == PEND) flush_pending(s);
+    if (s->hist && s->npend == s->pcap) flush_pending(s, s->idx);
     rows += n * cells;
     nrows -= n;
   }
@@ -455,7 +547,7 @@ static double hist_quantile(const tr_stats *s, size_t ci, double q) {
 }
 
 int tr_stats_quantile(tr_stats *s, size_t ci, double q, double *out) {
-  if (s->npend) flush_pending(s);
+  if (s->npend) flush_pending(s, s->idx);
   if (count(s, ci) == 0) {
     *out = NAN;
     return TR_OK;
@@ -510,7 +602,7 @@ static void exact_pcts(double *v, size_t k, tr_summary *out) {
 }
 
 int tr_stats_summary(tr_stats *s, size_t ci, tr_summary *out) {
-  if (s->npend) flush_pending(s);
+  if (s->npend) flush_pending(s, s->idx);
   if (!summary_head(s, ci, out)) return TR_OK;
   double *v;
   size_t k;
@@ -525,7 +617,7 @@ int tr_stats_summary(tr_stats *s, size_t ci, tr_summary *out) {
 #define BLOCK 64
 
 int tr_stats_summaries(tr_stats *s, size_t first, size_t count, tr_summary *out) {
-  if (s->npend) flush_pending(s);
+  if (s->npend) flush_pending(s, s->idx);
   if (s->hist || s->runs == 0) {
     for (size_t i = 0; i < count; i++)
       if (tr_stats_summary(s, first + i, &out[i]) != TR_OK) return TR_ERR_NOMEM;
@@ -551,7 +643,7 @@ int tr_stats_summaries(tr_stats *s, size_t first, size_t count, tr_summary *out)
 }
 
 int tr_stats_tail(tr_stats *s, size_t ci, double alpha, double *var, double *cvar, tr_error *err) {
-  if (s->npend) flush_pending(s);
+  if (s->npend) flush_pending(s, s->idx);
   const cell *c = &s->c[ci];
   uint64_t cn = count(s, ci);
   if (!(alpha > 0 && alpha < 1))
