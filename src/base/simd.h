@@ -13,7 +13,7 @@
 #ifndef TR_BASE_SIMD_H
 #define TR_BASE_SIMD_H
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) &&     \
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) &&       \
     !defined(TR_NO_VECTOR_CLONES)
 #define TR_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
 #else

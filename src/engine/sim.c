@@ -575,8 +575,9 @@ static int stocks_bad(const tr_program *p, const double *v, size_t L) {
  * `in`, `0.0 - out` or `in - out` (0.0 - x, not -x: they differ for x = +0), then the
  * update, then the clamp as a select. A stock is never one of its own flows (both are
  * variables of different kinds), so S does not alias `in` or `out`. */
-static TR_ALWAYS_INLINE void euler_stock(double *restrict S, const double *restrict in, const double *restrict out,
-                        size_t L, double dt, int nonneg) {
+static TR_ALWAYS_INLINE void euler_stock(double *restrict S, const double *restrict in,
+                                         const double *restrict out, size_t L, double dt,
+                                         int nonneg) {
   if (in && out) {
     for (size_t l = 0; l < L; l++)
       S[l] = S[l] + dt * (in[l] - out[l]);

@@ -1,10 +1,9 @@
 /*
  * The Monte Carlo runner: set-up of a study (inputs, overrides, outputs, events, rule) and the
- * threaded, batched run. Threads claim blocks of `batch` runs and run them as the lanes of one
- * tr_sim pass; the calling thread is one of them, and it also consumes the blocks strictly in
- * order (statistics, events, sensitivity sample, convergence check), running the next
- * unclaimed block whenever the one it needs is not ready yet, so the results do not depend on
- * which thread ran which block or how runs were grouped into lanes.
+ * threaded, batched run (tr_mc_run: rounds of runs, each run in blocks of `batch` runs that are
+ * the lanes of one tr_sim pass, by all threads, then added to the statistics by all threads,
+ * one shard of cells each), so that the results do not depend on which thread ran which block
+ * or how runs were grouped into lanes.
  */
 #include "scenario/runner_impl.h"
 
@@ -14,6 +13,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,8 +23,6 @@
 /* Exact runs before the statistics stream, when a study is known to need more runs than the
  * exact storage holds (prepare). */
 #define PILOT_RUNS 1000
-/* Blocks in flight per worker: bounds the memory of finished-but-unconsumed blocks. */
-#define SLOTS_PER_WORKER 2
 
 tr_mc_opts tr_mc_default_opts(void) {
   tr_mc_opts o;
@@ -385,30 +383,157 @@ int tr_mc_until(tr_mc *mc, const char *rule) {
 
 /* ---- the run ------------------------------------------------------------------------------ */
 
-typedef struct mc_slot {
-  int ready; /* 1 when a worker has filled it */
-  size_t block;
-  double *series;   /* batch × n_track × n_times: lane-major, then slot, then time; NULL
-                       when the runs go straight into the statistics (shared.direct) */
-  double *inputs;   /* batch × k */
-  char hazard[600]; /* the block's first numeric hazard (tr_sim_warning), "" if none */
-} mc_slot;
+/* A team of threads that runs the tasks of one job at a time: the calling thread (tid 0) and
+ * n - 1 workers (tid 1 .. n - 1), which claim tasks in turn until none is left. A job ends when
+ * every task has finished, so the caller may read everything the tasks wrote.
+ *
+ * A study runs two short jobs per round (a few milliseconds each), so the hand-overs must be
+ * quick: a worker that has finished spins for a while (SPIN_NS) watching for the next job
+ * before it sleeps on the condition variable, and so does the caller waiting for the last
+ * task; waking a sleeping thread takes tens of microseconds on a loaded machine. Claims and
+ * sleeps go through the mutex; `job` and `finished` are also read without it while spinning,
+ * hence atomics. */
+#define SPIN_NS 200000L
 
-typedef struct shared {
-  tr_mc *mc;
-  const tr_sampler *smp;
-  tr_sim_opts sim_opts; /* lanes = batch */
-  size_t n_runs, batch, nblocks, nslots;
-  int direct; /* every run has a row in the statistics' exact storage: series go there */
+typedef void (*team_fn)(void *ctx, size_t task, size_t tid);
+
+typedef struct team team;
+
+typedef struct team_member {
+  team *t;
+  size_t tid;
+  pthread_t th;
+} team_member;
+
+struct team {
   pthread_mutex_t mu;
-  pthread_cond_t cv;
-  size_t next_block; /* the next block a worker may claim */
-  size_t consumed;   /* blocks the consumer has finished with */
-  int stop;          /* workers claim nothing more */
-  int rc;            /* the first worker error */
-  tr_error err;
-  mc_slot *slots;
-} shared;
+  pthread_cond_t go, done;
+  team_member *mem;     /* the workers */
+  size_t n;             /* workers started */
+  _Atomic uint64_t job; /* counts jobs: a worker waits for the next */
+  team_fn fn;
+  void *ctx;
+  size_t ntasks, next;
+  _Atomic size_t finished;
+  _Atomic int quit;
+};
+
+static long elapsed_ns(const struct timespec *t0) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (t.tv_sec - t0->tv_sec) * 1000000000L + (t.tv_nsec - t0->tv_nsec);
+}
+
+/* Spin until *v != old (or quit), at most SPIN_NS; checks the clock every 256 turns. */
+static void spin_while_u64(const _Atomic uint64_t *v, uint64_t old, const _Atomic int *quit) {
+  struct timespec t0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (unsigned i = 1; atomic_load_explicit(v, memory_order_acquire) == old &&
+                       !atomic_load_explicit(quit, memory_order_relaxed);
+       i++)
+    if (i % 256 == 0 && elapsed_ns(&t0) > SPIN_NS) return;
+}
+
+static void spin_until_size(const _Atomic size_t *v, size_t want) {
+  struct timespec t0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (unsigned i = 1; atomic_load_explicit(v, memory_order_acquire) < want; i++)
+    if (i % 256 == 0 && elapsed_ns(&t0) > SPIN_NS) return;
+}
+
+/* Claim and run tasks of the current job until none is left (called with mu held). */
+static void team_work(team *t, size_t tid) {
+  while (t->next < t->ntasks) {
+    size_t task = t->next++;
+    pthread_mutex_unlock(&t->mu);
+    t->fn(t->ctx, task, tid);
+    pthread_mutex_lock(&t->mu);
+    if (atomic_fetch_add(&t->finished, 1) + 1 == t->ntasks) pthread_cond_signal(&t->done);
+  }
+}
+
+static void *team_main(void *arg) {
+  team_member *m = arg;
+  team *t = m->t;
+  pthread_mutex_lock(&t->mu);
+  uint64_t seen = atomic_load(&t->job);
+  for (;;) {
+    if (atomic_load(&t->job) == seen && !atomic_load(&t->quit)) {
+      pthread_mutex_unlock(&t->mu);
+      spin_while_u64(&t->job, seen, &t->quit);
+      pthread_mutex_lock(&t->mu);
+    }
+    while (!atomic_load(&t->quit) && atomic_load(&t->job) == seen)
+      pthread_cond_wait(&t->go, &t->mu);
+    if (atomic_load(&t->quit)) break;
+    seen = atomic_load(&t->job);
+    team_work(t, m->tid);
+  }
+  pthread_mutex_unlock(&t->mu);
+  return NULL;
+}
+
+/* Start `threads - 1` workers. TR_OK, or TR_ERR_NOMEM (team_stop stops those started). */
+static int team_start(team *t, int threads) {
+  memset(t, 0, sizeof *t);
+  atomic_init(&t->job, 0);
+  atomic_init(&t->finished, 0);
+  atomic_init(&t->quit, 0);
+  if (threads <= 1) return TR_OK;
+  t->mem = tr_calloc((size_t)threads - 1, sizeof *t->mem);
+  if (!t->mem) return TR_ERR_NOMEM;
+  pthread_mutex_init(&t->mu, NULL);
+  pthread_cond_init(&t->go, NULL);
+  pthread_cond_init(&t->done, NULL);
+  for (size_t i = 0; i + 1 < (size_t)threads; i++) {
+    t->mem[i].t = t;
+    t->mem[i].tid = i + 1;
+    if (pthread_create(&t->mem[i].th, NULL, team_main, &t->mem[i]) != 0) break;
+    t->n++;
+  }
+  return t->n + 1 == (size_t)threads ? TR_OK : TR_ERR_NOMEM;
+}
+
+static void team_stop(team *t) {
+  if (!t->mem) return;
+  pthread_mutex_lock(&t->mu);
+  atomic_store(&t->quit, 1);
+  pthread_cond_broadcast(&t->go);
+  pthread_mutex_unlock(&t->mu);
+  for (size_t i = 0; i < t->n; i++)
+    pthread_join(t->mem[i].th, NULL);
+  pthread_mutex_destroy(&t->mu);
+  pthread_cond_destroy(&t->go);
+  pthread_cond_destroy(&t->done);
+  tr_free(t->mem);
+  t->mem = NULL;
+}
+
+/* Run fn(ctx, task, tid) for task 0 .. ntasks - 1 on the team; returns when all are done. */
+static void team_run(team *t, team_fn fn, void *ctx, size_t ntasks) {
+  if (t->n == 0) {
+    for (size_t i = 0; i < ntasks; i++)
+      fn(ctx, i, 0);
+    return;
+  }
+  pthread_mutex_lock(&t->mu);
+  t->fn = fn;
+  t->ctx = ctx;
+  t->ntasks = ntasks;
+  t->next = 0;
+  atomic_store(&t->finished, 0);
+  atomic_fetch_add_explicit(&t->job, 1, memory_order_release);
+  pthread_cond_broadcast(&t->go);
+  team_work(t, 0);
+  if (atomic_load(&t->finished) < ntasks) {
+    pthread_mutex_unlock(&t->mu);
+    spin_until_size(&t->finished, ntasks);
+    pthread_mutex_lock(&t->mu);
+  }
+  while (atomic_load(&t->finished) < t->ntasks)
+    pthread_cond_wait(&t->done, &t->mu);
+  pthread_mutex_unlock(&t->mu);
+}
 
 /* A new sim for the study: options, overrides, tracked variables. */
 static int make_sim(const tr_mc *mc, const tr_sim_opts *o, tr_sim **out, tr_error *err) {
@@ -425,77 +550,69 @@ static int make_sim(const tr_mc *mc, const tr_sim_opts *o, tr_sim **out, tr_erro
   return rc;
 }
 
-/* Fill lanes 0..nl-1 with the inputs of runs first.., run the pass, copy the series. */
-static int run_block(shared *sh, tr_sim *sim, size_t first, size_t nl, mc_slot *sl) {
-  tr_mc *mc = sh->mc;
-  tr_sim_opts o = sh->sim_opts;
-  o.first_run = first;
+/* Size of a run's hazard message (tr_sim_warning). */
+#define HAZARD_MAX 600
+
+/* One round of the study: runs first .. first + nr - 1, in blocks of `batch` runs that are
+ * the lanes of one pass of a thread's sim. */
+typedef struct mc_round {
+  tr_mc *mc;
+  const tr_sampler *smp;
+  tr_sim_opts sim_opts; /* lanes = batch */
+  tr_sim **sims;        /* one per thread */
+  size_t first, nr, batch;
+  double *rows;   /* nr runs × (n_track × n_times): run, then slot, then time */
+  double *inputs; /* nr × k */
+  char *hazard;   /* per block: its first numeric hazard, "" if none (HAZARD_MAX each) */
+  int *rc;        /* per block */
+  tr_error *err;  /* per block: why it failed */
+} mc_round;
+
+/* Task: block b of the round. Lanes 0..nl-1 get the inputs of their runs, the pass runs, the
+ * series are copied to the round's rows. */
+static void run_task(void *ctx, size_t b, size_t tid) {
+  mc_round *r = ctx;
+  tr_mc *mc = r->mc;
+  tr_sim *sim = r->sims[tid];
+  size_t off = b * r->batch, nl = r->nr - off < r->batch ? r->nr - off : r->batch;
+  tr_sim_opts o = r->sim_opts;
+  o.first_run = r->first + off;
   int rc = tr_sim_set_opts(sim, &o);
   for (size_t l = 0; rc == TR_OK && l < nl; l++) {
-    tr_rng r;
-    tr_rng_seed_stream(&r, sh->mc->opts.seed, first + l);
-    tr_rng_jump(&r); /* the model's builtins use the start of this stream */
-    double *x = &sl->inputs[l * mc->k];
-    tr_sampler_row(sh->smp, first + l, &r, x);
+    tr_rng g;
+    tr_rng_seed_stream(&g, mc->opts.seed, r->first + off + l);
+    tr_rng_jump(&g); /* the model's builtins use the start of this stream */
+    double *x = &r->inputs[(off + l) * mc->k];
+    tr_sampler_row(r->smp, r->first + off + l, &g, x);
     for (size_t j = 0; rc == TR_OK && j < mc->k; j++)
       rc = tr_sim_set_const_index(sim, mc->in[j].var, (long)l, x[j]);
   }
   if (rc == TR_OK) rc = tr_sim_run(sim);
-  if (rc != TR_OK) return rc;
-  snprintf(sl->hazard, sizeof sl->hazard, "%s", tr_sim_warning(sim) ? tr_sim_warning(sim) : "");
+  r->rc[b] = rc;
+  if (rc != TR_OK) {
+    tr_error_copy(&r->err[b], tr_sim_error(sim));
+    return;
+  }
+  const char *w = tr_sim_warning(sim);
+  snprintf(&r->hazard[b * HAZARD_MAX], HAZARD_MAX, "%s", w ? w : "");
   size_t nt = mc->n_times, ns = mc->n_track;
-  /* Straight into the statistics' storage when every run has its row there. */
-  double *rows = sh->direct ? tr_stats_row(mc->stats, first) : sl->series;
   for (size_t l = 0; l < nl; l++)
     for (size_t s = 0; s < ns; s++) {
       const double *src = tr_sim_series(sim, mc->track[s], l);
-      double *dst = &rows[(l * ns + s) * nt];
+      double *dst = &r->rows[((off + l) * ns + s) * nt];
       if (src)
         memcpy(dst, src, nt * sizeof *dst);
       else
         for (size_t t = 0; t < nt; t++)
           dst[t] = NAN;
     }
-  return TR_OK;
 }
 
-static void *worker(void *arg) {
-  shared *sh = arg;
-  tr_sim *sim = NULL;
-  tr_error err;
-  tr_error_clear(&err);
-  int rc = make_sim(sh->mc, &sh->sim_opts, &sim, &err);
-  pthread_mutex_lock(&sh->mu);
-  for (;;) {
-    if (rc != TR_OK) {
-      if (sh->rc == TR_OK) {
-        sh->rc = rc;
-        tr_error_copy(&sh->err, &err);
-      }
-      sh->stop = 1;
-      pthread_cond_broadcast(&sh->cv);
-      break;
-    }
-    while (!sh->stop && sh->next_block < sh->nblocks && sh->next_block >= sh->consumed + sh->nslots)
-      pthread_cond_wait(&sh->cv, &sh->mu);
-    if (sh->stop || sh->next_block >= sh->nblocks) break;
-    size_t b = sh->next_block++;
-    pthread_mutex_unlock(&sh->mu);
-    mc_slot *sl = &sh->slots[b % sh->nslots];
-    size_t first = b * sh->batch;
-    size_t nl = sh->n_runs - first < sh->batch ? sh->n_runs - first : sh->batch;
-    rc = run_block(sh, sim, first, nl, sl);
-    if (rc != TR_OK) tr_error_copy(&err, tr_sim_error(sim));
-    pthread_mutex_lock(&sh->mu);
-    if (rc == TR_OK) {
-      sl->block = b;
-      sl->ready = 1;
-      pthread_cond_broadcast(&sh->cv);
-    }
-  }
-  pthread_mutex_unlock(&sh->mu);
-  tr_sim_free(sim);
-  return NULL;
+/* Task: shard k of the statistics over the round's first r->nr rows. */
+static void shard_task(void *ctx, size_t k, size_t tid) {
+  (void)tid;
+  mc_round *r = ctx;
+  tr_stats_round_shard(r->mc->stats, r->rows, r->nr, k);
 }
 
 /* Announce a numeric hazard in the study's warnings, so that it never reaches a report
@@ -514,41 +631,36 @@ static void report_hazard(tr_mc *mc, const char *w, size_t first) {
                           "the study is shown)");
 }
 
-/* Consume runs in run order: `nl` rows of `per` values (statistics in one call per stretch
- * between two checks of the convergence rule; `direct`: the rows are already in the
- * statistics' storage), events, sensitivity sample, rule. Returns 1
- * when the convergence rule says stop (the runs after the check are then not counted). */
-static int consume_block(tr_mc *mc, int direct, const double *series, const double *inputs,
-                         size_t nl, int *rc) {
+/* The per-run work that must follow run order, on the round's runs: events, the sensitivity
+ * sample and the convergence rule (checked every UNTIL_EVERY runs of the study on `until`,
+ * which sees the same values as the statistics' cell). Returns how many runs count: all of
+ * them, or up to the run where the rule says stop (*met is then 1). */
+static size_t ordered_work(tr_mc *mc, const mc_round *r, tr_welford *until, int *met) {
   size_t nt = mc->n_times, per = mc->n_track * nt;
-  for (size_t l = 0; l < nl;) {
-    size_t n = nl - l;
-    if (mc->has_until && n > UNTIL_EVERY - mc->done % UNTIL_EVERY)
-      n = UNTIL_EVERY - mc->done % UNTIL_EVERY;
-    *rc = direct ? tr_stats_add_placed(mc->stats, n)
-                 : tr_stats_add_rows(mc->stats, &series[l * per], n);
-    if (*rc != TR_OK) return 0;
-    for (size_t r = l; r < l + n; r++) {
-      const double *run = &series[r * per];
-      for (size_t e = 0; e < mc->n_ev; e++)
-        tr_event_acc_add(&mc->ev[e].acc, &mc->ev[e].ev, &run[mc->ev[e].slot * nt]);
-      if (mc->sens_n < mc->sens_cap) {
-        memcpy(&mc->sens_in[mc->sens_n * mc->k], &inputs[r * mc->k], mc->k * sizeof *inputs);
-        for (size_t w = 0; w < mc->n_watch; w++)
-          mc->sens_out[mc->sens_n * mc->n_watch + w] = run[w * nt + nt - 1];
-        mc->sens_n++;
+  for (size_t i = 0; i < r->nr; i++) {
+    const double *run = &r->rows[i * per];
+    for (size_t e = 0; e < mc->n_ev; e++)
+      tr_event_acc_add(&mc->ev[e].acc, &mc->ev[e].ev, &run[mc->ev[e].slot * nt]);
+    if (mc->sens_n < mc->sens_cap) {
+      memcpy(&mc->sens_in[mc->sens_n * mc->k], &r->inputs[i * mc->k], mc->k * sizeof(double));
+      for (size_t w = 0; w < mc->n_watch; w++)
+        mc->sens_out[mc->sens_n * mc->n_watch + w] = run[w * nt + nt - 1];
+      mc->sens_n++;
+    }
+    if (mc->has_until) {
+      tr_welford_add(until, run[mc->until_slot * nt + nt - 1]);
+      if ((r->first + i + 1) % UNTIL_EVERY == 0) {
+        uint64_t cnt;
+        double mean, sd;
+        tr_welford_get(until, &cnt, &mean, &sd);
+        if (tr_until_met(&mc->until, cnt, mean, sd)) {
+          *met = 1;
+          return i + 1;
+        }
       }
     }
-    mc->done += n;
-    l += n;
-    if (mc->has_until && mc->done % UNTIL_EVERY == 0) {
-      uint64_t cnt;
-      double mean, sd;
-      tr_stats_moments(mc->stats, mc->until_slot * nt + nt - 1, &cnt, &mean, &sd);
-      if (tr_until_met(&mc->until, cnt, mean, sd)) return 1;
-    }
   }
-  return 0;
+  return r->nr;
 }
 
 /* Tornado metric: final values of every watched variable for one input vector (one lane,
@@ -716,6 +828,24 @@ static int prepare(tr_mc *mc, const tr_mc_opts *opts, tr_sim_opts *so) {
   return run_tornado(mc, so);
 }
 
+/* Runs per round: about ROUND_BYTES of series and inputs, a whole number of blocks per thread
+ * (so that no thread waits for the others at the end of a round), at most 64 of them. */
+#define ROUND_BYTES ((size_t)4 << 20)
+
+static size_t round_rows(size_t per, size_t k, size_t threads, size_t batch) {
+  size_t unit = threads * batch, rr = ROUND_BYTES / ((per + k) * sizeof(double));
+  rr = rr < unit ? unit : rr / unit * unit;
+  return rr > 64 * unit ? 64 * unit : rr;
+}
+
+/*
+ * The run, in rounds of runs: the blocks of a round are run by all threads (each with its own
+ * sim), writing their series straight into the statistics' kept values (exact mode) or into a
+ * round buffer (streaming); then the calling thread does what must follow run order (hazard
+ * report, events, sensitivity sample, convergence rule); then the threads add the round to
+ * the statistics, one shard of cells each. Every cell receives its values in run order, so the
+ * results do not depend on the number of threads or on how runs were grouped into lanes.
+ */
 int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
               struct tr_progress *progress) {
   tr_error_clear(&mc->err);
@@ -728,164 +858,97 @@ int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
 
   const double *corr = mc->k > 1 ? mc->corr : NULL;
   tr_sampler *smp = NULL;
-  const char *const *names = NULL;
+  size_t T = (size_t)opts->threads, batch = opts->batch < opts->runs ? opts->batch : opts->runs;
+  size_t per = mc->n_track * mc->n_times, rr = round_rows(per, mc->k, T, batch);
+  size_t nbr = (rr + batch - 1) / batch; /* blocks per round, at most */
   char **nm = tr_malloc((mc->k ? mc->k : 1) * sizeof *nm);
   tr_dist *d = tr_malloc((mc->k ? mc->k : 1) * sizeof *d);
-  if (!nm || !d) {
-    tr_free(nm);
-    tr_free(d);
-    return tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
-  }
-  for (size_t j = 0; j < mc->k; j++) {
+  mc_round r;
+  memset(&r, 0, sizeof r);
+  r.sims = tr_calloc(T, sizeof *r.sims);
+  r.err = tr_malloc(nbr * sizeof *r.err);
+  r.inputs = tr_malloc((rr * mc->k + 1) * sizeof *r.inputs);
+  r.hazard = tr_malloc(nbr * HAZARD_MAX);
+  r.rc = tr_malloc(nbr * sizeof *r.rc);
+  double *buf = NULL; /* the round's rows while the statistics stream */
+  if (!nm || !d || !r.sims || !r.err || !r.inputs || !r.hazard || !r.rc)
+    rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  for (size_t j = 0; rc == TR_OK && j < mc->k; j++) {
     nm[j] = mc->in[j].name;
     d[j] = mc->in[j].dist;
   }
-  names = (const char *const *)nm;
-  rc = tr_sampler_new(&smp, d, mc->k, opts->runs, opts->lhs ? TR_SAMPLING_LHS : TR_SAMPLING_MC,
-                      opts->seed, corr, names, &mc->err);
+  if (rc == TR_OK)
+    rc = tr_sampler_new(&smp, d, mc->k, opts->runs, opts->lhs ? TR_SAMPLING_LHS : TR_SAMPLING_MC,
+                        opts->seed, corr, (const char *const *)nm, &mc->err);
   if (rc == TR_OK && tr_sampler_warning(smp)[0]) {
     if (mc->warn.len) tr_sb_putc(&mc->warn, '\n');
     tr_sb_append(&mc->warn, tr_sampler_warning(smp));
   }
+  r.mc = mc;
+  r.smp = smp;
+  r.sim_opts = so;
+  r.sim_opts.lanes = batch;
+  r.batch = batch;
+  for (size_t t = 0; rc == TR_OK && t < T; t++)
+    rc = make_sim(mc, &r.sim_opts, &r.sims[t], &mc->err);
+  if (rc == TR_OK) rc = tr_stats_set_shards(mc->stats, T);
+  team tm;
+  int started = rc == TR_OK;
+  if (started && team_start(&tm, opts->threads) != TR_OK)
+    rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "cannot start %d threads", opts->threads);
 
-  shared sh;
-  memset(&sh, 0, sizeof sh);
-  pthread_t *th = NULL;
-  int started = 0, inited = 0;
-  if (rc == TR_OK) {
-    sh.mc = mc;
-    sh.smp = smp;
-    sh.sim_opts = so;
-    sh.batch = opts->batch < opts->runs ? opts->batch : opts->runs;
-    sh.sim_opts.lanes = sh.batch;
-    sh.n_runs = opts->runs;
-    sh.nblocks = (opts->runs + sh.batch - 1) / sh.batch;
-    sh.nslots = (size_t)opts->threads * SLOTS_PER_WORKER;
-    sh.slots = tr_calloc(sh.nslots, sizeof *sh.slots);
-    th = tr_calloc((size_t)opts->threads, sizeof *th);
-    if (!sh.slots || !th) rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
-    sh.direct = tr_stats_row(mc->stats, opts->runs - 1) != NULL;
-    for (size_t i = 0; rc == TR_OK && i < sh.nslots; i++) {
-      if (!sh.direct)
-        sh.slots[i].series = tr_malloc(sh.batch * mc->n_track * mc->n_times * sizeof(double));
-      sh.slots[i].inputs = tr_malloc((sh.batch * mc->k + 1) * sizeof(double));
-      if ((!sh.direct && !sh.slots[i].series) || !sh.slots[i].inputs)
-        rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
-    }
-  }
-  /* The calling thread runs blocks too, with its own sim: --threads T starts T - 1 workers, so
-   * T threads compete for T cores (a thread that only fed the statistics would be one more).
-   * With one thread there is no hand-over at all: blocks are run and consumed in turn. */
-  tr_sim *own = NULL;
-  if (rc == TR_OK) rc = make_sim(mc, &sh.sim_opts, &own, &mc->err);
-  if (rc == TR_OK && opts->threads > 1) {
-    pthread_mutex_init(&sh.mu, NULL);
-    pthread_cond_init(&sh.cv, NULL);
-    inited = 1;
-    for (int t = 0; t < opts->threads - 1; t++) {
-      if (pthread_create(&th[t], NULL, worker, &sh) != 0) {
-        rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "cannot start thread %d", t + 1);
-        break;
-      }
-      started++;
-    }
-  }
-  /* The consumer: blocks strictly in order. */
+  tr_welford until = {0, 0, 0};
   int stop_rule = 0, hazard_told = 0;
-  for (size_t b = 0; rc == TR_OK && b < sh.nblocks && !stop_rule; b++) {
-    mc_slot *sl = &sh.slots[b % sh.nslots];
-    size_t first = b * sh.batch;
-    size_t nl = sh.n_runs - first < sh.batch ? sh.n_runs - first : sh.batch;
-    if (!started) {
-      if ((rc = run_block(&sh, own, first, nl, sl)) != TR_OK) {
-        tr_error_copy(&mc->err, tr_sim_error(own));
-        break;
-      }
-    } else {
-      pthread_mutex_lock(&sh.mu);
-      while (!(sl->ready && sl->block == b) && sh.rc == TR_OK && !(stop && *stop)) {
-        if (!sh.stop && sh.next_block < sh.nblocks && sh.next_block < sh.consumed + sh.nslots) {
-          /* Rather than wait, run the next unclaimed block (perhaps b itself). */
-          size_t c = sh.next_block++;
-          pthread_mutex_unlock(&sh.mu);
-          mc_slot *cs = &sh.slots[c % sh.nslots];
-          size_t cf = c * sh.batch;
-          size_t cn = sh.n_runs - cf < sh.batch ? sh.n_runs - cf : sh.batch;
-          int crc = run_block(&sh, own, cf, cn, cs);
-          pthread_mutex_lock(&sh.mu);
-          if (crc != TR_OK && sh.rc == TR_OK) {
-            sh.rc = crc;
-            tr_error_copy(&sh.err, tr_sim_error(own));
-          }
-          if (crc != TR_OK) sh.stop = 1;
-          cs->block = c;
-          cs->ready = crc == TR_OK;
-          pthread_cond_broadcast(&sh.cv);
-          continue;
-        }
-        /* Timed, so that a stop flag set by a signal handler is seen promptly. */
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 50 * 1000 * 1000;
-        if (ts.tv_nsec >= 1000000000L) {
-          ts.tv_sec++;
-          ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&sh.cv, &sh.mu, &ts);
-      }
-      int ready = sl->ready && sl->block == b;
-      if (!ready && sh.rc != TR_OK) {
-        rc = sh.rc;
-        tr_error_copy(&mc->err, &sh.err);
-      }
-      pthread_mutex_unlock(&sh.mu);
-      if (!ready) break; /* an error, or the stop flag */
-    }
-    if (sl->hazard[0] && !hazard_told) { /* the first in run order, so any thread count */
-      hazard_told = 1;
-      report_hazard(mc, sl->hazard, first);
-    }
-    const double *rows = sh.direct ? tr_stats_row(mc->stats, first) : sl->series;
-    stop_rule = consume_block(mc, sh.direct, rows, sl->inputs, nl, &rc);
-    if (rc != TR_OK) {
-      tr_error_set(&mc->err, rc, NULL, 0, 0, "out of memory");
+  while (rc == TR_OK && mc->done < opts->runs && !stop_rule) {
+    r.first = mc->done;
+    r.nr = opts->runs - r.first < rr ? opts->runs - r.first : rr;
+    if (r.nr > tr_stats_round_max(mc->stats)) r.nr = tr_stats_round_max(mc->stats);
+    if (tr_stats_round_begin(mc->stats, r.nr, &r.rows) != TR_OK) {
+      rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
       break;
     }
-    tr_progress_add(progress, nl);
-    if (started) {
-      pthread_mutex_lock(&sh.mu);
-      sl->ready = 0;
-      sh.consumed = b + 1;
-      pthread_cond_broadcast(&sh.cv);
-      pthread_mutex_unlock(&sh.mu);
+    if (!r.rows) {
+      if (!buf) buf = tr_malloc(rr * per * sizeof *buf);
+      if (!buf) {
+        rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+        break;
+      }
+      r.rows = buf;
     }
-    if (stop && *stop) break;
+    size_t nb = (r.nr + batch - 1) / batch;
+    team_run(&tm, run_task, &r, nb);
+    for (size_t b = 0; b < nb; b++) /* in run order: any thread count reports the same */
+      if (r.rc[b] != TR_OK) {
+        rc = r.rc[b];
+        tr_error_copy(&mc->err, &r.err[b]);
+        break;
+      } else if (!hazard_told && r.hazard[b * HAZARD_MAX]) {
+        hazard_told = 1;
+        report_hazard(mc, &r.hazard[b * HAZARD_MAX], r.first + b * batch);
+      }
+    if (rc != TR_OK) break;
+    r.nr = ordered_work(mc, &r, &until, &stop_rule);
+    team_run(&tm, shard_task, &r, tr_stats_shards(mc->stats));
+    tr_stats_round_end(mc->stats, r.nr);
+    mc->done += r.nr;
+    tr_progress_add(progress, r.nr);
+    if (stop && *stop) break; /* after a round: what is done is kept */
   }
-  tr_sim_free(own);
-  if (started) {
-    pthread_mutex_lock(&sh.mu);
-    sh.stop = 1;
-    pthread_cond_broadcast(&sh.cv);
-    pthread_mutex_unlock(&sh.mu);
-    for (int t = 0; t < started; t++)
-      pthread_join(th[t], NULL);
-  }
-  if (inited) {
-    pthread_mutex_destroy(&sh.mu);
-    pthread_cond_destroy(&sh.cv);
-  }
+  if (started) team_stop(&tm);
   mc->converged = stop_rule;
   if (rc == TR_OK && mc->done < opts->runs && !stop_rule) {
     mc->partial = 1;
     rc = tr_error_set(&mc->err, TR_ERR_CANCELLED, NULL, 0, 0, "stopped after %zu of %zu runs",
                       mc->done, opts->runs);
   }
-  for (size_t i = 0; sh.slots && i < sh.nslots; i++) {
-    tr_free(sh.slots[i].series);
-    tr_free(sh.slots[i].inputs);
-  }
-  tr_free(sh.slots);
-  tr_free(th);
+  for (size_t t = 0; r.sims && t < T; t++)
+    tr_sim_free(r.sims[t]);
+  tr_free(r.sims);
+  tr_free(r.err);
+  tr_free(r.inputs);
+  tr_free(r.hazard);
+  tr_free(r.rc);
+  tr_free(buf);
   tr_sampler_free(smp);
   tr_free(nm);
   tr_free(d);

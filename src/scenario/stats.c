@@ -26,6 +26,11 @@ const double tr_stats_pct[TR_STATS_NPCT] = {0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 
 #define PEND_MIN 64
 #define PEND_MAX 1024
 
+/* Cells per chunk of the per-run loops: gcc -O2 vectorises only loops it can cover
+ * without a scalar remainder, so the loops run over chunks of a fixed size and finish the
+ * last few cells one by one. */
+#define CHUNK 8
+
 /* The streaming histogram of one cell. */
 typedef struct cell {
   uint64_t nonfinite;
@@ -38,19 +43,22 @@ typedef struct cell {
 struct tr_stats {
   size_t cells, cap, nbins;
   uint64_t runs;
-  int all_finite; /* no non-finite value seen yet: every cell has n == runs */
+  /* Shards: cells [k * shard_sz, (k + 1) * shard_sz) for k < nshards, which threads may add
+   * at the same time (tr_stats_round_shard). finite[k]: no non-finite value seen yet in
+   * shard k, so every cell of it has n == runs and its per-cell counts are not kept. */
+  size_t shard_sz, nshards;
+  uint8_t *finite;
   double *vals;   /* exact mode: runs × cells, row-major */
   size_t vcap;    /* rows allocated in vals */
   uint32_t *hist; /* streaming mode: cells × nbins (run counts fit: runs <= UINT32_MAX) */
   double *pend;   /* streaming mode: up to pcap runs not yet in the histograms */
-  int32_t *idx;   /* streaming mode: pcap × CHUNK bins of one tile (flush_pending) */
   size_t npend, pcap;
   cell *c;
   /* Streaming: each cell's histogram range [hlo, hhi] and bins per unit (nb / width), as
    * separate arrays so that the bin indices of neighbouring cells are computed in one vector
    * loop (bin_index). An unstarted cell has hlo = +inf, hhi = -inf: nothing is inside. */
   double *hlo, *hhi, *hsc;
-  uint64_t *n;                 /* finite values per cell, kept once all_finite is 0 */
+  uint64_t *n;                 /* finite values per cell, kept once its shard's finite is 0 */
   double *mean, *m2, *mn, *mx; /* Welford mean and sum of squares, min, max */
 };
 
@@ -77,20 +85,23 @@ int tr_stats_new(tr_stats **out, size_t cells, size_t exact_cap, size_t bins, tr
   tr_stats *s = tr_calloc(1, sizeof *s);
   if (s) {
     s->c = tr_calloc(cells, sizeof *s->c);
+    s->finite = tr_malloc(cells / CHUNK + 1);
     s->n = tr_calloc(cells, sizeof *s->n);
     s->mean = tr_calloc(cells, sizeof *s->mean);
     s->m2 = tr_calloc(cells, sizeof *s->m2);
     s->mn = tr_malloc(cells * sizeof *s->mn);
     s->mx = tr_malloc(cells * sizeof *s->mx);
   }
-  if (!s || !s->c || !s->n || !s->mean || !s->m2 || !s->mn || !s->mx) {
+  if (!s || !s->c || !s->finite || !s->n || !s->mean || !s->m2 || !s->mn || !s->mx) {
     tr_stats_free(s);
     return tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
   }
   s->cells = cells;
   s->cap = exact_cap;
   s->nbins = bins;
-  s->all_finite = 1;
+  s->shard_sz = (cells + CHUNK - 1) / CHUNK * CHUNK;
+  s->nshards = 1;
+  s->finite[0] = 1;
   for (size_t i = 0; i < cells; i++) {
     s->mn[i] = INFINITY;
     s->mx[i] = -INFINITY;
@@ -104,8 +115,8 @@ void tr_stats_free(tr_stats *s) {
   tr_free(s->vals);
   tr_free(s->hist);
   tr_free(s->pend);
-  tr_free(s->idx);
   tr_free(s->c);
+  tr_free(s->finite);
   tr_free(s->hlo);
   tr_free(s->hhi);
   tr_free(s->hsc);
@@ -212,10 +223,11 @@ static void hist_add(tr_stats *s, size_t ci, double x) {
   s->c[ci].bins[j < (long)s->nbins ? j : (long)s->nbins - 1]++;
 }
 
-/* Finite values of cell ci so far: while every value was finite, every cell has one per run
- * and the per-cell counts are not kept (one store per value less on the hot path). */
+/* Finite values of cell ci so far: while every value of its shard was finite, every cell
+ * has one per run and the per-cell counts are not kept (one store per value less on the hot
+ * path). */
 static uint64_t count(const tr_stats *s, size_t ci) {
-  return s->all_finite ? s->runs : s->n[ci];
+  return s->finite[ci / s->shard_sz] ? s->runs : s->n[ci];
 }
 
 /* Welford update of the finite moments and min/max of cell ci. The division by the count is
@@ -229,11 +241,6 @@ static void moments_add(tr_stats *s, size_t ci, double x) {
   if (x < s->mn[ci]) s->mn[ci] = x;
   if (x > s->mx[ci]) s->mx[ci] = x;
 }
-
-/* Cells per chunk of the per-run loops below: gcc -O2 vectorises only loops it can cover
- * without a scalar remainder, so the loops run over chunks of a fixed size and finish the
- * last few cells one by one. */
-#define CHUNK 8
 
 /* acc[c] += x[c] - x[c]: 0 for finite x, NaN for NaN and infinities (never folded away
  * without -ffast-math); element-wise, so it vectorises. */
@@ -257,8 +264,9 @@ TR_VECTOR_CLONES static int any_nonfinite(const double *x, size_t n) {
 
 /* One Welford step of cells [0, n) with finite values x, all cells at count 1 / inv. The
  * arrays are restrict parameters (not locals) so that gcc needs no run-time alias check. */
-static TR_ALWAYS_INLINE void welford(size_t n, const double *restrict x, double *restrict mean, double *restrict m2,
-                    double *restrict mn, double *restrict mx, double inv) {
+static TR_ALWAYS_INLINE void welford(size_t n, const double *restrict x, double *restrict mean,
+                                     double *restrict m2, double *restrict mn, double *restrict mx,
+                                     double inv) {
   for (size_t c = 0; c < n; c++) {
     double v = x[c], d = v - mean[c];
     mean[c] += d * inv;
@@ -268,26 +276,31 @@ static TR_ALWAYS_INLINE void welford(size_t n, const double *restrict x, double 
   }
 }
 
-TR_VECTOR_CLONES static void moments_row(tr_stats *s, const double *x, double inv) {
-  size_t cells = s->cells, c = 0;
-  for (; c + CHUNK <= cells; c += CHUNK)
+/* Welford step of cells [c0, c1) (c0 a multiple of CHUNK) with finite values x[c0..c1). */
+TR_VECTOR_CLONES static void moments_row(tr_stats *s, const double *x, size_t c0, size_t c1,
+                                         double inv) {
+  size_t c = c0;
+  for (; c + CHUNK <= c1; c += CHUNK)
     welford(CHUNK, &x[c], &s->mean[c], &s->m2[c], &s->mn[c], &s->mx[c], inv);
-  welford(cells - c, &x[c], &s->mean[c], &s->m2[c], &s->mn[c], &s->mx[c], inv);
+  welford(c1 - c, &x[c], &s->mean[c], &s->m2[c], &s->mn[c], &s->mx[c], inv);
 }
 
-/* The moments of one run (the run is counted by the caller afterwards). */
-static void moments(tr_stats *s, const double *values) {
-  if (s->all_finite && !any_nonfinite(values, s->cells)) {
-    moments_row(s, values, 1.0 / (double)(s->runs + 1));
+/* The cells of shard k of one row, the row of run `run` (counted from 0; the run is counted
+ * by the caller afterwards). Cells are independent: the arithmetic of a cell is the same
+ * whatever the shards are. */
+static void moments(tr_stats *s, size_t k, const double *row, uint64_t run) {
+  size_t c0 = k * s->shard_sz, c1 = c0 + s->shard_sz < s->cells ? c0 + s->shard_sz : s->cells;
+  if (s->finite[k] && !any_nonfinite(&row[c0], c1 - c0)) {
+    moments_row(s, row, c0, c1, 1.0 / (double)(run + 1));
     return;
   }
-  if (s->all_finite) { /* from now on every cell keeps its own count */
-    s->all_finite = 0;
-    for (size_t ci = 0; ci < s->cells; ci++)
-      s->n[ci] = s->runs;
+  if (s->finite[k]) { /* from now on every cell of the shard keeps its own count */
+    s->finite[k] = 0;
+    for (size_t ci = c0; ci < c1; ci++)
+      s->n[ci] = run;
   }
-  for (size_t ci = 0; ci < s->cells; ci++) {
-    double x = values[ci];
+  for (size_t ci = c0; ci < c1; ci++) {
+    double x = row[ci];
     if (isfinite(x))
       moments_add(s, ci, x);
     else
@@ -295,26 +308,25 @@ static void moments(tr_stats *s, const double *values) {
   }
 }
 
+/* Every shard of one row. */
+static void moments_all(tr_stats *s, const double *row, uint64_t run) {
+  for (size_t k = 0; k < s->nshards; k++)
+    moments(s, k, row, run);
+}
+
 /* Exact -> streaming: a histogram per cell over the observed range, then the kept values. */
 static int go_streaming(tr_stats *s) {
   size_t nb = s->nbins, cells = s->cells;
-  s->pcap = PEND_BYTES / (cells * sizeof *s->pend);
-  s->pcap = s->pcap < PEND_MIN ? PEND_MIN : s->pcap > PEND_MAX ? PEND_MAX : s->pcap;
-  s->pend = tr_malloc(s->pcap * cells * sizeof *s->pend);
-  s->idx = tr_malloc(s->pcap * CHUNK * sizeof *s->idx);
   s->hist = tr_calloc(cells * nb, sizeof *s->hist);
   s->hlo = tr_malloc(cells * sizeof *s->hlo);
   s->hhi = tr_malloc(cells * sizeof *s->hhi);
   s->hsc = tr_malloc(cells * sizeof *s->hsc);
-  if (!s->pend || !s->idx || !s->hist || !s->hlo || !s->hhi || !s->hsc) {
-    tr_free(s->pend);
-    tr_free(s->idx);
+  if (!s->hist || !s->hlo || !s->hhi || !s->hsc) {
     tr_free(s->hist);
     tr_free(s->hlo);
     tr_free(s->hhi);
     tr_free(s->hsc);
-    s->pend = s->hlo = s->hhi = s->hsc = NULL;
-    s->idx = NULL;
+    s->hlo = s->hhi = s->hsc = NULL;
     s->hist = NULL; /* still exact */
     return TR_ERR_NOMEM;
   }
@@ -340,9 +352,9 @@ static int go_streaming(tr_stats *s) {
 /* The bins of n neighbouring cells for one run's values x, or -1 where x is outside the
  * cell's range (or not finite): element-wise, so it vectorises. Out-of-range values are
  * replaced before the conversion to an integer, which is defined only for values in range. */
-static TR_ALWAYS_INLINE void bin_index(size_t n, const double *restrict x, const double *restrict lo,
-                             const double *restrict hi, const double *restrict sc, double top,
-                             int32_t *restrict j) {
+static TR_ALWAYS_INLINE void bin_index(size_t n, const double *restrict x,
+                                       const double *restrict lo, const double *restrict hi,
+                                       const double *restrict sc, double top, int32_t *restrict j) {
   for (size_t k = 0; k < n; k++) {
     double t = (x[k] - lo[k]) * sc[k];
     t = t < top ? t : top;
@@ -351,52 +363,83 @@ static TR_ALWAYS_INLINE void bin_index(size_t n, const double *restrict x, const
   }
 }
 
-/* Add the buffered runs to the histograms, each cell's values in run order. Tiles of CHUNK
- * neighbouring cells: each buffered row gives one cache line of values and the tile's
- * histograms stay in cache while its rows are added. The bins of the whole tile are
- * computed first, in one vector loop per row, then added with the tile's bin pointers in
- * registers; the increments go to CHUNK histograms in turn, so that a narrow distribution
- * (every run in the same bin) does not make one long chain of dependent increments. A tile
- * where some value is outside its cell's range (rare once the range has settled) is added
- * row by row instead, each value outside widening its cell's histogram before the next
- * row's bins are computed. */
-TR_VECTOR_CLONES static void flush_pending(tr_stats *s, int32_t *idx) {
-  size_t cells = s->cells, nb = s->nbins, np = s->npend, c0 = 0;
+/* Rows whose bins are computed at a time: a stack buffer of IDX_ROWS × CHUNK indices. */
+#define IDX_ROWS 256
+
+/* Add rows [0, nrows) of cells [c0, c1) (c0 a multiple of CHUNK) to their histograms, each
+ * cell's values in run order. Tiles of CHUNK neighbouring cells: each row gives one cache
+ * line of values and the tile's histograms stay in cache while its rows are added. The bins
+ * of up to IDX_ROWS rows of a tile are computed first, in one vector loop per row, then
+ * added with the tile's bin pointers in registers; the increments go to CHUNK histograms in
+ * turn, so that a narrow distribution (every run in the same bin) does not make one long
+ * chain of dependent increments. Rows where some value is outside its cell's range (rare
+ * once the range has settled) are added one by one instead, each value outside widening its
+ * cell's histogram before the next row's bins are computed. */
+TR_VECTOR_CLONES static void hist_rows(tr_stats *s, const double *rows, size_t nrows, size_t c0,
+                                       size_t c1) {
+  size_t cells = s->cells, nb = s->nbins, t0 = c0;
   double top = (double)(nb - 1);
-  for (; c0 + CHUNK <= cells; c0 += CHUNK) {
-    int32_t neg = 0;
-    for (size_t r = 0; r < np; r++) {
-      int32_t *j = &idx[r * CHUNK];
-      bin_index(CHUNK, &s->pend[r * cells + c0], &s->hlo[c0], &s->hhi[c0], &s->hsc[c0], top, j);
-      for (size_t k = 0; k < CHUNK; k++)
-        neg |= j[k];
-    }
-    if (neg >= 0) {
-      uint32_t *b[CHUNK];
-      for (size_t k = 0; k < CHUNK; k++)
-        b[k] = s->c[c0 + k].bins;
-      for (size_t r = 0; r < np; r++)
+  int32_t idx[IDX_ROWS * CHUNK];
+  for (; t0 + CHUNK <= c1; t0 += CHUNK)
+    for (size_t r0 = 0; r0 < nrows; r0 += IDX_ROWS) {
+      size_t np = nrows - r0 < IDX_ROWS ? nrows - r0 : IDX_ROWS;
+      const double *x0 = &rows[r0 * cells + t0];
+      int32_t neg = 0;
+      for (size_t r = 0; r < np; r++) {
+        int32_t *j = &idx[r * CHUNK];
+        bin_index(CHUNK, &x0[r * cells], &s->hlo[t0], &s->hhi[t0], &s->hsc[t0], top, j);
         for (size_t k = 0; k < CHUNK; k++)
-          b[k][idx[r * CHUNK + k]]++;
-      continue;
+          neg |= j[k];
+      }
+      if (neg >= 0) {
+        uint32_t *b[CHUNK];
+        for (size_t k = 0; k < CHUNK; k++)
+          b[k] = s->c[t0 + k].bins;
+        for (size_t r = 0; r < np; r++)
+          for (size_t k = 0; k < CHUNK; k++)
+            b[k][idx[r * CHUNK + k]]++;
+        continue;
+      }
+      for (size_t r = 0; r < np; r++) {
+        const double *x = &x0[r * cells];
+        int32_t j[CHUNK];
+        bin_index(CHUNK, x, &s->hlo[t0], &s->hhi[t0], &s->hsc[t0], top, j);
+        for (size_t k = 0; k < CHUNK; k++)
+          if (j[k] >= 0)
+            s->c[t0 + k].bins[j[k]]++;
+          else if (isfinite(x[k]))
+            hist_add(s, t0 + k, x[k]);
+      }
     }
-    for (size_t r = 0; r < np; r++) {
-      const double *x = &s->pend[r * cells + c0];
-      int32_t j[CHUNK];
-      bin_index(CHUNK, x, &s->hlo[c0], &s->hhi[c0], &s->hsc[c0], top, j);
-      for (size_t k = 0; k < CHUNK; k++)
-        if (j[k] >= 0)
-          s->c[c0 + k].bins[j[k]]++;
-        else if (isfinite(x[k]))
-          hist_add(s, c0 + k, x[k]);
-    }
-  }
-  for (size_t r = 0; r < np; r++)
-    for (size_t ci = c0; ci < cells; ci++) {
-      double x = s->pend[r * cells + ci];
+  for (size_t r = 0; r < nrows; r++)
+    for (size_t ci = t0; ci < c1; ci++) {
+      double x = rows[r * cells + ci];
       if (isfinite(x)) hist_add(s, ci, x);
     }
+}
+
+/* Cells of shard k. */
+static void shard_range(const tr_stats *s, size_t k, size_t *c0, size_t *c1) {
+  *c0 = k * s->shard_sz;
+  *c1 = *c0 + s->shard_sz < s->cells ? *c0 + s->shard_sz : s->cells;
+}
+
+/* Add the buffered runs to the histograms. */
+static void flush_pending(tr_stats *s) {
+  for (size_t k = 0; k < s->nshards; k++) {
+    size_t c0, c1;
+    shard_range(s, k, &c0, &c1);
+    hist_rows(s, s->pend, s->npend, c0, c1);
+  }
   s->npend = 0;
+}
+
+/* Exact storage for at least `need` runs (need <= cap), growing geometrically so that runs
+ * added one at a time are not copied again and again. */
+static int grow_exact(tr_stats *s, size_t need) {
+  if (need <= s->vcap) return TR_OK;
+  size_t want = s->vcap ? s->vcap * 2 : 64;
+  return tr_stats_reserve(s, want > need ? want : need);
 }
 
 int tr_stats_add_rows(tr_stats *s, const double *rows, size_t nrows) {
@@ -409,49 +452,89 @@ int tr_stats_add_rows(tr_stats *s, const double *rows, size_t nrows) {
       /* Exact: the rows go straight to their place in the kept values, in one copy. */
       size_t left = s->cap - (size_t)s->runs;
       n = nrows < left ? nrows : left;
-      if ((size_t)s->runs + n > s->vcap) {
-        size_t want = s->vcap ? s->vcap * 2 : 64;
-        if (want < (size_t)s->runs + n) want = (size_t)s->runs + n;
-        if (want > s->cap) want = s->cap;
-        double *nv = tr_realloc(s->vals, want * cells * sizeof *nv);
-        if (!nv) return TR_ERR_NOMEM;
-        s->vals = nv;
-        s->vcap = want;
-      }
+      if (grow_exact(s, (size_t)s->runs + n) != TR_OK) return TR_ERR_NOMEM;
       dst = &s->vals[s->runs * cells];
     } else {
+      if (!s->pend) { /* the buffer of runs added one call at a time (not by rounds) */
+        s->pcap = PEND_BYTES / (cells * sizeof *s->pend);
+        s->pcap = s->pcap < PEND_MIN ? PEND_MIN : s->pcap > PEND_MAX ? PEND_MAX : s->pcap;
+        s->pend = tr_malloc(s->pcap * cells * sizeof *s->pend);
+        if (!s->pend) return TR_ERR_NOMEM;
+      }
       n = nrows < s->pcap - s->npend ? nrows : s->pcap - s->npend;
       dst = &s->pend[s->npend * cells];
       s->npend += n;
     }
     memcpy(dst, rows, n * cells * sizeof *rows);
     for (size_t r = 0; r < n; r++) {
-      moments(s, &dst[r * cells]); /* the copy is in cache */
+      moments_all(s, &dst[r * cells], s->runs); /* the copy is in cache */
       s->runs++;
     }
-    if (s->hist && s->npend == s->pcap) flush_pending(s, s->idx);
+    if (s->hist && s->npend == s->pcap) flush_pending(s);
     rows += n * cells;
     nrows -= n;
   }
   return TR_OK;
 }
 
-double *tr_stats_row(const tr_stats *s, uint64_t run) {
-  if (s->hist || run >= s->vcap) return NULL;
-  return &s->vals[run * s->cells];
+int tr_stats_set_shards(tr_stats *s, size_t n) {
+  if (s->runs > 0 || n == 0) return TR_ERR_INVALID;
+  size_t per = (s->cells + n - 1) / n;
+  s->shard_sz = (per + CHUNK - 1) / CHUNK * CHUNK;
+  s->nshards = (s->cells + s->shard_sz - 1) / s->shard_sz;
+  for (size_t k = 0; k < s->nshards; k++)
+    s->finite[k] = 1;
+  return TR_OK;
 }
 
-int tr_stats_add_placed(tr_stats *s, size_t nrows) {
-  if (s->hist || s->runs + nrows > s->vcap) return TR_ERR_INVALID;
-  for (size_t r = 0; r < nrows; r++) {
-    moments(s, &s->vals[s->runs * s->cells]);
-    s->runs++;
-  }
+size_t tr_stats_shards(const tr_stats *s) {
+  return s->nshards;
+}
+
+size_t tr_stats_round_max(const tr_stats *s) {
+  if (s->hist || s->runs == s->cap) return SIZE_MAX;
+  return s->cap - (size_t)s->runs;
+}
+
+int tr_stats_round_begin(tr_stats *s, size_t nrows, double **rows) {
+  *rows = NULL;
+  if (s->npend) flush_pending(s); /* runs added before come first */
+  if (!s->hist && s->runs == s->cap && go_streaming(s) != TR_OK) return TR_ERR_NOMEM;
+  if (s->hist) return TR_OK;
+  if (nrows > s->cap - (size_t)s->runs) return TR_ERR_INVALID;
+  if (grow_exact(s, (size_t)s->runs + nrows) != TR_OK) return TR_ERR_NOMEM;
+  *rows = &s->vals[s->runs * s->cells];
   return TR_OK;
+}
+
+void tr_stats_round_shard(tr_stats *s, const double *rows, size_t nrows, size_t k) {
+  size_t c0, c1;
+  shard_range(s, k, &c0, &c1);
+  for (size_t r = 0; r < nrows; r++)
+    moments(s, k, &rows[r * s->cells], s->runs + r);
+  if (s->hist) hist_rows(s, rows, nrows, c0, c1);
+}
+
+void tr_stats_round_end(tr_stats *s, size_t nrows) {
+  s->runs += nrows;
 }
 
 int tr_stats_add(tr_stats *s, const double *values) {
   return tr_stats_add_rows(s, values, 1);
+}
+
+void tr_welford_add(tr_welford *w, double x) {
+  if (!isfinite(x)) return;
+  w->n++;
+  double d = x - w->mean; /* as moments_add and welford */
+  w->mean += d * (1.0 / (double)w->n);
+  w->m2 += d * (x - w->mean);
+}
+
+void tr_welford_get(const tr_welford *w, uint64_t *n, double *mean, double *sd) {
+  *n = w->n;
+  *mean = w->n ? w->mean : NAN;
+  *sd = w->n > 1 ? sqrt(w->m2 / (double)(w->n - 1)) : 0.0;
 }
 
 void tr_stats_moments(const tr_stats *s, size_t cell_i, uint64_t *n, double *mean, double *sd) {
@@ -547,7 +630,7 @@ static double hist_quantile(const tr_stats *s, size_t ci, double q) {
 }
 
 int tr_stats_quantile(tr_stats *s, size_t ci, double q, double *out) {
-  if (s->npend) flush_pending(s, s->idx);
+  if (s->npend) flush_pending(s);
   if (count(s, ci) == 0) {
     *out = NAN;
     return TR_OK;
@@ -602,7 +685,7 @@ static void exact_pcts(double *v, size_t k, tr_summary *out) {
 }
 
 int tr_stats_summary(tr_stats *s, size_t ci, tr_summary *out) {
-  if (s->npend) flush_pending(s, s->idx);
+  if (s->npend) flush_pending(s);
   if (!summary_head(s, ci, out)) return TR_OK;
   double *v;
   size_t k;
@@ -617,7 +700,7 @@ int tr_stats_summary(tr_stats *s, size_t ci, tr_summary *out) {
 #define BLOCK 64
 
 int tr_stats_summaries(tr_stats *s, size_t first, size_t count, tr_summary *out) {
-  if (s->npend) flush_pending(s, s->idx);
+  if (s->npend) flush_pending(s);
   if (s->hist || s->runs == 0) {
     for (size_t i = 0; i < count; i++)
       if (tr_stats_summary(s, first + i, &out[i]) != TR_OK) return TR_ERR_NOMEM;
@@ -643,7 +726,7 @@ int tr_stats_summaries(tr_stats *s, size_t first, size_t count, tr_summary *out)
 }
 
 int tr_stats_tail(tr_stats *s, size_t ci, double alpha, double *var, double *cvar, tr_error *err) {
-  if (s->npend) flush_pending(s, s->idx);
+  if (s->npend) flush_pending(s);
   const cell *c = &s->c[ci];
   uint64_t cn = count(s, ci);
   if (!(alpha > 0 && alpha < 1))

@@ -14,14 +14,15 @@
  * re-guessed) until it fits. A streaming percentile interpolates within the bin that holds the
  * order statistic x_(floor(q(n-1))) (0-based) and is within one bin width of it;
  * tr_summary.err_bound reports that width, (range covered) / B. Memory per cell: 8 B per run
- * up to the cap, then 4·B bytes (plus a buffer of 64 runs), independent of the number of
- * runs. Readers (summary, quantile, tail) first add buffered runs to the histograms, so they
- * take a non-const accumulator.
+ * up to the cap, then 4·B bytes (plus a buffer of about 2 MiB of runs), independent of the
+ * number of runs. Readers (summary, quantile, tail) first add buffered runs to the histograms, so
+ * they take a non-const accumulator.
  *
  * Non-finite values (NaN, ±inf) are left out of every statistic and counted in `nonfinite`.
  *
  * Also here: event probabilities (`cash < 0`), VaR/CVaR of a cell, and the convergence rule
- * (`mean(revenue) ±1% @95%`). Not thread-safe: one accumulator is fed by one thread.
+ * (`mean(revenue) ±1% @95%`). Not thread-safe, except that the shards of a round may be fed
+ * by different threads (tr_stats_round_shard).
  */
 #ifndef TR_SCENARIO_STATS_H
 #define TR_SCENARIO_STATS_H
@@ -76,16 +77,36 @@ int tr_stats_add(tr_stats *s, const double *values);
  * before the failure are counted: see tr_stats_runs). */
 int tr_stats_add_rows(tr_stats *s, const double *rows, size_t nrows);
 
-/* Runs written in place, so that threads can fill the exact storage in parallel and the
- * feeding thread only adds them up. tr_stats_row gives where the values of run `run` (counted
- * from the first run ever added) are kept: a row of `cells` doubles inside the rows allocated
- * by tr_stats_reserve, or NULL when that run has no reserved row (or the cells stream).
- * tr_stats_add_placed then counts the next `nrows` runs from what their rows hold, as
- * tr_stats_add_rows would (TR_ERR_INVALID when they are not all in reserved rows). While every
- * run of a study has a reserved row, the storage never moves: tr_stats_row may be called and
- * its rows written from any thread, concurrently with tr_stats_add_placed on earlier runs. */
-double *tr_stats_row(const tr_stats *s, uint64_t run);
-int tr_stats_add_placed(tr_stats *s, size_t nrows);
+/* Feeding by several threads, in rounds. The cells are split into shards
+ * (tr_stats_set_shards, before the first run; 1 shard by default) that are independent: a
+ * cell's arithmetic is the same whatever the shards, so the results are bit-identical for any
+ * number of them and equal to tr_stats_add_rows on the same rows. A round of `nrows` runs:
+ *  - tr_stats_round_begin (one thread): *rows is where the round's rows go when they are
+ *    kept (exact mode: inside the kept values, so the caller writes them in place), or NULL
+ *    when the cells stream (the caller keeps the rows in a buffer of its own). nrows must be
+ *    at most tr_stats_round_max (a round does not straddle the switch to streaming).
+ *    TR_ERR_INVALID for too many rows, TR_ERR_NOMEM (nothing changed);
+ *  - tr_stats_round_shard(s, rows, nrows, k) for every shard k < tr_stats_shards, rows being
+ *    *rows or the caller's buffer (row-major, run order): different shards may be added by
+ *    different threads at the same time, and nothing else may touch the accumulator then;
+ *  - tr_stats_round_end (one thread, after every shard): the runs are counted. */
+int tr_stats_set_shards(tr_stats *s, size_t n);
+size_t tr_stats_shards(const tr_stats *s);
+size_t tr_stats_round_max(const tr_stats *s);
+int tr_stats_round_begin(tr_stats *s, size_t nrows, double **rows);
+void tr_stats_round_shard(tr_stats *s, const double *rows, size_t nrows, size_t k);
+void tr_stats_round_end(tr_stats *s, size_t nrows);
+
+/* Count, mean and sd of one series of values, non-finite values left out, with the arithmetic
+ * of a cell of tr_stats: a rule checked on it while runs are added sees exactly the numbers
+ * the statistics will report. Zero-initialise, then add. */
+typedef struct tr_welford {
+  uint64_t n;
+  double mean, m2;
+} tr_welford;
+void tr_welford_add(tr_welford *w, double x);
+/* n finite values, their mean (NaN when none) and sd (n - 1; 0 when n < 2). */
+void tr_welford_get(const tr_welford *w, uint64_t *n, double *mean, double *sd);
 
 /* Runs added so far, and whether percentiles are still exact. */
 uint64_t tr_stats_runs(const tr_stats *s);

@@ -151,42 +151,80 @@ static void test_rows_match_runs(void **state) {
   tr_stats_free(blk);
 }
 
-/* stats-9: runs written in place (tr_stats_row, tr_stats_add_placed) give bit for bit what
- * tr_stats_add_rows gives; runs without a reserved row are refused. */
-static void test_placed_rows(void **state) {
+/* stats-9: runs fed in rounds, the cells split into 1, 2, 3 or 5 shards added in any order
+ * (as threads would), across the exact cap into streaming and with non-finite values, give
+ * bit for bit what one tr_stats_add per run gives; tr_welford sees the numbers of a cell;
+ * a round may not straddle the switch to streaming, and shards are set before any run. */
+static void test_rounds(void **state) {
   (void)state;
-  enum { CELLS = 13, RUNS = 200 };
-  tr_stats *a, *b;
-  assert_int_equal(tr_stats_new(&a, CELLS, 1000, 64, NULL), TR_OK);
-  assert_int_equal(tr_stats_new(&b, CELLS, 1000, 64, NULL), TR_OK);
-  assert_null(tr_stats_row(b, 0)); /* nothing reserved yet */
-  assert_int_equal(tr_stats_add_placed(b, 1), TR_ERR_INVALID);
-  assert_int_equal(tr_stats_reserve(b, RUNS), TR_OK);
-  assert_null(tr_stats_row(b, RUNS));
+  enum { CELLS = 21, RUNS = 700, CAP = 300 };
+  static double rows[RUNS * CELLS];
   tr_rng r;
   tr_rng_seed(&r, 9);
-  for (int i = 0; i < RUNS; i++) {
-    double *row = tr_stats_row(b, (uint64_t)i);
-    assert_non_null(row);
+  for (int i = 0; i < RUNS; i++)
     for (int c = 0; c < CELLS; c++)
-      row[c] = c == 2 && i == 77 ? NAN : tr_rng_normal(&r) * (c + 1);
-    assert_int_equal(tr_stats_add_rows(a, row, 1), TR_OK);
-  }
-  assert_int_equal(tr_stats_add_placed(b, 150), TR_OK); /* in two stretches */
-  assert_int_equal(tr_stats_add_placed(b, 51), TR_ERR_INVALID);
-  assert_int_equal(tr_stats_add_placed(b, 50), TR_OK);
-  for (size_t c = 0; c < CELLS; c++) {
-    tr_summary x, y;
-    assert_int_equal(tr_stats_summary(a, c, &x), TR_OK);
-    assert_int_equal(tr_stats_summary(b, c, &y), TR_OK);
-    assert_memory_equal(&x, &y, sizeof x);
+      rows[i * CELLS + c] = c == 2 && i == 77     ? NAN
+                            : c == 19 && i == 450 ? -INFINITY
+                                                  : 10 * c + tr_rng_normal(&r) * (c + 1);
+  tr_stats *one;
+  assert_int_equal(tr_stats_new(&one, CELLS, CAP, 64, NULL), TR_OK);
+  for (int i = 0; i < RUNS; i++)
+    assert_int_equal(tr_stats_add(one, &rows[i * CELLS]), TR_OK);
+  static const size_t shards[] = {1, 2, 3, 5}, want[] = {1, 2, 3, 3};
+  static const size_t sizes[] = {64, 1, 100, 250, 7};
+  for (size_t v = 0; v < 4; v++) {
+    tr_stats *st;
+    assert_int_equal(tr_stats_new(&st, CELLS, CAP, 64, NULL), TR_OK);
+    assert_int_equal(tr_stats_set_shards(st, 0), TR_ERR_INVALID);
+    assert_int_equal(tr_stats_set_shards(st, shards[v]), TR_OK);
+    assert_int_equal(tr_stats_shards(st), want[v]);
+    size_t at = 0;
+    for (size_t k = 0; at < RUNS; k++) {
+      size_t n = sizes[k % 5] < RUNS - at ? sizes[k % 5] : RUNS - at;
+      size_t max = tr_stats_round_max(st);
+      double *dst;
+      if (n > max) {
+        assert_int_equal(tr_stats_round_begin(st, max + 1, &dst), TR_ERR_INVALID);
+        n = max;
+      }
+      assert_int_equal(tr_stats_round_begin(st, n, &dst), TR_OK);
+      assert_true((dst != NULL) == (at < CAP)); /* kept rows are written in place */
+      const double *src = &rows[at * CELLS];
+      if (dst) {
+        memcpy(dst, src, n * CELLS * sizeof *dst);
+        src = dst;
+      }
+      for (size_t j = tr_stats_shards(st); j-- > 0;) /* last shard first */
+        tr_stats_round_shard(st, src, n, j);
+      tr_stats_round_end(st, n);
+      at += n;
+    }
+    assert_int_equal(tr_stats_set_shards(st, 2), TR_ERR_INVALID); /* runs were added */
+    assert_int_equal(tr_stats_runs(st), RUNS);
+    assert_false(tr_stats_is_exact(st));
+    for (size_t c = 0; c < CELLS; c++) {
+      tr_summary x, y;
+      assert_int_equal(tr_stats_summary(one, c, &x), TR_OK);
+      assert_int_equal(tr_stats_summary(st, c, &y), TR_OK);
+      assert_memory_equal(&x, &y, sizeof x);
+    }
+    tr_stats_free(st);
   }
   tr_summary s;
-  assert_int_equal(tr_stats_summary(b, 2, &s), TR_OK);
+  assert_int_equal(tr_stats_summary(one, 2, &s), TR_OK);
   assert_int_equal(s.n, RUNS - 1);
   assert_int_equal(s.nonfinite, 1);
-  tr_stats_free(a);
-  tr_stats_free(b);
+  for (size_t c = 0; c < CELLS; c++) {
+    tr_welford w = {0, 0, 0};
+    for (int i = 0; i < RUNS; i++)
+      tr_welford_add(&w, rows[(size_t)i * CELLS + c]);
+    uint64_t n1, n2;
+    double m1, m2, s1, s2;
+    tr_welford_get(&w, &n1, &m1, &s1);
+    tr_stats_moments(one, c, &n2, &m2, &s2);
+    assert_true(n1 == n2 && m1 == m2 && s1 == s2);
+  }
+  tr_stats_free(one);
 }
 
 /* stats-3: beyond the cap the histogram estimate stays within its documented bound of the
@@ -355,7 +393,7 @@ int main(void) {
       cmocka_unit_test(test_errors_and_alloc),
       cmocka_unit_test(test_summaries_match),
       cmocka_unit_test(test_rows_match_runs),
-      cmocka_unit_test(test_placed_rows),
+      cmocka_unit_test(test_rounds),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
