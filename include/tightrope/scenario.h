@@ -161,6 +161,12 @@ typedef struct tr_mc_shock {
 int tr_mc_load_model(const char *path, const tr_mc_shock *shocks, size_t n, tr_model **out,
                      tr_error *err);
 
+/* The variable that holds constant `name` in a model tr_mc_load_model may have rewritten:
+ * X__tr_base when the auxiliary X was shocked, otherwise X itself; -1 when the model has no
+ * variable `name`. Set this index to vary, override or bind X (tr_sim_set_const_index): the
+ * shock then applies on top, as it does for every other use of X. Thread-safe. */
+long tr_mc_find_const(const tr_model *m, const char *name);
+
 #ifdef __cplusplus
 }
 #endif

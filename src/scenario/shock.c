@@ -357,3 +357,15 @@ int tr_mc_load_model(const char *path, const tr_mc_shock *shocks, size_t n, tr_m
   tr_free(sh);
   return rc;
 }
+
+long tr_mc_find_const(const tr_model *m, const char *name) {
+  long v = tr_model_find(m, name);
+  if (v < 0) return -1;
+  tr_var_info vi;
+  tr_model_var(m, (size_t)v, &vi);
+  if (vi.is_constant) return v;
+  char base[600];
+  snprintf(base, sizeof base, "%s%s", vi.ident, BASE_SUFFIX);
+  long b = tr_model_find(m, base);
+  return b >= 0 ? b : v;
+}

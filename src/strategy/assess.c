@@ -5,6 +5,7 @@
 #include "base/text.h"
 #include "scenario/dist.h"
 #include "scenario/sample.h"
+#include "strategy/plan_mc.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -20,13 +21,25 @@ void tr_assess_opts_init(tr_assess_opts *o) {
   o->step = 0.1;
 }
 
-/* Everything one evaluation needs: the sim (lanes), the variable index of every measure. */
+/* One model as assess runs it, with the plan's names resolved to its variable indices: the
+ * plan's own model, or for a scenario with shocks a copy of it with the shocks written into
+ * its equations (tr_plan_mc_load_model, the mechanism `scenarios` and the server use too). */
+typedef struct bound {
+  const tr_model *model;
+  tr_model *owned;    /* the shocked copy this binding owns; NULL for the plan's model */
+  long **measure_var; /* [tension*2 + pole][measure] -> model var index or -1 */
+  long *in_var;       /* uncertain input j -> the constant its draws set */
+  long cash_var;      /* `cash` or -1 */
+} bound;
+
+/* Everything one evaluation needs: the plan's model (names, values, suggestions), the model
+ * being run and its sim (lanes). */
 typedef struct ctx {
   const tr_plan *plan;
-  const tr_model *model;
+  const tr_model *model; /* the plan's model, unshocked */
   const tr_assess_opts *opts;
-  tr_sim *sim;
-  long **measure_var; /* [tension*2 + pole][measure] -> model var index or -1 */
+  const bound *b; /* the model being run */
+  tr_sim *sim;    /* a sim of b->model */
   size_t horizon_idx;
   tr_error *err;
   char hazard[600]; /* the first numeric hazard of any run (tr_sim_warning), "" if none */
@@ -56,11 +69,18 @@ static int require_constant(const ctx *c, const char *what, const char *name, tr
   return TR_OK;
 }
 
-/* Resolve every model name the plan uses; errors point into the plan. */
+/* The model variable a measure reads: its own, or its KPI's; NULL when it has neither. */
+static const char *measure_name(const tr_plan *p, const tr_measure *ms) {
+  if (ms->variable || !ms->kpi) return ms->variable;
+  long k = tr_plan_find_kpi(p, ms->kpi);
+  return k >= 0 ? p->scorecard.kpis[k].variable : NULL;
+}
+
+/* Check every model name the plan uses against the plan's model; errors point into the plan.
+ * Shocked variables are checked where the shocks are written into the model
+ * (tr_plan_mc_load_model), so that one rule decides what can be shocked. */
 static int resolve(ctx *c) {
   const tr_plan *p = c->plan;
-  c->measure_var = tr_calloc(p->n_tensions * 2 + 1, sizeof *c->measure_var);
-  if (!c->measure_var) return tr_error_set(c->err, TR_ERR_NOMEM, NULL, 0, 0, NULL);
   for (size_t t = 0; t < p->n_tensions; t++) {
     const tr_tension *tn = &p->tensions[t];
     for (size_t b = 0; b < tn->lever.n_bindings; b++) {
@@ -73,18 +93,10 @@ static int resolve(ctx *c) {
     }
     for (int pole = 0; pole < 2; pole++) {
       const tr_pole *pl = &tn->poles[pole];
-      long *v = tr_calloc(pl->n_measures + 1, sizeof *v);
-      if (!v) return tr_error_set(c->err, TR_ERR_NOMEM, NULL, 0, 0, NULL);
-      c->measure_var[t * 2 + (size_t)pole] = v;
       for (size_t m = 0; m < pl->n_measures; m++) {
-        const tr_measure *ms = &pl->measures[m];
-        const char *var = ms->variable;
-        if (!var && ms->kpi) {
-          long k = tr_plan_find_kpi(p, ms->kpi);
-          if (k >= 0) var = p->scorecard.kpis[k].variable;
-        }
-        v[m] = find_var(c->model, var);
-        if (var && v[m] < 0) return unknown(c, "measure variable", var, ms->pos);
+        const char *var = measure_name(p, &pl->measures[m]);
+        if (var && find_var(c->model, var) < 0)
+          return unknown(c, "measure variable", var, pl->measures[m].pos);
       }
     }
   }
@@ -101,10 +113,52 @@ static int resolve(ctx *c) {
       int rc = require_constant(c, "override", sc->overrides[o].name, sc->overrides[o].pos, &idx);
       if (rc) return rc;
     }
-    for (size_t k = 0; k < sc->n_shocks; k++)
-      if (find_var(c->model, sc->shocks[k].variable) < 0)
-        return unknown(c, "shocked variable", sc->shocks[k].variable, sc->shocks[k].pos);
   }
+  return TR_OK;
+}
+
+static void unbind(const tr_plan *p, bound *b) {
+  if (b->measure_var) {
+    for (size_t i = 0; i < p->n_tensions * 2; i++)
+      tr_free(b->measure_var[i]);
+    tr_free(b->measure_var);
+  }
+  tr_free(b->in_var);
+  tr_model_free(b->owned);
+  memset(b, 0, sizeof *b);
+  b->cash_var = -1;
+}
+
+/* Resolve the plan's names (checked by resolve()) to the indices of model m. A constant that
+ * m shocks is set through its base (tr_mc_find_const); a measure reads the shocked value. */
+static int bind(const tr_plan *p, const tr_model *m, bound *b, tr_error *err) {
+  memset(b, 0, sizeof *b);
+  b->model = m;
+  b->cash_var = tr_model_find(m, "cash");
+  b->measure_var = tr_calloc(p->n_tensions * 2 + 1, sizeof *b->measure_var);
+  b->in_var = tr_calloc(p->uncertainty.n_inputs + 1, sizeof *b->in_var);
+  if (!b->measure_var || !b->in_var) return tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, NULL);
+  for (size_t t = 0; t < p->n_tensions; t++)
+    for (int pole = 0; pole < 2; pole++) {
+      const tr_pole *pl = &p->tensions[t].poles[pole];
+      long *v = tr_calloc(pl->n_measures + 1, sizeof *v);
+      if (!v) return tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, NULL);
+      b->measure_var[t * 2 + (size_t)pole] = v;
+      for (size_t k = 0; k < pl->n_measures; k++)
+        v[k] = find_var(m, measure_name(p, &pl->measures[k]));
+    }
+  for (size_t j = 0; j < p->uncertainty.n_inputs; j++)
+    b->in_var[j] = tr_mc_find_const(m, p->uncertainty.inputs[j].name);
+  return TR_OK;
+}
+
+/* Set the constant the plan calls `name` (checked by resolve()) to v in every lane. */
+static int set_named(ctx *c, const char *name, double v, tr_plan_pos pos) {
+  long idx = tr_mc_find_const(c->b->model, name);
+  int rc = idx < 0 ? TR_ERR_UNKNOWN_NAME : tr_sim_set_const_index(c->sim, (size_t)idx, -1, v);
+  if (rc)
+    return tr_error_set(c->err, rc, c->plan->file, pos.line, pos.col, "'%s': %s", name,
+                        idx < 0 ? "not in the model" : tr_sim_error(c->sim)->msg);
   return TR_OK;
 }
 
@@ -125,11 +179,8 @@ double tr_lever_binding_value(const tr_model *m, const tr_lever_binding *b, doub
 static int apply_lever(ctx *c, const tr_tension *tn, double share) {
   for (size_t b = 0; b < tn->lever.n_bindings; b++) {
     const tr_lever_binding *lb = &tn->lever.bindings[b];
-    double v = tr_lever_binding_value(c->model, lb, share);
-    int rc = tr_sim_set_const(c->sim, lb->constant, -1, v);
-    if (rc)
-      return tr_error_set(c->err, rc, c->plan->file, lb->pos.line, lb->pos.col, "%s",
-                          tr_sim_error(c->sim)->msg);
+    int rc = set_named(c, lb->constant, tr_lever_binding_value(c->model, lb, share), lb->pos);
+    if (rc) return rc;
   }
   return TR_OK;
 }
@@ -144,7 +195,7 @@ static int apply_levers(ctx *c, const double *shares) {
 
 /* Value of one measure in `lane` at saved index `k`. */
 static double measure_value(const ctx *c, size_t t, int pole, size_t m, size_t lane, size_t k) {
-  long v = c->measure_var[t * 2 + (size_t)pole][m];
+  long v = c->b->measure_var[t * 2 + (size_t)pole][m];
   if (v >= 0) {
     const double *s = tr_sim_series(c->sim, (size_t)v, lane);
     return s ? s[k] : NAN;
@@ -209,44 +260,6 @@ static double first_shock(const tr_scenario *sc) {
   return t0;
 }
 
-/* A plan shock as the engine's time shape: a piecewise-linear path of the multiplier (or the
- * addend) with jumps written as two points at the same time. The semantics are those of the
- * scenario layer's shocks (include/tightrope/scenario.h), so `assess` and `scenarios` agree:
- * step from `start` (until `end` when given), pulse on [start, end), ramp from no change at
- * `start` to the magnitude at `end`, path through its points with no change before the first. */
-static int apply_shock(ctx *c, const tr_shock *s) {
-  double t[70], v[70];
-  size_t n = 0;
-  double none = s->additive ? 0.0 : 1.0;
-  double end = s->has_end ? s->end : s->start;
-  switch (s->kind) {
-  case TR_SHOCK_STEP:
-  case TR_SHOCK_PULSE:
-    t[n] = s->start, v[n++] = none;
-    t[n] = s->start, v[n++] = s->magnitude;
-    if (s->has_end) {
-      t[n] = end, v[n++] = s->magnitude;
-      t[n] = end, v[n++] = none;
-    }
-    break;
-  case TR_SHOCK_RAMP:
-    t[0] = s->start, v[0] = none, t[1] = end, v[1] = s->magnitude, n = 2;
-    break;
-  case TR_SHOCK_PATH:
-    if (s->n_path) t[n] = s->path_t[0], v[n++] = none;
-    for (size_t i = 0; i < s->n_path && n < 70; i++, n++)
-      t[n] = s->path_t[i], v[n] = s->path_v[i];
-    break;
-  }
-  tr_sim_shape shape = {s->additive, n, t, v};
-  long idx = tr_model_find(c->model, s->variable);
-  int rc = tr_sim_set_shape(c->sim, (size_t)idx, -1, &shape);
-  if (rc)
-    return tr_error_set(c->err, rc, c->plan->file, s->pos.line, s->pos.col, "shock on '%s': %s",
-                        s->variable, tr_sim_error(c->sim)->msg);
-  return TR_OK;
-}
-
 /* Options for `lanes` runs of the model. */
 static int set_lanes(ctx *c, size_t lanes, uint64_t first_run) {
   tr_sim_opts o = *tr_sim_opts_get(c->sim);
@@ -268,7 +281,7 @@ static int run(ctx *c) {
 }
 
 /* Draw the uncertain inputs of run r into every lane (one lane per run). */
-static int draw_inputs(ctx *c, tr_sampler *smp, const long *in_var, size_t k, size_t runs) {
+static int draw_inputs(ctx *c, tr_sampler *smp, size_t k, size_t runs) {
   double row[256];
   for (size_t r = 0; r < runs; r++) {
     tr_rng rng;
@@ -276,33 +289,26 @@ static int draw_inputs(ctx *c, tr_sampler *smp, const long *in_var, size_t k, si
     tr_rng_jump(&rng); /* the model's random builtins use the unjumped stream (seed, r) */
     tr_sampler_row(smp, r, &rng, row);
     for (size_t j = 0; j < k; j++) {
-      int rc = tr_sim_set_const_index(c->sim, (size_t)in_var[j], (long)r, row[j]);
+      int rc = tr_sim_set_const_index(c->sim, (size_t)c->b->in_var[j], (long)r, row[j]);
       if (rc) return tr_error_set(c->err, rc, NULL, 0, 0, "%s", tr_sim_error(c->sim)->msg);
     }
   }
   return TR_OK;
 }
 
-/* Monte Carlo of one scenario (sc NULL = baseline). */
-static int assess_scenario(ctx *c, tr_assess *a, const tr_scenario *sc, tr_sampler *smp,
-                           const long *in_var, size_t k, const double *shares,
-                           tr_assess_scenario *out) {
+/* Monte Carlo of one scenario (sc NULL = baseline) in c->sim, whose constants are the model's. */
+static int scenario_runs(ctx *c, tr_assess *a, const tr_scenario *sc, tr_sampler *smp, size_t k,
+                         const double *shares, tr_assess_scenario *out) {
   size_t runs = c->opts->runs;
+  long cash_var = c->b->cash_var;
   out->name = sc ? sc->name : "baseline";
   out->description = sc ? sc->description : "current plan, uncertain inputs only";
   out->runs = runs;
-  tr_sim_reset_consts(c->sim);
-  tr_sim_clear_shapes(c->sim);
   int rc = set_lanes(c, runs, 0);
   if (!rc) rc = apply_levers(c, shares);
-  if (!rc && smp) rc = draw_inputs(c, smp, in_var, k, runs);
+  if (!rc && smp) rc = draw_inputs(c, smp, k, runs);
   for (size_t o = 0; !rc && sc && o < sc->n_overrides; o++)
-    rc = tr_sim_set_const(c->sim, sc->overrides[o].name, -1, sc->overrides[o].value)
-             ? tr_error_set(c->err, TR_ERR_INVALID, c->plan->file, sc->overrides[o].pos.line,
-                            sc->overrides[o].pos.col, "%s", tr_sim_error(c->sim)->msg)
-             : TR_OK;
-  for (size_t s = 0; !rc && sc && s < sc->n_shocks; s++)
-    rc = apply_shock(c, &sc->shocks[s]);
+    rc = set_named(c, sc->overrides[o].name, sc->overrides[o].value, sc->overrides[o].pos);
   if (!rc) rc = run(c);
   if (rc) return rc;
 
@@ -321,8 +327,8 @@ static int assess_scenario(ctx *c, tr_assess *a, const tr_scenario *sc, tr_sampl
       out->sbi_time_mean[t] += sbi_at(c, r, t, NULL) / (double)runs;
     sbi[r] = sbi_at(c, r, c->horizon_idx, NULL);
     dd[r] = NAN;
-    if (a->cash_var >= 0) {
-      const double *cash = tr_sim_series(c->sim, (size_t)a->cash_var, r);
+    if (cash_var >= 0) {
+      const double *cash = tr_sim_series(c->sim, (size_t)cash_var, r);
       double peak = -INFINITY, worst = 0;
       int neg = 0;
       for (size_t t = 0; cash && t <= c->horizon_idx; t++) {
@@ -340,9 +346,9 @@ static int assess_scenario(ctx *c, tr_assess *a, const tr_scenario *sc, tr_sampl
     if (!isnan(sbi[r])) out->sbi_mean += sbi[r], nfin++;
   out->sbi_mean = nfin ? out->sbi_mean / (double)nfin : NAN;
   out->sbi_p5 = quantile(sbi, runs, 0.05);
-  out->p_distress = a->cash_var >= 0 ? (double)distressed / (double)runs : NAN;
-  out->drawdown_p50 = a->cash_var >= 0 ? quantile(dd, runs, 0.5) : NAN;
-  out->drawdown_p95 = a->cash_var >= 0 ? quantile(dd, runs, 0.95) : NAN;
+  out->p_distress = cash_var >= 0 ? (double)distressed / (double)runs : NAN;
+  out->drawdown_p50 = cash_var >= 0 ? quantile(dd, runs, 0.5) : NAN;
+  out->drawdown_p95 = cash_var >= 0 ? quantile(dd, runs, 0.95) : NAN;
   tr_free(sbi);
   tr_free(dd);
 
@@ -365,11 +371,33 @@ static int assess_scenario(ctx *c, tr_assess *a, const tr_scenario *sc, tr_sampl
   return TR_OK;
 }
 
+/* Monte Carlo of one scenario (sc NULL = baseline). A scenario with shocks runs `shocked`, the
+ * plan's model with the shocks written in, in a sim of its own; any other runs the plan's
+ * model in c->sim. One sim at a time: each holds `runs` lanes of every variable, so c->sim is
+ * freed meanwhile and made again after (with the model's options, as it was). */
+static int assess_scenario(ctx *c, tr_assess *a, const tr_scenario *sc, const bound *shocked,
+                           tr_sampler *smp, size_t k, const double *shares,
+                           tr_assess_scenario *out) {
+  if (!shocked) {
+    tr_sim_reset_consts(c->sim);
+    return scenario_runs(c, a, sc, smp, k, shares, out);
+  }
+  tr_sim_free(c->sim);
+  c->sim = NULL;
+  ctx sc_ctx = *c;
+  sc_ctx.b = shocked;
+  int rc = tr_sim_new(shocked->model, NULL, &sc_ctx.sim, c->err);
+  if (!rc) rc = scenario_runs(&sc_ctx, a, sc, smp, k, shares, out);
+  tr_sim_free(sc_ctx.sim);
+  memcpy(c->hazard, sc_ctx.hazard, sizeof c->hazard); /* the first hazard, whichever sim */
+  if (!rc) rc = tr_sim_new(c->model, NULL, &c->sim, c->err);
+  return rc;
+}
+
 /* Deterministic run (one lane, no uncertainty) with the given lever shares; SBI and cash at
  * the horizon. */
 static int eval_shares(ctx *c, tr_assess *a, const double *shares, double *sbi, double *value) {
   tr_sim_reset_consts(c->sim);
-  tr_sim_clear_shapes(c->sim);
   int rc = set_lanes(c, 1, 0);
   if (!rc) rc = apply_levers(c, shares);
   if (!rc) rc = run(c);
@@ -377,7 +405,7 @@ static int eval_shares(ctx *c, tr_assess *a, const double *shares, double *sbi, 
   *sbi = sbi_at(c, 0, c->horizon_idx, NULL);
   *value = NAN;
   if (a->cash_var >= 0) {
-    const double *cash = tr_sim_series(c->sim, (size_t)a->cash_var, 0);
+    const double *cash = tr_sim_series(c->sim, (size_t)c->b->cash_var, 0);
     if (cash) *value = cash[c->horizon_idx];
   }
   return TR_OK;
@@ -490,6 +518,22 @@ static int mc_pole_means(ctx *c, tr_assess *a) {
   return rc;
 }
 
+/* The plan's model with the shocks of each scenario written in (tr_plan_mc_load_model, the
+ * rewrite `scenarios` uses), bound to the plan: scen[s] for plan->scenarios[s], left empty for
+ * a scenario without shocks. All are loaded before anything runs, so that a bad shock fails
+ * at once (at its place in the plan: an unknown variable with "did you mean", a stock). */
+static int load_shocked(const tr_plan *plan, const tr_model *model, bound *scen, tr_error *err) {
+  int rc = TR_OK;
+  for (size_t s = 0; !rc && s < plan->n_scenarios; s++) {
+    if (!plan->scenarios[s].n_shocks) continue;
+    tr_model *m = NULL;
+    rc = tr_plan_mc_load_model(tr_model_file(model), plan, &plan->scenarios[s], &m, err);
+    if (!rc) rc = bind(plan, m, &scen[s], err);
+    scen[s].owned = m;
+  }
+  return rc;
+}
+
 int tr_assess_run(const tr_plan *plan, const tr_model *model, const tr_assess_opts *opts,
                   tr_assess **out, tr_error *err) {
   *out = NULL;
@@ -508,14 +552,17 @@ int tr_assess_run(const tr_plan *plan, const tr_model *model, const tr_assess_op
   a->plan = plan;
   a->model = model;
   a->cash_var = tr_model_find(model, "cash");
-  ctx c = {plan, model, opts, NULL, NULL, 0, err, ""};
+  bound plain = {model, NULL, NULL, NULL, -1};
+  bound *scen = tr_calloc(plan->n_scenarios + 1, sizeof *scen);
+  ctx c = {plan, model, opts, &plain, NULL, 0, err, ""};
   tr_sampler *smp = NULL;
   tr_dist *dists = NULL;
-  long *in_var = NULL;
   size_t k = plan->uncertainty.n_inputs;
   double *shares = NULL;
 
-  int rc = resolve(&c);
+  int rc = scen ? resolve(&c) : tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, NULL);
+  if (!rc) rc = bind(plan, model, &plain, err);
+  if (!rc) rc = load_shocked(plan, model, scen, err);
   if (!rc) rc = tr_sim_new(model, NULL, &c.sim, err);
   if (rc) goto done;
 
@@ -563,14 +610,12 @@ int tr_assess_run(const tr_plan *plan, const tr_model *model, const tr_assess_op
    * numbers), so differences between scenarios are the scenarios' doing. */
   if (k) {
     dists = tr_calloc(k, sizeof *dists);
-    in_var = tr_calloc(k, sizeof *in_var);
-    if (!dists || !in_var) {
+    if (!dists) {
       rc = tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, NULL);
       goto done;
     }
     for (size_t j = 0; j < k && !rc; j++) {
       const tr_uncertain_input *u = &plan->uncertainty.inputs[j];
-      in_var[j] = tr_model_find(model, u->name);
       rc = tr_dist_init_named(&dists[j], u->dist, u->param_names, u->params, u->n_params,
                               plan->file, u->pos.line, u->pos.col, err);
     }
@@ -583,7 +628,8 @@ int tr_assess_run(const tr_plan *plan, const tr_model *model, const tr_assess_op
   }
   a->n_scenarios = plan->n_scenarios + 1;
   for (size_t s = 0; s < a->n_scenarios && !rc; s++) {
-    rc = assess_scenario(&c, a, s ? &plan->scenarios[s - 1] : NULL, smp, in_var, k, shares,
+    const tr_scenario *sc = s ? &plan->scenarios[s - 1] : NULL;
+    rc = assess_scenario(&c, a, sc, sc && sc->n_shocks ? &scen[s - 1] : NULL, smp, k, shares,
                          &a->scenarios[s]);
     if (!rc && s == 0) rc = mc_pole_means(&c, a); /* while the sim holds the baseline runs */
   }
@@ -596,16 +642,14 @@ int tr_assess_run(const tr_plan *plan, const tr_model *model, const tr_assess_op
   }
 
 done:
-  if (c.measure_var) {
-    for (size_t i = 0; i < plan->n_tensions * 2; i++)
-      tr_free(c.measure_var[i]);
-    tr_free(c.measure_var);
-  }
+  unbind(plan, &plain);
+  for (size_t s = 0; scen && s < plan->n_scenarios; s++)
+    unbind(plan, &scen[s]);
+  tr_free(scen);
   tr_sampler_free(smp);
   for (size_t j = 0; dists && j < k; j++)
     tr_dist_free(&dists[j]);
   tr_free(dists);
-  tr_free(in_var);
   tr_free(shares);
   tr_sim_free(c.sim);
   if (rc) {

@@ -80,7 +80,7 @@ typedef struct tr_assess {
   tr_assess_move *moves; /* ranked, best first */
   size_t n_moves;
   long cash_var;     /* index of the `cash` variable, or -1 */
-  char warning[512]; /* e.g. a shock the engine could not apply; "" if none */
+  char warning[512]; /* a repaired correlation matrix, a numeric hazard; "" if none */
 } tr_assess;
 
 /* The value lever binding `b` gives its model constant for share `share` of pole A:
@@ -88,9 +88,13 @@ typedef struct tr_assess {
  * model value of a named constant. */
 double tr_lever_binding_value(const tr_model *m, const tr_lever_binding *b, double share);
 
-/* Assess `plan` on `model`. Errors: TR_ERR_UNKNOWN_NAME (the plan names something the model
- * lacks: position in the plan, closest model name), TR_ERR_INVALID (a bound constant is not a
- * constant; bad options), TR_ERR_MATH, TR_ERR_NOMEM. */
+/* Assess `plan` on `model`. A scenario with shocks runs on a copy of the model with its shocks
+ * written into the equations, exactly as `scenarios` and the server run it
+ * (tr_plan_mc_load_model): the model is read again from tr_model_file(model), so it must have
+ * come from a file that is still there. Errors: TR_ERR_UNKNOWN_NAME (the plan names something
+ * the model lacks, a shocked variable too: position in the plan, closest model name),
+ * TR_ERR_INVALID (a bound constant is not a constant; a shocked stock; bad options), TR_ERR_IO
+ * (the model file cannot be read again), TR_ERR_MATH, TR_ERR_NOMEM. */
 int tr_assess_run(const tr_plan *plan, const tr_model *model, const tr_assess_opts *opts,
                   tr_assess **out, tr_error *err);
 

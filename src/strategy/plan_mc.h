@@ -1,7 +1,9 @@
 /*
  * The plan on a Monte Carlo study: its uncertain inputs and their correlation, a named
  * scenario's overrides and shocks, and lever settings, declared on a tr_mc (the scenario
- * layer, which knows nothing of plans). Shared by `tightrope scenarios` and the server.
+ * layer, which knows nothing of plans). Shared by `tightrope scenarios` and the server;
+ * `assess` (assess.c) loads its scenarios' shocked models with tr_plan_mc_load_model too, so
+ * a plan's shock acts the same in all of them.
  */
 #ifndef TR_STRATEGY_PLAN_MC_H
 #define TR_STRATEGY_PLAN_MC_H
