@@ -566,34 +566,54 @@ static int cell_values(const tr_stats *s, size_t ci, double **out, size_t *n) {
   return TR_OK;
 }
 
+/* Hoare partition of a[lo..hi] (lo < hi) around the median of three: returns j with
+ * a[lo..j] <= pivot <= a[j+1..hi], lo <= j < hi; runs of equal values are split evenly. */
+static size_t partition(double *a, size_t lo, size_t hi) {
+  size_t mid = lo + (hi - lo) / 2;
+  double x = a[lo], y = a[mid], z = a[hi];
+  double piv = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
+  size_t i = lo, j = hi;
+  for (;;) {
+    while (a[i] < piv)
+      i++;
+    while (a[j] > piv)
+      j--;
+    if (i >= j) return j;
+    double t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+    i++;
+    j--;
+  }
+}
+
 /* Rearrange a[lo..hi] so that a[k] is the value a full sort would put there, everything
- * before it <= a[k] and everything after >= a[k] (quickselect, median-of-three pivot, Hoare
- * partition, which splits runs of equal values evenly). Percentiles need a handful of order
- * statistics, so this replaces an O(n log n) sort per cell by O(n) expected work. */
+ * before it <= a[k] and everything after >= a[k] (quickselect). Percentiles need a handful
+ * of order statistics, so this replaces an O(n log n) sort per cell by O(n) expected work. */
 static void select_k(double *a, size_t lo, size_t hi, size_t k) {
   while (hi > lo) {
-    size_t mid = lo + (hi - lo) / 2;
-    double x = a[lo], y = a[mid], z = a[hi];
-    double piv = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
-    size_t i = lo, j = hi;
-    for (;;) {
-      while (a[i] < piv)
-        i++;
-      while (a[j] > piv)
-        j--;
-      if (i >= j) break;
-      double t = a[i];
-      a[i] = a[j];
-      a[j] = t;
-      i++;
-      j--;
-    }
-    /* Now a[lo..j] <= piv <= a[j+1..hi]. */
+    size_t j = partition(a, lo, hi);
     if (k <= j)
       hi = j;
     else
       lo = j + 1;
   }
+}
+
+/* Put the order statistics ks[0..nk) (ascending, all in [lo, hi]) of a[lo..hi] in their
+ * places at once: each partition sends every wanted rank to its side, so the work is about
+ * n log(nk) instead of nk selections over most of the array. */
+static void multiselect(double *a, size_t lo, size_t hi, const size_t *ks, size_t nk) {
+  while (nk > 1 && hi > lo) {
+    size_t j = partition(a, lo, hi), m = 0;
+    while (m < nk && ks[m] <= j)
+      m++;
+    if (m > 0) multiselect(a, lo, j, ks, m);
+    lo = j + 1;
+    ks += m;
+    nk -= m;
+  }
+  if (nk == 1) select_k(a, lo, hi, ks[0]);
 }
 
 /* Type-7 quantile of a[from..n) where everything before `from` is already <= it: select the
@@ -673,14 +693,87 @@ static int summary_head(const tr_stats *s, size_t ci, tr_summary *out) {
   return 1;
 }
 
-/* The seven percentiles of k values in v (rearranged). */
-static void exact_pcts(double *v, size_t k, tr_summary *out) {
-  /* Ascending percentiles: each selection only needs the part above the previous one. */
-  size_t from = 0;
+/* Buckets of the exact percentile search (bucket_ranks). */
+#define PCT_BINS 512
+
+/* The order statistics ks[0..nk) (ascending) of v[0..k), all in [mn, mx] with mn < mx, into
+ * val[0..nk), in two passes instead of selections over the whole array: the values are
+ * counted in PCT_BINS buckets of equal width (a bucket holds only values greater than those
+ * of every bucket before it, so the bucket of each rank is known from the counts), then the
+ * values of the few buckets that hold a wanted rank are copied to `scratch` (k doubles) and
+ * the ranks selected there. */
+static void bucket_ranks(const double *v, size_t k, double mn, double mx, const size_t *ks,
+                         size_t nk, double *scratch, double *val) {
+  size_t cnt[PCT_BINS] = {0}, start[PCT_BINS + 1], off[PCT_BINS];
+  unsigned char need[PCT_BINS] = {0};
+  double sc = (double)PCT_BINS / (mx - mn);
+  for (size_t i = 0; i < k; i++) {
+    size_t b = (size_t)((v[i] - mn) * sc);
+    cnt[b < PCT_BINS ? b : PCT_BINS - 1]++;
+  }
+  start[0] = 0;
+  for (size_t b = 0; b < PCT_BINS; b++)
+    start[b + 1] = start[b] + cnt[b];
+  size_t bk[2 * TR_STATS_NPCT], b = 0, tot = 0;
+  for (size_t i = 0; i < nk; i++) {
+    while (start[b + 1] <= ks[i])
+      b++;
+    bk[i] = b;
+    need[b] = 1;
+  }
+  for (size_t j = 0; j < PCT_BINS; j++)
+    if (need[j]) {
+      off[j] = tot;
+      tot += cnt[j];
+    }
+  size_t fill[PCT_BINS];
+  memcpy(fill, off, sizeof fill);
+  for (size_t i = 0; i < k; i++) {
+    size_t j = (size_t)((v[i] - mn) * sc);
+    j = j < PCT_BINS ? j : PCT_BINS - 1;
+    if (need[j]) scratch[fill[j]++] = v[i];
+  }
+  for (size_t i = 0; i < nk;) { /* the ranks of one bucket at a time */
+    size_t j = bk[i], m = 0, lk[2 * TR_STATS_NPCT];
+    while (i + m < nk && bk[i + m] == j) {
+      lk[m] = ks[i + m] - start[j] + off[j];
+      m++;
+    }
+    multiselect(scratch, off[j], off[j] + cnt[j] - 1, lk, m);
+    for (size_t t = 0; t < m; t++)
+      val[i + t] = scratch[lk[t]];
+    i += m;
+  }
+}
+
+/* The seven percentiles of k values in v (rearranged), between out->min and out->max: the two
+ * order statistics around each type-7 position, found together (by buckets when there are
+ * many values and `scratch`, k doubles, is given), then interpolated as type7_select does. */
+static void exact_pcts(double *v, size_t k, tr_summary *out, double *scratch) {
+  size_t ks[2 * TR_STATS_NPCT], nk = 0;
+  double val[2 * TR_STATS_NPCT];
   for (int i = 0; i < TR_STATS_NPCT; i++) {
-    out->pct[i] = type7_select(v, k, tr_stats_pct[i], from);
-    size_t lo = (size_t)floor(tr_stats_pct[i] * (double)(k - 1));
-    from = lo < k ? lo : k - 1;
+    double h = tr_stats_pct[i] * (double)(k - 1);
+    size_t lo = (size_t)floor(h) < k - 1 ? (size_t)floor(h) : k - 1;
+    for (size_t r = lo; r <= lo + 1 && r < k; r++)
+      if (nk == 0 || ks[nk - 1] < r) ks[nk++] = r; /* ascending: the percentiles are */
+  }
+  double span = out->max - out->min;
+  if (scratch && k >= 8 * PCT_BINS && span > 0 && isfinite(span)) {
+    bucket_ranks(v, k, out->min, out->max, ks, nk, scratch, val);
+  } else {
+    multiselect(v, 0, k - 1, ks, nk);
+    for (size_t i = 0; i < nk; i++)
+      val[i] = v[ks[i]];
+  }
+  size_t at = 0;
+  for (int i = 0; i < TR_STATS_NPCT; i++) {
+    double h = tr_stats_pct[i] * (double)(k - 1);
+    size_t lo = (size_t)floor(h) < k - 1 ? (size_t)floor(h) : k - 1;
+    while (ks[at] < lo)
+      at++;
+    double x = val[at];
+    out->pct[i] = lo + 1 >= k || h == (double)lo ? x : x + (h - (double)lo) * (val[at + 1] - x);
   }
 }
 
@@ -690,7 +783,7 @@ int tr_stats_summary(tr_stats *s, size_t ci, tr_summary *out) {
   double *v;
   size_t k;
   if (cell_values(s, ci, &v, &k) != TR_OK) return TR_ERR_NOMEM;
-  exact_pcts(v, k, out);
+  exact_pcts(v, k, out, NULL);
   tr_free(v);
   return TR_OK;
 }
@@ -707,7 +800,7 @@ int tr_stats_summaries(tr_stats *s, size_t first, size_t count, tr_summary *out)
     return TR_OK;
   }
   size_t runs = (size_t)s->runs;
-  double *buf = tr_malloc(BLOCK * runs * sizeof *buf);
+  double *buf = tr_malloc((BLOCK + 1) * runs * sizeof *buf), *scratch = buf + BLOCK * runs;
   if (!buf) return TR_ERR_NOMEM;
   for (size_t b = 0; b < count; b += BLOCK) {
     size_t nb = count - b < BLOCK ? count - b : BLOCK;
@@ -719,7 +812,7 @@ int tr_stats_summaries(tr_stats *s, size_t first, size_t count, tr_summary *out)
     }
     for (size_t j = 0; j < nb; j++)
       if (summary_head(s, first + b + j, &out[b + j]))
-        exact_pcts(&buf[j * runs], k[j], &out[b + j]);
+        exact_pcts(&buf[j * runs], k[j], &out[b + j], scratch);
   }
   tr_free(buf);
   return TR_OK;

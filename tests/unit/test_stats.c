@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "base/rng.h"
 #include "scenario/sample.h"
 #include "scenario/stats.h"
 
@@ -227,6 +228,46 @@ static void test_rounds(void **state) {
   tr_stats_free(one);
 }
 
+/* Type-7 quantile of sorted a[0..n), as the statistics define it. */
+static double sorted_type7(const double *a, size_t n, double q) {
+  double h = q * (double)(n - 1);
+  size_t i = (size_t)floor(h) < n - 1 ? (size_t)floor(h) : n - 1;
+  return i + 1 >= n || h == (double)i ? a[i] : a[i] + (h - (double)i) * (a[i + 1] - a[i]);
+}
+
+/* stats-10: exact percentiles, found by buckets for many runs and by selection for few, equal
+ * those of a full sort bit for bit: uniform values, a few repeated values, one far outlier
+ * that puts nearly every value in one bucket, and a constant cell. */
+static void test_exact_by_buckets(void **state) {
+  (void)state;
+  enum { N = 6000, SETS = 4 };
+  static double v[SETS][N], sorted[N];
+  tr_rng r;
+  tr_rng_seed(&r, 10);
+  for (size_t i = 0; i < N; i++) {
+    v[0][i] = tr_rng_uniform(&r);
+    v[1][i] = (double)(tr_rng_next(&r) % 5);
+    v[2][i] = i == 17 ? 1e12 : tr_rng_normal(&r);
+    v[3][i] = 42.5;
+  }
+  for (size_t n = 50; n <= N; n += N - 50) /* 50: selection; 6000: buckets */
+    for (size_t d = 0; d < SETS; d++) {
+      tr_stats *st;
+      assert_int_equal(tr_stats_new(&st, 1, N, 64, NULL), TR_OK);
+      assert_int_equal(tr_stats_add_rows(st, v[d], n), TR_OK);
+      tr_summary one, many;
+      assert_int_equal(tr_stats_summary(st, 0, &one), TR_OK);
+      assert_int_equal(tr_stats_summaries(st, 0, 1, &many), TR_OK);
+      memcpy(sorted, v[d], n * sizeof *sorted);
+      qsort(sorted, n, sizeof *sorted, cmp_double);
+      for (int k = 0; k < TR_STATS_NPCT; k++) {
+        double want = sorted_type7(sorted, n, tr_stats_pct[k]);
+        assert_true(one.pct[k] == want && many.pct[k] == want);
+      }
+      tr_stats_free(st);
+    }
+}
+
 /* stats-3: beyond the cap the histogram estimate stays within its documented bound of the
  * exact order statistic, the range grows both ways, and memory no longer grows. */
 static void test_streaming(void **state) {
@@ -394,6 +435,7 @@ int main(void) {
       cmocka_unit_test(test_summaries_match),
       cmocka_unit_test(test_rows_match_runs),
       cmocka_unit_test(test_rounds),
+      cmocka_unit_test(test_exact_by_buckets),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
