@@ -828,8 +828,9 @@ static int prepare(tr_mc *mc, const tr_mc_opts *opts, tr_sim_opts *so) {
   return run_tornado(mc, so);
 }
 
-/* Runs per round: about ROUND_BYTES of series and inputs, a whole number of blocks per thread
- * (so that no thread waits for the others at the end of a round), at most 64 of them. */
+/* Runs per round: about ROUND_BYTES of series and inputs (the round's buffer stays in the
+ * cache between the runs and the statistics), a whole number of blocks per thread (so that no
+ * thread waits for the others at the end of a round), at most 64 of them. */
 #define ROUND_BYTES ((size_t)4 << 20)
 
 static size_t round_rows(size_t per, size_t k, size_t threads, size_t batch) {
@@ -840,11 +841,11 @@ static size_t round_rows(size_t per, size_t k, size_t threads, size_t batch) {
 
 /*
  * The run, in rounds of runs: the blocks of a round are run by all threads (each with its own
- * sim), writing their series straight into the statistics' kept values (exact mode) or into a
- * round buffer (streaming); then the calling thread does what must follow run order (hazard
- * report, events, sensitivity sample, convergence rule); then the threads add the round to
- * the statistics, one shard of cells each. Every cell receives its values in run order, so the
- * results do not depend on the number of threads or on how runs were grouped into lanes.
+ * sim), writing their series into the round's buffer; then the calling thread does what must
+ * follow run order (hazard report, events, sensitivity sample, convergence rule); then the
+ * threads add the round to the statistics, one shard of cells each (the shard's kept values
+ * are its own memory, written by one thread only). Every cell receives its values in run order, so
+ * the results do not depend on the number of threads or on how runs were grouped into lanes.
  */
 int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
               struct tr_progress *progress) {
@@ -868,10 +869,10 @@ int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
   r.sims = tr_calloc(T, sizeof *r.sims);
   r.err = tr_malloc(nbr * sizeof *r.err);
   r.inputs = tr_malloc((rr * mc->k + 1) * sizeof *r.inputs);
+  r.rows = tr_malloc(rr * per * sizeof *r.rows);
   r.hazard = tr_malloc(nbr * HAZARD_MAX);
   r.rc = tr_malloc(nbr * sizeof *r.rc);
-  double *buf = NULL; /* the round's rows while the statistics stream */
-  if (!nm || !d || !r.sims || !r.err || !r.inputs || !r.hazard || !r.rc)
+  if (!nm || !d || !r.sims || !r.err || !r.inputs || !r.rows || !r.hazard || !r.rc)
     rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
   for (size_t j = 0; rc == TR_OK && j < mc->k; j++) {
     nm[j] = mc->in[j].name;
@@ -891,7 +892,8 @@ int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
   r.batch = batch;
   for (size_t t = 0; rc == TR_OK && t < T; t++)
     rc = make_sim(mc, &r.sim_opts, &r.sims[t], &mc->err);
-  if (rc == TR_OK) rc = tr_stats_set_shards(mc->stats, T);
+  if (rc == TR_OK && tr_stats_set_shards(mc->stats, T) != TR_OK)
+    rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
   team tm;
   int started = rc == TR_OK;
   if (started && team_start(&tm, opts->threads) != TR_OK)
@@ -903,17 +905,9 @@ int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
     r.first = mc->done;
     r.nr = opts->runs - r.first < rr ? opts->runs - r.first : rr;
     if (r.nr > tr_stats_round_max(mc->stats)) r.nr = tr_stats_round_max(mc->stats);
-    if (tr_stats_round_begin(mc->stats, r.nr, &r.rows) != TR_OK) {
+    if (tr_stats_round_begin(mc->stats, r.nr) != TR_OK) {
       rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
       break;
-    }
-    if (!r.rows) {
-      if (!buf) buf = tr_malloc(rr * per * sizeof *buf);
-      if (!buf) {
-        rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
-        break;
-      }
-      r.rows = buf;
     }
     size_t nb = (r.nr + batch - 1) / batch;
     team_run(&tm, run_task, &r, nb);
@@ -948,7 +942,7 @@ int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
   tr_free(r.inputs);
   tr_free(r.hazard);
   tr_free(r.rc);
-  tr_free(buf);
+  tr_free(r.rows);
   tr_sampler_free(smp);
   tr_free(nm);
   tr_free(d);

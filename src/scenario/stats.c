@@ -48,8 +48,11 @@ struct tr_stats {
    * shard k, so every cell of it has n == runs and its per-cell counts are not kept. */
   size_t shard_sz, nshards;
   uint8_t *finite;
-  double *vals;   /* exact mode: runs × cells, row-major */
-  size_t vcap;    /* rows allocated in vals */
+  /* Exact mode: the kept values of shard k are vals[k], runs × (its cells), row-major: each
+   * shard has memory of its own, which the thread that adds the shard is the first to write
+   * (so two threads never fault in the same fresh pages). */
+  double **vals;
+  size_t vcap;    /* runs allocated in every vals[k] */
   uint32_t *hist; /* streaming mode: cells × nbins (run counts fit: runs <= UINT32_MAX) */
   double *pend;   /* streaming mode: up to pcap runs not yet in the histograms */
   size_t npend, pcap;
@@ -86,13 +89,14 @@ int tr_stats_new(tr_stats **out, size_t cells, size_t exact_cap, size_t bins, tr
   if (s) {
     s->c = tr_calloc(cells, sizeof *s->c);
     s->finite = tr_malloc(cells / CHUNK + 1);
+    s->vals = tr_calloc(cells / CHUNK + 1, sizeof *s->vals);
     s->n = tr_calloc(cells, sizeof *s->n);
     s->mean = tr_calloc(cells, sizeof *s->mean);
     s->m2 = tr_calloc(cells, sizeof *s->m2);
     s->mn = tr_malloc(cells * sizeof *s->mn);
     s->mx = tr_malloc(cells * sizeof *s->mx);
   }
-  if (!s || !s->c || !s->finite || !s->n || !s->mean || !s->m2 || !s->mn || !s->mx) {
+  if (!s || !s->c || !s->finite || !s->vals || !s->n || !s->mean || !s->m2 || !s->mn || !s->mx) {
     tr_stats_free(s);
     return tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
   }
@@ -112,6 +116,8 @@ int tr_stats_new(tr_stats **out, size_t cells, size_t exact_cap, size_t bins, tr
 
 void tr_stats_free(tr_stats *s) {
   if (!s) return;
+  for (size_t k = 0; s->vals && k <= s->cells / CHUNK; k++)
+    tr_free(s->vals[k]);
   tr_free(s->vals);
   tr_free(s->hist);
   tr_free(s->pend);
@@ -143,16 +149,34 @@ static void huge_pages(void *p, size_t bytes) {
 #endif
 }
 
+/* Cells of shard k. */
+static void shard_range(const tr_stats *s, size_t k, size_t *c0, size_t *c1) {
+  *c0 = k * s->shard_sz;
+  *c1 = *c0 + s->shard_sz < s->cells ? *c0 + s->shard_sz : s->cells;
+}
+
+/* Where the kept value of run r in cell ci is, and the distance between two runs there. */
+static double *kept(const tr_stats *s, size_t ci, size_t *stride) {
+  size_t k = ci / s->shard_sz, c0, c1;
+  shard_range(s, k, &c0, &c1);
+  *stride = c1 - c0;
+  return s->vals[k] + (ci - c0);
+}
+
 int tr_stats_reserve(tr_stats *s, size_t runs) {
   if (s->hist) return TR_OK;
   if (runs > s->cap) runs = s->cap;
   if (runs <= s->vcap) return TR_OK;
-  size_t bytes = runs * s->cells * sizeof(double);
-  double *nv = tr_realloc(s->vals, bytes);
-  if (!nv) return TR_ERR_NOMEM;
-  s->vals = nv;
+  for (size_t k = 0; k < s->nshards; k++) {
+    size_t c0, c1;
+    shard_range(s, k, &c0, &c1);
+    size_t bytes = runs * (c1 - c0) * sizeof(double);
+    double *nv = tr_realloc(s->vals[k], bytes);
+    if (!nv) return TR_ERR_NOMEM; /* the shards grown so far keep their new size */
+    s->vals[k] = nv;
+    huge_pages(nv, bytes);
+  }
   s->vcap = runs;
-  huge_pages(nv, bytes);
   return TR_OK;
 }
 
@@ -338,13 +362,17 @@ static int go_streaming(tr_stats *s) {
       c->width = s->mx[ci] - s->mn[ci];
     }
     hist_sync(s, ci);
+    size_t w;
+    const double *v = kept(s, ci, &w);
     for (uint64_t r = 0; r < s->runs; r++) {
-      double x = s->vals[r * cells + ci];
+      double x = v[r * w];
       if (isfinite(x)) hist_add(s, ci, x);
     }
   }
-  tr_free(s->vals);
-  s->vals = NULL;
+  for (size_t k = 0; k < s->nshards; k++) {
+    tr_free(s->vals[k]);
+    s->vals[k] = NULL;
+  }
   s->vcap = 0;
   return TR_OK;
 }
@@ -418,12 +446,6 @@ TR_VECTOR_CLONES static void hist_rows(tr_stats *s, const double *rows, size_t n
     }
 }
 
-/* Cells of shard k. */
-static void shard_range(const tr_stats *s, size_t k, size_t *c0, size_t *c1) {
-  *c0 = k * s->shard_sz;
-  *c1 = *c0 + s->shard_sz < s->cells ? *c0 + s->shard_sz : s->cells;
-}
-
 /* Add the buffered runs to the histograms. */
 static void flush_pending(tr_stats *s) {
   for (size_t k = 0; k < s->nshards; k++) {
@@ -442,6 +464,17 @@ static int grow_exact(tr_stats *s, size_t need) {
   return tr_stats_reserve(s, want > need ? want : need);
 }
 
+/* Copy shard k's part of nrows rows (row-major, all cells) to its kept values, after the runs
+ * counted so far. */
+static void keep_rows(tr_stats *s, const double *rows, size_t nrows, size_t k) {
+  size_t c0, c1;
+  shard_range(s, k, &c0, &c1);
+  size_t w = c1 - c0;
+  double *dst = s->vals[k] + s->runs * w;
+  for (size_t r = 0; r < nrows; r++)
+    memcpy(&dst[r * w], &rows[r * s->cells + c0], w * sizeof *dst);
+}
+
 int tr_stats_add_rows(tr_stats *s, const double *rows, size_t nrows) {
   size_t cells = s->cells;
   while (nrows > 0) {
@@ -449,11 +482,19 @@ int tr_stats_add_rows(tr_stats *s, const double *rows, size_t nrows) {
     double *dst;
     if (!s->hist && s->runs == s->cap && go_streaming(s) != TR_OK) return TR_ERR_NOMEM;
     if (!s->hist) {
-      /* Exact: the rows go straight to their place in the kept values, in one copy. */
+      /* Exact: each shard's part of the rows goes to its kept values. */
       size_t left = s->cap - (size_t)s->runs;
       n = nrows < left ? nrows : left;
       if (grow_exact(s, (size_t)s->runs + n) != TR_OK) return TR_ERR_NOMEM;
-      dst = &s->vals[s->runs * cells];
+      for (size_t k = 0; k < s->nshards; k++)
+        keep_rows(s, rows, n, k);
+      for (size_t r = 0; r < n; r++) {
+        moments_all(s, &rows[r * cells], s->runs);
+        s->runs++;
+      }
+      rows += n * cells;
+      nrows -= n;
+      continue;
     } else {
       if (!s->pend) { /* the buffer of runs added one call at a time (not by rounds) */
         s->pcap = PEND_BYTES / (cells * sizeof *s->pend);
@@ -479,12 +520,18 @@ int tr_stats_add_rows(tr_stats *s, const double *rows, size_t nrows) {
 
 int tr_stats_set_shards(tr_stats *s, size_t n) {
   if (s->runs > 0 || n == 0) return TR_ERR_INVALID;
+  size_t reserved = s->vcap; /* no run is kept yet: reserve again for the new shards */
+  for (size_t k = 0; k < s->nshards; k++) {
+    tr_free(s->vals[k]);
+    s->vals[k] = NULL;
+  }
+  s->vcap = 0;
   size_t per = (s->cells + n - 1) / n;
   s->shard_sz = (per + CHUNK - 1) / CHUNK * CHUNK;
   s->nshards = (s->cells + s->shard_sz - 1) / s->shard_sz;
   for (size_t k = 0; k < s->nshards; k++)
     s->finite[k] = 1;
-  return TR_OK;
+  return reserved ? tr_stats_reserve(s, reserved) : TR_OK;
 }
 
 size_t tr_stats_shards(const tr_stats *s) {
@@ -496,20 +543,18 @@ size_t tr_stats_round_max(const tr_stats *s) {
   return s->cap - (size_t)s->runs;
 }
 
-int tr_stats_round_begin(tr_stats *s, size_t nrows, double **rows) {
-  *rows = NULL;
+int tr_stats_round_begin(tr_stats *s, size_t nrows) {
   if (s->npend) flush_pending(s); /* runs added before come first */
   if (!s->hist && s->runs == s->cap && go_streaming(s) != TR_OK) return TR_ERR_NOMEM;
   if (s->hist) return TR_OK;
   if (nrows > s->cap - (size_t)s->runs) return TR_ERR_INVALID;
-  if (grow_exact(s, (size_t)s->runs + nrows) != TR_OK) return TR_ERR_NOMEM;
-  *rows = &s->vals[s->runs * s->cells];
-  return TR_OK;
+  return grow_exact(s, (size_t)s->runs + nrows);
 }
 
 void tr_stats_round_shard(tr_stats *s, const double *rows, size_t nrows, size_t k) {
   size_t c0, c1;
   shard_range(s, k, &c0, &c1);
+  if (!s->hist) keep_rows(s, rows, nrows, k);
   for (size_t r = 0; r < nrows; r++)
     moments(s, k, &rows[r * s->cells], s->runs + r);
   if (s->hist) hist_rows(s, rows, nrows, c0, c1);
@@ -556,9 +601,10 @@ static int cell_values(const tr_stats *s, size_t ci, double **out, size_t *n) {
   if (count(s, ci) == 0) return TR_OK;
   double *v = tr_malloc(count(s, ci) * sizeof *v);
   if (!v) return TR_ERR_NOMEM;
-  size_t k = 0;
+  size_t k = 0, w;
+  const double *kv = kept(s, ci, &w);
   for (uint64_t r = 0; r < s->runs; r++) {
-    double x = s->vals[r * s->cells + ci];
+    double x = kv[r * w];
     if (isfinite(x)) v[k++] = x;
   }
   *out = v;
@@ -804,12 +850,15 @@ int tr_stats_summaries(tr_stats *s, size_t first, size_t count, tr_summary *out)
   if (!buf) return TR_ERR_NOMEM;
   for (size_t b = 0; b < count; b += BLOCK) {
     size_t nb = count - b < BLOCK ? count - b : BLOCK;
-    size_t k[BLOCK] = {0};
-    for (size_t r = 0; r < runs; r++) {
-      const double *row = &s->vals[r * s->cells + first + b];
-      for (size_t j = 0; j < nb; j++)
-        if (isfinite(row[j])) buf[j * runs + k[j]++] = row[j];
-    }
+    size_t k[BLOCK] = {0}, w[BLOCK];
+    const double *col[BLOCK];
+    for (size_t j = 0; j < nb; j++)
+      col[j] = kept(s, first + b + j, &w[j]);
+    for (size_t r = 0; r < runs; r++)
+      for (size_t j = 0; j < nb; j++) {
+        double x = col[j][r * w[j]];
+        if (isfinite(x)) buf[j * runs + k[j]++] = x;
+      }
     for (size_t j = 0; j < nb; j++)
       if (summary_head(s, first + b + j, &out[b + j]))
         exact_pcts(&buf[j * runs], k[j], &out[b + j], scratch);

@@ -78,22 +78,22 @@ int tr_stats_add(tr_stats *s, const double *values);
 int tr_stats_add_rows(tr_stats *s, const double *rows, size_t nrows);
 
 /* Feeding by several threads, in rounds. The cells are split into shards
- * (tr_stats_set_shards, before the first run; 1 shard by default) that are independent: a
+ * (tr_stats_set_shards, before the first run; 1 shard by default; TR_ERR_INVALID after,
+ * TR_ERR_NOMEM when the reserved storage cannot be made again) that are independent: a
  * cell's arithmetic is the same whatever the shards, so the results are bit-identical for any
- * number of them and equal to tr_stats_add_rows on the same rows. A round of `nrows` runs:
- *  - tr_stats_round_begin (one thread): *rows is where the round's rows go when they are
- *    kept (exact mode: inside the kept values, so the caller writes them in place), or NULL
- *    when the cells stream (the caller keeps the rows in a buffer of its own). nrows must be
- *    at most tr_stats_round_max (a round does not straddle the switch to streaming).
+ * number of them and equal to tr_stats_add_rows on the same rows. Each shard keeps its exact
+ * values in memory of its own. A round of `nrows` runs:
+ *  - tr_stats_round_begin (one thread): makes room for the round. nrows must be at most
+ *    tr_stats_round_max (a round does not straddle the switch to streaming).
  *    TR_ERR_INVALID for too many rows, TR_ERR_NOMEM (nothing changed);
  *  - tr_stats_round_shard(s, rows, nrows, k) for every shard k < tr_stats_shards, rows being
- *    *rows or the caller's buffer (row-major, run order): different shards may be added by
+ *    the round's runs (row-major, all cells, run order): different shards may be added by
  *    different threads at the same time, and nothing else may touch the accumulator then;
  *  - tr_stats_round_end (one thread, after every shard): the runs are counted. */
 int tr_stats_set_shards(tr_stats *s, size_t n);
 size_t tr_stats_shards(const tr_stats *s);
 size_t tr_stats_round_max(const tr_stats *s);
-int tr_stats_round_begin(tr_stats *s, size_t nrows, double **rows);
+int tr_stats_round_begin(tr_stats *s, size_t nrows);
 void tr_stats_round_shard(tr_stats *s, const double *rows, size_t nrows, size_t k);
 void tr_stats_round_end(tr_stats *s, size_t nrows);
 
