@@ -30,6 +30,8 @@ typedef struct bound {
   long **measure_var; /* [tension*2 + pole][measure] -> model var index or -1 */
   long *in_var;       /* uncertain input j -> the constant its draws set */
   long cash_var;      /* `cash` or -1 */
+  size_t *watch;      /* the variables assess reads (measures, cash), each once */
+  size_t n_watch;
 } bound;
 
 /* Everything one evaluation needs: the plan's model (names, values, suggestions), the model
@@ -124,9 +126,21 @@ static void unbind(const tr_plan *p, bound *b) {
     tr_free(b->measure_var);
   }
   tr_free(b->in_var);
+  tr_free(b->watch);
   tr_model_free(b->owned);
   memset(b, 0, sizeof *b);
   b->cash_var = -1;
+}
+
+/* Add variable v (>= 0) to the watch list of b once; a graphical function has no series. */
+static void watch_var(const tr_model *m, bound *b, long v) {
+  if (v < 0) return;
+  tr_var_info vi;
+  tr_model_var(m, (size_t)v, &vi);
+  if (vi.type == TR_VAR_GF) return;
+  for (size_t i = 0; i < b->n_watch; i++)
+    if (b->watch[i] == (size_t)v) return;
+  b->watch[b->n_watch++] = (size_t)v;
 }
 
 /* Resolve the plan's names (checked by resolve()) to the indices of model m. A constant that
@@ -135,21 +149,41 @@ static int bind(const tr_plan *p, const tr_model *m, bound *b, tr_error *err) {
   memset(b, 0, sizeof *b);
   b->model = m;
   b->cash_var = tr_model_find(m, "cash");
+  size_t n_measures = 0;
+  for (size_t t = 0; t < p->n_tensions; t++)
+    n_measures += p->tensions[t].poles[0].n_measures + p->tensions[t].poles[1].n_measures;
   b->measure_var = tr_calloc(p->n_tensions * 2 + 1, sizeof *b->measure_var);
   b->in_var = tr_calloc(p->uncertainty.n_inputs + 1, sizeof *b->in_var);
-  if (!b->measure_var || !b->in_var) return tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, NULL);
+  b->watch = tr_calloc(n_measures + 1, sizeof *b->watch);
+  if (!b->measure_var || !b->in_var || !b->watch)
+    return tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, NULL);
+  watch_var(m, b, b->cash_var);
   for (size_t t = 0; t < p->n_tensions; t++)
     for (int pole = 0; pole < 2; pole++) {
       const tr_pole *pl = &p->tensions[t].poles[pole];
       long *v = tr_calloc(pl->n_measures + 1, sizeof *v);
       if (!v) return tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, NULL);
       b->measure_var[t * 2 + (size_t)pole] = v;
-      for (size_t k = 0; k < pl->n_measures; k++)
+      for (size_t k = 0; k < pl->n_measures; k++) {
         v[k] = find_var(m, measure_name(p, &pl->measures[k]));
+        watch_var(m, b, v[k]);
+      }
     }
   for (size_t j = 0; j < p->uncertainty.n_inputs; j++)
     b->in_var[j] = tr_mc_find_const(m, p->uncertainty.inputs[j].name);
   return TR_OK;
+}
+
+/* A sim of b->model that saves only the variables assess reads: `runs` lanes of every
+ * variable would cost far more memory (and page faults in every new sim) for nothing. */
+static int new_sim(const bound *b, tr_sim **out, tr_error *err) {
+  int rc = tr_sim_new(b->model, NULL, out, err);
+  if (!rc && tr_sim_watch(*out, b->watch, b->n_watch)) {
+    rc = tr_error_set(err, tr_sim_error(*out)->code, NULL, 0, 0, "%s", tr_sim_error(*out)->msg);
+    tr_sim_free(*out);
+    *out = NULL;
+  }
+  return rc;
 }
 
 /* Set the constant the plan calls `name` (checked by resolve()) to v in every lane. */
@@ -386,11 +420,11 @@ static int assess_scenario(ctx *c, tr_assess *a, const tr_scenario *sc, const bo
   c->sim = NULL;
   ctx sc_ctx = *c;
   sc_ctx.b = shocked;
-  int rc = tr_sim_new(shocked->model, NULL, &sc_ctx.sim, c->err);
+  int rc = new_sim(shocked, &sc_ctx.sim, c->err);
   if (!rc) rc = scenario_runs(&sc_ctx, a, sc, smp, k, shares, out);
   tr_sim_free(sc_ctx.sim);
   memcpy(c->hazard, sc_ctx.hazard, sizeof c->hazard); /* the first hazard, whichever sim */
-  if (!rc) rc = tr_sim_new(c->model, NULL, &c->sim, c->err);
+  if (!rc) rc = new_sim(c->b, &c->sim, c->err);
   return rc;
 }
 
@@ -552,7 +586,7 @@ int tr_assess_run(const tr_plan *plan, const tr_model *model, const tr_assess_op
   a->plan = plan;
   a->model = model;
   a->cash_var = tr_model_find(model, "cash");
-  bound plain = {model, NULL, NULL, NULL, -1};
+  bound plain = {model, NULL, NULL, NULL, -1, NULL, 0};
   bound *scen = tr_calloc(plan->n_scenarios + 1, sizeof *scen);
   ctx c = {plan, model, opts, &plain, NULL, 0, err, ""};
   tr_sampler *smp = NULL;
@@ -563,7 +597,7 @@ int tr_assess_run(const tr_plan *plan, const tr_model *model, const tr_assess_op
   int rc = scen ? resolve(&c) : tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, NULL);
   if (!rc) rc = bind(plan, model, &plain, err);
   if (!rc) rc = load_shocked(plan, model, scen, err);
-  if (!rc) rc = tr_sim_new(model, NULL, &c.sim, err);
+  if (!rc) rc = new_sim(&plain, &c.sim, err);
   if (rc) goto done;
 
   /* the horizon: company.horizon after the start, or the end of the run */

@@ -39,13 +39,13 @@ static const char model_xml[] =
     "</variables></model>\n"
     "</xmile>\n";
 
-#define PLAN_HEAD                                                                            \
-  "company: {name: Shock Co, horizon: 10}\n"                                                 \
-  "tensions:\n"                                                                              \
-  "  - id: growth\n"                                                                         \
-  "    poles:\n"                                                                             \
-  "      - {name: A, measures: [{variable: level, target: 1000}]}\n"                         \
-  "      - {name: B, measures: [{variable: level, target: 1000}]}\n"                         \
+#define PLAN_HEAD                                                                                  \
+  "company: {name: Shock Co, horizon: 10}\n"                                                       \
+  "tensions:\n"                                                                                    \
+  "  - id: growth\n"                                                                               \
+  "    poles:\n"                                                                                   \
+  "      - {name: A, measures: [{variable: level, target: 1000}]}\n"                               \
+  "      - {name: B, measures: [{variable: level, target: 1000}]}\n"                               \
   "    lever: {resource: money, bind: [{constant: rate, scale: 20}], current: 0.5}\n"
 
 /* Each scenario's level(10) is in its comment; assess-1 checks them in this order. */
