@@ -107,30 +107,73 @@ double tr_vm_binop(int op, double x, double y) {
   }
 }
 
-static double segment(const double *X, const double *Y, size_t i, double x) {
+/* A lookup is y0 + num / den: on segment i, y0 = Y[i], num = (x - X[i]) (Y[i+1] - Y[i]) and
+ * den = X[i+1] - X[i]; any other result r is r + -0.0 / 1, which is r for every r (the sign
+ * of a zero included). Split so that the batched VM finds the segments lane by lane and then
+ * does the divisions of many lanes in one vector loop (a division per lane was most of the
+ * cost of a lookup), with exactly the arithmetic of tr_vm_lookup. */
+typedef struct gf_parts {
+  double y0, num, den;
+} gf_parts;
+
+static TR_ALWAYS_INLINE gf_parts segment(const double *X, const double *Y, size_t i, double x) {
   double w = X[i + 1] - X[i];
-  if (w == 0) return Y[i + 1];
-  return Y[i] + (x - X[i]) * (Y[i + 1] - Y[i]) / w;
+  if (w == 0) return (gf_parts){Y[i + 1], -0.0, 1.0};
+  return (gf_parts){Y[i], (x - X[i]) * (Y[i + 1] - Y[i]), w};
+}
+
+static TR_ALWAYS_INLINE gf_parts lookup_parts(const tr_gf *g, double x) {
+  size_t n = g->n;
+  const double *X = g->x, *Y = g->y;
+  if (n == 0 || isnan(x)) return (gf_parts){NAN, -0.0, 1.0};
+  if (n == 1) return (gf_parts){Y[0], -0.0, 1.0};
+  if (x <= X[0])
+    return g->type == TR_GF_EXTRAPOLATE && x < X[0] ? segment(X, Y, 0, x)
+                                                    : (gf_parts){Y[0], -0.0, 1.0};
+  if (x >= X[n - 1])
+    return g->type == TR_GF_EXTRAPOLATE && x > X[n - 1] ? segment(X, Y, n - 2, x)
+                                                        : (gf_parts){Y[n - 1], -0.0, 1.0};
+  /* lo: the last point at or left of x (X[0] < x < X[n-1] here). Graphical functions
+   * mostly have a handful of points: then counting the interior points <= x, without a
+   * branch, beats a binary search whose branches the lanes' different x mispredict. */
+  size_t lo = 0;
+  if (n <= 16) {
+    for (size_t k = 1; k + 1 < n; k++)
+      lo += X[k] <= x;
+  } else {
+    size_t hi = n - 1; /* X[lo] <= x < X[hi] */
+    while (hi - lo > 1) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (X[mid] <= x)
+        lo = mid;
+      else
+        hi = mid;
+    }
+  }
+  if (g->type == TR_GF_DISCRETE) return (gf_parts){Y[lo], -0.0, 1.0};
+  return segment(X, Y, lo, x);
 }
 
 double tr_vm_lookup(const tr_gf *g, double x) {
-  size_t n = g->n;
-  const double *X = g->x, *Y = g->y;
-  if (n == 0 || isnan(x)) return NAN;
-  if (n == 1) return Y[0];
-  if (x <= X[0]) return g->type == TR_GF_EXTRAPOLATE && x < X[0] ? segment(X, Y, 0, x) : Y[0];
-  if (x >= X[n - 1])
-    return g->type == TR_GF_EXTRAPOLATE && x > X[n - 1] ? segment(X, Y, n - 2, x) : Y[n - 1];
-  size_t lo = 0, hi = n - 1; /* X[lo] <= x < X[hi] */
-  while (hi - lo > 1) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (X[mid] <= x)
-      lo = mid;
-    else
-      hi = mid;
+  gf_parts q = lookup_parts(g, x);
+  return q.y0 + q.num / q.den;
+}
+
+/* Lookups of many lanes: segments lane by lane, divisions in one vector loop, in chunks of
+ * 64 lanes. D may be A (a slot is its own operand): each chunk is read before it is written. */
+static TR_ALWAYS_INLINE void lookup_lanes(const tr_gf *g, const double *A, double *D, size_t L) {
+  for (size_t l0 = 0; l0 < L; l0 += 64) {
+    size_t m = L - l0 < 64 ? L - l0 : 64;
+    double y0[64], num[64], den[64];
+    for (size_t j = 0; j < m; j++) {
+      gf_parts q = lookup_parts(g, A[l0 + j]);
+      y0[j] = q.y0;
+      num[j] = q.num;
+      den[j] = q.den;
+    }
+    for (size_t j = 0; j < m; j++)
+      D[l0 + j] = y0[j] + num[j] / den[j];
   }
-  if (g->type == TR_GF_DISCRETE) return Y[lo];
-  return segment(X, Y, lo, x);
 }
 
 /* Poisson deviate: multiplication method for small means, else the transformed rejection
@@ -310,7 +353,7 @@ static TR_ALWAYS_INLINE void exec(const tr_program *p, const tr_code *code, tr_v
     case TR_I_GF: {
       const double *A = SL(in->a);
       const tr_gf *g = p->gfs[in->aux];
-      LANES(D[l] = tr_vm_lookup(g, A[l]));
+      lookup_lanes(g, A, D, L);
       break;
     }
     case TR_I_STEPF: {
