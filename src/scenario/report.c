@@ -5,8 +5,10 @@
  * null / empty CSV fields, so the output is byte-identical whenever the numbers are.
  */
 #include "scenario/runner_impl.h"
+#include "base/team.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,15 +70,55 @@ static void summary_members(FILE *f, const tr_summary *s) {
   }
 }
 
+/* Summaries of the watched cells, by --threads threads, each a contiguous range of cells
+ * (one pass over the kept runs per 64 cells of it). */
+typedef struct sum_job {
+  tr_mc *mc;
+  size_t cells, per; /* cells in all, cells per task */
+  _Atomic int failed;
+} sum_job;
+
+static void sum_task(void *ctx, size_t k, size_t tid) {
+  (void)tid;
+  sum_job *j = ctx;
+  size_t c0 = k * j->per, n = c0 < j->cells ? j->cells - c0 : 0;
+  n = n < j->per ? n : j->per;
+  if (n && tr_stats_summaries(j->mc->stats, c0, n, &j->mc->sum[c0]) != TR_OK)
+    atomic_store(&j->failed, 1);
+}
+
+/* The summaries of every watched cell, made once per run of the study: the percentile
+ * bands are most of the work of a report when the runs are many. */
+static int summaries(tr_mc *mc) {
+  if (mc->sum) return TR_OK;
+  size_t cells = mc->n_watch * mc->n_times, threads = (size_t)mc->opts.threads;
+  mc->sum = tr_malloc((cells ? cells : 1) * sizeof *mc->sum);
+  if (!mc->sum) return TR_ERR_NOMEM;
+  tr_stats_settle(mc->stats);
+  sum_job j = {mc, cells, (cells + threads - 1) / threads, 0};
+  j.per = (j.per + 63) / 64 * 64;
+  atomic_init(&j.failed, 0);
+  tr_team *t;
+  if (threads < 2 || tr_team_new(&t, (int)threads) != TR_OK) t = NULL;
+  if (t)
+    tr_team_run(t, sum_task, &j, (cells + j.per - 1) / j.per);
+  else
+    for (size_t k = 0; k * j.per < cells; k++)
+      sum_task(&j, k, 0);
+  tr_team_free(t);
+  if (atomic_load(&j.failed)) {
+    tr_free(mc->sum);
+    mc->sum = NULL;
+    return TR_ERR_NOMEM;
+  }
+  return TR_OK;
+}
+
 /* The band arrays of one tracked variable over time. */
 static int write_bands(FILE *f, tr_mc *mc, size_t slot) {
   size_t nt = mc->n_times;
-  tr_summary *s = tr_malloc(nt * sizeof *s);
-  if (!s) return TR_ERR_NOMEM;
-  if (tr_stats_summaries(mc->stats, slot * nt, nt, s) != TR_OK) {
-    tr_free(s);
-    return TR_ERR_NOMEM;
-  }
+  if (summaries(mc) != TR_OK) return TR_ERR_NOMEM;
+  const tr_summary *s = &mc->sum[slot * nt];
   static const char *const keys[] = {"mean", "sd", "min", "max"};
   for (int k = 0; k < 4 + TR_STATS_NPCT; k++) {
     fprintf(f, ",\n      \"%s\": [", k < 4 ? keys[k] : pct_keys[k - 4]);
@@ -100,7 +142,6 @@ static int write_bands(FILE *f, tr_mc *mc, size_t slot) {
   fputs(",\n      \"percentile_error_bound\": ", f);
   num(f, bound);
   fprintf(f, ",\n      \"nonfinite_values\": %llu", (unsigned long long)nonfinite);
-  tr_free(s);
   return TR_OK;
 }
 
@@ -323,14 +364,11 @@ static void csv_str(FILE *f, const char *s) {
 int tr_mc_write_csv(tr_mc *mc, FILE *f) {
   if (!mc->stats) return tr_error_set(&mc->err, TR_ERR_INVALID, NULL, 0, 0, "nothing was run");
   fputs("variable,time,n,mean,sd,min,max,p5,p10,p25,p50,p75,p90,p95\n", f);
-  tr_summary *sum = tr_malloc(mc->n_times * sizeof *sum);
-  if (!sum) return tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  if (summaries(mc) != TR_OK)
+    return tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
   for (size_t v = 0; v < mc->n_watch; v++) {
     const char *name = var_name(mc, mc->track[v]);
-    if (tr_stats_summaries(mc->stats, v * mc->n_times, mc->n_times, sum) != TR_OK) {
-      tr_free(sum);
-      return tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
-    }
+    const tr_summary *sum = &mc->sum[v * mc->n_times];
     for (size_t t = 0; t < mc->n_times; t++) {
       const tr_summary *s = &sum[t];
       csv_str(f, name);
@@ -351,7 +389,6 @@ int tr_mc_write_csv(tr_mc *mc, FILE *f) {
       fputc('\n', f);
     }
   }
-  tr_free(sum);
   if (ferror(f)) return tr_error_set(&mc->err, TR_ERR_IO, NULL, 0, 0, "write error");
   return TR_OK;
 }

@@ -9,14 +9,12 @@
 
 #include "base/progress.h"
 #include "base/rng.h"
+#include "base/team.h"
 #include "scenario/sample.h"
 
 #include <math.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* How often (in runs, counted in run order) the convergence rule is checked. */
 #define UNTIL_EVERY 100
@@ -48,6 +46,8 @@ int tr_mc_new(const tr_model *m, tr_mc **out, tr_error *err) {
 static void free_results(tr_mc *mc) {
   tr_free(mc->times);
   tr_stats_free(mc->stats);
+  tr_free(mc->sum);
+  mc->sum = NULL;
   for (size_t i = 0; i < mc->n_ev; i++)
     tr_event_acc_free(&mc->ev[i].acc);
   tr_free(mc->sens_in);
@@ -382,158 +382,6 @@ int tr_mc_until(tr_mc *mc, const char *rule) {
 }
 
 /* ---- the run ------------------------------------------------------------------------------ */
-
-/* A team of threads that runs the tasks of one job at a time: the calling thread (tid 0) and
- * n - 1 workers (tid 1 .. n - 1), which claim tasks in turn until none is left. A job ends when
- * every task has finished, so the caller may read everything the tasks wrote.
- *
- * A study runs two short jobs per round (a few milliseconds each), so the hand-overs must be
- * quick: a worker that has finished spins for a while (SPIN_NS) watching for the next job
- * before it sleeps on the condition variable, and so does the caller waiting for the last
- * task; waking a sleeping thread takes tens of microseconds on a loaded machine. Claims and
- * sleeps go through the mutex; `job` and `finished` are also read without it while spinning,
- * hence atomics. */
-#define SPIN_NS 200000L
-
-typedef void (*team_fn)(void *ctx, size_t task, size_t tid);
-
-typedef struct team team;
-
-typedef struct team_member {
-  team *t;
-  size_t tid;
-  pthread_t th;
-} team_member;
-
-struct team {
-  pthread_mutex_t mu;
-  pthread_cond_t go, done;
-  team_member *mem;     /* the workers */
-  size_t n;             /* workers started */
-  _Atomic uint64_t job; /* counts jobs: a worker waits for the next */
-  team_fn fn;
-  void *ctx;
-  size_t ntasks, next;
-  _Atomic size_t finished;
-  _Atomic int quit;
-};
-
-static long elapsed_ns(const struct timespec *t0) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (t.tv_sec - t0->tv_sec) * 1000000000L + (t.tv_nsec - t0->tv_nsec);
-}
-
-/* Spin until *v != old (or quit), at most SPIN_NS; checks the clock every 256 turns. */
-static void spin_while_u64(const _Atomic uint64_t *v, uint64_t old, const _Atomic int *quit) {
-  struct timespec t0;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
-  for (unsigned i = 1; atomic_load_explicit(v, memory_order_acquire) == old &&
-                       !atomic_load_explicit(quit, memory_order_relaxed);
-       i++)
-    if (i % 256 == 0 && elapsed_ns(&t0) > SPIN_NS) return;
-}
-
-static void spin_until_size(const _Atomic size_t *v, size_t want) {
-  struct timespec t0;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
-  for (unsigned i = 1; atomic_load_explicit(v, memory_order_acquire) < want; i++)
-    if (i % 256 == 0 && elapsed_ns(&t0) > SPIN_NS) return;
-}
-
-/* Claim and run tasks of the current job until none is left (called with mu held). */
-static void team_work(team *t, size_t tid) {
-  while (t->next < t->ntasks) {
-    size_t task = t->next++;
-    pthread_mutex_unlock(&t->mu);
-    t->fn(t->ctx, task, tid);
-    pthread_mutex_lock(&t->mu);
-    if (atomic_fetch_add(&t->finished, 1) + 1 == t->ntasks) pthread_cond_signal(&t->done);
-  }
-}
-
-static void *team_main(void *arg) {
-  team_member *m = arg;
-  team *t = m->t;
-  pthread_mutex_lock(&t->mu);
-  uint64_t seen = atomic_load(&t->job);
-  for (;;) {
-    if (atomic_load(&t->job) == seen && !atomic_load(&t->quit)) {
-      pthread_mutex_unlock(&t->mu);
-      spin_while_u64(&t->job, seen, &t->quit);
-      pthread_mutex_lock(&t->mu);
-    }
-    while (!atomic_load(&t->quit) && atomic_load(&t->job) == seen)
-      pthread_cond_wait(&t->go, &t->mu);
-    if (atomic_load(&t->quit)) break;
-    seen = atomic_load(&t->job);
-    team_work(t, m->tid);
-  }
-  pthread_mutex_unlock(&t->mu);
-  return NULL;
-}
-
-/* Start `threads - 1` workers. TR_OK, or TR_ERR_NOMEM (team_stop stops those started). */
-static int team_start(team *t, int threads) {
-  memset(t, 0, sizeof *t);
-  atomic_init(&t->job, 0);
-  atomic_init(&t->finished, 0);
-  atomic_init(&t->quit, 0);
-  if (threads <= 1) return TR_OK;
-  t->mem = tr_calloc((size_t)threads - 1, sizeof *t->mem);
-  if (!t->mem) return TR_ERR_NOMEM;
-  pthread_mutex_init(&t->mu, NULL);
-  pthread_cond_init(&t->go, NULL);
-  pthread_cond_init(&t->done, NULL);
-  for (size_t i = 0; i + 1 < (size_t)threads; i++) {
-    t->mem[i].t = t;
-    t->mem[i].tid = i + 1;
-    if (pthread_create(&t->mem[i].th, NULL, team_main, &t->mem[i]) != 0) break;
-    t->n++;
-  }
-  return t->n + 1 == (size_t)threads ? TR_OK : TR_ERR_NOMEM;
-}
-
-static void team_stop(team *t) {
-  if (!t->mem) return;
-  pthread_mutex_lock(&t->mu);
-  atomic_store(&t->quit, 1);
-  pthread_cond_broadcast(&t->go);
-  pthread_mutex_unlock(&t->mu);
-  for (size_t i = 0; i < t->n; i++)
-    pthread_join(t->mem[i].th, NULL);
-  pthread_mutex_destroy(&t->mu);
-  pthread_cond_destroy(&t->go);
-  pthread_cond_destroy(&t->done);
-  tr_free(t->mem);
-  t->mem = NULL;
-}
-
-/* Run fn(ctx, task, tid) for task 0 .. ntasks - 1 on the team; returns when all are done. */
-static void team_run(team *t, team_fn fn, void *ctx, size_t ntasks) {
-  if (t->n == 0) {
-    for (size_t i = 0; i < ntasks; i++)
-      fn(ctx, i, 0);
-    return;
-  }
-  pthread_mutex_lock(&t->mu);
-  t->fn = fn;
-  t->ctx = ctx;
-  t->ntasks = ntasks;
-  t->next = 0;
-  atomic_store(&t->finished, 0);
-  atomic_fetch_add_explicit(&t->job, 1, memory_order_release);
-  pthread_cond_broadcast(&t->go);
-  team_work(t, 0);
-  if (atomic_load(&t->finished) < ntasks) {
-    pthread_mutex_unlock(&t->mu);
-    spin_until_size(&t->finished, ntasks);
-    pthread_mutex_lock(&t->mu);
-  }
-  while (atomic_load(&t->finished) < t->ntasks)
-    pthread_cond_wait(&t->done, &t->mu);
-  pthread_mutex_unlock(&t->mu);
-}
 
 /* A new sim for the study: options, overrides, tracked variables. */
 static int make_sim(const tr_mc *mc, const tr_sim_opts *o, tr_sim **out, tr_error *err) {
@@ -894,9 +742,8 @@ int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
     rc = make_sim(mc, &r.sim_opts, &r.sims[t], &mc->err);
   if (rc == TR_OK && tr_stats_set_shards(mc->stats, T) != TR_OK)
     rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
-  team tm;
-  int started = rc == TR_OK;
-  if (started && team_start(&tm, opts->threads) != TR_OK)
+  tr_team *tm = NULL;
+  if (rc == TR_OK && tr_team_new(&tm, opts->threads) != TR_OK)
     rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "cannot start %d threads", opts->threads);
 
   tr_welford until = {0, 0, 0};
@@ -910,7 +757,7 @@ int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
       break;
     }
     size_t nb = (r.nr + batch - 1) / batch;
-    team_run(&tm, run_task, &r, nb);
+    tr_team_run(tm, run_task, &r, nb);
     for (size_t b = 0; b < nb; b++) /* in run order: any thread count reports the same */
       if (r.rc[b] != TR_OK) {
         rc = r.rc[b];
@@ -922,13 +769,13 @@ int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
       }
     if (rc != TR_OK) break;
     r.nr = ordered_work(mc, &r, &until, &stop_rule);
-    team_run(&tm, shard_task, &r, tr_stats_shards(mc->stats));
+    tr_team_run(tm, shard_task, &r, tr_stats_shards(mc->stats));
     tr_stats_round_end(mc->stats, r.nr);
     mc->done += r.nr;
     tr_progress_add(progress, r.nr);
     if (stop && *stop) break; /* after a round: what is done is kept */
   }
-  if (started) team_stop(&tm);
+  tr_team_free(tm);
   mc->converged = stop_rule;
   if (rc == TR_OK && mc->done < opts->runs && !stop_rule) {
     mc->partial = 1;

@@ -52,6 +52,7 @@ struct tr_mc {
   size_t n_times;
   double *times;    /* n_times (owned) */
   tr_stats *stats;  /* cells: slot * n_times + t for every tracked slot */
+  tr_summary *sum;  /* summaries of the watched cells, made by the first report (report.c) */
   size_t done;      /* runs completed, in order */
   int partial;      /* ended by the stop flag */
   int converged;    /* the convergence rule stopped the run */

@@ -838,6 +838,10 @@ int tr_stats_summary(tr_stats *s, size_t ci, tr_summary *out) {
  * per cache line missed. */
 #define BLOCK 64
 
+void tr_stats_settle(tr_stats *s) {
+  if (s->npend) flush_pending(s);
+}
+
 int tr_stats_summaries(tr_stats *s, size_t first, size_t count, tr_summary *out) {
   if (s->npend) flush_pending(s);
   if (s->hist || s->runs == 0) {

@@ -117,8 +117,13 @@ int tr_stats_summary(tr_stats *s, size_t cell, tr_summary *out);
 
 /* Summaries of cells first .. first+count-1 into out[0..count-1]: the same values as
  * tr_stats_summary cell by cell, much faster for many cells (one pass over the stored runs
- * per 64 cells). TR_OK or TR_ERR_NOMEM. */
+ * per 64 cells). TR_OK or TR_ERR_NOMEM. After tr_stats_settle, calls on disjoint cells may
+ * run in different threads at the same time. */
 int tr_stats_summaries(tr_stats *s, size_t first, size_t count, tr_summary *out);
+
+/* Add the runs still buffered (tr_stats_add) to the histograms: from then on, until the next
+ * run is added, the readers change nothing. */
+void tr_stats_settle(tr_stats *s);
 
 /* The q-quantile (0 <= q <= 1) of one cell, as in tr_stats_summary. */
 int tr_stats_quantile(tr_stats *s, size_t cell, double q, double *out);
