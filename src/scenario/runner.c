@@ -122,17 +122,6 @@ static int find_var(tr_mc *mc, const char *name, const char *what, const char *f
   return TR_OK;
 }
 
-/* A shocked auxiliary X is X__tr_base underneath (shock.c): vary and override that. */
-static size_t shock_base(const tr_mc *mc, size_t var) {
-  tr_var_info vi;
-  tr_model_var(mc->m, var, &vi);
-  if (vi.is_constant) return var;
-  char base[600];
-  snprintf(base, sizeof base, "%s__tr_base", vi.ident);
-  long b = tr_model_find(mc->m, base);
-  return b >= 0 ? (size_t)b : var;
-}
-
 static int need_constant(tr_mc *mc, size_t var, const char *what, const char *file, int line,
                          int col) {
   tr_var_info vi;
@@ -148,7 +137,7 @@ static int need_constant(tr_mc *mc, size_t var, const char *what, const char *fi
 static int add_input(tr_mc *mc, const char *name, tr_dist *d, const char *file, int line, int col) {
   size_t var = 0;
   int rc = find_var(mc, name, "vary", file, line, col, &var);
-  if (rc == TR_OK) var = shock_base(mc, var);
+  if (rc == TR_OK) var = (size_t)tr_mc_find_const(mc->m, name); /* a shocked X: its base */
   if (rc == TR_OK) rc = need_constant(mc, var, "vary", file, line, col);
   for (size_t i = 0; rc == TR_OK && i < mc->k; i++)
     if (mc->in[i].var == var)
@@ -227,8 +216,7 @@ int tr_mc_correlate(tr_mc *mc, const double *corr, size_t k) {
 }
 
 static long input_index(const tr_mc *mc, const char *name) {
-  long var = tr_model_find(mc->m, name);
-  if (var >= 0) var = (long)shock_base(mc, (size_t)var);
+  long var = tr_mc_find_const(mc->m, name);
   for (size_t i = 0; i < mc->k; i++)
     if (strcmp(mc->in[i].name, name) == 0 || (var >= 0 && mc->in[i].var == (size_t)var))
       return (long)i;
@@ -286,7 +274,7 @@ int tr_mc_correlate_spec(tr_mc *mc, const char *spec) {
 int tr_mc_override(tr_mc *mc, const char *name, double v) {
   size_t var = 0;
   int rc = find_var(mc, name, "override", NULL, 0, 0, &var);
-  if (rc == TR_OK) var = shock_base(mc, var);
+  if (rc == TR_OK) var = (size_t)tr_mc_find_const(mc->m, name); /* a shocked X: its base */
   if (rc == TR_OK) rc = need_constant(mc, var, "override", NULL, 0, 0);
   if (rc != TR_OK) return rc;
   if (!isfinite(v))
