@@ -444,11 +444,22 @@ static void run_task(void *ctx, size_t b, size_t tid) {
     }
 }
 
-/* Task: shard k of the statistics over the round's first r->nr rows. */
-static void shard_task(void *ctx, size_t k, size_t tid) {
-  (void)tid;
-  mc_round *r = ctx;
-  tr_stats_round_shard(r->mc->stats, r->rows, r->nr, k);
+/* One job of the pipeline: the blocks of a round (tasks 0 .. nb - 1) and the statistics of
+ * the round before, one shard per task (tasks nb ..). The blocks come first, so that the
+ * shorter shard tasks even out the threads' work at the end of the job. */
+typedef struct mc_job {
+  mc_round *run;
+  size_t nb;
+  const double *add_rows; /* the round before, in run order */
+  size_t add_nr;
+} mc_job;
+
+static void job_task(void *ctx, size_t t, size_t tid) {
+  mc_job *j = ctx;
+  if (t < j->nb)
+    run_task(j->run, t, tid);
+  else
+    tr_stats_round_shard(j->run->mc->stats, j->add_rows, j->add_nr, t - j->nb);
 }
 
 /* Announce a numeric hazard in the study's warnings, so that it never reaches a report
@@ -676,12 +687,14 @@ static size_t round_rows(size_t per, size_t k, size_t threads, size_t batch) {
 }
 
 /*
- * The run, in rounds of runs: the blocks of a round are run by all threads (each with its own
- * sim), writing their series into the round's buffer; then the calling thread does what must
- * follow run order (hazard report, events, sensitivity sample, convergence rule); then the
- * threads add the round to the statistics, one shard of cells each (the shard's kept values
- * are its own memory, written by one thread only). Every cell receives its values in run order, so
- * the results do not depend on the number of threads or on how runs were grouped into lanes.
+ * The run, in rounds of runs, pipelined: job k runs the blocks of round k on all threads (each
+ * with its own sim, writing the series into round k's buffer) and, in the same job, adds round
+ * k - 1 to the statistics, one shard of cells per task (each shard's kept values are its own
+ * memory, written by one thread at a time). Between two jobs the calling thread does what
+ * must follow run order for round k (hazard report, events, sensitivity sample, convergence
+ * rule). Every cell receives its values in run order, so the results do not depend on the
+ * number of threads or on how runs were grouped into lanes; and the threads meet once per
+ * round. Two round buffers alternate.
  */
 int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
               struct tr_progress *progress) {
@@ -705,10 +718,10 @@ int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
   r.sims = tr_calloc(T, sizeof *r.sims);
   r.err = tr_malloc(nbr * sizeof *r.err);
   r.inputs = tr_malloc((rr * mc->k + 1) * sizeof *r.inputs);
-  r.rows = tr_malloc(rr * per * sizeof *r.rows);
+  double *rowbuf[2] = {tr_malloc(rr * per * sizeof(double)), tr_malloc(rr * per * sizeof(double))};
   r.hazard = tr_malloc(nbr * HAZARD_MAX);
   r.rc = tr_malloc(nbr * sizeof *r.rc);
-  if (!nm || !d || !r.sims || !r.err || !r.inputs || !r.rows || !r.hazard || !r.rc)
+  if (!nm || !d || !r.sims || !r.err || !r.inputs || !rowbuf[0] || !rowbuf[1] || !r.hazard || !r.rc)
     rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
   for (size_t j = 0; rc == TR_OK && j < mc->k; j++) {
     nm[j] = mc->in[j].name;
@@ -728,25 +741,37 @@ int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
   r.batch = batch;
   for (size_t t = 0; rc == TR_OK && t < T; t++)
     rc = make_sim(mc, &r.sim_opts, &r.sims[t], &mc->err);
-  if (rc == TR_OK && tr_stats_set_shards(mc->stats, T) != TR_OK)
+  /* Several shards per thread: the last tasks of a job are short, so the threads finish it
+   * together. */
+  if (rc == TR_OK && tr_stats_set_shards(mc->stats, T > 1 ? 4 * T : 1) != TR_OK)
     rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
   tr_team *tm = NULL;
   if (rc == TR_OK && tr_team_new(&tm, opts->threads) != TR_OK)
     rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "cannot start %d threads", opts->threads);
 
   tr_welford until = {0, 0, 0};
-  int stop_rule = 0, hazard_told = 0;
-  while (rc == TR_OK && mc->done < opts->runs && !stop_rule) {
-    r.first = mc->done;
-    r.nr = opts->runs - r.first < rr ? opts->runs - r.first : rr;
-    if (r.nr > tr_stats_round_max(mc->stats)) r.nr = tr_stats_round_max(mc->stats);
-    if (tr_stats_round_begin(mc->stats, r.nr) != TR_OK) {
-      rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
-      break;
+  int stop_rule = 0, hazard_told = 0, halt = 0;
+  mc_job job = {&r, 0, NULL, 0}; /* add_nr > 0: a round waits to be added */
+  for (int buf = 0; rc == TR_OK; buf ^= 1) {
+    /* The next round, unless the runs are done or something said stop. While the values are
+     * kept, a round ends where the exact storage does (counting the round not added yet). */
+    size_t first = mc->done + job.add_nr, max = tr_stats_round_max(mc->stats);
+    r.first = first;
+    r.nr = halt || stop_rule || first >= opts->runs ? 0 : opts->runs - first;
+    if (r.nr > rr) r.nr = rr;
+    if (max != SIZE_MAX && max > job.add_nr && r.nr > max - job.add_nr) r.nr = max - job.add_nr;
+    r.rows = rowbuf[buf];
+    job.nb = (r.nr + batch - 1) / batch;
+    size_t shards = job.add_nr ? tr_stats_shards(mc->stats) : 0;
+    if (job.nb + shards == 0) break;
+    tr_team_run(tm, job_task, &job, job.nb + shards);
+    if (job.add_nr) {
+      tr_stats_round_end(mc->stats, job.add_nr);
+      mc->done += job.add_nr;
+      tr_progress_add(progress, job.add_nr);
+      job.add_nr = 0;
     }
-    size_t nb = (r.nr + batch - 1) / batch;
-    tr_team_run(tm, run_task, &r, nb);
-    for (size_t b = 0; b < nb; b++) /* in run order: any thread count reports the same */
+    for (size_t b = 0; b < job.nb; b++) /* in run order: any thread count reports the same */
       if (r.rc[b] != TR_OK) {
         rc = r.rc[b];
         tr_error_copy(&mc->err, &r.err[b]);
@@ -755,13 +780,15 @@ int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
         hazard_told = 1;
         report_hazard(mc, &r.hazard[b * HAZARD_MAX], r.first + b * batch);
       }
-    if (rc != TR_OK) break;
+    if (rc != TR_OK || r.nr == 0) break;
     r.nr = ordered_work(mc, &r, &until, &stop_rule);
-    tr_team_run(tm, shard_task, &r, tr_stats_shards(mc->stats));
-    tr_stats_round_end(mc->stats, r.nr);
-    mc->done += r.nr;
-    tr_progress_add(progress, r.nr);
-    if (stop && *stop) break; /* after a round: what is done is kept */
+    if (tr_stats_round_begin(mc->stats, r.nr) != TR_OK) {
+      rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+      break;
+    }
+    job.add_rows = r.rows;
+    job.add_nr = r.nr;
+    if (stop && *stop) halt = 1; /* the rounds run so far are added and kept */
   }
   tr_team_free(tm);
   mc->converged = stop_rule;
@@ -777,7 +804,8 @@ int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
   tr_free(r.inputs);
   tr_free(r.hazard);
   tr_free(r.rc);
-  tr_free(r.rows);
+  tr_free(rowbuf[0]);
+  tr_free(rowbuf[1]);
   tr_sampler_free(smp);
   tr_free(nm);
   tr_free(d);

@@ -114,6 +114,40 @@ static void test_reproducible(void **state) {
   tr_model_free(m);
 }
 
+/* run-2b: the same across the switch to streaming percentiles (a small exact budget), with
+ * rounds cut short by the exact cap and by a convergence rule: byte-identical for threads
+ * 1/2/3 and batches 64/5, and the rule stops at the same run. */
+static void test_reproducible_streaming(void **state) {
+  (void)state;
+  tr_model *m = load();
+  tr_mc *mc = study(m);
+  assert_int_equal(tr_mc_event(mc, "level < 190"), TR_OK);
+  for (int until = 0; until < 2; until++) {
+    if (until) assert_int_equal(tr_mc_until(mc, "mean(level) +-0.5% @99%"), TR_OK);
+    tr_mc_opts o = tr_mc_default_opts();
+    o.runs = 5000;
+    o.seed = 7;
+    o.exact_bytes = (size_t)48 << 10;
+    char *ref = run_json(mc, &o);
+    assert_non_null(strstr(ref, "\"percentiles_exact\": false"));
+    size_t done = tr_mc_runs_done(mc);
+    assert_true(until ? done < 5000 && done % 100 == 0 : done == 5000);
+    static const int threads[] = {2, 3, 1};
+    static const size_t batch[] = {64, 5, 5};
+    for (int i = 0; i < 3; i++) {
+      o.threads = threads[i];
+      o.batch = batch[i];
+      char *got = run_json(mc, &o);
+      assert_string_equal(got, ref);
+      assert_int_equal(tr_mc_runs_done(mc), done);
+      free(got);
+    }
+    free(ref);
+  }
+  tr_mc_free(mc);
+  tr_model_free(m);
+}
+
 /* run-3: a stop flag already set ends the run after its first round (a whole number of
  * blocks, well short of the runs asked for), marked partial, with what was done. */
 static void test_stop_flag(void **state) {
@@ -225,9 +259,13 @@ static void test_alloc_failure(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_linear_moments), cmocka_unit_test(test_reproducible),
-      cmocka_unit_test(test_stop_flag),      cmocka_unit_test(test_until),
-      cmocka_unit_test(test_bad_input),      cmocka_unit_test(test_alloc_failure),
+      cmocka_unit_test(test_linear_moments),
+      cmocka_unit_test(test_reproducible),
+      cmocka_unit_test(test_reproducible_streaming),
+      cmocka_unit_test(test_stop_flag),
+      cmocka_unit_test(test_until),
+      cmocka_unit_test(test_bad_input),
+      cmocka_unit_test(test_alloc_failure),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
