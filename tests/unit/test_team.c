@@ -16,9 +16,9 @@
 enum { TASKS = 97, JOBS = 3000 };
 
 typedef struct job {
-  int runs[TASKS];       /* times each task ran in this job (a task writes only its own) */
-  size_t tid[TASKS];     /* the thread that ran it */
-  _Atomic int bad_tid;   /* a thread id out of range was seen */
+  int runs[TASKS];     /* times each task ran in this job (a task writes only its own) */
+  size_t tid[TASKS];   /* the thread that ran it */
+  _Atomic int bad_tid; /* a thread id out of range was seen */
   size_t size;
 } job;
 
