@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test runner: every cmocka program in $BUILD/tests, every suite script in
 # tests/suites/*.sh (each prints TAP lines), and the conformance suite. Counts every "ok" /
-# "not ok" line; a program that dies without reporting counts as one failure.
+# "not ok" line; a program that dies without reporting counts as one failure, and so does one
+# that runs longer than $TEST_TIMEOUT seconds (default 900: a hang fails, it does not stall CI).
 # Ends with the plain line "N passed, N failed"; exits 1 on any failure.
 set -u
 BUILD=${BUILD:-build}
@@ -15,8 +16,9 @@ failures=()
 run_tap() { # name, command...
   local name=$1; shift
   local log="$BUILD/test-logs/$name.log"
-  CMOCKA_MESSAGE_OUTPUT=TAP "$@" >"$log" 2>&1
+  CMOCKA_MESSAGE_OUTPUT=TAP timeout -k 10 "${TEST_TIMEOUT:-900}" "$@" >"$log" 2>&1
   local rc=$?
+  [ "$rc" -eq 124 ] && echo "not ok - $name timed out after ${TEST_TIMEOUT:-900} s" >>"$log"
   local p f
   p=$(grep -cE '^ok ' "$log")
   f=$(grep -cE '^not ok ' "$log")

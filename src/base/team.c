@@ -31,7 +31,8 @@ struct tr_team {
   _Atomic uint64_t job; /* counts jobs: a worker waits for the next */
   tr_team_fn fn;
   void *ctx;
-  size_t ntasks, next;
+  tr_team_own_fn own;         /* each thread's own part of the job, or NULL */
+  size_t ntasks, next, total; /* total: tasks + one own part per thread */
   _Atomic size_t finished;
   _Atomic int quit;
 };
@@ -66,7 +67,13 @@ static void work(tr_team *t, size_t tid) {
     pthread_mutex_unlock(&t->mu);
     t->fn(t->ctx, task, tid);
     pthread_mutex_lock(&t->mu);
-    if (atomic_fetch_add(&t->finished, 1) + 1 == t->ntasks) pthread_cond_signal(&t->done);
+    if (atomic_fetch_add(&t->finished, 1) + 1 == t->total) pthread_cond_signal(&t->done);
+  }
+  if (t->own) {
+    pthread_mutex_unlock(&t->mu);
+    t->own(t->ctx, tid);
+    pthread_mutex_lock(&t->mu);
+    if (atomic_fetch_add(&t->finished, 1) + 1 == t->total) pthread_cond_signal(&t->done);
   }
 }
 
@@ -74,7 +81,7 @@ static void *worker(void *arg) {
   member *m = arg;
   tr_team *t = m->t;
   pthread_mutex_lock(&t->mu);
-  uint64_t seen = atomic_load(&t->job);
+  uint64_t seen = 0; /* jobs count from 1: a job published before this thread ran is not missed */
   for (;;) {
     if (atomic_load(&t->job) == seen && !atomic_load(&t->quit)) {
       pthread_mutex_unlock(&t->mu);
@@ -144,26 +151,34 @@ void tr_team_free(tr_team *t) {
 }
 
 void tr_team_run(tr_team *t, tr_team_fn fn, void *ctx, size_t ntasks) {
+  tr_team_run_own(t, fn, ctx, ntasks, NULL);
+}
+
+void tr_team_run_own(tr_team *t, tr_team_fn fn, void *ctx, size_t ntasks, tr_team_own_fn own) {
   if (t->n == 0) {
     for (size_t i = 0; i < ntasks; i++)
       fn(ctx, i, 0);
+    if (own) own(ctx, 0);
     return;
   }
   pthread_mutex_lock(&t->mu);
   t->fn = fn;
   t->ctx = ctx;
+  t->own = own;
   t->ntasks = ntasks;
+  t->total = ntasks + (own ? t->n + 1 : 0);
   t->next = 0;
   atomic_store(&t->finished, 0);
   atomic_fetch_add_explicit(&t->job, 1, memory_order_release);
   pthread_cond_broadcast(&t->go);
   work(t, 0);
-  if (atomic_load(&t->finished) < ntasks) {
+  size_t total = t->total;
+  if (atomic_load(&t->finished) < total) {
     pthread_mutex_unlock(&t->mu);
-    spin_until_size(&t->finished, ntasks);
+    spin_until_size(&t->finished, total);
     pthread_mutex_lock(&t->mu);
   }
-  while (atomic_load(&t->finished) < t->ntasks)
+  while (atomic_load(&t->finished) < total)
     pthread_cond_wait(&t->done, &t->mu);
   pthread_mutex_unlock(&t->mu);
 }

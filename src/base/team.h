@@ -29,6 +29,14 @@ size_t tr_team_size(const tr_team *t);
  * a job on the same team. */
 void tr_team_run(tr_team *t, tr_team_fn fn, void *ctx, size_t ntasks);
 
+/* Each thread's own part of a job: called once on every thread of the team, with its tid. */
+typedef void (*tr_team_own_fn)(void *ctx, size_t tid);
+
+/* As tr_team_run, then every thread, once it finds no task left, runs own(ctx, tid) once
+ * (own may be NULL). Work given to a thread by its tid stays on that thread from job to job,
+ * so the memory it touches stays in that core's caches. */
+void tr_team_run_own(tr_team *t, tr_team_fn fn, void *ctx, size_t ntasks, tr_team_own_fn own);
+
 /* Stop the workers and free the team; NULL is a no-op. */
 void tr_team_free(tr_team *t);
 

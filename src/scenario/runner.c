@@ -444,22 +444,28 @@ static void run_task(void *ctx, size_t b, size_t tid) {
     }
 }
 
-/* One job of the pipeline: the blocks of a round (tasks 0 .. nb - 1) and the statistics of
- * the round before, one shard per task (tasks nb ..). The blocks come first, so that the
- * shorter shard tasks even out the threads' work at the end of the job. */
+/* One job of the pipeline: the blocks of a round (tasks, claimed by any thread) and the
+ * statistics of the round before, where thread `tid` adds shards tid, tid + T, ... of the
+ * cells in every round, so that each shard's histograms, moments and kept values stay in the
+ * caches of one core instead of moving between cores from round to round. */
 typedef struct mc_job {
   mc_round *run;
-  size_t nb;
+  size_t nb, threads;
   const double *add_rows; /* the round before, in run order */
   size_t add_nr;
 } mc_job;
 
 static void job_task(void *ctx, size_t t, size_t tid) {
   mc_job *j = ctx;
-  if (t < j->nb)
-    run_task(j->run, t, tid);
-  else
-    tr_stats_round_shard(j->run->mc->stats, j->add_rows, j->add_nr, t - j->nb);
+  run_task(j->run, t, tid);
+}
+
+static void job_own(void *ctx, size_t tid) {
+  mc_job *j = ctx;
+  if (!j->add_nr) return;
+  tr_stats *st = j->run->mc->stats;
+  for (size_t k = tid; k < tr_stats_shards(st); k += j->threads)
+    tr_stats_round_shard(st, j->add_rows, j->add_nr, k);
 }
 
 /* Announce a numeric hazard in the study's warnings, so that it never reaches a report
@@ -741,9 +747,7 @@ int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
   r.batch = batch;
   for (size_t t = 0; rc == TR_OK && t < T; t++)
     rc = make_sim(mc, &r.sim_opts, &r.sims[t], &mc->err);
-  /* Several shards per thread: the last tasks of a job are short, so the threads finish it
-   * together. */
-  if (rc == TR_OK && tr_stats_set_shards(mc->stats, T > 1 ? 4 * T : 1) != TR_OK)
+  if (rc == TR_OK && tr_stats_set_shards(mc->stats, T) != TR_OK)
     rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
   tr_team *tm = NULL;
   if (rc == TR_OK && tr_team_new(&tm, opts->threads) != TR_OK)
@@ -751,7 +755,7 @@ int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
 
   tr_welford until = {0, 0, 0};
   int stop_rule = 0, hazard_told = 0, halt = 0;
-  mc_job job = {&r, 0, NULL, 0}; /* add_nr > 0: a round waits to be added */
+  mc_job job = {&r, 0, T, NULL, 0}; /* add_nr > 0: a round waits to be added */
   for (int buf = 0; rc == TR_OK; buf ^= 1) {
     /* The next round, unless the runs are done or something said stop. While the values are
      * kept, a round ends where the exact storage does (counting the round not added yet). */
@@ -762,9 +766,8 @@ int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
     if (max != SIZE_MAX && max > job.add_nr && r.nr > max - job.add_nr) r.nr = max - job.add_nr;
     r.rows = rowbuf[buf];
     job.nb = (r.nr + batch - 1) / batch;
-    size_t shards = job.add_nr ? tr_stats_shards(mc->stats) : 0;
-    if (job.nb + shards == 0) break;
-    tr_team_run(tm, job_task, &job, job.nb + shards);
+    if (job.nb == 0 && job.add_nr == 0) break;
+    tr_team_run_own(tm, job_task, &job, job.nb, job_own);
     if (job.add_nr) {
       tr_stats_round_end(mc->stats, job.add_nr);
       mc->done += job.add_nr;
