@@ -683,15 +683,19 @@ static int prepare(tr_mc *mc, const tr_mc_opts *opts, tr_sim_opts *so) {
 
 /* Runs per round: about ROUND_BYTES of series and inputs (the round's buffer stays in the
  * cache between the runs and the statistics), a whole number of blocks per thread (so that no
- * thread waits for the others at the end of a round), at most 64 of them. */
+ * thread waits for the others at the end of a round), at most 64 of them. Runs with very many
+ * saved values get one block per thread while that fits in ROUND_MAX_BYTES, else fewer
+ * blocks, but always one: the round buffers (two) then weigh about what a sim's own output
+ * for one block does. */
 #define ROUND_BYTES ((size_t)4 << 20)
+#define ROUND_MAX_BYTES ((size_t)64 << 20)
 
 static size_t round_rows(size_t per, size_t k, size_t threads, size_t batch) {
-  size_t unit = threads * batch, rr = ROUND_BYTES / ((per + k) * sizeof(double));
-  rr = rr < unit ? unit : rr / unit * unit;
-  return rr > 64 * unit ? 64 * unit : rr;
+  size_t unit = threads * batch, row = (per + k) * sizeof(double), rr = ROUND_BYTES / row;
+  if (rr >= unit) return rr / unit * unit > 64 * unit ? 64 * unit : rr / unit * unit;
+  rr = ROUND_MAX_BYTES / row < unit ? ROUND_MAX_BYTES / row : unit;
+  return rr >= batch ? rr / batch * batch : batch;
 }
-
 /*
  * The run, in rounds of runs, pipelined: job k runs the blocks of round k on all threads (each
  * with its own sim, writing the series into round k's buffer) and, in the same job, adds round
