@@ -393,6 +393,12 @@ static TR_ALWAYS_INLINE void bin_index(size_t n, const double *restrict x,
 
 /* Rows whose bins are computed at a time: a stack buffer of IDX_ROWS × CHUNK indices. */
 #define IDX_ROWS 256
+#define PREFETCH_ROWS 16
+#if defined(__GNUC__)
+#define TR_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define TR_PREFETCH(p) ((void)(p))
+#endif
 
 /* Add rows [0, nrows) of cells [c0, c1) (c0 a multiple of CHUNK) to their histograms, each
  * cell's values in run order. Tiles of CHUNK neighbouring cells: each row gives one cache
@@ -551,9 +557,87 @@ int tr_stats_round_begin(tr_stats *s, size_t nrows) {
   return grow_exact(s, (size_t)s->runs + nrows);
 }
 
+/* 1 when some value of cells [c0, c1) of the rows is NaN or infinite. */
+static int rows_nonfinite(const tr_stats *s, const double *rows, size_t nrows, size_t c0,
+                          size_t c1) {
+  for (size_t r = 0; r < nrows; r++)
+    if (any_nonfinite(&rows[r * s->cells + c0], c1 - c0)) return 1;
+  return 0;
+}
+
+/* A streamed round of cells [c0, c1) (c0 a multiple of CHUNK) whose values are all finite,
+ * in one pass: tile by tile (CHUNK cells), each value is read once, for its moments (kept in
+ * locals across the rows) and for its bin; then the bins are added as in hist_rows. The
+ * moments are those of moments_row, step for step. */
+TR_VECTOR_CLONES static void fused_rows(tr_stats *s, const double *rows, size_t nrows, size_t c0,
+                                        size_t c1) {
+  size_t cells = s->cells, nb = s->nbins, t0 = c0;
+  double top = (double)(nb - 1);
+  uint64_t run0 = s->runs;
+  int32_t idx[IDX_ROWS * CHUNK];
+  for (; t0 + CHUNK <= c1; t0 += CHUNK) {
+    double mean[CHUNK], m2[CHUNK], mn[CHUNK], mx[CHUNK];
+    memcpy(mean, &s->mean[t0], sizeof mean);
+    memcpy(m2, &s->m2[t0], sizeof m2);
+    memcpy(mn, &s->mn[t0], sizeof mn);
+    memcpy(mx, &s->mx[t0], sizeof mx);
+    for (size_t r0 = 0; r0 < nrows; r0 += IDX_ROWS) {
+      size_t np = nrows - r0 < IDX_ROWS ? nrows - r0 : IDX_ROWS;
+      const double *x0 = &rows[r0 * cells + t0];
+      int32_t neg = 0;
+      for (size_t r = 0; r < np; r++) {
+        const double *x = &x0[r * cells];
+        int32_t *j = &idx[r * CHUNK];
+        /* The rows are cells * 8 bytes apart, more than a page for a few hundred cells,
+         * which the hardware prefetchers do not follow: ask for a row PREFETCH_ROWS ahead
+         * (about 20% off a streamed round in bench). */
+        if (r + PREFETCH_ROWS < np) TR_PREFETCH(&x0[(r + PREFETCH_ROWS) * cells]);
+        welford(CHUNK, x, mean, m2, mn, mx, 1.0 / (double)(run0 + r0 + r + 1));
+        bin_index(CHUNK, x, &s->hlo[t0], &s->hhi[t0], &s->hsc[t0], top, j);
+        for (size_t k = 0; k < CHUNK; k++)
+          neg |= j[k];
+      }
+      if (neg >= 0) {
+        uint32_t *b[CHUNK];
+        for (size_t k = 0; k < CHUNK; k++)
+          b[k] = s->c[t0 + k].bins;
+        for (size_t r = 0; r < np; r++)
+          for (size_t k = 0; k < CHUNK; k++)
+            b[k][idx[r * CHUNK + k]]++;
+        continue;
+      }
+      for (size_t r = 0; r < np; r++) { /* some value outside its range: row by row */
+        const double *x = &x0[r * cells];
+        int32_t j[CHUNK];
+        bin_index(CHUNK, x, &s->hlo[t0], &s->hhi[t0], &s->hsc[t0], top, j);
+        for (size_t k = 0; k < CHUNK; k++)
+          if (j[k] >= 0)
+            s->c[t0 + k].bins[j[k]]++;
+          else
+            hist_add(s, t0 + k, x[k]);
+      }
+    }
+    memcpy(&s->mean[t0], mean, sizeof mean);
+    memcpy(&s->m2[t0], m2, sizeof m2);
+    memcpy(&s->mn[t0], mn, sizeof mn);
+    memcpy(&s->mx[t0], mx, sizeof mx);
+  }
+  for (size_t r = 0; r < nrows && t0 < c1; r++) { /* the last few cells */
+    const double *x = &rows[r * cells];
+    welford(c1 - t0, &x[t0], &s->mean[t0], &s->m2[t0], &s->mn[t0], &s->mx[t0],
+            1.0 / (double)(run0 + r + 1));
+    for (size_t ci = t0; ci < c1; ci++)
+      hist_add(s, ci, x[ci]);
+  }
+}
+
 void tr_stats_round_shard(tr_stats *s, const double *rows, size_t nrows, size_t k) {
   size_t c0, c1;
   shard_range(s, k, &c0, &c1);
+  if (s->hist && s->finite[k] && !rows_nonfinite(s, rows, nrows, c0, c1)) {
+    fused_rows(s, rows, nrows, c0, c1);
+    return;
+  }
   if (!s->hist) keep_rows(s, rows, nrows, k);
   for (size_t r = 0; r < nrows; r++)
     moments(s, k, &rows[r * s->cells], s->runs + r);

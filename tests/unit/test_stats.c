@@ -158,7 +158,7 @@ static void test_rows_match_runs(void **state) {
  * a round may not straddle the switch to streaming, and shards are set before any run. */
 static void test_rounds(void **state) {
   (void)state;
-  enum { CELLS = 21, RUNS = 700, CAP = 300 };
+  enum { CELLS = 21, RUNS = 1200, CAP = 300 };
   static double rows[RUNS * CELLS];
   tr_rng r;
   tr_rng_seed(&r, 9);
@@ -172,7 +172,7 @@ static void test_rounds(void **state) {
   for (int i = 0; i < RUNS; i++)
     assert_int_equal(tr_stats_add(one, &rows[i * CELLS]), TR_OK);
   static const size_t shards[] = {1, 2, 3, 5}, want[] = {1, 2, 3, 3};
-  static const size_t sizes[] = {64, 1, 100, 250, 7};
+  static const size_t sizes[] = {64, 1, 300, 250, 7}; /* 300: more than IDX_ROWS */
   for (size_t v = 0; v < 4; v++) {
     tr_stats *st;
     assert_int_equal(tr_stats_new(&st, CELLS, CAP, 64, NULL), TR_OK);
