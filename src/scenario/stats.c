@@ -400,6 +400,33 @@ static TR_ALWAYS_INLINE void bin_index(size_t n, const double *restrict x,
 #define TR_PREFETCH(p) ((void)(p))
 #endif
 
+/* Add np rows of the tile of CHUNK cells from t0 (x0: its values in the first row, rows
+ * s->cells apart) to the histograms, with the bins idx computed already. neg < 0: some value
+ * was outside its cell's range, so the rows are added one by one instead, each value outside
+ * widening its cell's histogram before the next row's bins are computed. */
+static TR_ALWAYS_INLINE void add_tile(tr_stats *s, size_t t0, const double *x0, size_t np,
+                                      const int32_t *idx, int32_t neg, double top) {
+  if (neg >= 0) {
+    uint32_t *b[CHUNK];
+    for (size_t k = 0; k < CHUNK; k++)
+      b[k] = s->c[t0 + k].bins;
+    for (size_t r = 0; r < np; r++)
+      for (size_t k = 0; k < CHUNK; k++)
+        b[k][idx[r * CHUNK + k]]++;
+    return;
+  }
+  for (size_t r = 0; r < np; r++) {
+    const double *x = &x0[r * s->cells];
+    int32_t j[CHUNK];
+    bin_index(CHUNK, x, &s->hlo[t0], &s->hhi[t0], &s->hsc[t0], top, j);
+    for (size_t k = 0; k < CHUNK; k++)
+      if (j[k] >= 0)
+        s->c[t0 + k].bins[j[k]]++;
+      else if (isfinite(x[k]))
+        hist_add(s, t0 + k, x[k]);
+  }
+}
+
 /* Add rows [0, nrows) of cells [c0, c1) (c0 a multiple of CHUNK) to their histograms, each
  * cell's values in run order. Tiles of CHUNK neighbouring cells: each row gives one cache
  * line of values and the tile's histograms stay in cache while its rows are added. The bins
@@ -425,25 +452,7 @@ TR_VECTOR_CLONES static void hist_rows(tr_stats *s, const double *rows, size_t n
         for (size_t k = 0; k < CHUNK; k++)
           neg |= j[k];
       }
-      if (neg >= 0) {
-        uint32_t *b[CHUNK];
-        for (size_t k = 0; k < CHUNK; k++)
-          b[k] = s->c[t0 + k].bins;
-        for (size_t r = 0; r < np; r++)
-          for (size_t k = 0; k < CHUNK; k++)
-            b[k][idx[r * CHUNK + k]]++;
-        continue;
-      }
-      for (size_t r = 0; r < np; r++) {
-        const double *x = &x0[r * cells];
-        int32_t j[CHUNK];
-        bin_index(CHUNK, x, &s->hlo[t0], &s->hhi[t0], &s->hsc[t0], top, j);
-        for (size_t k = 0; k < CHUNK; k++)
-          if (j[k] >= 0)
-            s->c[t0 + k].bins[j[k]]++;
-          else if (isfinite(x[k]))
-            hist_add(s, t0 + k, x[k]);
-      }
+      add_tile(s, t0, x0, np, idx, neg, top);
     }
   for (size_t r = 0; r < nrows; r++)
     for (size_t ci = t0; ci < c1; ci++) {
@@ -597,25 +606,7 @@ TR_VECTOR_CLONES static void fused_rows(tr_stats *s, const double *rows, size_t 
         for (size_t k = 0; k < CHUNK; k++)
           neg |= j[k];
       }
-      if (neg >= 0) {
-        uint32_t *b[CHUNK];
-        for (size_t k = 0; k < CHUNK; k++)
-          b[k] = s->c[t0 + k].bins;
-        for (size_t r = 0; r < np; r++)
-          for (size_t k = 0; k < CHUNK; k++)
-            b[k][idx[r * CHUNK + k]]++;
-        continue;
-      }
-      for (size_t r = 0; r < np; r++) { /* some value outside its range: row by row */
-        const double *x = &x0[r * cells];
-        int32_t j[CHUNK];
-        bin_index(CHUNK, x, &s->hlo[t0], &s->hhi[t0], &s->hsc[t0], top, j);
-        for (size_t k = 0; k < CHUNK; k++)
-          if (j[k] >= 0)
-            s->c[t0 + k].bins[j[k]]++;
-          else
-            hist_add(s, t0 + k, x[k]);
-      }
+      add_tile(s, t0, x0, np, idx, neg, top);
     }
     memcpy(&s->mean[t0], mean, sizeof mean);
     memcpy(&s->m2[t0], m2, sizeof m2);
