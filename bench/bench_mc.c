@@ -1,5 +1,7 @@
 /*
  * Monte Carlo benchmark (DESIGN §6: every figure against a baseline measured in the same run):
+ *  - every timed run is tr_mc_run on a fresh study, made and freed outside the timed part, as
+ *    the CLI and the server run studies (one run each);
  *  - SIR with two uncertain rates, at RUNS and 10 x RUNS runs: runs/s of the batched runner
  *    (64 lanes per VM pass) against the same runner one lane at a time, and against a
  *    hand-written C loop of the same SIR equations doing the same Monte Carlo (inverse-CDF
@@ -58,13 +60,6 @@ static double cpu_now(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* System CPU time of the process so far (page faults, thread wake-ups). */
-static double sys_now(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
-}
-
 static double wall_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -74,6 +69,13 @@ static double wall_now(void) {
 static void die(const char *what, tr_error *err) {
   fprintf(stderr, "bench_mc: %s: %s\n", what, tr_error_text(err));
   exit(1);
+}
+
+/* System CPU time of the process so far (page faults, thread wake-ups). */
+static double sys_now(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
 }
 
 /* A study of the model with the given inputs and watched variables. */
@@ -88,16 +90,31 @@ static tr_mc *study(const tr_model *m, const char *const *vary, const char *cons
   return mc;
 }
 
-/* Seconds (CPU, or wall when `wall`) of one tr_mc_run, best of `reps`. */
-static double time_run(tr_mc *mc, const tr_mc_opts *o, int reps, int wall) {
-  double best = 1e300;
-  for (int r = 0; r < reps; r++) {
-    double t0 = wall ? wall_now() : cpu_now();
-    if (tr_mc_run(mc, o, NULL, NULL) != TR_OK) die("tr_mc_run", tr_mc_error(mc));
-    double el = (wall ? wall_now() : cpu_now()) - t0;
-    if (el < best) best = el;
-  }
-  return best;
+/* What a study is made of: the model, its uncertain inputs and outputs (NULL: the default). */
+typedef struct study_spec {
+  const tr_model *m;
+  const char *const *vary, *const *vars;
+} study_spec;
+
+/* One tr_mc_run on a fresh study, as the CLI and the server run one: the study is made and
+ * freed outside the timed part, so that a run is not charged with freeing the results of the
+ * one before. Wall seconds; the process CPU and system CPU seconds in *cpu and *sys. */
+static double time_fresh(const study_spec *sp, const tr_mc_opts *o, double *cpu, double *sys) {
+  tr_mc *mc = study(sp->m, sp->vary, sp->vars);
+  double w0 = wall_now(), c0 = cpu_now(), s0 = sys_now();
+  if (tr_mc_run(mc, o, NULL, NULL) != TR_OK) die("tr_mc_run", tr_mc_error(mc));
+  double w = wall_now() - w0;
+  if (cpu) *cpu = cpu_now() - c0;
+  if (sys) *sys = sys_now() - s0;
+  tr_mc_free(mc);
+  return w;
+}
+
+/* CPU seconds of one run on a fresh study. */
+static double time_cpu(const study_spec *sp, const tr_mc_opts *o) {
+  double cpu;
+  time_fresh(sp, o, &cpu, NULL);
+  return cpu;
 }
 
 /* The same Monte Carlo written by hand: beta ~ U(0.2, 0.4), gamma ~ U(0.05, 0.15) drawn by
@@ -175,7 +192,8 @@ static void loadavg(char *buf, size_t cap) {
 
 /* Best CPU seconds of the batched runner, the runner one lane at a time and the hand loop on
  * `runs` runs, timed in turn `reps` times. */
-static void sir_compare(tr_mc *mc, size_t runs, int reps, double *tb, double *tl, double *th) {
+static void sir_compare(const study_spec *sp, size_t runs, int reps, double *tb, double *tl,
+                        double *th) {
   tr_mc_opts o = tr_mc_default_opts();
   o.runs = runs;
   o.threads = 1;
@@ -183,10 +201,10 @@ static void sir_compare(tr_mc *mc, size_t runs, int reps, double *tb, double *tl
   *tb = *tl = *th = 1e300;
   for (int r = 0; r < reps; r++) {
     o.batch = 64;
-    double t = time_run(mc, &o, 1, 0);
+    double t = time_cpu(sp, &o);
     *tb = t < *tb ? t : *tb;
     o.batch = 1;
-    t = time_run(mc, &o, 1, 0);
+    t = time_cpu(sp, &o);
     *tl = t < *tl ? t : *tl;
     double t0 = cpu_now();
     volatile double sink = hand_sir(0, runs, o.seed, means);
@@ -241,7 +259,7 @@ int main(int argc, char **argv) {
     die("SIR model", &err);
   static const char *const vary[] = {"beta=uniform(0.2, 0.4)", "gamma=uniform(0.05, 0.15)", NULL};
   static const char *const vars[] = {"S", "I", "R", NULL};
-  tr_mc *mc = study(sir, vary, vars);
+  const study_spec sir_spec = {sir, vary, vars};
   char load[64];
   loadavg(load, sizeof load);
   printf("bench_mc: %zu and %zu runs; process CPU time, best of each; load average %s, "
@@ -249,9 +267,9 @@ int main(int argc, char **argv) {
          runs, runs * 10, load, sysconf(_SC_NPROCESSORS_ONLN));
 
   double tb, tl, th;
-  sir_compare(mc, runs, 7, &tb, &tl, &th);
+  sir_compare(&sir_spec, runs, 7, &tb, &tl, &th);
   sir_report(runs, tb, tl, th);
-  sir_compare(mc, runs * 10, 3, &tb, &tl, &th);
+  sir_compare(&sir_spec, runs * 10, 3, &tb, &tl, &th);
   sir_report(runs * 10, tb, tl, th);
 
   /* Threads: wall and CPU of each count, in turn; then what a trivially parallel job gets.
@@ -271,9 +289,7 @@ int main(int argc, char **argv) {
     for (int r = 0; r < reps; r++)
       for (int t = 0; t < 2; t++) {
         o.threads = t + 1;
-        double w0 = wall_now(), c0 = cpu_now(), s0 = sys_now();
-        if (tr_mc_run(mc, &o, NULL, NULL) != TR_OK) die("tr_mc_run", tr_mc_error(mc));
-        double we = wall_now() - w0, ce = cpu_now() - c0, se = sys_now() - s0;
+        double ce, se, we = time_fresh(&sir_spec, &o, &ce, &se);
         if (we < w[t]) {
           w[t] = we;
           c[t] = ce;
@@ -294,7 +310,6 @@ int main(int argc, char **argv) {
            n, cfg == 2 ? " (streaming)" : "", w[0], c[0], k[0], w[1], c[1], k[1], w[0] / w[1],
            c[1] / c[0], h1 / h2, load);
   }
-  tr_mc_free(mc);
 
   tr_model *biz;
   if (tr_model_load_file("models/saas/model.xmile", &biz, &err) == TR_OK) {
@@ -319,24 +334,23 @@ int main(int argc, char **argv) {
      * thousands of cells per run, the same for both, weigh more than the runs. */
     for (int all = 0; all < 2; all++)
       for (size_t n = runs; n <= runs * 10 && !(all && n > runs); n *= 10) {
-        tr_mc *bm = study(biz, bvary, all ? NULL : stocks);
+        const study_spec bs = {biz, bvary, all ? NULL : stocks};
         tr_mc_opts b = tr_mc_default_opts();
         b.runs = n;
         b.save_step = 1;
         double sb = 1e300, sl = 1e300;
         for (int r = 0; r < 3; r++) {
           b.batch = 64;
-          double t = time_run(bm, &b, 1, 0);
+          double t = time_cpu(&bs, &b);
           sb = t < sb ? t : sb;
           b.batch = 1;
-          t = time_run(bm, &b, 1, 0);
+          t = time_cpu(&bs, &b);
           sl = t < sl ? t : sl;
         }
         printf("SaaS %6zu runs  %zu variables, outputs %s: batched %8.0f runs/s, one lane "
                "%8.0f runs/s = %.2fx (target >= 3)\n",
                n, nv, all ? "every variable" : "the stocks", (double)n / sb, (double)n / sl,
                sl / sb);
-        tr_mc_free(bm);
       }
     tr_model_free(biz);
   } else {
