@@ -155,6 +155,14 @@ size_t tr_sim_saved_count(const tr_sim *s);
 const double *tr_sim_times(const tr_sim *s);
 const double *tr_sim_series(const tr_sim *s, size_t var, size_t lane);
 
+/* Write the next runs' saved series into the caller's buffer instead of the sim's own: value
+ * t (0 .. saved count - 1) of lane l of the j-th watched variable (tr_sim_watch order) goes to
+ * buf[j * series_stride + l * lane_stride + t], for every lane of the options; the caller
+ * keeps the buffer large enough and the series apart. tr_sim_series then points into it.
+ * buf NULL: the sim's own storage again (also what tr_sim_set_opts restores). So a Monte
+ * Carlo runner can have the series land where it keeps them, without a copy. */
+void tr_sim_set_output(tr_sim *s, double *buf, size_t lane_stride, size_t series_stride);
+
 /* The first numeric hazard of the last run — "variable 'x' became NaN at time 3.5 (lane 0)"
  * — or NULL when there was none. With strict_math it is also the run's error. */
 const char *tr_sim_warning(const tr_sim *s);

@@ -64,6 +64,10 @@ struct tr_sim {
   long *watch_pos; /* [n_vars]: position in watch, or -1 */
   double *out;     /* [n_watch][lanes][nsave] */
   size_t out_cap;
+  /* Where the results go: `out`, or the caller's buffer (tr_sim_set_output). Value t of lane
+   * l of watched variable j is at res[j * res_sj + l * res_sl + t]. */
+  double *res_ext;
+  size_t res_sj, res_sl;
   double *times; /* [nsave] */
   size_t times_cap;
   int times_ok;  /* `times` holds the points of the current options */
@@ -307,6 +311,7 @@ int tr_sim_set_opts(tr_sim *s, const tr_sim_opts *opts) {
   s->nsteps = nsteps;
   s->save_every = every;
   s->nsave = (size_t)(nsteps / every) + 1;
+  s->res_ext = NULL; /* the layout of a caller's buffer depends on the options */
   s->ran = 0;
   s->times_ok = 0;
   return TR_OK;
@@ -497,9 +502,30 @@ const double *tr_sim_times(const tr_sim *s) {
   return s->ran ? s->times : NULL;
 }
 
+/* The results' buffer and strides: the caller's (tr_sim_set_output) or `out`. */
+static double *res(const tr_sim *s, size_t *sj, size_t *sl) {
+  if (s->res_ext) {
+    *sj = s->res_sj;
+    *sl = s->res_sl;
+    return s->res_ext;
+  }
+  *sj = s->o.lanes * s->nsave;
+  *sl = s->nsave;
+  return s->out;
+}
+
 const double *tr_sim_series(const tr_sim *s, size_t var, size_t lane) {
   if (!s->ran || var >= s->p->n_vars || lane >= s->o.lanes || s->watch_pos[var] < 0) return NULL;
-  return s->out + ((size_t)s->watch_pos[var] * s->o.lanes + lane) * s->nsave;
+  size_t sj, sl;
+  const double *r = res(s, &sj, &sl);
+  return r + (size_t)s->watch_pos[var] * sj + lane * sl;
+}
+
+void tr_sim_set_output(tr_sim *s, double *buf, size_t lane_stride, size_t series_stride) {
+  s->res_ext = buf;
+  s->res_sj = series_stride;
+  s->res_sl = lane_stride;
+  s->ran = 0;
 }
 
 /* ---- the run ---------------------------------------------------------------------------- */
@@ -679,13 +705,14 @@ static int hazard(tr_sim *s, size_t L, double t) {
  * (points x series) done in 8 x 8 tiles, so that both sides touch whole cache lines and the
  * stage's power-of-two row stride does not thrash one cache set. */
 TR_VECTOR_CLONES static void flush_stage(tr_sim *s, size_t L) {
-  size_t ns = s->n_dyn * L, nsave = s->nsave, np = s->stage_n, k0 = s->stage_k0;
+  size_t ns = s->n_dyn * L, np = s->stage_n, k0 = s->stage_k0, sj, sl;
+  double *out = res(s, &sj, &sl);
   const double *st = s->stage;
   for (size_t c0 = 0; c0 < ns; c0 += 8) {
     size_t c1 = c0 + 8 < ns ? c0 + 8 : ns;
     double *dst[8]; /* where columns c0..c1 go (column c is lane c % L of series c / L) */
     for (size_t c = c0, k = c0 / L, l = c0 % L; c < c1; c++) {
-      dst[c - c0] = s->out + s->dyn[k].off + l * nsave + k0;
+      dst[c - c0] = out + s->dyn[k].off + l * sl + k0;
       if (++l == L) l = 0, k++;
     }
     for (size_t q0 = 0; q0 < np; q0 += 8) {
@@ -718,12 +745,13 @@ TR_VECTOR_CLONES static void flush_stage(tr_sim *s, size_t L) {
  * in time); the others are filled in by fill_constant_series. */
 static void plan_series(tr_sim *s) {
   const tr_program *p = s->p;
-  size_t L = s->o.lanes, n = 0;
+  size_t L = s->o.lanes, n = 0, sj, sl;
+  (void)res(s, &sj, &sl);
   for (size_t j = 0; j < s->n_watch; j++) {
     int vc = p->vclass[s->watch[j]];
     if (s->n_shapes || (vc != TR_VC_CONST && vc != TR_VC_STATIC)) {
       s->dyn[n].slot = s->watch[j] * L;
-      s->dyn[n++].off = j * L * s->nsave;
+      s->dyn[n++].off = j * sj;
     }
   }
   s->n_dyn = n;
@@ -732,13 +760,14 @@ static void plan_series(tr_sim *s) {
 /* The series of constants and static variables: their value never changes during a run
  * without time shapes, so it is written once per point at the end instead of every step. */
 static void fill_constant_series(tr_sim *s) {
-  size_t L = s->o.lanes, nsave = s->nsave;
+  size_t L = s->o.lanes, nsave = s->nsave, sj, sl;
+  double *out = res(s, &sj, &sl);
   if (s->n_dyn == s->n_watch) return;
   for (size_t j = 0; j < s->n_watch; j++) {
     int vc = s->p->vclass[s->watch[j]];
     if (s->n_shapes || (vc != TR_VC_CONST && vc != TR_VC_STATIC)) continue;
     for (size_t l = 0; l < L; l++) {
-      double x = s->vals[s->watch[j] * L + l], *o = s->out + (j * L + l) * nsave;
+      double x = s->vals[s->watch[j] * L + l], *o = out + j * sj + l * sl;
       for (size_t k = 0; k < nsave; k++)
         o[k] = x;
     }
@@ -768,12 +797,12 @@ static int save(tr_sim *s, size_t L) {
   const double *v = s->vals;
   int bad = 0;
   if (nd * L <= DIRECT_SERIES) { /* few series: write them in place, no staging */
-    double *o = s->out + s->stage_k0++;
-    size_t nsave = s->nsave;
+    size_t sj, sl;
+    double *o = res(s, &sj, &sl) + s->stage_k0++;
     for (size_t j = 0; j < nd; j++)
       for (size_t l = 0; l < L; l++) {
         double x = v[d[j].slot + l];
-        o[d[j].off + l * nsave] = x;
+        o[d[j].off + l * sl] = x;
         bad |= !(x - x == 0);
       }
     return bad;
@@ -887,7 +916,8 @@ static int run_euler1(tr_sim *s, tr_vm *vm, const tr_code *step, long *until_sav
   /* read once: the calls below could change them as far as the compiler knows */
   int shapes = s->n_shapes != 0, prev = p->n_prev != 0, post = p->post.n != 0;
   size_t k0 = s->stage_k0;
-  double *out0 = s->out;
+  size_t sj_, sl_;
+  double *out0 = res(s, &sj_, &sl_); /* one lane: lane 0's series start at dyn[].off */
   vm->phase = TR_PH_STEP;
   for (long n = 0; n < s->nsteps; n++) {
     if (shapes) tr_vm_exec1(p, &p->euler, vm);
@@ -1021,10 +1051,12 @@ static int run(tr_sim *s) {
  * of the program does (nan_sources) and every starting value is finite (literals, constants
  * and their settings; time shapes are finite by construction). */
 static int outputs_bad(const tr_sim *s) {
-  size_t L = s->o.lanes, n = s->nsave * L;
+  size_t L = s->o.lanes, sj, sl;
+  const double *out = res(s, &sj, &sl);
   int scan = s->p->nan_sources || nonfinite_any(s->base, s->p->n_fixed * s->base_lanes);
   for (size_t j = 0; scan && j < s->n_dyn; j++)
-    if (nonfinite_any(s->out + s->dyn[j].off, n)) return 1;
+    for (size_t l = 0; l < L; l++)
+      if (nonfinite_any(out + s->dyn[j].off + l * sl, s->nsave)) return 1;
   return nonfinite_any(s->vals, s->p->n_vars * L);
 }
 

@@ -404,8 +404,8 @@ typedef struct mc_round {
   tr_error *err;  /* per block: why it failed */
 } mc_round;
 
-/* Task: block b of the round. Lanes 0..nl-1 get the inputs of their runs, the pass runs, the
- * series are copied to the round's rows. */
+/* Task: block b of the round. Lanes 0..nl-1 get the inputs of their runs, and the pass writes
+ * the series straight into the round's rows. */
 static void run_task(void *ctx, size_t b, size_t tid) {
   mc_round *r = ctx;
   tr_mc *mc = r->mc;
@@ -414,6 +414,10 @@ static void run_task(void *ctx, size_t b, size_t tid) {
   tr_sim_opts o = r->sim_opts;
   o.first_run = r->first + off;
   int rc = tr_sim_set_opts(sim, &o);
+  size_t nt = mc->n_times, per = mc->n_track * nt;
+  /* The series land in the round's rows (run, then slot, then time): lane l is run off + l.
+   * The lanes of a last, partial block write rows of the buffer that no run uses. */
+  tr_sim_set_output(sim, &r->rows[off * per], per, nt);
   for (size_t l = 0; rc == TR_OK && l < nl; l++) {
     tr_rng g;
     tr_rng_seed_stream(&g, mc->opts.seed, r->first + off + l);
@@ -431,17 +435,6 @@ static void run_task(void *ctx, size_t b, size_t tid) {
   }
   const char *w = tr_sim_warning(sim);
   snprintf(&r->hazard[b * HAZARD_MAX], HAZARD_MAX, "%s", w ? w : "");
-  size_t nt = mc->n_times, ns = mc->n_track;
-  for (size_t l = 0; l < nl; l++)
-    for (size_t s = 0; s < ns; s++) {
-      const double *src = tr_sim_series(sim, mc->track[s], l);
-      double *dst = &r->rows[((off + l) * ns + s) * nt];
-      if (src)
-        memcpy(dst, src, nt * sizeof *dst);
-      else
-        for (size_t t = 0; t < nt; t++)
-          dst[t] = NAN;
-    }
 }
 
 /* One job of the pipeline: the blocks of a round (tasks, claimed by any thread) and the

@@ -13,6 +13,7 @@
 #include "expr/builtins.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -300,6 +301,59 @@ static void test_lanes_equal_single_runs(void **state) {
   lanes_vs_single(TR_INTEG_EULER); /* the one-lane Euler loop against the lane loops */
   lanes_vs_single(TR_INTEG_RK2);
   lanes_vs_single(TR_INTEG_RK4);
+}
+
+/* engine-1.4b: series written into the caller's buffer (tr_sim_set_output) with its own
+ * strides equal the sim's own series bit for bit, for the lanes and every method, leave the
+ * padding between them alone, and tr_sim_set_opts goes back to the sim's storage. */
+static void test_output_buffer(void **state) {
+  (void)state;
+  tr_model *m = must_build(sir, 10, 0, 20, 0.125);
+  /* 3 lanes: series written in place at every point; 20 lanes: through the stage (more than
+   * DIRECT_SERIES series); one lane: the one-lane Euler loop */
+  static const size_t lanes[] = {3, 20, 1};
+  for (int v = 0; v < 5; v++) {
+    int method = v < 3 ? TR_INTEG_EULER + v : TR_INTEG_EULER;
+    size_t L = v < 3 ? lanes[0] : lanes[v - 2];
+    tr_sim_opts o = tr_model_default_opts(m);
+    o.lanes = L;
+    o.seed = 3;
+    o.method = method;
+    tr_error err;
+    tr_sim *a = NULL, *b = NULL;
+    assert_int_equal(tr_sim_new(m, &o, &a, &err), TR_OK);
+    assert_int_equal(tr_sim_new(m, &o, &b, &err), TR_OK);
+    size_t w[2] = {(size_t)tr_model_find(m, "infectious"), (size_t)tr_model_find(m, "noise")};
+    assert_int_equal(tr_sim_watch(a, w, 2), TR_OK);
+    assert_int_equal(tr_sim_watch(b, w, 2), TR_OK);
+    assert_int_equal(tr_sim_run(a), TR_OK);
+    size_t n = tr_sim_saved_count(a), sj = n + 3, sl = 2 * sj + 5; /* padding everywhere */
+    double *buf = malloc(L * sl * sizeof *buf);
+    for (size_t i = 0; i < L * sl; i++)
+      buf[i] = -12345.0;
+    tr_sim_set_output(b, buf, sl, sj);
+    assert_int_equal(tr_sim_run(b), TR_OK);
+    size_t written = 0;
+    for (size_t l = 0; l < L; l++)
+      for (size_t j = 0; j < 2; j++) {
+        assert_memory_equal(&buf[j * sj + l * sl], tr_sim_series(a, w[j], l), n * sizeof *buf);
+        assert_ptr_equal(tr_sim_series(b, w[j], l), &buf[j * sj + l * sl]);
+        written += n;
+      }
+    size_t untouched = 0;
+    for (size_t i = 0; i < L * sl; i++)
+      untouched += buf[i] == -12345.0;
+    assert_int_equal(untouched, L * sl - written);
+    assert_int_equal(tr_sim_set_opts(b, &o), TR_OK); /* back to the sim's own storage */
+    assert_int_equal(tr_sim_run(b), TR_OK);
+    const double *own = tr_sim_series(b, w[0], L - 1);
+    assert_true(own < buf || own >= buf + L * sl);
+    assert_memory_equal(own, tr_sim_series(a, w[0], L - 1), n * sizeof *buf);
+    free(buf);
+    tr_sim_free(a);
+    tr_sim_free(b);
+  }
+  model_free(m);
 }
 
 /* engine-1.5: constants can be set by name with "did you mean" on a typo. */
@@ -920,6 +974,7 @@ int main(void) {
       cmocka_unit_test(test_integrator_orders),
       cmocka_unit_test(test_save_points),
       cmocka_unit_test(test_lanes_equal_single_runs),
+      cmocka_unit_test(test_output_buffer),
       cmocka_unit_test(test_constant_overrides),
       cmocka_unit_test(test_cycle_names_members),
       cmocka_unit_test(test_chained_initialisation),
