@@ -419,11 +419,8 @@ static void run_task(void *ctx, size_t b, size_t tid) {
    * The lanes of a last, partial block write rows of the buffer that no run uses. */
   tr_sim_set_output(sim, &r->rows[off * per], per, nt);
   for (size_t l = 0; rc == TR_OK && l < nl; l++) {
-    tr_rng g;
-    tr_rng_seed_stream(&g, mc->opts.seed, r->first + off + l);
-    tr_rng_jump(&g); /* the model's builtins use the start of this stream */
     double *x = &r->inputs[(off + l) * mc->k];
-    tr_sampler_row(r->smp, r->first + off + l, &g, x);
+    tr_sampler_run_row(r->smp, r->first + off + l, x);
     for (size_t j = 0; rc == TR_OK && j < mc->k; j++)
       rc = tr_sim_set_const_index(sim, mc->in[j].var, (long)l, x[j]);
   }

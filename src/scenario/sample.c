@@ -443,6 +443,13 @@ void tr_sampler_row(const tr_sampler *s, size_t i, tr_rng *r, double *row) {
   base_row(s, i, r, row);
 }
 
+void tr_sampler_run_row(const tr_sampler *s, size_t i, double *row) {
+  tr_rng r;
+  tr_rng_seed_stream(&r, s->seed, i);
+  tr_rng_jump(&r);
+  tr_sampler_row(s, i, &r, row);
+}
+
 const char *tr_sampler_warning(const tr_sampler *s) {
   return s->warning;
 }

@@ -50,6 +50,11 @@ void tr_sampler_free(tr_sampler *s);
  * k draws are taken from it. Thread-safe for concurrent calls with distinct r. */
 void tr_sampler_row(const tr_sampler *s, size_t i, tr_rng *r, double *row);
 
+/* The inputs of run i as a Monte Carlo draws them: from stream (seed, i) after one jump, so
+ * that the model's random builtins can use that stream from its start. One place for the
+ * convention, which every runner must follow for studies to agree. */
+void tr_sampler_run_row(const tr_sampler *s, size_t i, double *row);
+
 /* "" or a warning about the correlation matrix (e.g. that it was repaired, and how far). */
 const char *tr_sampler_warning(const tr_sampler *s);
 

@@ -1,7 +1,6 @@
 /* Assess: balance now, under scenarios, and the lever moves that improve it (see assess.h). */
 #include "strategy/assess.h"
 
-#include "base/rng.h"
 #include "base/text.h"
 #include "scenario/dist.h"
 #include "scenario/sample.h"
@@ -318,10 +317,7 @@ static int run(ctx *c) {
 static int draw_inputs(ctx *c, tr_sampler *smp, size_t k, size_t runs) {
   double row[256];
   for (size_t r = 0; r < runs; r++) {
-    tr_rng rng;
-    tr_rng_seed_stream(&rng, c->opts->seed, r);
-    tr_rng_jump(&rng); /* the model's random builtins use the unjumped stream (seed, r) */
-    tr_sampler_row(smp, r, &rng, row);
+    tr_sampler_run_row(smp, r, row); /* as the scenarios runner draws run r */
     for (size_t j = 0; j < k; j++) {
       int rc = tr_sim_set_const_index(c->sim, (size_t)c->b->in_var[j], (long)r, row[j]);
       if (rc) return tr_error_set(c->err, rc, NULL, 0, 0, "%s", tr_sim_error(c->sim)->msg);
