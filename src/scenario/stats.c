@@ -313,7 +313,8 @@ TR_VECTOR_CLONES static void moments_row(tr_stats *s, const double *x, size_t c0
  * by the caller afterwards). Cells are independent: the arithmetic of a cell is the same
  * whatever the shards are. */
 static void moments(tr_stats *s, size_t k, const double *row, uint64_t run) {
-  size_t c0 = k * s->shard_sz, c1 = c0 + s->shard_sz < s->cells ? c0 + s->shard_sz : s->cells;
+  size_t c0, c1;
+  shard_range(s, k, &c0, &c1);
   if (s->finite[k] && !any_nonfinite(&row[c0], c1 - c0)) {
     moments_row(s, row, c0, c1, 1.0 / (double)(run + 1));
     return;
@@ -493,34 +494,26 @@ static void keep_rows(tr_stats *s, const double *rows, size_t nrows, size_t k) {
 int tr_stats_add_rows(tr_stats *s, const double *rows, size_t nrows) {
   size_t cells = s->cells;
   while (nrows > 0) {
-    size_t n;
-    double *dst;
     if (!s->hist && s->runs == s->cap && go_streaming(s) != TR_OK) return TR_ERR_NOMEM;
-    if (!s->hist) {
-      /* Exact: each shard's part of the rows goes to its kept values. */
-      size_t left = s->cap - (size_t)s->runs;
-      n = nrows < left ? nrows : left;
-      if (grow_exact(s, (size_t)s->runs + n) != TR_OK) return TR_ERR_NOMEM;
+    if (!s->hist) { /* exact: a round of the rows that fit, every shard in turn */
+      size_t n = nrows < s->cap - (size_t)s->runs ? nrows : s->cap - (size_t)s->runs;
+      if (tr_stats_round_begin(s, n) != TR_OK) return TR_ERR_NOMEM;
       for (size_t k = 0; k < s->nshards; k++)
-        keep_rows(s, rows, n, k);
-      for (size_t r = 0; r < n; r++) {
-        moments_all(s, &rows[r * cells], s->runs);
-        s->runs++;
-      }
+        tr_stats_round_shard(s, rows, n, k);
+      tr_stats_round_end(s, n);
       rows += n * cells;
       nrows -= n;
       continue;
-    } else {
-      if (!s->pend) { /* the buffer of runs added one call at a time (not by rounds) */
-        s->pcap = PEND_BYTES / (cells * sizeof *s->pend);
-        s->pcap = s->pcap < PEND_MIN ? PEND_MIN : s->pcap > PEND_MAX ? PEND_MAX : s->pcap;
-        s->pend = tr_malloc(s->pcap * cells * sizeof *s->pend);
-        if (!s->pend) return TR_ERR_NOMEM;
-      }
-      n = nrows < s->pcap - s->npend ? nrows : s->pcap - s->npend;
-      dst = &s->pend[s->npend * cells];
-      s->npend += n;
     }
+    if (!s->pend) { /* streaming: runs added a few at a time wait in a buffer */
+      s->pcap = PEND_BYTES / (cells * sizeof *s->pend);
+      s->pcap = s->pcap < PEND_MIN ? PEND_MIN : s->pcap > PEND_MAX ? PEND_MAX : s->pcap;
+      s->pend = tr_malloc(s->pcap * cells * sizeof *s->pend);
+      if (!s->pend) return TR_ERR_NOMEM;
+    }
+    size_t n = nrows < s->pcap - s->npend ? nrows : s->pcap - s->npend;
+    double *dst = &s->pend[s->npend * cells];
+    s->npend += n;
     memcpy(dst, rows, n * cells * sizeof *rows);
     for (size_t r = 0; r < n; r++) {
       moments_all(s, &dst[r * cells], s->runs); /* the copy is in cache */
