@@ -93,8 +93,7 @@ static int summaries(tr_mc *mc) {
   if (mc->sum) return TR_OK;
   size_t cells = mc->n_watch * mc->n_times, threads = (size_t)mc->opts.threads;
   mc->sum = tr_malloc((cells ? cells : 1) * sizeof *mc->sum);
-  if (!mc->sum) return TR_ERR_NOMEM;
-  tr_stats_settle(mc->stats);
+  if (!mc->sum || tr_stats_settle(mc->stats) != TR_OK) return TR_ERR_NOMEM;
   sum_job j = {mc, cells, (cells + threads - 1) / threads, 0};
   j.per = (j.per + 63) / 64 * 64;
   atomic_init(&j.failed, 0);

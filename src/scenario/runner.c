@@ -17,7 +17,7 @@
 #include <string.h>
 
 /* How often (in runs, counted in run order) the convergence rule is checked. */
-#define UNTIL_EVERY 100
+#define UNTIL_EVERY 128
 /* Exact runs before the statistics stream, when a study is known to need more runs than the
  * exact storage holds (prepare). */
 #define PILOT_RUNS 1000
@@ -389,35 +389,48 @@ static int make_sim(const tr_mc *mc, const tr_sim_opts *o, tr_sim **out, tr_erro
 /* Size of a run's hazard message (tr_sim_warning). */
 #define HAZARD_MAX 600
 
-/* One round of the study: runs first .. first + nr - 1, in blocks of `batch` runs that are
- * the lanes of one pass of a thread's sim. */
+/* One round of the study: runs first .. first + nr - 1, cut into the statistics' chunks
+ * (tr_stats_round_chunk_runs); a task is `group` consecutive chunks, run in passes of `batch`
+ * runs that are the lanes of one pass of a thread's sim, then added to the statistics by the
+ * same thread while its series are still in that core's cache. */
 typedef struct mc_round {
   tr_mc *mc;
   const tr_sampler *smp;
   tr_sim_opts sim_opts; /* lanes = batch */
   tr_sim **sims;        /* one per thread */
-  size_t first, nr, batch;
-  double *rows;   /* nr runs × (n_track × n_times): run, then slot, then time */
-  double *inputs; /* nr × k */
-  char *hazard;   /* per block: its first numeric hazard, "" if none (HAZARD_MAX each) */
-  int *rc;        /* per block */
-  tr_error *err;  /* per block: why it failed */
+  double **own;         /* per thread: own_rows runs of series (streaming, or a last pass) */
+  size_t own_rows;
+  size_t first, nr, batch, group, ntasks;
+  double *inputs;   /* nr × k */
+  double *ord;      /* nr × ord_per: what the ordered work reads of each run */
+  size_t ord_per;   /* n_ev series of n_times values, then n_fin final values */
+  size_t n_fin;     /* n_watch while the sensitivity sample takes runs, else 0 */
+  char *hazard;     /* per task: its first numeric hazard, "" if none (HAZARD_MAX each) */
+  size_t *hz_first; /* per task: the first run of the pass that raised it */
+  int *rc;          /* per task */
+  tr_error *err;    /* per task: why it failed */
 } mc_round;
 
-/* Task: block b of the round. Lanes 0..nl-1 get the inputs of their runs, and the pass writes
- * the series straight into the round's rows. */
-static void run_task(void *ctx, size_t b, size_t tid) {
-  mc_round *r = ctx;
+/* Runs [off, off + n) of the round in task t (its chunks). */
+static void task_runs(const mc_round *r, size_t t, size_t *off, size_t *n) {
+  const tr_stats *st = r->mc->stats;
+  size_t j0 = t * r->group, j1 = j0 + r->group, nch = tr_stats_round_chunks(st), o, k;
+  if (j1 > nch) j1 = nch;
+  tr_stats_round_chunk_runs(st, j0, off, &k);
+  tr_stats_round_chunk_runs(st, j1 - 1, &o, &k);
+  *n = o + k - *off;
+}
+
+/* One pass of the sim of thread tid: runs off .. off + nl - 1 of the round (nl <= batch), the
+ * series written at out (per doubles per run; all `batch` lanes are written). */
+static int run_pass(mc_round *r, size_t tid, size_t off, size_t nl, double *out) {
   tr_mc *mc = r->mc;
   tr_sim *sim = r->sims[tid];
-  size_t off = b * r->batch, nl = r->nr - off < r->batch ? r->nr - off : r->batch;
   tr_sim_opts o = r->sim_opts;
   o.first_run = r->first + off;
   int rc = tr_sim_set_opts(sim, &o);
   size_t nt = mc->n_times, per = mc->n_track * nt;
-  /* The series land in the round's rows (run, then slot, then time): lane l is run off + l.
-   * The lanes of a last, partial block write rows of the buffer that no run uses. */
-  tr_sim_set_output(sim, &r->rows[off * per], per, nt);
+  tr_sim_set_output(sim, out, per, nt);
   for (size_t l = 0; rc == TR_OK && l < nl; l++) {
     double *x = &r->inputs[(off + l) * mc->k];
     tr_sampler_run_row(r->smp, r->first + off + l, x);
@@ -425,41 +438,68 @@ static void run_task(void *ctx, size_t b, size_t tid) {
       rc = tr_sim_set_const_index(sim, mc->in[j].var, (long)l, x[j]);
   }
   if (rc == TR_OK) rc = tr_sim_run(sim);
-  r->rc[b] = rc;
-  if (rc != TR_OK) {
-    tr_error_copy(&r->err[b], tr_sim_error(sim));
-    return;
+  return rc;
+}
+
+/* Task t: its runs, pass by pass, into the exact storage (or the thread's own rows when
+ * streaming, or for a last pass with fewer runs than lanes), then its chunks into the
+ * statistics with the thread's histograms, then what the ordered work needs. */
+static void run_task(void *ctx, size_t t, size_t tid) {
+  mc_round *r = ctx;
+  tr_mc *mc = r->mc;
+  tr_stats *st = mc->stats;
+  size_t nt = mc->n_times, per = mc->n_track * nt, off, n, j0 = t * r->group;
+  task_runs(r, t, &off, &n);
+  int exact = tr_stats_is_exact(st);
+  /* Streaming: every pass writes all its lanes where the statistics want the rows. Exact: the
+   * rows after the task's belong to other tasks, so a last pass with fewer runs than lanes
+   * goes through the thread's own rows. */
+  double *rows =
+      tr_stats_rows_dest(st, j0, exact ? n : (n + r->batch - 1) / r->batch * r->batch, tid);
+  int rc = rows ? TR_OK : tr_error_set(&r->err[t], TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  r->hazard[t * HAZARD_MAX] = '\0';
+  for (size_t p = 0; rc == TR_OK && p < n; p += r->batch) {
+    size_t nl = n - p < r->batch ? n - p : r->batch;
+    double *out = exact && nl < r->batch ? r->own[tid] : &rows[p * per];
+    rc = run_pass(r, tid, off + p, nl, out);
+    if (rc != TR_OK) {
+      tr_error_copy(&r->err[t], tr_sim_error(r->sims[tid]));
+      break;
+    }
+    if (out != &rows[p * per]) memcpy(&rows[p * per], out, nl * per * sizeof *out);
+    const char *w = tr_sim_warning(r->sims[tid]);
+    if (w && !r->hazard[t * HAZARD_MAX]) {
+      snprintf(&r->hazard[t * HAZARD_MAX], HAZARD_MAX, "%s", w);
+      r->hz_first[t] = r->first + off + p;
+    }
   }
-  const char *w = tr_sim_warning(sim);
-  snprintf(&r->hazard[b * HAZARD_MAX], HAZARD_MAX, "%s", w ? w : "");
+  /* What the ordered work reads, before the statistics may move the rows. */
+  for (size_t i = 0; rc == TR_OK && r->ord_per && i < n; i++) {
+    const double *run = &rows[i * per];
+    double *o = &r->ord[(off + i) * r->ord_per];
+    for (size_t e = 0; e < mc->n_ev; e++, o += nt)
+      memcpy(o, &run[mc->ev[e].slot * nt], nt * sizeof *o);
+    for (size_t w = 0; w < r->n_fin; w++)
+      o[w] = run[w * nt + nt - 1];
+  }
+  size_t nch = tr_stats_round_chunks(st);
+  for (size_t j = j0; rc == TR_OK && j < j0 + r->group && j < nch; j++) {
+    size_t co, cn;
+    tr_stats_round_chunk_runs(st, j, &co, &cn);
+    if (tr_stats_round_chunk(st, j, &rows[(co - off) * per], tid) != TR_OK)
+      rc = tr_error_set(&r->err[t], TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  }
+  r->rc[t] = rc;
 }
 
-/* One job of the pipeline: the blocks of a round (tasks, claimed by any thread) and the
- * statistics of the round before, where thread `tid` adds shards tid, tid + T, ... of the
- * cells in every round, so that each shard's histograms, moments and kept values stay in the
- * caches of one core instead of moving between cores from round to round. */
-typedef struct mc_job {
-  mc_round *run;
-  size_t nb, threads;
-  const double *add_rows; /* the round before, in run order */
-  size_t add_nr;
-} mc_job;
-
-static void job_task(void *ctx, size_t t, size_t tid) {
-  mc_job *j = ctx;
-  run_task(j->run, t, tid);
-}
-
-static void job_own(void *ctx, size_t tid) {
-  mc_job *j = ctx;
-  if (!j->add_nr) return;
-  tr_stats *st = j->run->mc->stats;
-  for (size_t k = tid; k < tr_stats_shards(st); k += j->threads)
-    tr_stats_round_shard(st, j->add_rows, j->add_nr, k);
+/* Each thread adds the rows its histograms still wait for (a failure is found again, and
+ * reported, by tr_stats_round_end or the report's tr_stats_settle). */
+static void flush_own(void *ctx, size_t tid) {
+  (void)tr_stats_flush_set(ctx, tid);
 }
 
 /* Announce a numeric hazard in the study's warnings, so that it never reaches a report
- * unannounced: "'x' became NaN at time 3 (lane 2)" of the block starting at run `first`
+ * unannounced: "'x' became NaN at time 3 (lane 2)" of the pass starting at run `first`
  * becomes "numeric hazard in run first+2: 'x' became NaN at time 3 (...)". */
 static void report_hazard(tr_mc *mc, const char *w, size_t first) {
   const char *lane = strstr(w, " (lane ");
@@ -474,36 +514,21 @@ static void report_hazard(tr_mc *mc, const char *w, size_t first) {
                           "the study is shown)");
 }
 
-/* The per-run work that must follow run order, on the round's runs: events, the sensitivity
- * sample and the convergence rule (checked every UNTIL_EVERY runs of the study on `until`,
- * which sees the same values as the statistics' cell). Returns how many runs count: all of
- * them, or up to the run where the rule says stop (*met is then 1). */
-static size_t ordered_work(tr_mc *mc, const mc_round *r, tr_welford *until, int *met) {
-  size_t nt = mc->n_times, per = mc->n_track * nt;
-  for (size_t i = 0; i < r->nr; i++) {
-    const double *run = &r->rows[i * per];
+/* The per-run work that must follow run order, on the round's runs: events and the
+ * sensitivity sample. */
+static void ordered_work(tr_mc *mc, const mc_round *r) {
+  size_t nt = mc->n_times;
+  for (size_t i = 0; r->ord_per && i < r->nr; i++) {
+    const double *o = &r->ord[i * r->ord_per];
     for (size_t e = 0; e < mc->n_ev; e++)
-      tr_event_acc_add(&mc->ev[e].acc, &mc->ev[e].ev, &run[mc->ev[e].slot * nt]);
-    if (mc->sens_n < mc->sens_cap) {
+      tr_event_acc_add(&mc->ev[e].acc, &mc->ev[e].ev, &o[e * nt]);
+    if (r->n_fin && mc->sens_n < mc->sens_cap) {
       memcpy(&mc->sens_in[mc->sens_n * mc->k], &r->inputs[i * mc->k], mc->k * sizeof(double));
-      for (size_t w = 0; w < mc->n_watch; w++)
-        mc->sens_out[mc->sens_n * mc->n_watch + w] = run[w * nt + nt - 1];
+      memcpy(&mc->sens_out[mc->sens_n * mc->n_watch], &o[mc->n_ev * nt],
+             mc->n_watch * sizeof(double));
       mc->sens_n++;
     }
-    if (mc->has_until) {
-      tr_welford_add(until, run[mc->until_slot * nt + nt - 1]);
-      if ((r->first + i + 1) % UNTIL_EVERY == 0) {
-        uint64_t cnt;
-        double mean, sd;
-        tr_welford_get(until, &cnt, &mean, &sd);
-        if (tr_until_met(&mc->until, cnt, mean, sd)) {
-          *met = 1;
-          return i + 1;
-        }
-      }
-    }
   }
-  return r->nr;
 }
 
 /* Tornado metric: final values of every watched variable for one input vector (one lane,
@@ -671,30 +696,76 @@ static int prepare(tr_mc *mc, const tr_mc_opts *opts, tr_sim_opts *so) {
   return run_tornado(mc, so);
 }
 
-/* Runs per round: about ROUND_BYTES of series and inputs (the round's buffer stays in the
- * cache between the runs and the statistics), a whole number of blocks per thread (so that no
- * thread waits for the others at the end of a round), at most 64 of them. Runs with very many
- * saved values get one block per thread while that fits in ROUND_MAX_BYTES, else fewer
- * blocks, but always one: the round buffers (two) then weigh about what a sim's own output
- * for one block does. */
-#define ROUND_BYTES ((size_t)4 << 20)
-#define ROUND_MAX_BYTES ((size_t)64 << 20)
+/* Tasks per thread in a round: enough that the threads finish a round at about the same time
+ * (a task is one chunk of runs), few enough that meeting once per round costs little. */
+#define ROUND_TASKS 16
 
-static size_t round_rows(size_t per, size_t k, size_t threads, size_t batch) {
-  size_t unit = threads * batch, row = (per + k) * sizeof(double), rr = ROUND_BYTES / row;
-  if (rr >= unit) return rr / unit * unit > 64 * unit ? 64 * unit : rr / unit * unit;
-  rr = ROUND_MAX_BYTES / row < unit ? ROUND_MAX_BYTES / row : unit;
-  return rr >= batch ? rr / batch * batch : batch;
+/* The switch of the statistics to streaming, its binning split over the team by cells. */
+typedef struct stream_job {
+  tr_stats *st;
+  size_t cells, per_task;
+} stream_job;
+
+static void stream_task(void *ctx, size_t t, size_t tid) {
+  (void)tid;
+  stream_job *j = ctx;
+  size_t c0 = t * j->per_task, c1 = c0 + j->per_task < j->cells ? c0 + j->per_task : j->cells;
+  tr_stats_stream_cells(j->st, c0, c1);
 }
+
+static int go_streaming(tr_mc *mc, tr_team *tm, size_t T) {
+  if (tr_stats_stream_begin(mc->stats) != TR_OK)
+    return tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  size_t cells = mc->n_track * mc->n_times, tasks = 4 * T;
+  stream_job j = {mc->stats, cells, ((cells + tasks - 1) / tasks + 7) / 8 * 8};
+  tr_team_run(tm, stream_task, &j, (cells + j.per_task - 1) / j.per_task);
+  tr_stats_stream_end(mc->stats);
+  return TR_OK;
+}
+
+/* The run's per-thread and per-round memory. */
+static int round_alloc(mc_round *r, size_t T, size_t rr, size_t per, size_t k, size_t ord_per) {
+  size_t tasks = rr / TR_STATS_CHUNK + 2;
+  r->sims = tr_calloc(T, sizeof *r->sims);
+  r->own = tr_calloc(T, sizeof *r->own);
+  r->inputs = tr_malloc((rr * k + 1) * sizeof *r->inputs);
+  r->ord = tr_malloc((rr * ord_per + 1) * sizeof *r->ord);
+  r->hazard = tr_malloc(tasks * HAZARD_MAX);
+  r->hz_first = tr_malloc(tasks * sizeof *r->hz_first);
+  r->rc = tr_malloc(tasks * sizeof *r->rc);
+  r->err = tr_malloc(tasks * sizeof *r->err);
+  int ok = r->sims && r->own && r->inputs && r->ord && r->hazard && r->hz_first && r->rc && r->err;
+  for (size_t t = 0; ok && t < T; t++)
+    ok = (r->own[t] = tr_malloc(r->own_rows * per * sizeof(double))) != NULL;
+  return ok ? TR_OK : TR_ERR_NOMEM;
+}
+
+static void round_free(mc_round *r, size_t T) {
+  for (size_t t = 0; r->sims && t < T; t++)
+    tr_sim_free(r->sims[t]);
+  for (size_t t = 0; r->own && t < T; t++)
+    tr_free(r->own[t]);
+  tr_free(r->sims);
+  tr_free(r->own);
+  tr_free(r->inputs);
+  tr_free(r->ord);
+  tr_free(r->hazard);
+  tr_free(r->hz_first);
+  tr_free(r->rc);
+  tr_free(r->err);
+}
+
 /*
- * The run, in rounds of runs, pipelined: job k runs the blocks of round k on all threads (each
- * with its own sim, writing the series into round k's buffer) and, in the same job, adds round
- * k - 1 to the statistics, one shard of cells per task (each shard's kept values are its own
- * memory, written by one thread at a time). Between two jobs the calling thread does what
- * must follow run order for round k (hazard report, events, sensitivity sample, convergence
- * rule). Every cell receives its values in run order, so the results do not depend on the
- * number of threads or on how runs were grouped into lanes; and the threads meet once per
- * round. Two round buffers alternate.
+ * The run, in rounds of runs. A round is one job of the team: its tasks (a chunk of runs
+ * each) are claimed by any thread, which runs the chunk's runs in passes of `batch` lanes and
+ * adds them to the statistics at once, while they are in its cache: moments of the chunk,
+ * and its histograms (each thread has its own) or the kept values. Nothing a thread writes is
+ * read by another thread in the same round except a few values per run for the ordered work,
+ * so the threads do not wait on each other's caches. Between two rounds the calling thread
+ * combines the chunks' moments in run order, then does what must follow run order (hazard
+ * report, events, sensitivity sample, the convergence rule). The chunks and the histograms
+ * depend only on the runs (stats.h), so the results do not depend on the number of threads or
+ * on how runs were grouped into lanes.
  */
 int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
               struct tr_progress *progress) {
@@ -709,19 +780,18 @@ int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
   const double *corr = mc->k > 1 ? mc->corr : NULL;
   tr_sampler *smp = NULL;
   size_t T = (size_t)opts->threads, batch = opts->batch < opts->runs ? opts->batch : opts->runs;
-  size_t per = mc->n_track * mc->n_times, rr = round_rows(per, mc->k, T, batch);
-  size_t nbr = (rr + batch - 1) / batch; /* blocks per round, at most */
-  char **nm = tr_malloc((mc->k ? mc->k : 1) * sizeof *nm);
-  tr_dist *d = tr_malloc((mc->k ? mc->k : 1) * sizeof *d);
+  size_t nt = mc->n_times, per = mc->n_track * nt;
   mc_round r;
   memset(&r, 0, sizeof r);
-  r.sims = tr_calloc(T, sizeof *r.sims);
-  r.err = tr_malloc(nbr * sizeof *r.err);
-  r.inputs = tr_malloc((rr * mc->k + 1) * sizeof *r.inputs);
-  double *rowbuf[2] = {tr_malloc(rr * per * sizeof(double)), tr_malloc(rr * per * sizeof(double))};
-  r.hazard = tr_malloc(nbr * HAZARD_MAX);
-  r.rc = tr_malloc(nbr * sizeof *r.rc);
-  if (!nm || !d || !r.sims || !r.err || !r.inputs || !rowbuf[0] || !rowbuf[1] || !r.hazard || !r.rc)
+  r.group = (batch + TR_STATS_CHUNK - 1) / TR_STATS_CHUNK;
+  size_t task_runs_max = r.group * TR_STATS_CHUNK;
+  r.own_rows = (task_runs_max + batch - 1) / batch * batch;
+  size_t rr = task_runs_max * T * ROUND_TASKS;
+  if (mc->has_until && rr > UNTIL_EVERY) rr = UNTIL_EVERY;
+  size_t ord_max = mc->n_ev * nt + (mc->sens_cap ? mc->n_watch : 0);
+  char **nm = tr_malloc((mc->k ? mc->k : 1) * sizeof *nm);
+  tr_dist *d = tr_malloc((mc->k ? mc->k : 1) * sizeof *d);
+  if (!nm || !d || round_alloc(&r, T, rr, per, mc->k, ord_max) != TR_OK)
     rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
   for (size_t j = 0; rc == TR_OK && j < mc->k; j++) {
     nm[j] = mc->in[j].name;
@@ -741,68 +811,65 @@ int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
   r.batch = batch;
   for (size_t t = 0; rc == TR_OK && t < T; t++)
     rc = make_sim(mc, &r.sim_opts, &r.sims[t], &mc->err);
-  if (rc == TR_OK && tr_stats_set_shards(mc->stats, T) != TR_OK)
-    rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  if (rc == TR_OK && tr_stats_set_threads(mc->stats, T) != TR_OK)
+    rc = tr_error_set(&mc->err, TR_ERR_INVALID, NULL, 0, 0, "statistics already fed");
   tr_team *tm = NULL;
   if (rc == TR_OK && tr_team_new(&tm, opts->threads) != TR_OK)
     rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "cannot start %d threads", opts->threads);
 
-  tr_welford until = {0, 0, 0};
-  int stop_rule = 0, hazard_told = 0, halt = 0;
-  mc_job job = {&r, 0, T, NULL, 0}; /* add_nr > 0: a round waits to be added */
-  for (int buf = 0; rc == TR_OK; buf ^= 1) {
-    /* The next round, unless the runs are done or something said stop. While the values are
-     * kept, a round ends where the exact storage does (counting the round not added yet). */
-    size_t first = mc->done + job.add_nr, max = tr_stats_round_max(mc->stats);
-    r.first = first;
-    r.nr = halt || stop_rule || first >= opts->runs ? 0 : opts->runs - first;
-    if (r.nr > rr) r.nr = rr;
-    if (max != SIZE_MAX && max > job.add_nr && r.nr > max - job.add_nr) r.nr = max - job.add_nr;
-    r.rows = rowbuf[buf];
-    job.nb = (r.nr + batch - 1) / batch;
-    if (job.nb == 0 && job.add_nr == 0) break;
-    tr_team_run_own(tm, job_task, &job, job.nb, job_own);
-    if (job.add_nr) {
-      tr_stats_round_end(mc->stats, job.add_nr);
-      mc->done += job.add_nr;
-      tr_progress_add(progress, job.add_nr);
-      job.add_nr = 0;
-    }
-    for (size_t b = 0; b < job.nb; b++) /* in run order: any thread count reports the same */
-      if (r.rc[b] != TR_OK) {
-        rc = r.rc[b];
-        tr_error_copy(&mc->err, &r.err[b]);
-        break;
-      } else if (!hazard_told && r.hazard[b * HAZARD_MAX]) {
-        hazard_told = 1;
-        report_hazard(mc, &r.hazard[b * HAZARD_MAX], r.first + b * batch);
-      }
-    if (rc != TR_OK || r.nr == 0) break;
-    r.nr = ordered_work(mc, &r, &until, &stop_rule);
-    if (tr_stats_round_begin(mc->stats, r.nr) != TR_OK) {
+  int hazard_told = 0;
+  while (rc == TR_OK && mc->done < opts->runs && !mc->converged) {
+    if (tr_stats_stream_due(mc->stats) && (rc = go_streaming(mc, tm, T)) != TR_OK) break;
+    /* The next round: at most rr runs, ending at a chunk boundary (stats.h), and with a
+     * convergence rule at the next multiple of UNTIL_EVERY runs, where it is checked. */
+    size_t limit = rr;
+    if (mc->has_until) limit = UNTIL_EVERY - mc->done % UNTIL_EVERY;
+    size_t nr = tr_stats_round_size(mc->stats, opts->runs - mc->done, limit);
+    if (tr_stats_round_begin(mc->stats, nr) != TR_OK) {
       rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
       break;
     }
-    job.add_rows = r.rows;
-    job.add_nr = r.nr;
-    if (stop && *stop) halt = 1; /* the rounds run so far are added and kept */
+    r.first = mc->done;
+    r.nr = nr;
+    r.n_fin = mc->sens_n < mc->sens_cap ? mc->n_watch : 0;
+    r.ord_per = mc->n_ev * nt + r.n_fin;
+    r.ntasks = (tr_stats_round_chunks(mc->stats) + r.group - 1) / r.group;
+    tr_team_run(tm, run_task, &r, r.ntasks);
+    for (size_t t = 0; t < r.ntasks; t++) /* in run order: any thread count reports the same */
+      if (r.rc[t] != TR_OK) {
+        rc = r.rc[t];
+        tr_error_copy(&mc->err, &r.err[t]);
+        break;
+      } else if (!hazard_told && r.hazard[t * HAZARD_MAX]) {
+        hazard_told = 1;
+        report_hazard(mc, &r.hazard[t * HAZARD_MAX], r.hz_first[t]);
+      }
+    if (rc != TR_OK) break; /* the study failed: its statistics are not reported */
+    if (!tr_stats_is_exact(mc->stats) && (mc->done + nr) % TR_STATS_EPOCH == 0)
+      tr_team_run_own(tm, NULL, mc->stats, 0, flush_own); /* the epoch ends: in parallel */
+    if (tr_stats_round_end(mc->stats) != TR_OK) {
+      rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+      break;
+    }
+    mc->done += nr;
+    tr_progress_add(progress, nr);
+    ordered_work(mc, &r);
+    if (mc->has_until && mc->done % UNTIL_EVERY == 0) {
+      uint64_t cnt;
+      double mean, sd;
+      tr_stats_moments(mc->stats, mc->until_slot * nt + nt - 1, &cnt, &mean, &sd);
+      mc->converged = tr_until_met(&mc->until, cnt, mean, sd);
+    }
+    if (stop && *stop) break; /* the rounds run so far are kept */
   }
+  if (rc == TR_OK) tr_team_run_own(tm, NULL, mc->stats, 0, flush_own);
   tr_team_free(tm);
-  mc->converged = stop_rule;
-  if (rc == TR_OK && mc->done < opts->runs && !stop_rule) {
+  if (rc == TR_OK && mc->done < opts->runs && !mc->converged) {
     mc->partial = 1;
     rc = tr_error_set(&mc->err, TR_ERR_CANCELLED, NULL, 0, 0, "stopped after %zu of %zu runs",
                       mc->done, opts->runs);
   }
-  for (size_t t = 0; r.sims && t < T; t++)
-    tr_sim_free(r.sims[t]);
-  tr_free(r.sims);
-  tr_free(r.err);
-  tr_free(r.inputs);
-  tr_free(r.hazard);
-  tr_free(r.rc);
-  tr_free(rowbuf[0]);
-  tr_free(rowbuf[1]);
+  round_free(&r, T);
   tr_sampler_free(smp);
   tr_free(nm);
   tr_free(d);

@@ -1,68 +1,73 @@
-/* Monte Carlo statistics: exact then streaming percentiles, events, tails, convergence. */
+/* Monte Carlo statistics: exact then streaming percentiles, moments, tails. */
 #define _DEFAULT_SOURCE /* madvise(MADV_HUGEPAGE), a Linux hint; without it, plain pages */
 #include "scenario/stats.h"
 
 #include "base/simd.h"
-#include "scenario/special.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 const double tr_stats_pct[TR_STATS_NPCT] = {0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95};
 
-/* Runs buffered before they are added to the histograms cell by cell: one histogram is then
- * touched many times in a row instead of once per run (a run touches every cell's histogram,
- * which for thousands of cells means a cache miss per value). The buffer holds PEND_BYTES of
- * runs, at least PEND_MIN and at most PEND_MAX: a histogram of 2,048 bins is 128 cache
- * lines, so with 64 runs per flush most increments still missed the cache; with a few
- * hundred, each line brought in serves several. Each cell still receives its values in run
- * order, so the result is the same as adding them one run at a time. */
-#define PEND_BYTES ((size_t)2 << 20)
-#define PEND_MIN 64
-#define PEND_MAX 1024
+/* Cells per tile of the per-row loops: gcc -O2 vectorises only loops it can cover without a
+ * scalar remainder, so the loops run over tiles of a fixed size and finish the last few cells
+ * one by one. */
+#define TILE 8
 
-/* Cells per chunk of the per-run loops: gcc -O2 vectorises only loops it can cover
- * without a scalar remainder, so the loops run over chunks of a fixed size and finish the
- * last few cells one by one. */
-#define CHUNK 8
+/* One thread's histograms (streaming mode): cells × nbins counts over the shared ranges, the
+ * rows waiting to be added to them, and the values that fell outside their cell's range in
+ * this epoch (cell, value), which the epoch's end adds after widening the ranges. */
+typedef struct hset {
+  uint32_t *bins;
+  double *wait; /* rows added to the moments but not yet to the histograms: nwait of wcap */
+  size_t nwait, wcap;
+  size_t *ocell;
+  double *oval;
+  size_t nover, ocap;
+} hset;
 
-/* The streaming histogram of one cell. */
-typedef struct cell {
-  uint64_t nonfinite;
-  double lo, width; /* histogram over [lo, lo + width]; width 0 = not started */
-  uint32_t *bins;   /* streaming: points into tr_stats.hist */
-} cell;
+/* Rows a set keeps waiting before it adds them to its histograms, cell tile by cell tile: one
+ * histogram is then touched many times in a row instead of once per run (a run touches every
+ * cell's histogram, which for hundreds of cells means a cache miss per value). About
+ * WAIT_BYTES of rows, at least WAIT_MIN and at most WAIT_MAX: a histogram of 2,048 bins is
+ * 128 cache lines, so with 64 rows at a time most increments still missed the cache; with a
+ * few hundred, each line brought in serves several. */
+#define WAIT_BYTES ((size_t)2 << 20)
+#define WAIT_MIN 128
+#define WAIT_MAX 1024
 
-/* The moments are kept as separate arrays (not in `cell`) so that the per-run update, the
- * hot loop of a Monte Carlo, runs over contiguous memory and vectorises. */
 struct tr_stats {
   size_t cells, cap, nbins;
-  uint64_t runs;
-  /* Shards: cells [k * shard_sz, (k + 1) * shard_sz) for k < nshards, which threads may add
-   * at the same time (tr_stats_round_shard). finite[k]: no non-finite value seen yet in
-   * shard k, so every cell of it has n == runs and its per-cell counts are not kept. */
-  size_t shard_sz, nshards;
-  uint8_t *finite;
-  /* Exact mode: the kept values of shard k are vals[k], runs × (its cells), row-major: each
-   * shard has memory of its own, which the thread that adds the shard is the first to write
-   * (so two threads never fault in the same fresh pages). */
-  double **vals;
-  size_t vcap;    /* runs allocated in every vals[k] */
-  uint32_t *hist; /* streaming mode: cells × nbins (run counts fit: runs <= UINT32_MAX) */
-  double *pend;   /* streaming mode: up to pcap runs not yet in the histograms */
-  size_t npend, pcap;
-  cell *c;
-  /* Streaming: each cell's histogram range [hlo, hhi] and bins per unit (nb / width), as
-   * separate arrays so that the bin indices of neighbouring cells are computed in one vector
-   * loop (bin_index). An unstarted cell has hlo = +inf, hhi = -inf: nothing is inside. */
-  double *hlo, *hhi, *hsc;
-  uint64_t *n;                 /* finite values per cell, kept once its shard's finite is 0 */
-  double *mean, *m2, *mn, *mx; /* Welford mean and sum of squares, min, max */
+  uint64_t runs; /* runs in the totals */
+  /* Totals, per cell: finite values, non-finite values, mean and sum of squared deviations
+   * (chunks combined in run order), min and max. Separate arrays so that the per-chunk loops
+   * run over contiguous memory and vectorise. */
+  uint64_t *n, *nonfinite;
+  double *mean, *m2, *mn, *mx;
+  /* Exact mode: the kept values, runs × cells, row-major (vcap runs allocated). */
+  double *vals;
+  size_t vcap;
+  /* Streaming mode: each cell's histogram range [lo, lo + width] (width 0: not started),
+   * changed only at the end of an epoch, and as the arrays the hot loops read: [hlo, hhi]
+   * and bins per unit hsc = nb / width (an unstarted cell has hlo = +inf, hhi = -inf:
+   * nothing is inside). One set of histograms per feeding thread. `merged`: no set has rows
+   * or values waiting and the sets other than 0 are empty. omin/omax: scratch of the
+   * epoch's end. */
+  int streaming, merged;
+  double *lo, *width, *hlo, *hhi, *hsc, *omin, *omax;
+  hset *hs;
+  size_t nsets;
+  /* The round being fed: its first run is `runs`; chunk j's partial moments at
+   * p*[j * cells ...]; pn: finite values per cell, used only when pslow[j]. */
+  size_t rrows, nch, pcap;
+  double *pmean, *pm2, *pmn, *pmx;
+  uint32_t *pn;
+  uint8_t *pslow;
+  /* tr_stats_add_rows: runs of the current chunk not added yet (at most TR_STATS_CHUNK). */
+  double *pend;
+  size_t npend;
 };
 
 size_t tr_stats_cap_for_memory(size_t bytes, size_t cells) {
@@ -80,32 +85,29 @@ size_t tr_stats_bins_for_memory(size_t bytes, size_t cells) {
 
 int tr_stats_new(tr_stats **out, size_t cells, size_t exact_cap, size_t bins, tr_error *err) {
   *out = NULL;
-  if (cells == 0 || exact_cap == 0 || bins < 16 || bins % 2 != 0)
+  if (cells == 0 || exact_cap == 0 || bins < 16 || bins % 4 != 0)
     return tr_error_set(err, TR_ERR_INVALID, NULL, 0, 0,
-                        "statistics need cells >= 1, an exact cap >= 1 and an even bin count "
-                        ">= 16 (got %zu, %zu, %zu)",
+                        "statistics need cells >= 1, an exact cap >= 1 and a bin count >= 16 "
+                        "that is a multiple of 4 (got %zu, %zu, %zu)",
                         cells, exact_cap, bins);
   tr_stats *s = tr_calloc(1, sizeof *s);
   if (s) {
-    s->c = tr_calloc(cells, sizeof *s->c);
-    s->finite = tr_malloc(cells / CHUNK + 1);
-    s->vals = tr_calloc(cells / CHUNK + 1, sizeof *s->vals);
     s->n = tr_calloc(cells, sizeof *s->n);
+    s->nonfinite = tr_calloc(cells, sizeof *s->nonfinite);
     s->mean = tr_calloc(cells, sizeof *s->mean);
     s->m2 = tr_calloc(cells, sizeof *s->m2);
     s->mn = tr_malloc(cells * sizeof *s->mn);
     s->mx = tr_malloc(cells * sizeof *s->mx);
   }
-  if (!s || !s->c || !s->finite || !s->vals || !s->n || !s->mean || !s->m2 || !s->mn || !s->mx) {
+  if (!s || !s->n || !s->nonfinite || !s->mean || !s->m2 || !s->mn || !s->mx) {
     tr_stats_free(s);
     return tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
   }
   s->cells = cells;
   s->cap = exact_cap;
   s->nbins = bins;
-  s->shard_sz = (cells + CHUNK - 1) / CHUNK * CHUNK;
-  s->nshards = 1;
-  s->finite[0] = 1;
+  s->nsets = 1;
+  s->merged = 1;
   for (size_t i = 0; i < cells; i++) {
     s->mn[i] = INFINITY;
     s->mx[i] = -INFINITY;
@@ -114,19 +116,37 @@ int tr_stats_new(tr_stats **out, size_t cells, size_t exact_cap, size_t bins, tr
   return TR_OK;
 }
 
+static void free_sets(tr_stats *s) {
+  for (size_t k = 0; s->hs && k < s->nsets; k++) {
+    tr_free(s->hs[k].bins);
+    tr_free(s->hs[k].wait);
+    tr_free(s->hs[k].ocell);
+    tr_free(s->hs[k].oval);
+  }
+  tr_free(s->hs);
+  s->hs = NULL;
+}
+
 void tr_stats_free(tr_stats *s) {
   if (!s) return;
-  for (size_t k = 0; s->vals && k <= s->cells / CHUNK; k++)
-    tr_free(s->vals[k]);
+  free_sets(s);
   tr_free(s->vals);
-  tr_free(s->hist);
-  tr_free(s->pend);
-  tr_free(s->c);
-  tr_free(s->finite);
+  tr_free(s->lo);
+  tr_free(s->width);
   tr_free(s->hlo);
   tr_free(s->hhi);
   tr_free(s->hsc);
+  tr_free(s->omin);
+  tr_free(s->omax);
+  tr_free(s->pmean);
+  tr_free(s->pm2);
+  tr_free(s->pmn);
+  tr_free(s->pmx);
+  tr_free(s->pn);
+  tr_free(s->pslow);
+  tr_free(s->pend);
   tr_free(s->n);
+  tr_free(s->nonfinite);
   tr_free(s->mean);
   tr_free(s->m2);
   tr_free(s->mn);
@@ -149,233 +169,94 @@ static void huge_pages(void *p, size_t bytes) {
 #endif
 }
 
-/* Cells of shard k. */
-static void shard_range(const tr_stats *s, size_t k, size_t *c0, size_t *c1) {
-  *c0 = k * s->shard_sz;
-  *c1 = *c0 + s->shard_sz < s->cells ? *c0 + s->shard_sz : s->cells;
-}
-
-/* Where the kept value of run r in cell ci is, and the distance between two runs there. */
-static double *kept(const tr_stats *s, size_t ci, size_t *stride) {
-  size_t k = ci / s->shard_sz, c0, c1;
-  shard_range(s, k, &c0, &c1);
-  *stride = c1 - c0;
-  return s->vals[k] + (ci - c0);
+/* Where the kept value of run 0 in cell ci is; runs are s->cells apart. */
+static const double *kept(const tr_stats *s, size_t ci) {
+  return s->vals + ci;
 }
 
 int tr_stats_reserve(tr_stats *s, size_t runs) {
-  if (s->hist) return TR_OK;
+  if (s->streaming) return TR_OK;
   if (runs > s->cap) runs = s->cap;
   if (runs <= s->vcap) return TR_OK;
-  for (size_t k = 0; k < s->nshards; k++) {
-    size_t c0, c1;
-    shard_range(s, k, &c0, &c1);
-    size_t bytes = runs * (c1 - c0) * sizeof(double);
-    double *nv = tr_realloc(s->vals[k], bytes);
-    if (!nv) return TR_ERR_NOMEM; /* the shards grown so far keep their new size */
-    s->vals[k] = nv;
-    huge_pages(nv, bytes);
-  }
+  size_t bytes = runs * s->cells * sizeof(double);
+  double *nv = tr_realloc(s->vals, bytes);
+  if (!nv) return TR_ERR_NOMEM;
+  s->vals = nv;
+  huge_pages(nv, bytes);
   s->vcap = runs;
   return TR_OK;
 }
 
 uint64_t tr_stats_runs(const tr_stats *s) {
-  return s->runs;
+  return s->runs + s->npend;
 }
 
 int tr_stats_is_exact(const tr_stats *s) {
-  return s->hist == NULL;
+  return !s->streaming && s->runs + s->npend <= s->cap;
 }
 
-/* Double the histogram's range towards x until x fits; pairs of bins merge exactly. */
-static void hist_expand(cell *c, size_t nb, double x) {
-  size_t half = nb / 2;
-  while (x < c->lo || x > c->lo + c->width) {
-    uint32_t *b = c->bins;
-    if (x < c->lo) {
-      /* New range [lo - width, lo + width]: old bin i lands in new bin half + i/2. */
-      for (size_t i = half; i-- > 0;)
-        b[half + i] = b[2 * i] + b[2 * i + 1];
-      for (size_t i = 0; i < half; i++)
-        b[i] = 0;
-      c->lo -= c->width;
-    } else {
-      /* New range [lo, lo + 2 width]: old bin i lands in new bin i/2. */
-      for (size_t i = 0; i < half; i++)
-        b[i] = b[2 * i] + b[2 * i + 1];
-      for (size_t i = half; i < nb; i++)
-        b[i] = 0;
+/* ---- streaming histograms ------------------------------------------------------------------
+ *
+ * The runs are cut into EPOCHS of TR_STATS_EPOCH runs (counted from the first; also at the
+ * exact cap). During an epoch the ranges do not change: each thread adds the values inside
+ * them to its own histograms and keeps the others aside; at the epoch's end each cell's range
+ * is widened (for the least, then the greatest of the values kept aside, in every set alike)
+ * and those values are added. Which values were binned against which range then depends only
+ * on their run numbers, never on the threads, and the sets, over the same ranges, add up. */
+
+/* Double the range [*lo, *lo + *w] towards x until x fits, doing the same to the nb bins of
+ * every set at cell offset off; pairs of bins merge exactly. */
+static void hist_expand(tr_stats *s, size_t ci, double x) {
+  size_t nb = s->nbins, half = nb / 2;
+  while (x < s->lo[ci] || x > s->lo[ci] + s->width[ci]) {
+    int down = x < s->lo[ci];
+    for (size_t k = 0; k < s->nsets; k++) {
+      uint32_t *b = &s->hs[k].bins[ci * nb];
+      if (down) { /* new range [lo - width, lo + width]: old bin i lands in new bin half + i/2 */
+        for (size_t i = half; i-- > 0;)
+          b[half + i] = b[2 * i] + b[2 * i + 1];
+        memset(b, 0, half * sizeof *b);
+      } else { /* new range [lo, lo + 2 width]: old bin i lands in new bin i/2 */
+        for (size_t i = 0; i < half; i++)
+          b[i] = b[2 * i] + b[2 * i + 1];
+        memset(&b[half], 0, (nb - half) * sizeof *b);
+      }
     }
-    c->width *= 2;
+    if (down) s->lo[ci] -= s->width[ci];
+    s->width[ci] *= 2;
   }
-}
-
-/* Start the histogram at x (when empty) and widen it until x fits: the rare path. */
-static void hist_fit(cell *c, size_t nb, double x) {
-  if (c->width == 0) {
-    double e = (fabs(x) > 0 ? fabs(x) : 1.0) * 1e-6;
-    c->lo = x - 0.5 * e;
-    c->width = e;
-  }
-  hist_expand(c, nb, x);
 }
 
 /* Copy cell ci's range into the arrays the hot loops read. */
 static void hist_sync(tr_stats *s, size_t ci) {
-  const cell *c = &s->c[ci];
-  if (c->width == 0) {
+  if (s->width[ci] == 0) {
     s->hlo[ci] = INFINITY;
     s->hhi[ci] = -INFINITY;
     s->hsc[ci] = 1.0;
   } else {
-    s->hlo[ci] = c->lo;
-    s->hhi[ci] = c->lo + c->width;
-    s->hsc[ci] = (double)s->nbins / c->width;
+    s->hlo[ci] = s->lo[ci];
+    s->hhi[ci] = s->lo[ci] + s->width[ci];
+    s->hsc[ci] = (double)s->nbins / s->width[ci];
   }
 }
 
-/* Add finite x to cell ci's histogram. The bin is (x - lo) * (nb / width): a multiplication,
- * the same in every path (bin_index), so that a value lands in the same bin whichever loop
- * adds it; x = hi lands in the last bin. */
-static void hist_add(tr_stats *s, size_t ci, double x) {
-  if (!(x >= s->hlo[ci] && x <= s->hhi[ci])) {
-    hist_fit(&s->c[ci], s->nbins, x);
-    hist_sync(s, ci);
+/* Start cell ci's histograms at x (when not started) and widen them until x fits. */
+static void hist_fit(tr_stats *s, size_t ci, double x) {
+  if (s->width[ci] == 0) {
+    double e = (fabs(x) > 0 ? fabs(x) : 1.0) * 1e-6;
+    s->lo[ci] = x - 0.5 * e;
+    s->width[ci] = e;
   }
-  long j = (long)((x - s->hlo[ci]) * s->hsc[ci]);
-  s->c[ci].bins[j < (long)s->nbins ? j : (long)s->nbins - 1]++;
+  hist_expand(s, ci, x);
+  hist_sync(s, ci);
 }
 
-/* Finite values of cell ci so far: while every value of its shard was finite, every cell
- * has one per run and the per-cell counts are not kept (one store per value less on the hot
- * path). */
-static uint64_t count(const tr_stats *s, size_t ci) {
-  return s->finite[ci / s->shard_sz] ? s->runs : s->n[ci];
-}
-
-/* Welford update of the finite moments and min/max of cell ci. The division by the count is
- * a multiplication by its reciprocal, as in moments_row, so that both paths do the same
- * arithmetic (and a constant cell stays exact: d is 0 after its first value). */
-static void moments_add(tr_stats *s, size_t ci, double x) {
-  uint64_t n = ++s->n[ci];
-  double d = x - s->mean[ci];
-  s->mean[ci] += d * (1.0 / (double)n);
-  s->m2[ci] += d * (x - s->mean[ci]);
-  if (x < s->mn[ci]) s->mn[ci] = x;
-  if (x > s->mx[ci]) s->mx[ci] = x;
-}
-
-/* acc[c] += x[c] - x[c]: 0 for finite x, NaN for NaN and infinities (never folded away
- * without -ffast-math); element-wise, so it vectorises. */
-static TR_ALWAYS_INLINE void nan_probe(size_t n, const double *restrict x, double *restrict acc) {
-  for (size_t c = 0; c < n; c++)
-    acc[c] += x[c] - x[c];
-}
-
-/* 1 when some x[i] is NaN or infinite. */
-TR_VECTOR_CLONES static int any_nonfinite(const double *x, size_t n) {
-  double acc[CHUNK] = {0};
-  size_t i = 0;
-  for (; i + CHUNK <= n; i += CHUNK)
-    nan_probe(CHUNK, &x[i], acc);
-  nan_probe(n - i, &x[i], acc);
-  int bad = 0;
-  for (size_t j = 0; j < CHUNK; j++)
-    bad |= !(acc[j] == 0);
-  return bad;
-}
-
-/* One Welford step of cells [0, n) with finite values x, all cells at count 1 / inv. The
- * arrays are restrict parameters (not locals) so that gcc needs no run-time alias check. */
-static TR_ALWAYS_INLINE void welford(size_t n, const double *restrict x, double *restrict mean,
-                                     double *restrict m2, double *restrict mn, double *restrict mx,
-                                     double inv) {
-  for (size_t c = 0; c < n; c++) {
-    double v = x[c], d = v - mean[c];
-    mean[c] += d * inv;
-    m2[c] += d * (v - mean[c]);
-    mn[c] = v < mn[c] ? v : mn[c];
-    mx[c] = v > mx[c] ? v : mx[c];
-  }
-}
-
-/* Welford step of cells [c0, c1) (c0 a multiple of CHUNK) with finite values x[c0..c1). */
-TR_VECTOR_CLONES static void moments_row(tr_stats *s, const double *x, size_t c0, size_t c1,
-                                         double inv) {
-  size_t c = c0;
-  for (; c + CHUNK <= c1; c += CHUNK)
-    welford(CHUNK, &x[c], &s->mean[c], &s->m2[c], &s->mn[c], &s->mx[c], inv);
-  welford(c1 - c, &x[c], &s->mean[c], &s->m2[c], &s->mn[c], &s->mx[c], inv);
-}
-
-/* The cells of shard k of one row, the row of run `run` (counted from 0; the run is counted
- * by the caller afterwards). Cells are independent: the arithmetic of a cell is the same
- * whatever the shards are. */
-static void moments(tr_stats *s, size_t k, const double *row, uint64_t run) {
-  size_t c0, c1;
-  shard_range(s, k, &c0, &c1);
-  if (s->finite[k] && !any_nonfinite(&row[c0], c1 - c0)) {
-    moments_row(s, row, c0, c1, 1.0 / (double)(run + 1));
-    return;
-  }
-  if (s->finite[k]) { /* from now on every cell of the shard keeps its own count */
-    s->finite[k] = 0;
-    for (size_t ci = c0; ci < c1; ci++)
-      s->n[ci] = run;
-  }
-  for (size_t ci = c0; ci < c1; ci++) {
-    double x = row[ci];
-    if (isfinite(x))
-      moments_add(s, ci, x);
-    else
-      s->c[ci].nonfinite++;
-  }
-}
-
-/* Every shard of one row. */
-static void moments_all(tr_stats *s, const double *row, uint64_t run) {
-  for (size_t k = 0; k < s->nshards; k++)
-    moments(s, k, row, run);
-}
-
-/* Exact -> streaming: a histogram per cell over the observed range, then the kept values. */
-static int go_streaming(tr_stats *s) {
-  size_t nb = s->nbins, cells = s->cells;
-  s->hist = tr_calloc(cells * nb, sizeof *s->hist);
-  s->hlo = tr_malloc(cells * sizeof *s->hlo);
-  s->hhi = tr_malloc(cells * sizeof *s->hhi);
-  s->hsc = tr_malloc(cells * sizeof *s->hsc);
-  if (!s->hist || !s->hlo || !s->hhi || !s->hsc) {
-    tr_free(s->hist);
-    tr_free(s->hlo);
-    tr_free(s->hhi);
-    tr_free(s->hsc);
-    s->hlo = s->hhi = s->hsc = NULL;
-    s->hist = NULL; /* still exact */
-    return TR_ERR_NOMEM;
-  }
-  for (size_t ci = 0; ci < cells; ci++) {
-    cell *c = &s->c[ci];
-    c->bins = &s->hist[ci * nb];
-    if (count(s, ci) > 0 && s->mx[ci] > s->mn[ci]) {
-      c->lo = s->mn[ci];
-      c->width = s->mx[ci] - s->mn[ci];
-    }
-    hist_sync(s, ci);
-    size_t w;
-    const double *v = kept(s, ci, &w);
-    for (uint64_t r = 0; r < s->runs; r++) {
-      double x = v[r * w];
-      if (isfinite(x)) hist_add(s, ci, x);
-    }
-  }
-  for (size_t k = 0; k < s->nshards; k++) {
-    tr_free(s->vals[k]);
-    s->vals[k] = NULL;
-  }
-  s->vcap = 0;
-  return TR_OK;
+/* Bin of x, inside cell ci's range. The bin is (x - lo) * (nb / width): a multiplication, the
+ * same in every path (bin_index), so that a value lands in the same bin whichever loop adds
+ * it; x = hi lands in the last bin. */
+static size_t bin_of(const tr_stats *s, size_t ci, double x) {
+  size_t j = (size_t)((x - s->hlo[ci]) * s->hsc[ci]);
+  return j < s->nbins ? j : s->nbins - 1;
 }
 
 /* The bins of n neighbouring cells for one run's values x, or -1 where x is outside the
@@ -392,8 +273,26 @@ static TR_ALWAYS_INLINE void bin_index(size_t n, const double *restrict x,
   }
 }
 
-/* Rows whose bins are computed at a time: a stack buffer of IDX_ROWS × CHUNK indices. */
+/* Keep finite x of cell ci aside until the epoch's end. TR_OK or TR_ERR_NOMEM. */
+static int set_aside(hset *h, size_t ci, double x) {
+  if (h->nover == h->ocap) {
+    size_t cap = h->ocap ? 2 * h->ocap : 256;
+    size_t *c = tr_realloc(h->ocell, cap * sizeof *c);
+    if (c) h->ocell = c;
+    double *v = tr_realloc(h->oval, cap * sizeof *v);
+    if (v) h->oval = v;
+    if (!c || !v) return TR_ERR_NOMEM;
+    h->ocap = cap;
+  }
+  h->ocell[h->nover] = ci;
+  h->oval[h->nover++] = x;
+  return TR_OK;
+}
+
+/* Rows whose bins are computed at a time: a stack buffer of IDX_ROWS × TILE indices. */
 #define IDX_ROWS 256
+/* The rows are cells * 8 bytes apart, more than a page for a few hundred cells, which the
+ * hardware prefetchers do not follow: the bin loop asks for the row PREFETCH_ROWS ahead. */
 #define PREFETCH_ROWS 16
 #if defined(__GNUC__)
 #define TR_PREFETCH(p) __builtin_prefetch(p)
@@ -401,260 +300,549 @@ static TR_ALWAYS_INLINE void bin_index(size_t n, const double *restrict x,
 #define TR_PREFETCH(p) ((void)(p))
 #endif
 
-/* Add np rows of the tile of CHUNK cells from t0 (x0: its values in the first row, rows
- * s->cells apart) to the histograms, with the bins idx computed already. neg < 0: some value
- * was outside its cell's range, so the rows are added one by one instead, each value outside
- * widening its cell's histogram before the next row's bins are computed. */
-static TR_ALWAYS_INLINE void add_tile(tr_stats *s, size_t t0, const double *x0, size_t np,
-                                      const int32_t *idx, int32_t neg, double top) {
+/* Add np rows of the tile of TILE cells from t0 (x0: its values in the first row, rows
+ * s->cells apart) to set h, with the bins idx computed already; neg < 0: some value was
+ * outside its cell's range, and is set aside. */
+static TR_ALWAYS_INLINE int add_tile(const tr_stats *s, hset *h, size_t t0, const double *x0,
+                                     size_t np, const int32_t *idx, int32_t neg) {
+  size_t nb = s->nbins;
+  uint32_t *b[TILE];
+  for (size_t k = 0; k < TILE; k++)
+    b[k] = &h->bins[(t0 + k) * nb];
   if (neg >= 0) {
-    uint32_t *b[CHUNK];
-    for (size_t k = 0; k < CHUNK; k++)
-      b[k] = s->c[t0 + k].bins;
     for (size_t r = 0; r < np; r++)
-      for (size_t k = 0; k < CHUNK; k++)
-        b[k][idx[r * CHUNK + k]]++;
-    return;
+      for (size_t k = 0; k < TILE; k++)
+        b[k][idx[r * TILE + k]]++;
+    return TR_OK;
   }
-  for (size_t r = 0; r < np; r++) {
-    const double *x = &x0[r * s->cells];
-    int32_t j[CHUNK];
-    bin_index(CHUNK, x, &s->hlo[t0], &s->hhi[t0], &s->hsc[t0], top, j);
-    for (size_t k = 0; k < CHUNK; k++)
-      if (j[k] >= 0)
-        s->c[t0 + k].bins[j[k]]++;
-      else if (isfinite(x[k]))
-        hist_add(s, t0 + k, x[k]);
-  }
+  for (size_t r = 0; r < np; r++)
+    for (size_t k = 0; k < TILE; k++) {
+      int32_t j = idx[r * TILE + k];
+      double x = x0[r * s->cells + k];
+      if (j >= 0)
+        b[k][j]++;
+      else if (isfinite(x) && set_aside(h, t0 + k, x) != TR_OK)
+        return TR_ERR_NOMEM;
+    }
+  return TR_OK;
 }
 
-/* Add rows [0, nrows) of cells [c0, c1) (c0 a multiple of CHUNK) to their histograms, each
- * cell's values in run order. Tiles of CHUNK neighbouring cells: each row gives one cache
- * line of values and the tile's histograms stay in cache while its rows are added. The bins
- * of up to IDX_ROWS rows of a tile are computed first, in one vector loop per row, then
- * added with the tile's bin pointers in registers; the increments go to CHUNK histograms in
- * turn, so that a narrow distribution (every run in the same bin) does not make one long
- * chain of dependent increments. Rows where some value is outside its cell's range (rare
- * once the range has settled) are added one by one instead, each value outside widening its
- * cell's histogram before the next row's bins are computed. */
-TR_VECTOR_CLONES static void hist_rows(tr_stats *s, const double *rows, size_t nrows, size_t c0,
-                                       size_t c1) {
-  size_t cells = s->cells, nb = s->nbins, t0 = c0;
-  double top = (double)(nb - 1);
-  int32_t idx[IDX_ROWS * CHUNK];
-  for (; t0 + CHUNK <= c1; t0 += CHUNK)
+/* Add rows [0, nrows) of cells [c0, c1) (c0 a multiple of TILE) to set h. Tiles of TILE
+ * neighbouring cells: each row gives one cache line of values and the tile's histograms stay
+ * in cache while its rows are added. The bins of up to IDX_ROWS rows of a tile are computed
+ * first, in one vector loop per row, then added with the tile's bin pointers in registers;
+ * the increments go to TILE histograms in turn, so that a narrow distribution (every run in
+ * the same bin) does not make one long chain of dependent increments. TR_OK or TR_ERR_NOMEM
+ * (a value could not be set aside). */
+TR_VECTOR_CLONES static int hist_rows(const tr_stats *s, hset *h, const double *rows, size_t nrows,
+                                      size_t c0, size_t c1) {
+  size_t cells = s->cells, t0 = c0;
+  double top = (double)(s->nbins - 1);
+  int32_t idx[IDX_ROWS * TILE];
+  for (; t0 + TILE <= c1; t0 += TILE)
     for (size_t r0 = 0; r0 < nrows; r0 += IDX_ROWS) {
       size_t np = nrows - r0 < IDX_ROWS ? nrows - r0 : IDX_ROWS;
       const double *x0 = &rows[r0 * cells + t0];
       int32_t neg = 0;
       for (size_t r = 0; r < np; r++) {
-        int32_t *j = &idx[r * CHUNK];
-        bin_index(CHUNK, &x0[r * cells], &s->hlo[t0], &s->hhi[t0], &s->hsc[t0], top, j);
-        for (size_t k = 0; k < CHUNK; k++)
+        int32_t *j = &idx[r * TILE];
+        if (r + PREFETCH_ROWS < np) TR_PREFETCH(&x0[(r + PREFETCH_ROWS) * cells]);
+        bin_index(TILE, &x0[r * cells], &s->hlo[t0], &s->hhi[t0], &s->hsc[t0], top, j);
+        for (size_t k = 0; k < TILE; k++)
           neg |= j[k];
       }
-      add_tile(s, t0, x0, np, idx, neg, top);
+      if (add_tile(s, h, t0, x0, np, idx, neg) != TR_OK) return TR_ERR_NOMEM;
     }
   for (size_t r = 0; r < nrows; r++)
     for (size_t ci = t0; ci < c1; ci++) {
       double x = rows[r * cells + ci];
-      if (isfinite(x)) hist_add(s, ci, x);
+      if (x >= s->hlo[ci] && x <= s->hhi[ci])
+        h->bins[ci * s->nbins + bin_of(s, ci, x)]++;
+      else if (isfinite(x) && set_aside(h, ci, x) != TR_OK)
+        return TR_ERR_NOMEM;
     }
+  return TR_OK;
 }
 
-/* Add the buffered runs to the histograms. */
-static void flush_pending(tr_stats *s) {
-  for (size_t k = 0; k < s->nshards; k++) {
-    size_t c0, c1;
-    shard_range(s, k, &c0, &c1);
-    hist_rows(s, s->pend, s->npend, c0, c1);
+/* Add set h's waiting rows to its histograms. */
+static int flush_set(const tr_stats *s, hset *h) {
+  int rc = h->nwait ? hist_rows(s, h, h->wait, h->nwait, 0, s->cells) : TR_OK;
+  h->nwait = 0;
+  return rc;
+}
+
+/* The width cell ci's range would have after hist_fit to x, then to y. */
+static double widened(const tr_stats *s, size_t ci, double x, double y) {
+  double lo = s->lo[ci], w = s->width[ci];
+  if (w == 0) {
+    w = (fabs(x) > 0 ? fabs(x) : 1.0) * 1e-6;
+    lo = x - 0.5 * w;
   }
-  s->npend = 0;
+  for (int k = 0; k < 2; k++, x = y)
+    while (x < lo || x > lo + w) {
+      if (x < lo) lo -= w;
+      w *= 2;
+    }
+  return w;
 }
 
-/* Exact storage for at least `need` runs (need <= cap), growing geometrically so that runs
- * added one at a time are not copied again and again. */
-static int grow_exact(tr_stats *s, size_t need) {
-  if (need <= s->vcap) return TR_OK;
-  size_t want = s->vcap ? s->vcap * 2 : 64;
-  return tr_stats_reserve(s, want > need ? want : need);
+/* The end of an epoch: every set's waiting rows added, then each cell's range widened to
+ * hold the values set aside (towards the least and the greatest of them, in the order that
+ * ends narrower), and those added to set 0. */
+static int epoch_end(tr_stats *s) {
+  int rc = TR_OK;
+  for (size_t k = 0; k < s->nsets; k++)
+    if (flush_set(s, &s->hs[k]) != TR_OK) rc = TR_ERR_NOMEM;
+  for (size_t k = 0; k < s->nsets; k++) {
+    const hset *h = &s->hs[k];
+    for (size_t i = 0; i < h->nover; i++) {
+      size_t ci = h->ocell[i];
+      double x = h->oval[i];
+      s->omin[ci] = x < s->omin[ci] ? x : s->omin[ci];
+      s->omax[ci] = x > s->omax[ci] ? x : s->omax[ci];
+    }
+  }
+  for (size_t k = 0; k < s->nsets; k++) {
+    hset *h = &s->hs[k];
+    for (size_t i = 0; i < h->nover; i++) {
+      size_t ci = h->ocell[i];
+      if (s->omin[ci] <= s->omax[ci]) { /* first of the cell: widen once */
+        double a = s->omin[ci], b = s->omax[ci];
+        if (widened(s, ci, b, a) < widened(s, ci, a, b)) { /* up first ends narrower */
+          a = s->omax[ci];
+          b = s->omin[ci];
+        }
+        hist_fit(s, ci, a);
+        hist_fit(s, ci, b);
+        s->omin[ci] = INFINITY;
+        s->omax[ci] = -INFINITY;
+      }
+      s->hs[0].bins[ci * s->nbins + bin_of(s, ci, h->oval[i])]++;
+    }
+    h->nover = 0;
+  }
+  return rc;
 }
 
-/* Copy shard k's part of nrows rows (row-major, all cells) to its kept values, after the runs
- * counted so far. */
-static void keep_rows(tr_stats *s, const double *rows, size_t nrows, size_t k) {
-  size_t c0, c1;
-  shard_range(s, k, &c0, &c1);
-  size_t w = c1 - c0;
-  double *dst = s->vals[k] + s->runs * w;
-  for (size_t r = 0; r < nrows; r++)
-    memcpy(&dst[r * w], &rows[r * s->cells + c0], w * sizeof *dst);
-}
-
-int tr_stats_add_rows(tr_stats *s, const double *rows, size_t nrows) {
-  size_t cells = s->cells;
-  while (nrows > 0) {
-    if (!s->hist && s->runs == s->cap && go_streaming(s) != TR_OK) return TR_ERR_NOMEM;
-    if (!s->hist) { /* exact: a round of the rows that fit, every shard in turn */
-      size_t n = nrows < s->cap - (size_t)s->runs ? nrows : s->cap - (size_t)s->runs;
-      if (tr_stats_round_begin(s, n) != TR_OK) return TR_ERR_NOMEM;
-      for (size_t k = 0; k < s->nshards; k++)
-        tr_stats_round_shard(s, rows, n, k);
-      tr_stats_round_end(s, n);
-      rows += n * cells;
-      nrows -= n;
-      continue;
+/* Exact -> streaming, first step: the histogram sets, and each cell's range: the observed
+ * [min, max] of its exact runs (not started when that is one value or none). The kept values
+ * stay until tr_stats_stream_end. */
+int tr_stats_stream_begin(tr_stats *s) {
+  size_t nb = s->nbins, cells = s->cells;
+  double **arr[] = {&s->lo, &s->width, &s->hlo, &s->hhi, &s->hsc, &s->omin, &s->omax};
+  int ok = 1;
+  for (size_t i = 0; i < sizeof arr / sizeof *arr; i++)
+    ok &= (*arr[i] = tr_malloc(cells * sizeof(double))) != NULL;
+  s->hs = ok ? tr_calloc(s->nsets, sizeof *s->hs) : NULL;
+  ok = ok && s->hs;
+  for (size_t k = 0; ok && k < s->nsets; k++) {
+    hset *h = &s->hs[k];
+    h->bins = tr_calloc(cells * nb, sizeof *h->bins);
+    h->wcap = WAIT_BYTES / (cells * sizeof *h->wait);
+    h->wcap = h->wcap < WAIT_MIN ? WAIT_MIN : h->wcap > WAIT_MAX ? WAIT_MAX : h->wcap;
+    h->wait = tr_malloc(h->wcap * cells * sizeof *h->wait);
+    ok = h->bins && h->wait;
+  }
+  if (!ok) {
+    free_sets(s);
+    for (size_t i = 0; i < sizeof arr / sizeof *arr; i++) {
+      tr_free(*arr[i]);
+      *arr[i] = NULL;
     }
-    if (!s->pend) { /* streaming: runs added a few at a time wait in a buffer */
-      s->pcap = PEND_BYTES / (cells * sizeof *s->pend);
-      s->pcap = s->pcap < PEND_MIN ? PEND_MIN : s->pcap > PEND_MAX ? PEND_MAX : s->pcap;
-      s->pend = tr_malloc(s->pcap * cells * sizeof *s->pend);
-      if (!s->pend) return TR_ERR_NOMEM;
+    return TR_ERR_NOMEM; /* still exact */
+  }
+  for (size_t ci = 0; ci < cells; ci++) {
+    s->lo[ci] = s->width[ci] = 0;
+    if (s->n[ci] > 0 && s->mx[ci] > s->mn[ci]) {
+      s->lo[ci] = s->mn[ci];
+      s->width[ci] = s->mx[ci] - s->mn[ci];
     }
-    size_t n = nrows < s->pcap - s->npend ? nrows : s->pcap - s->npend;
-    double *dst = &s->pend[s->npend * cells];
-    s->npend += n;
-    memcpy(dst, rows, n * cells * sizeof *rows);
-    for (size_t r = 0; r < n; r++) {
-      moments_all(s, &dst[r * cells], s->runs); /* the copy is in cache */
-      s->runs++;
-    }
-    if (s->hist && s->npend == s->pcap) flush_pending(s);
-    rows += n * cells;
-    nrows -= n;
+    s->omin[ci] = INFINITY;
+    s->omax[ci] = -INFINITY;
+    hist_sync(s, ci);
   }
   return TR_OK;
 }
 
-int tr_stats_set_shards(tr_stats *s, size_t n) {
-  if (s->runs > 0 || n == 0) return TR_ERR_INVALID;
-  size_t reserved = s->vcap; /* no run is kept yet: reserve again for the new shards */
-  for (size_t k = 0; k < s->nshards; k++) {
-    tr_free(s->vals[k]);
-    s->vals[k] = NULL;
+/* Second step, for cells [c0, c1) (c0 a multiple of TILE): their kept values into set 0, in
+ * run order, a tile of cells at a time (a cell whose histogram is not started starts at its
+ * first finite value, and a value outside widens it at once: nothing else touches these cells
+ * now). Disjoint ranges may be binned by different threads at the same time. */
+TR_VECTOR_CLONES void tr_stats_stream_cells(tr_stats *s, size_t c0, size_t c1) {
+  size_t cells = s->cells, nb = s->nbins, t0 = c0, runs = (size_t)s->runs;
+  uint32_t *bins = s->hs[0].bins;
+  double top = (double)(nb - 1);
+  for (; t0 < c1; t0 += TILE) {
+    size_t w = c1 - t0 < TILE ? c1 - t0 : TILE;
+    for (size_t r = 0; r < runs; r++) {
+      const double *x = &s->vals[r * cells + t0];
+      int32_t j[TILE];
+      if (r + PREFETCH_ROWS < runs) TR_PREFETCH(&x[PREFETCH_ROWS * cells]);
+      bin_index(w, x, &s->hlo[t0], &s->hhi[t0], &s->hsc[t0], top, j);
+      for (size_t k = 0; k < w; k++)
+        if (j[k] >= 0) {
+          bins[(t0 + k) * nb + (size_t)j[k]]++;
+        } else if (isfinite(x[k])) {
+          hist_fit(s, t0 + k, x[k]);
+          bins[(t0 + k) * nb + bin_of(s, t0 + k, x[k])]++;
+        }
+    }
   }
-  s->vcap = 0;
-  size_t per = (s->cells + n - 1) / n;
-  s->shard_sz = (per + CHUNK - 1) / CHUNK * CHUNK;
-  s->nshards = (s->cells + s->shard_sz - 1) / s->shard_sz;
-  for (size_t k = 0; k < s->nshards; k++)
-    s->finite[k] = 1;
-  return reserved ? tr_stats_reserve(s, reserved) : TR_OK;
 }
 
-size_t tr_stats_shards(const tr_stats *s) {
-  return s->nshards;
+/* Last step: the kept values go; from now on every run feeds the histograms. */
+void tr_stats_stream_end(tr_stats *s) {
+  tr_free(s->vals);
+  s->vals = NULL;
+  s->vcap = 0;
+  s->streaming = 1;
+  s->merged = 0;
+}
+
+int tr_stats_stream_due(const tr_stats *s) {
+  return !s->streaming && s->runs == s->cap;
+}
+
+/* The whole switch on the calling thread. */
+static int go_streaming(tr_stats *s) {
+  int rc = tr_stats_stream_begin(s);
+  if (rc != TR_OK) return rc;
+  tr_stats_stream_cells(s, 0, s->cells);
+  tr_stats_stream_end(s);
+  return TR_OK;
+}
+
+/* Everything waiting added, and every set added into set 0 (the ranges are shared). */
+static int merge_sets(tr_stats *s) {
+  if (epoch_end(s) != TR_OK) return TR_ERR_NOMEM;
+  size_t nb = s->nbins, total = s->cells * nb;
+  for (size_t k = 1; k < s->nsets; k++) {
+    uint32_t *x = s->hs[0].bins, *y = s->hs[k].bins;
+    for (size_t j = 0; j < total; j++)
+      x[j] += y[j];
+    memset(y, 0, total * sizeof *y);
+  }
+  s->merged = 1;
+  return TR_OK;
+}
+
+/* ---- chunks and rounds --------------------------------------------------------------------- */
+
+/* acc[c] += x[c] - x[c]: 0 for finite x, NaN for NaN and infinities (never folded away
+ * without -ffast-math); element-wise, so it vectorises. */
+static TR_ALWAYS_INLINE void nan_probe(size_t n, const double *restrict x, double *restrict acc) {
+  for (size_t c = 0; c < n; c++)
+    acc[c] += x[c] - x[c];
+}
+
+/* First pass over a chunk of rows, one row of n cells: sums of the distances to row 0 (x0),
+ * min and max, and the NaN probe (v - v is 0 exactly for finite v). */
+static TR_ALWAYS_INLINE void pass1(size_t n, const double *restrict x, const double *restrict x0,
+                                   double *restrict sum, double *restrict mn, double *restrict mx,
+                                   double *restrict probe) {
+  for (size_t c = 0; c < n; c++) {
+    double v = x[c];
+    sum[c] += v - x0[c];
+    mn[c] = v < mn[c] ? v : mn[c];
+    mx[c] = v > mx[c] ? v : mx[c];
+    probe[c] += v - v;
+  }
+}
+
+/* Second pass, one row: squared deviations from the chunk's mean. */
+static TR_ALWAYS_INLINE void pass2(size_t n, const double *restrict x, const double *restrict mean,
+                                   double *restrict m2) {
+  for (size_t c = 0; c < n; c++) {
+    double d = x[c] - mean[c];
+    m2[c] += d * d;
+  }
+}
+
+/* Moments of cells [c0, c0 + n) (n <= TILE) over the nr rows, accumulated in locals (in
+ * registers for a whole tile), into chunk partial o. Returns the sum of the NaN probes. */
+static TR_ALWAYS_INLINE double tile_moments(tr_stats *s, size_t o, const double *rows, size_t nr,
+                                            size_t c0, size_t n) {
+  size_t cells = s->cells;
+  double sum[TILE] = {0}, mn[TILE], mx[TILE], pr[TILE] = {0}, m2[TILE] = {0}, mean[TILE];
+  for (size_t k = 0; k < TILE; k++) {
+    mn[k] = INFINITY;
+    mx[k] = -INFINITY;
+  }
+  const double *x0 = &rows[c0];
+  for (size_t r = 0; r < nr; r++)
+    pass1(n, &rows[r * cells + c0], x0, sum, mn, mx, pr);
+  double inv = 1.0 / (double)nr, bad = 0;
+  for (size_t k = 0; k < n; k++) {
+    bad += pr[k];
+    mean[k] = x0[k] + sum[k] * inv;
+  }
+  for (size_t r = 0; r < nr; r++)
+    pass2(n, &rows[r * cells + c0], mean, m2);
+  memcpy(&s->pmean[o + c0], mean, n * sizeof *mean);
+  memcpy(&s->pm2[o + c0], m2, n * sizeof *m2);
+  memcpy(&s->pmn[o + c0], mn, n * sizeof *mn);
+  memcpy(&s->pmx[o + c0], mx, n * sizeof *mx);
+  return bad;
+}
+
+/* Chunk j's moments from its nr rows when every value is finite, tile by tile: returns 0
+ * (and leaves the partial to the slow path) when one is not. The mean is row 0 plus the mean
+ * distance to it, so that a cell whose value never changes has exactly that mean and a zero
+ * m2. */
+TR_VECTOR_CLONES static int chunk_fast(tr_stats *s, size_t j, const double *rows, size_t nr) {
+  size_t cells = s->cells, o = j * cells, c0 = 0;
+  double bad = 0;
+  for (; c0 + TILE <= cells; c0 += TILE)
+    bad += tile_moments(s, o, rows, nr, c0, TILE);
+  if (c0 < cells) bad += tile_moments(s, o, rows, nr, c0, cells - c0);
+  return bad == 0;
+}
+
+/* Chunk j's moments cell by cell, leaving non-finite values out (pn: the finite count). */
+static void chunk_slow(tr_stats *s, size_t j, const double *rows, size_t nr) {
+  size_t cells = s->cells, o = j * cells;
+  s->pslow[j] = 1;
+  for (size_t c = 0; c < cells; c++) {
+    uint32_t k = 0;
+    double x0 = 0, sum = 0, lo = INFINITY, hi = -INFINITY, m2 = 0;
+    for (size_t r = 0; r < nr; r++) {
+      double v = rows[r * cells + c];
+      if (!isfinite(v)) continue;
+      if (k++ == 0) x0 = v;
+      sum += v - x0;
+      lo = v < lo ? v : lo;
+      hi = v > hi ? v : hi;
+    }
+    double mean = k ? x0 + sum * (1.0 / (double)k) : 0;
+    for (size_t r = 0; k && r < nr; r++) {
+      double v = rows[r * cells + c];
+      if (isfinite(v)) m2 += (v - mean) * (v - mean);
+    }
+    s->pn[o + c] = k;
+    s->pmean[o + c] = mean;
+    s->pm2[o + c] = m2;
+    s->pmn[o + c] = lo;
+    s->pmx[o + c] = hi;
+  }
 }
 
 size_t tr_stats_round_max(const tr_stats *s) {
-  if (s->hist || s->runs == s->cap) return SIZE_MAX;
+  if (s->streaming) return (size_t)(TR_STATS_EPOCH - s->runs % TR_STATS_EPOCH);
+  if (s->runs == s->cap) /* the switch comes first */
+    return (size_t)(TR_STATS_EPOCH - s->runs % TR_STATS_EPOCH);
   return s->cap - (size_t)s->runs;
 }
 
+size_t tr_stats_round_size(const tr_stats *s, size_t left, size_t limit) {
+  size_t max = tr_stats_round_max(s), n = left;
+  if (n > max) n = max; /* ends at the cap or at an epoch's end: chunk boundaries */
+  if (n > limit) {
+    n = limit;
+    size_t end = (size_t)((s->runs + n) / TR_STATS_CHUNK * TR_STATS_CHUNK);
+    if (end > s->runs) n = end - (size_t)s->runs;
+  }
+  return n;
+}
+
+int tr_stats_set_threads(tr_stats *s, size_t n) {
+  if (s->runs > 0 || s->npend > 0 || s->streaming || n == 0) return TR_ERR_INVALID;
+  s->nsets = n;
+  return TR_OK;
+}
+
+/* Chunks of a round of nrows runs from run `first`: its runs split at the multiples of
+ * TR_STATS_CHUNK (counted from the study's first run). */
+static size_t chunks_of(uint64_t first, size_t nrows, size_t *lead) {
+  size_t a = (size_t)((TR_STATS_CHUNK - first % TR_STATS_CHUNK) % TR_STATS_CHUNK);
+  if (a >= nrows) {
+    *lead = nrows;
+    return nrows ? 1 : 0;
+  }
+  *lead = a ? a : (nrows < TR_STATS_CHUNK ? nrows : TR_STATS_CHUNK);
+  return 1 + (nrows - *lead + TR_STATS_CHUNK - 1) / TR_STATS_CHUNK;
+}
+
 int tr_stats_round_begin(tr_stats *s, size_t nrows) {
-  if (s->npend) flush_pending(s); /* runs added before come first */
-  if (!s->hist && s->runs == s->cap && go_streaming(s) != TR_OK) return TR_ERR_NOMEM;
-  if (s->hist) return TR_OK;
-  if (nrows > s->cap - (size_t)s->runs) return TR_ERR_INVALID;
-  return grow_exact(s, (size_t)s->runs + nrows);
-}
-
-/* 1 when some value of cells [c0, c1) of the rows is NaN or infinite. */
-static int rows_nonfinite(const tr_stats *s, const double *rows, size_t nrows, size_t c0,
-                          size_t c1) {
-  for (size_t r = 0; r < nrows; r++)
-    if (any_nonfinite(&rows[r * s->cells + c0], c1 - c0)) return 1;
-  return 0;
-}
-
-/* A streamed round of cells [c0, c1) (c0 a multiple of CHUNK) whose values are all finite,
- * in one pass: tile by tile (CHUNK cells), each value is read once, for its moments (kept in
- * locals across the rows) and for its bin; then the bins are added as in hist_rows. The
- * moments are those of moments_row, step for step. */
-TR_VECTOR_CLONES static void fused_rows(tr_stats *s, const double *rows, size_t nrows, size_t c0,
-                                        size_t c1) {
-  size_t cells = s->cells, nb = s->nbins, t0 = c0;
-  double top = (double)(nb - 1);
-  uint64_t run0 = s->runs;
-  int32_t idx[IDX_ROWS * CHUNK];
-  for (; t0 + CHUNK <= c1; t0 += CHUNK) {
-    double mean[CHUNK], m2[CHUNK], mn[CHUNK], mx[CHUNK];
-    memcpy(mean, &s->mean[t0], sizeof mean);
-    memcpy(m2, &s->m2[t0], sizeof m2);
-    memcpy(mn, &s->mn[t0], sizeof mn);
-    memcpy(mx, &s->mx[t0], sizeof mx);
-    for (size_t r0 = 0; r0 < nrows; r0 += IDX_ROWS) {
-      size_t np = nrows - r0 < IDX_ROWS ? nrows - r0 : IDX_ROWS;
-      const double *x0 = &rows[r0 * cells + t0];
-      int32_t neg = 0;
-      for (size_t r = 0; r < np; r++) {
-        const double *x = &x0[r * cells];
-        int32_t *j = &idx[r * CHUNK];
-        /* The rows are cells * 8 bytes apart, more than a page for a few hundred cells,
-         * which the hardware prefetchers do not follow: ask for a row PREFETCH_ROWS ahead
-         * (about 20% off a streamed round in bench). */
-        if (r + PREFETCH_ROWS < np) TR_PREFETCH(&x0[(r + PREFETCH_ROWS) * cells]);
-        welford(CHUNK, x, mean, m2, mn, mx, 1.0 / (double)(run0 + r0 + r + 1));
-        bin_index(CHUNK, x, &s->hlo[t0], &s->hhi[t0], &s->hsc[t0], top, j);
-        for (size_t k = 0; k < CHUNK; k++)
-          neg |= j[k];
-      }
-      add_tile(s, t0, x0, np, idx, neg, top);
+  if (s->npend || s->rrows) return TR_ERR_INVALID; /* a round or tr_stats_add_rows is open */
+  if (tr_stats_stream_due(s) && go_streaming(s) != TR_OK) return TR_ERR_NOMEM;
+  if (nrows > tr_stats_round_max(s)) return TR_ERR_INVALID;
+  if (!s->streaming) {
+    size_t need = (size_t)s->runs + nrows;
+    if (need > s->vcap) { /* grow geometrically: rounds of a few runs are not copied again */
+      size_t want = s->vcap ? s->vcap * 2 : 64;
+      if (tr_stats_reserve(s, want > need ? want : need) != TR_OK) return TR_ERR_NOMEM;
     }
-    memcpy(&s->mean[t0], mean, sizeof mean);
-    memcpy(&s->m2[t0], m2, sizeof m2);
-    memcpy(&s->mn[t0], mn, sizeof mn);
-    memcpy(&s->mx[t0], mx, sizeof mx);
   }
-  for (size_t r = 0; r < nrows && t0 < c1; r++) { /* the last few cells */
-    const double *x = &rows[r * cells];
-    welford(c1 - t0, &x[t0], &s->mean[t0], &s->m2[t0], &s->mn[t0], &s->mx[t0],
-            1.0 / (double)(run0 + r + 1));
-    for (size_t ci = t0; ci < c1; ci++)
-      hist_add(s, ci, x[ci]);
+  size_t lead, nch = chunks_of(s->runs, nrows, &lead);
+  if (nch > s->pcap) {
+    size_t cells = s->cells, want = nch;
+    double *a = tr_realloc(s->pmean, want * cells * sizeof *a);
+    if (a) s->pmean = a;
+    double *b = tr_realloc(s->pm2, want * cells * sizeof *b);
+    if (b) s->pm2 = b;
+    double *c = tr_realloc(s->pmn, want * cells * sizeof *c);
+    if (c) s->pmn = c;
+    double *d = tr_realloc(s->pmx, want * cells * sizeof *d);
+    if (d) s->pmx = d;
+    uint32_t *e = tr_realloc(s->pn, want * cells * sizeof *e);
+    if (e) s->pn = e;
+    uint8_t *f = tr_realloc(s->pslow, want);
+    if (f) s->pslow = f;
+    if (!a || !b || !c || !d || !e || !f) return TR_ERR_NOMEM; /* grown ones keep their size */
+    s->pcap = want;
+  }
+  s->rrows = nrows;
+  s->nch = nch;
+  memset(s->pslow, 0, nch);
+  return TR_OK;
+}
+
+size_t tr_stats_round_chunks(const tr_stats *s) {
+  return s->nch;
+}
+
+void tr_stats_round_chunk_runs(const tr_stats *s, size_t j, size_t *off, size_t *nr) {
+  size_t lead;
+  (void)chunks_of(s->runs, s->rrows, &lead);
+  *off = j == 0 ? 0 : lead + (j - 1) * TR_STATS_CHUNK;
+  size_t end = j == 0 ? lead : *off + TR_STATS_CHUNK;
+  *nr = (end < s->rrows ? end : s->rrows) - *off;
+}
+
+int tr_stats_flush_set(tr_stats *s, size_t set) {
+  return s->streaming ? flush_set(s, &s->hs[set]) : TR_OK;
+}
+
+double *tr_stats_rows_dest(tr_stats *s, size_t j, size_t nrows, size_t set) {
+  if (!s->streaming) {
+    size_t off, nr;
+    tr_stats_round_chunk_runs(s, j, &off, &nr);
+    return &s->vals[((size_t)s->runs + off) * s->cells];
+  }
+  hset *h = &s->hs[set];
+  if (h->nwait + nrows > h->wcap && flush_set(s, h) != TR_OK) return NULL;
+  if (nrows > h->wcap) { /* only for more rows than WAIT_MAX at a time (a very wide batch) */
+    double *w = tr_realloc(h->wait, nrows * s->cells * sizeof *w);
+    if (!w) return NULL;
+    h->wait = w;
+    h->wcap = nrows;
+  }
+  return &h->wait[h->nwait * s->cells];
+}
+
+int tr_stats_round_chunk(tr_stats *s, size_t j, const double *rows, size_t set) {
+  size_t off, nr;
+  tr_stats_round_chunk_runs(s, j, &off, &nr);
+  double *dst = tr_stats_rows_dest(s, j, nr, set);
+  if (!dst) return TR_ERR_NOMEM;
+  if (dst != rows) memcpy(dst, rows, nr * s->cells * sizeof *dst);
+  if (!chunk_fast(s, j, dst, nr)) chunk_slow(s, j, dst, nr);
+  if (s->streaming) s->hs[set].nwait += nr; /* binned when the set's buffer is full */
+  return TR_OK;
+}
+
+/* Totals += chunk j (Chan et al.'s pairwise update), cell by cell in run order. */
+TR_VECTOR_CLONES static void combine_fast(tr_stats *s, size_t j, size_t nr) {
+  size_t cells = s->cells, o = j * cells;
+  const double *bm = &s->pmean[o], *b2 = &s->pm2[o], *bl = &s->pmn[o], *bh = &s->pmx[o];
+  double nb = (double)nr;
+  for (size_t c = 0; c < cells; c++) {
+    double na = (double)s->n[c], n = na + nb, d = bm[c] - s->mean[c];
+    s->mean[c] += d * (nb / n);
+    s->m2[c] += b2[c] + d * d * (na * nb / n);
+    s->mn[c] = bl[c] < s->mn[c] ? bl[c] : s->mn[c];
+    s->mx[c] = bh[c] > s->mx[c] ? bh[c] : s->mx[c];
+    s->n[c] += nr;
   }
 }
 
-void tr_stats_round_shard(tr_stats *s, const double *rows, size_t nrows, size_t k) {
-  size_t c0, c1;
-  shard_range(s, k, &c0, &c1);
-  if (s->hist && s->finite[k] && !rows_nonfinite(s, rows, nrows, c0, c1)) {
-    fused_rows(s, rows, nrows, c0, c1);
-    return;
+static void combine_slow(tr_stats *s, size_t j, size_t nr) {
+  size_t cells = s->cells, o = j * cells;
+  for (size_t c = 0; c < cells; c++) {
+    uint32_t k = s->pn[o + c];
+    s->nonfinite[c] += nr - k;
+    if (k == 0) continue;
+    double na = (double)s->n[c], nb = (double)k, n = na + nb, d = s->pmean[o + c] - s->mean[c];
+    s->mean[c] += d * (nb / n);
+    s->m2[c] += s->pm2[o + c] + d * d * (na * nb / n);
+    if (s->pmn[o + c] < s->mn[c]) s->mn[c] = s->pmn[o + c];
+    if (s->pmx[o + c] > s->mx[c]) s->mx[c] = s->pmx[o + c];
+    s->n[c] += k;
   }
-  if (!s->hist) keep_rows(s, rows, nrows, k);
-  for (size_t r = 0; r < nrows; r++)
-    moments(s, k, &rows[r * s->cells], s->runs + r);
-  if (s->hist) hist_rows(s, rows, nrows, c0, c1);
 }
 
-void tr_stats_round_end(tr_stats *s, size_t nrows) {
-  s->runs += nrows;
+int tr_stats_round_end(tr_stats *s) {
+  for (size_t j = 0; j < s->nch; j++) {
+    size_t off, nr;
+    tr_stats_round_chunk_runs(s, j, &off, &nr);
+    if (s->pslow[j])
+      combine_slow(s, j, nr);
+    else
+      combine_fast(s, j, nr);
+  }
+  s->runs += s->rrows;
+  s->rrows = s->nch = 0;
+  if (s->streaming) s->merged = 0; /* waiting rows, other sets: tr_stats_settle */
+  if (s->streaming && s->runs % TR_STATS_EPOCH == 0) return epoch_end(s);
+  return TR_OK;
+}
+
+/* The runs waiting in pend, as a round of one chunk on this thread. */
+static int flush_pending(tr_stats *s) {
+  size_t n = s->npend;
+  s->npend = 0;
+  if (tr_stats_round_begin(s, n) != TR_OK) {
+    s->npend = n;
+    return TR_ERR_NOMEM;
+  }
+  if (tr_stats_round_chunk(s, 0, s->pend, 0) != TR_OK) {
+    s->rrows = s->nch = 0; /* the round is dropped: its runs wait again */
+    s->npend = n;
+    return TR_ERR_NOMEM;
+  }
+  return tr_stats_round_end(s);
+}
+
+int tr_stats_add_rows(tr_stats *s, const double *rows, size_t nrows) {
+  size_t cells = s->cells;
+  if (s->rrows) return TR_ERR_INVALID;
+  if (!s->pend) {
+    s->pend = tr_malloc(TR_STATS_CHUNK * cells * sizeof *s->pend);
+    if (!s->pend) return TR_ERR_NOMEM;
+  }
+  while (nrows > 0) {
+    /* This chunk ends at the next multiple of TR_STATS_CHUNK, or at the exact cap. */
+    uint64_t at = s->runs + s->npend;
+    size_t room = (size_t)(TR_STATS_CHUNK - at % TR_STATS_CHUNK);
+    if (!s->streaming && at < s->cap && s->cap - at < room) room = (size_t)(s->cap - at);
+    size_t n = nrows < room ? nrows : room;
+    memcpy(&s->pend[s->npend * cells], rows, n * cells * sizeof *rows);
+    s->npend += n;
+    rows += n * cells;
+    nrows -= n;
+    if (n == room && flush_pending(s) != TR_OK) {
+      s->npend -= n; /* these runs are not counted */
+      return TR_ERR_NOMEM;
+    }
+  }
+  return TR_OK;
 }
 
 int tr_stats_add(tr_stats *s, const double *values) {
   return tr_stats_add_rows(s, values, 1);
 }
 
-void tr_welford_add(tr_welford *w, double x) {
-  if (!isfinite(x)) return;
-  w->n++;
-  double d = x - w->mean; /* as moments_add and welford */
-  w->mean += d * (1.0 / (double)w->n);
-  w->m2 += d * (x - w->mean);
+int tr_stats_settle(tr_stats *s) {
+  if (s->npend && flush_pending(s) != TR_OK) return TR_ERR_NOMEM;
+  if (s->streaming && !s->merged && merge_sets(s) != TR_OK) return TR_ERR_NOMEM;
+  return TR_OK;
 }
 
-void tr_welford_get(const tr_welford *w, uint64_t *n, double *mean, double *sd) {
-  *n = w->n;
-  *mean = w->n ? w->mean : NAN;
-  *sd = w->n > 1 ? sqrt(w->m2 / (double)(w->n - 1)) : 0.0;
-}
-
-void tr_stats_moments(const tr_stats *s, size_t cell_i, uint64_t *n, double *mean, double *sd) {
-  uint64_t k = count(s, cell_i);
+void tr_stats_moments(const tr_stats *s, size_t ci, uint64_t *n, double *mean, double *sd) {
+  uint64_t k = s->n[ci];
   *n = k;
-  *mean = k ? s->mean[cell_i] : NAN;
-  *sd = k > 1 ? sqrt(s->m2[cell_i] / (double)(k - 1)) : 0.0;
+  *mean = k ? s->mean[ci] : NAN;
+  *sd = k > 1 ? sqrt(s->m2[ci] / (double)(k - 1)) : 0.0;
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -666,11 +854,11 @@ static int cmp_double(const void *a, const void *b) {
 static int cell_values(const tr_stats *s, size_t ci, double **out, size_t *n) {
   *out = NULL;
   *n = 0;
-  if (count(s, ci) == 0) return TR_OK;
-  double *v = tr_malloc(count(s, ci) * sizeof *v);
+  if (s->n[ci] == 0) return TR_OK;
+  double *v = tr_malloc(s->n[ci] * sizeof *v);
   if (!v) return TR_ERR_NOMEM;
-  size_t k = 0, w;
-  const double *kv = kept(s, ci, &w);
+  size_t k = 0, w = s->cells;
+  const double *kv = kept(s, ci);
   for (uint64_t r = 0; r < s->runs; r++) {
     double x = kv[r * w];
     if (isfinite(x)) v[k++] = x;
@@ -745,31 +933,47 @@ static double type7_select(double *a, size_t n, double q, size_t from) {
   return lo + (h - (double)i) * (next - lo);
 }
 
+/* Cell ci's merged histogram (set 0): its bins, the lower edge of bin 0 and the bin width. */
+static const uint32_t *hist_of(const tr_stats *s, size_t ci, double *lo, double *bw) {
+  *bw = s->width[ci] / (double)s->nbins;
+  *lo = s->lo[ci];
+  return &s->hs[0].bins[ci * s->nbins];
+}
+
+/* x clamped to the observed [min, max] of cell ci (NaN, from a degenerate range, to min). */
+static double clamp_seen(const tr_stats *s, size_t ci, double x) {
+  double lo_x = s->mn[ci], hi_x = s->mx[ci];
+  return !(x >= lo_x) ? lo_x : x > hi_x ? hi_x : x;
+}
+
 /* Streaming estimate: inside the bin holding order statistic floor(q (n - 1)). */
 static double hist_quantile(const tr_stats *s, size_t ci, double q) {
-  const cell *c = &s->c[ci];
   size_t nb = s->nbins;
-  double lo_x = s->mn[ci], hi_x = s->mx[ci];
-  uint64_t k = (uint64_t)floor(q * (double)(count(s, ci) - 1)), cum = 0;
-  double bw = c->width / (double)nb;
+  uint64_t k = (uint64_t)floor(q * (double)(s->n[ci] - 1)), cum = 0;
+  double lo, bw;
+  const uint32_t *b = hist_of(s, ci, &lo, &bw);
   for (size_t j = 0; j < nb; j++) {
-    if (c->bins[j] > k - cum) {
-      double f = ((double)(k - cum) + 0.5) / (double)c->bins[j];
-      double x = c->lo + ((double)j + f) * bw;
-      return x < lo_x ? lo_x : x > hi_x ? hi_x : x;
+    if (b[j] > k - cum) {
+      double f = ((double)(k - cum) + 0.5) / (double)b[j];
+      return clamp_seen(s, ci, lo + ((double)j + f) * bw);
     }
-    cum += c->bins[j];
+    cum += b[j];
   }
-  return hi_x;
+  return s->mx[ci];
+}
+
+/* Readers first add what is waiting (tr_stats_settle); after a settle they change nothing. */
+static int ready(tr_stats *s) {
+  return s->npend || !s->merged ? tr_stats_settle(s) : TR_OK;
 }
 
 int tr_stats_quantile(tr_stats *s, size_t ci, double q, double *out) {
-  if (s->npend) flush_pending(s);
-  if (count(s, ci) == 0) {
+  if (ready(s) != TR_OK) return TR_ERR_NOMEM;
+  if (s->n[ci] == 0) {
     *out = NAN;
     return TR_OK;
   }
-  if (s->hist) {
+  if (s->streaming) {
     *out = hist_quantile(s, ci, q);
     return TR_OK;
   }
@@ -783,12 +987,11 @@ int tr_stats_quantile(tr_stats *s, size_t ci, double q, double *out) {
 
 /* Everything but the exact percentiles. Returns 1 when exact percentiles are still needed. */
 static int summary_head(const tr_stats *s, size_t ci, tr_summary *out) {
-  const cell *c = &s->c[ci];
-  uint64_t cn = count(s, ci);
+  uint64_t cn = s->n[ci];
   memset(out, 0, sizeof *out);
   out->n = cn;
-  out->nonfinite = c->nonfinite;
-  out->exact = s->hist == NULL;
+  out->nonfinite = s->nonfinite[ci];
+  out->exact = !s->streaming;
   uint64_t n;
   tr_stats_moments(s, ci, &n, &out->mean, &out->sd);
   out->min = cn ? s->mn[ci] : NAN;
@@ -798,8 +1001,8 @@ static int summary_head(const tr_stats *s, size_t ci, tr_summary *out) {
       out->pct[i] = NAN;
     return 0;
   }
-  if (s->hist) {
-    out->err_bound = c->width / (double)s->nbins;
+  if (s->streaming) {
+    out->err_bound = s->width[ci] / (double)s->nbins;
     for (int i = 0; i < TR_STATS_NPCT; i++)
       out->pct[i] = hist_quantile(s, ci, tr_stats_pct[i]);
     return 0;
@@ -892,7 +1095,7 @@ static void exact_pcts(double *v, size_t k, tr_summary *out, double *scratch) {
 }
 
 int tr_stats_summary(tr_stats *s, size_t ci, tr_summary *out) {
-  if (s->npend) flush_pending(s);
+  if (ready(s) != TR_OK) return TR_ERR_NOMEM;
   if (!summary_head(s, ci, out)) return TR_OK;
   double *v;
   size_t k;
@@ -906,13 +1109,9 @@ int tr_stats_summary(tr_stats *s, size_t ci, tr_summary *out) {
  * per cache line missed. */
 #define BLOCK 64
 
-void tr_stats_settle(tr_stats *s) {
-  if (s->npend) flush_pending(s);
-}
-
 int tr_stats_summaries(tr_stats *s, size_t first, size_t count, tr_summary *out) {
-  if (s->npend) flush_pending(s);
-  if (s->hist || s->runs == 0) {
+  if (ready(s) != TR_OK) return TR_ERR_NOMEM;
+  if (s->streaming || s->runs == 0) {
     for (size_t i = 0; i < count; i++)
       if (tr_stats_summary(s, first + i, &out[i]) != TR_OK) return TR_ERR_NOMEM;
     return TR_OK;
@@ -922,13 +1121,11 @@ int tr_stats_summaries(tr_stats *s, size_t first, size_t count, tr_summary *out)
   if (!buf) return TR_ERR_NOMEM;
   for (size_t b = 0; b < count; b += BLOCK) {
     size_t nb = count - b < BLOCK ? count - b : BLOCK;
-    size_t k[BLOCK] = {0}, w[BLOCK];
-    const double *col[BLOCK];
-    for (size_t j = 0; j < nb; j++)
-      col[j] = kept(s, first + b + j, &w[j]);
+    size_t k[BLOCK] = {0}, w = s->cells;
+    const double *col = kept(s, first + b);
     for (size_t r = 0; r < runs; r++)
       for (size_t j = 0; j < nb; j++) {
-        double x = col[j][r * w[j]];
+        double x = col[r * w + j];
         if (isfinite(x)) buf[j * runs + k[j]++] = x;
       }
     for (size_t j = 0; j < nb; j++)
@@ -940,9 +1137,8 @@ int tr_stats_summaries(tr_stats *s, size_t first, size_t count, tr_summary *out)
 }
 
 int tr_stats_tail(tr_stats *s, size_t ci, double alpha, double *var, double *cvar, tr_error *err) {
-  if (s->npend) flush_pending(s);
-  const cell *c = &s->c[ci];
-  uint64_t cn = count(s, ci);
+  if (ready(s) != TR_OK) return tr_error_set(err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  uint64_t cn = s->n[ci];
   if (!(alpha > 0 && alpha < 1))
     return tr_error_set(err, TR_ERR_INVALID, NULL, 0, 0,
                         "the tail level must be between 0 and 1 (got %g)", alpha);
@@ -950,7 +1146,7 @@ int tr_stats_tail(tr_stats *s, size_t ci, double alpha, double *var, double *cva
     return tr_error_set(err, TR_ERR_INVALID, NULL, 0, 0, "no finite values to take a tail of");
   uint64_t m = (uint64_t)ceil(alpha * (double)cn);
   if (m == 0) m = 1;
-  if (!s->hist) {
+  if (!s->streaming) {
     double *v;
     size_t k;
     if (cell_values(s, ci, &v, &k) != TR_OK)
@@ -968,17 +1164,14 @@ int tr_stats_tail(tr_stats *s, size_t ci, double alpha, double *var, double *cva
     return TR_OK;
   }
   *var = hist_quantile(s, ci, alpha);
-  double bw = c->width / (double)s->nbins, sum = 0;
+  double lo, bw, sum = 0;
+  const uint32_t *b = hist_of(s, ci, &lo, &bw);
   uint64_t left = m;
   for (size_t j = 0; j < s->nbins && left > 0; j++) {
-    uint64_t take = c->bins[j] < left ? c->bins[j] : left;
-    double mid = c->lo + ((double)j + 0.5) * bw;
-    if (mid < s->mn[ci]) mid = s->mn[ci];
-    if (mid > s->mx[ci]) mid = s->mx[ci];
-    sum += (double)take * mid;
+    uint64_t take = b[j] < left ? b[j] : left;
+    sum += (double)take * clamp_seen(s, ci, lo + ((double)j + 0.5) * bw);
     left -= take;
   }
   *cvar = sum / (double)m;
   return TR_OK;
 }
-

@@ -1,28 +1,34 @@
 /*
  * Statistics over Monte Carlo runs, per "cell" (one saved time of one variable; the caller
- * chooses the layout), fed one run at a time in run order so results are bit-identical for
- * any thread count.
+ * chooses the layout), bit-identical for any thread count and any grouping of the runs.
  *
- * Per cell: count, mean and sd (Welford, sd with n - 1; the step mean += d / n is computed
- * as d * (1 / n), once per run for every cell), min and max (exact), percentiles.
+ * Per cell: count, mean and sd (sd with n - 1), min and max (exact), percentiles.
+ * Moments: the runs are cut into CHUNKS at every multiple of TR_STATS_CHUNK runs (counted from
+ * the first; also at the exact cap). A chunk's mean is its first value plus the mean distance
+ * to it, and its sum of squared deviations is taken from that mean (two passes); chunks are
+ * then combined in run order with the pairwise update of Chan, Golub and LeVeque. The chunks
+ * do not depend on who computed them, so neither do the results; a cell whose value never
+ * changes has exactly that mean and sd 0.
  * Percentiles are EXACT while the number of runs is at most the cap given to tr_stats_new():
  * every value is kept and the percentile is the linear interpolation between order
  * statistics (Hyndman & Fan type 7, as R and NumPy by default: h = q (n-1), x[h] interpolated,
  * 0-based). Runs beyond the cap switch the cell to STREAMING mode with bounded memory: a
- * histogram of B equal bins initialised over the observed [min, max] of the exact runs; a value
- * outside the current range doubles the range (pairs of bins merge, so no count is ever
- * re-guessed) until it fits. A streaming percentile interpolates within the bin that holds the
- * order statistic x_(floor(q(n-1))) (0-based) and is within one bin width of it;
- * tr_summary.err_bound reports that width, (range covered) / B. Memory per cell: 8 B per run
- * up to the cap, then 4·B bytes (plus a buffer of about 2 MiB of runs), independent of the
- * number of runs. Readers (summary, quantile, tail) first add buffered runs to the histograms, so
- * they take a non-const accumulator.
+ * histogram of B equal bins, at first over the observed [min, max] of the exact runs; a value
+ * outside the current range doubles the range about its centre (pairs of bins merge, so no
+ * count is ever re-guessed) until it fits. Every histogram of a cell is one of these nested
+ * ranges, so histograms fed by different threads merge exactly, and the result depends only
+ * on the values. A streaming percentile interpolates within the bin that holds the order
+ * statistic x_(floor(q(n-1))) (0-based) and is within one bin width of it;
+ * tr_summary.err_bound reports that width, (range covered) / B, at most about 4 (max - min) / B
+ * (the range is centred, and doubles). Memory per cell: 8 B per run up to the cap, then 4·B
+ * bytes per feeding thread, independent of the number of runs. Readers (summary, quantile,
+ * tail) first add what is waiting (tr_stats_settle), so they take a non-const accumulator.
  *
  * Non-finite values (NaN, ±inf) are left out of every statistic and counted in `nonfinite`.
  *
  * Also here: event probabilities (`cash < 0`), VaR/CVaR of a cell, and the convergence rule
- * (`mean(revenue) ±1% @95%`). Not thread-safe, except that the shards of a round may be fed
- * by different threads (tr_stats_round_shard).
+ * (`mean(revenue) ±1% @95%`), the last two in stats_events.c. Not thread-safe, except that
+ * the chunks of a round may be fed by different threads (tr_stats_round_chunk).
  */
 #ifndef TR_SCENARIO_STATS_H
 #define TR_SCENARIO_STATS_H
@@ -57,7 +63,7 @@ size_t tr_stats_cap_for_memory(size_t bytes, size_t cells);
 size_t tr_stats_bins_for_memory(size_t bytes, size_t cells);
 
 /* A new accumulator for `cells` cells, exact up to `exact_cap` runs (>= 1), then streaming
- * with `bins` bins per cell (even, >= 16; see tr_stats_bins_for_memory).
+ * with `bins` bins per cell (a multiple of 4, >= 16; see tr_stats_bins_for_memory).
  * TR_ERR_INVALID for bad sizes, TR_ERR_NOMEM. */
 int tr_stats_new(tr_stats **out, size_t cells, size_t exact_cap, size_t bins, tr_error *err);
 
@@ -73,40 +79,59 @@ int tr_stats_reserve(tr_stats *s, size_t runs);
 int tr_stats_add(tr_stats *s, const double *values);
 
 /* Add `nrows` runs in run order, row-major (rows[r * cells + c]): the same result as nrows
- * calls of tr_stats_add, in one copy into the kept values. TR_OK or TR_ERR_NOMEM (the runs
- * before the failure are counted: see tr_stats_runs). */
+ * calls of tr_stats_add. TR_OK, TR_ERR_NOMEM (the runs before the failure are counted: see
+ * tr_stats_runs), TR_ERR_INVALID while a round is open. */
 int tr_stats_add_rows(tr_stats *s, const double *rows, size_t nrows);
 
-/* Feeding by several threads, in rounds. The cells are split into shards
- * (tr_stats_set_shards, before the first run; 1 shard by default; TR_ERR_INVALID after,
- * TR_ERR_NOMEM when the reserved storage cannot be made again) that are independent: a
- * cell's arithmetic is the same whatever the shards, so the results are bit-identical for any
- * number of them and equal to tr_stats_add_rows on the same rows. Each shard keeps its exact
- * values in memory of its own. A round of `nrows` runs:
- *  - tr_stats_round_begin (one thread): makes room for the round. nrows must be at most
- *    tr_stats_round_max (a round does not straddle the switch to streaming).
- *    TR_ERR_INVALID for too many rows, TR_ERR_NOMEM (nothing changed);
- *  - tr_stats_round_shard(s, rows, nrows, k) for every shard k < tr_stats_shards, rows being
- *    the round's runs (row-major, all cells, run order): different shards may be added by
- *    different threads at the same time, and nothing else may touch the accumulator then;
- *  - tr_stats_round_end (one thread, after every shard): the runs are counted. */
-int tr_stats_set_shards(tr_stats *s, size_t n);
-size_t tr_stats_shards(const tr_stats *s);
-size_t tr_stats_round_max(const tr_stats *s);
-int tr_stats_round_begin(tr_stats *s, size_t nrows);
-void tr_stats_round_shard(tr_stats *s, const double *rows, size_t nrows, size_t k);
-void tr_stats_round_end(tr_stats *s, size_t nrows);
+/* Runs per chunk of the moments, and per epoch of the streaming histograms (whose ranges
+ * change only at an epoch's end). */
+#define TR_STATS_CHUNK 64
+#define TR_STATS_EPOCH 4096
 
-/* Count, mean and sd of one series of values, non-finite values left out, with the arithmetic
- * of a cell of tr_stats: a rule checked on it while runs are added sees exactly the numbers
- * the statistics will report. Zero-initialise, then add. */
-typedef struct tr_welford {
-  uint64_t n;
-  double mean, m2;
-} tr_welford;
-void tr_welford_add(tr_welford *w, double x);
-/* n finite values, their mean (NaN when none) and sd (n - 1; 0 when n < 2). */
-void tr_welford_get(const tr_welford *w, uint64_t *n, double *mean, double *sd);
+/* Feeding by several threads, in rounds (the Monte Carlo runner). Results are bit-identical
+ * to tr_stats_add_rows on the same runs, whatever the rounds and the threads.
+ *  - tr_stats_set_threads(s, T): before the first run (TR_ERR_INVALID after): T histogram
+ *    sets, one per feeding thread (default 1);
+ *  - tr_stats_round_max: the most runs the next round may have: a round does not straddle
+ *    the switch to streaming, nor the end of an epoch. And a round must end at a multiple of
+ *    TR_STATS_CHUNK runs, at the exact cap, at an epoch's end or at the last run, for the
+ *    chunks not to depend on the rounds: tr_stats_round_size(s, left, limit) is the size of
+ *    a round that does, with `left` runs to go and at most `limit` (>= TR_STATS_CHUNK) runs
+ *    wanted;
+ *  - the switch itself, when tr_stats_stream_due: tr_stats_stream_begin (TR_ERR_NOMEM: still
+ *    exact), tr_stats_stream_cells on ranges of cells that cover them all (c0 a multiple of
+ *    8; disjoint ranges may run in different threads), tr_stats_stream_end. Optional:
+ *    tr_stats_round_begin does all three on its thread when they are due;
+ *  - tr_stats_round_begin(s, nrows), one thread: makes room for the round (TR_ERR_INVALID for
+ *    too many rows or with runs of tr_stats_add_rows waiting, TR_ERR_NOMEM: nothing
+ *    changed). Its runs are cut into tr_stats_round_chunks chunks; chunk j is runs
+ *    [off, off + nr) of the round (tr_stats_round_chunk_runs);
+ *  - tr_stats_rows_dest(s, j, nrows, set): where the rows of chunk j (and of the chunks after
+ *    it, nrows in all) should be written so that they need no copy: the exact storage, or the
+ *    rows waiting in `set` to be added to its histograms (NULL: out of memory);
+ *  - tr_stats_round_chunk(s, j, rows, set) for every chunk j, rows being its nr runs
+ *    (row-major; copied unless they are where tr_stats_rows_dest put them): any order,
+ *    different chunks in different threads at the same time, each thread with a set of its
+ *    own (set < T), and nothing else touching the accumulator then. TR_OK or TR_ERR_NOMEM;
+ *  - tr_stats_round_end (one thread, after every chunk): the runs are counted. TR_OK or
+ *    TR_ERR_NOMEM (at an epoch's end: values set aside could not be kept). */
+int tr_stats_set_threads(tr_stats *s, size_t n);
+size_t tr_stats_round_max(const tr_stats *s);
+size_t tr_stats_round_size(const tr_stats *s, size_t left, size_t limit);
+int tr_stats_stream_due(const tr_stats *s);
+int tr_stats_stream_begin(tr_stats *s);
+void tr_stats_stream_cells(tr_stats *s, size_t c0, size_t c1);
+void tr_stats_stream_end(tr_stats *s);
+int tr_stats_round_begin(tr_stats *s, size_t nrows);
+size_t tr_stats_round_chunks(const tr_stats *s);
+void tr_stats_round_chunk_runs(const tr_stats *s, size_t j, size_t *off, size_t *nr);
+double *tr_stats_rows_dest(tr_stats *s, size_t j, size_t nrows, size_t set);
+int tr_stats_round_chunk(tr_stats *s, size_t j, const double *rows, size_t set);
+int tr_stats_round_end(tr_stats *s);
+/* Add the rows waiting in `set` to its histograms now, on its thread: before a round that
+ * ends an epoch is ended, and at the end of a run, so that tr_stats_round_end and
+ * tr_stats_settle have less to do on one thread. Optional. TR_OK or TR_ERR_NOMEM. */
+int tr_stats_flush_set(tr_stats *s, size_t set);
 
 /* Runs added so far, and whether percentiles are still exact. */
 uint64_t tr_stats_runs(const tr_stats *s);
@@ -121,14 +146,15 @@ int tr_stats_summary(tr_stats *s, size_t cell, tr_summary *out);
  * run in different threads at the same time. */
 int tr_stats_summaries(tr_stats *s, size_t first, size_t count, tr_summary *out);
 
-/* Add the runs still buffered (tr_stats_add) to the histograms: from then on, until the next
- * run is added, the readers change nothing. */
-void tr_stats_settle(tr_stats *s);
+/* Add the runs still waiting (tr_stats_add) and merge the threads' histograms: from then on,
+ * until the next run is added, the readers change nothing. TR_OK or TR_ERR_NOMEM. */
+int tr_stats_settle(tr_stats *s);
 
 /* The q-quantile (0 <= q <= 1) of one cell, as in tr_stats_summary. */
 int tr_stats_quantile(tr_stats *s, size_t cell, double q, double *out);
 
-/* Mean and sd so far of one cell (cheap: for the convergence rule). */
+/* Mean and sd so far of one cell (cheap: for the convergence rule), without the runs of
+ * tr_stats_add still waiting for their chunk to fill (tr_stats_settle adds them). */
 void tr_stats_moments(const tr_stats *s, size_t cell, uint64_t *n, double *mean, double *sd);
 
 /* Value at risk and conditional value at risk of one cell at level alpha (0 < alpha < 1),
