@@ -273,9 +273,9 @@ int main(int argc, char **argv) {
   sir_report(runs * 10, tb, tl, th);
 
   /* Threads: wall and CPU of each count, in turn; then what a trivially parallel job gets.
-   * At RUNS the statistics are exact (each thread keeps the values of its shard of cells,
-   * 8 bytes per value of fresh memory); at 10 x RUNS they stream beyond the default memory
-   * (each thread feeds the histograms of its shard). RUNS once more with the statistics
+   * At RUNS the statistics are exact (each thread writes the values of the runs it ran into
+   * the kept values, 8 bytes per value of fresh memory); at 10 x RUNS they stream beyond the
+   * default memory (each thread feeds its own histograms). RUNS once more with the statistics
    * streaming (4 MiB for exact values) separates what the threads do from what the kernel
    * takes to provide the exact values' fresh memory (system CPU time, printed). */
   for (int cfg = 0; cfg < 3; cfg++) {

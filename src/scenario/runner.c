@@ -1,8 +1,8 @@
 /*
  * The Monte Carlo runner: set-up of a study (inputs, overrides, outputs, events, rule) and the
- * threaded, batched run (tr_mc_run: rounds of runs, each run in blocks of `batch` runs that are
- * the lanes of one tr_sim pass, by all threads, then added to the statistics by all threads,
- * one shard of cells each), so that the results do not depend on which thread ran which block
+ * threaded, batched run (tr_mc_run: rounds of runs cut into chunks of 64, each chunk run in
+ * passes of `batch` runs that are the lanes of one tr_sim pass and added to the statistics by
+ * the thread that ran it), so that the results do not depend on which thread ran which chunk
  * or how runs were grouped into lanes.
  */
 #include "scenario/runner_impl.h"
