@@ -535,49 +535,46 @@ static TR_ALWAYS_INLINE void nan_probe(size_t n, const double *restrict x, doubl
     acc[c] += x[c] - x[c];
 }
 
-/* First pass over a chunk of rows, one row of n cells: sums of the distances to row 0 (x0),
- * min and max, and the NaN probe (v - v is 0 exactly for finite v). */
-static TR_ALWAYS_INLINE void pass1(size_t n, const double *restrict x, const double *restrict x0,
-                                   double *restrict sum, double *restrict mn, double *restrict mx,
-                                   double *restrict probe) {
+/* One row of n cells into a chunk's sums: of the distances d to row 0 (x0) and of their
+ * squares, min and max, and the NaN probe (v - v is 0 exactly for finite v). */
+static TR_ALWAYS_INLINE void row_sums(size_t n, const double *restrict x, const double *restrict x0,
+                                      double *restrict sum, double *restrict sq,
+                                      double *restrict mn, double *restrict mx,
+                                      double *restrict probe) {
   for (size_t c = 0; c < n; c++) {
-    double v = x[c];
-    sum[c] += v - x0[c];
+    double v = x[c], d = v - x0[c];
+    sum[c] += d;
+    sq[c] += d * d;
     mn[c] = v < mn[c] ? v : mn[c];
     mx[c] = v > mx[c] ? v : mx[c];
     probe[c] += v - v;
   }
 }
 
-/* Second pass, one row: squared deviations from the chunk's mean. */
-static TR_ALWAYS_INLINE void pass2(size_t n, const double *restrict x, const double *restrict mean,
-                                   double *restrict m2) {
-  for (size_t c = 0; c < n; c++) {
-    double d = x[c] - mean[c];
-    m2[c] += d * d;
-  }
-}
-
 /* Moments of cells [c0, c0 + n) (n <= TILE) over the nr rows, accumulated in locals (in
- * registers for a whole tile), into chunk partial o. Returns the sum of the NaN probes. */
+ * registers for a whole tile), into chunk partial o, in one pass: the distances are taken to
+ * the chunk's first value, a value of the same distribution, so that the sum of squared
+ * deviations, sq - sum^2 / nr, loses little to cancellation (the "shifted data" algorithm).
+ * Returns the sum of the NaN probes. */
 static TR_ALWAYS_INLINE double tile_moments(tr_stats *s, size_t o, const double *rows, size_t nr,
                                             size_t c0, size_t n) {
   size_t cells = s->cells;
-  double sum[TILE] = {0}, mn[TILE], mx[TILE], pr[TILE] = {0}, m2[TILE] = {0}, mean[TILE];
+  double sum[TILE] = {0}, sq[TILE] = {0}, mn[TILE], mx[TILE], pr[TILE] = {0};
+  double mean[TILE], m2[TILE];
   for (size_t k = 0; k < TILE; k++) {
     mn[k] = INFINITY;
     mx[k] = -INFINITY;
   }
   const double *x0 = &rows[c0];
   for (size_t r = 0; r < nr; r++)
-    pass1(n, &rows[r * cells + c0], x0, sum, mn, mx, pr);
+    row_sums(n, &rows[r * cells + c0], x0, sum, sq, mn, mx, pr);
   double inv = 1.0 / (double)nr, bad = 0;
   for (size_t k = 0; k < n; k++) {
     bad += pr[k];
     mean[k] = x0[k] + sum[k] * inv;
+    m2[k] = sq[k] - sum[k] * sum[k] * inv;
+    m2[k] = m2[k] > 0 ? m2[k] : 0;
   }
-  for (size_t r = 0; r < nr; r++)
-    pass2(n, &rows[r * cells + c0], mean, m2);
   memcpy(&s->pmean[o + c0], mean, n * sizeof *mean);
   memcpy(&s->pm2[o + c0], m2, n * sizeof *m2);
   memcpy(&s->pmn[o + c0], mn, n * sizeof *mn);
@@ -598,29 +595,27 @@ TR_VECTOR_CLONES static int chunk_fast(tr_stats *s, size_t j, const double *rows
   return bad == 0;
 }
 
-/* Chunk j's moments cell by cell, leaving non-finite values out (pn: the finite count). */
+/* Chunk j's moments cell by cell, leaving non-finite values out (pn: the finite count), with
+ * the arithmetic of tile_moments. */
 static void chunk_slow(tr_stats *s, size_t j, const double *rows, size_t nr) {
   size_t cells = s->cells, o = j * cells;
   s->pslow[j] = 1;
   for (size_t c = 0; c < cells; c++) {
     uint32_t k = 0;
-    double x0 = 0, sum = 0, lo = INFINITY, hi = -INFINITY, m2 = 0;
+    double x0 = 0, sum = 0, sq = 0, lo = INFINITY, hi = -INFINITY;
     for (size_t r = 0; r < nr; r++) {
       double v = rows[r * cells + c];
       if (!isfinite(v)) continue;
       if (k++ == 0) x0 = v;
       sum += v - x0;
+      sq += (v - x0) * (v - x0);
       lo = v < lo ? v : lo;
       hi = v > hi ? v : hi;
     }
-    double mean = k ? x0 + sum * (1.0 / (double)k) : 0;
-    for (size_t r = 0; k && r < nr; r++) {
-      double v = rows[r * cells + c];
-      if (isfinite(v)) m2 += (v - mean) * (v - mean);
-    }
+    double inv = k ? 1.0 / (double)k : 0, m2 = sq - sum * sum * inv;
     s->pn[o + c] = k;
-    s->pmean[o + c] = mean;
-    s->pm2[o + c] = m2;
+    s->pmean[o + c] = x0 + sum * inv;
+    s->pm2[o + c] = m2 > 0 ? m2 : 0;
     s->pmn[o + c] = lo;
     s->pmx[o + c] = hi;
   }

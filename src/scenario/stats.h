@@ -5,8 +5,9 @@
  * Per cell: count, mean and sd (sd with n - 1), min and max (exact), percentiles.
  * Moments: the runs are cut into CHUNKS at every multiple of TR_STATS_CHUNK runs (counted from
  * the first; also at the exact cap). A chunk's mean is its first value plus the mean distance
- * to it, and its sum of squared deviations is taken from that mean (two passes); chunks are
- * then combined in run order with the pairwise update of Chan, Golub and LeVeque. The chunks
+ * to it, and its sum of squared deviations comes from the sums of those distances and of
+ * their squares (one pass; the shift to a value of the chunk keeps cancellation small); chunks
+ * are then combined in run order with the pairwise update of Chan, Golub and LeVeque. The chunks
  * do not depend on who computed them, so neither do the results; a cell whose value never
  * changes has exactly that mean and sd 0.
  * Percentiles are EXACT while the number of runs is at most the cap given to tr_stats_new():

@@ -278,6 +278,37 @@ static void test_exact_by_buckets(void **state) {
     }
 }
 
+/* stats-11: the moments keep their accuracy far from zero: values 1e9 + N(0, 1e-3) (a plain
+ * sum of squares would lose every digit of the sd), across chunks, exact and streaming, with
+ * a non-finite value in one chunk; against a two-pass sum in long double. */
+static void test_moments_offset(void **state) {
+  (void)state;
+  enum { N = 5000 };
+  static double v[N];
+  tr_rng r;
+  tr_rng_seed(&r, 11);
+  for (int i = 0; i < N; i++)
+    v[i] = i == 700 ? NAN : 1e9 + 1e-3 * tr_rng_normal(&r);
+  long double sum = 0, m2 = 0;
+  for (int i = 0; i < N; i++)
+    if (i != 700) sum += v[i];
+  long double mean = sum / (N - 1);
+  for (int i = 0; i < N; i++)
+    if (i != 700) m2 += (v[i] - mean) * (v[i] - mean);
+  double sd = (double)sqrtl(m2 / (N - 2));
+  for (size_t cap = 100; cap <= N; cap += N - 100) {
+    tr_stats *st;
+    assert_int_equal(tr_stats_new(&st, 1, cap, 64, NULL), TR_OK);
+    assert_int_equal(tr_stats_add_rows(st, v, N), TR_OK);
+    tr_summary s;
+    assert_int_equal(tr_stats_summary(st, 0, &s), TR_OK);
+    assert_true(s.n == N - 1 && s.nonfinite == 1);
+    assert_true(fabs(s.mean - (double)mean) <= 1e-15 * 1e9 * 4);
+    assert_true(fabs(s.sd - sd) <= 1e-6 * sd);
+    tr_stats_free(st);
+  }
+}
+
 /* stats-3: beyond the cap the histogram estimate stays within its documented bound of the
  * exact order statistic, the range grows both ways, and memory no longer grows. */
 static void test_streaming(void **state) {
@@ -452,6 +483,7 @@ int main(void) {
       cmocka_unit_test(test_rows_match_runs),
       cmocka_unit_test(test_rounds),
       cmocka_unit_test(test_exact_by_buckets),
+      cmocka_unit_test(test_moments_offset),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
