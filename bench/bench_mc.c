@@ -11,7 +11,7 @@
  *  - a template-sized business model (models/saas/model.xmile, when run from the repository
  *    root): batched against one lane at a time, at RUNS and 10 x RUNS runs with the stocks as
  *    outputs, and at RUNS with every variable as output;
- *  - 2 threads against 1: wall clock AND process CPU time of each (best of 15 at RUNS, of 5
+ *  - 2 threads against 1: wall clock AND process CPU time of each (best of 31 at RUNS, of 7
  *    at 10 x RUNS, in turn), the
  *    load average, and the speed-up the machine gives at that moment to a trivially parallel
  *    job (the hand loop split over 2 threads): on a shared machine the wall ratio is as noisy
@@ -285,7 +285,7 @@ int main(int argc, char **argv) {
     o.batch = 64;
     if (cfg == 2) o.exact_bytes = (size_t)4 << 20;
     double w[2] = {1e300, 1e300}, c[2] = {0, 0}, k[2] = {0, 0};
-    int reps = n > runs ? 5 : 15; /* short runs: more chances to catch a quiet moment */
+    int reps = n > runs ? 7 : 31; /* short runs: more chances to catch a quiet moment */
     for (int r = 0; r < reps; r++)
       for (int t = 0; t < 2; t++) {
         o.threads = t + 1;
