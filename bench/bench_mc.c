@@ -12,11 +12,11 @@
  *    root): batched against one lane at a time, at RUNS and 10 x RUNS runs with the stocks as
  *    outputs, and at RUNS with every variable as output;
  *  - 2 threads against 1: wall clock AND process CPU time of each (best of 31 at RUNS, of 7
- *    at 10 x RUNS, in turn), the
- *    load average, and the speed-up the machine gives at that moment to a trivially parallel
- *    job (the hand loop split over 2 threads): on a shared machine the wall ratio is as noisy
- *    as the load, and the CPU ratio shows whether the threads add work (waiting, memory
- *    traffic) or not;
+ *    at 10 x RUNS, in turn); the median over the tries of the ratio of each 1-thread run to
+ *    the 2-thread run right after it (both under about the same load); the load average; and
+ *    the speed-up the machine gives at that moment to a trivially parallel job (the hand loop
+ *    split over 2 threads): on a shared machine the wall ratio is as noisy as the load, and
+ *    the CPU ratio shows whether the threads add work (waiting, memory traffic) or not;
  *  - peak memory (child process, ru_maxrss) at RUNS and 10 x RUNS runs with the statistics in
  *    streaming mode (exact storage capped at 4 MiB).
  *
@@ -179,6 +179,17 @@ static double hand_wall(size_t runs, uint64_t seed, int threads) {
   return wall_now() - t0;
 }
 
+static int cmp_dbl(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* The median of v[0..n) (reordered). */
+static double median(double *v, size_t n) {
+  qsort(v, n, sizeof *v, cmp_dbl);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
 /* The 1, 5 and 15 minute load averages ("?" when /proc/loadavg cannot be read). */
 static void loadavg(char *buf, size_t cap) {
   double l[3];
@@ -284,18 +295,22 @@ int main(int argc, char **argv) {
     o.runs = n;
     o.batch = 64;
     if (cfg == 2) o.exact_bytes = (size_t)4 << 20;
-    double w[2] = {1e300, 1e300}, c[2] = {0, 0}, k[2] = {0, 0};
+    double w[2] = {1e300, 1e300}, c[2] = {0, 0}, k[2] = {0, 0}, pair[31];
     int reps = n > runs ? 7 : 31; /* short runs: more chances to catch a quiet moment */
-    for (int r = 0; r < reps; r++)
+    for (int r = 0; r < reps; r++) {
+      double pw[2];
       for (int t = 0; t < 2; t++) {
         o.threads = t + 1;
         double ce, se, we = time_fresh(&sir_spec, &o, &ce, &se);
+        pw[t] = we;
         if (we < w[t]) {
           w[t] = we;
           c[t] = ce;
           k[t] = se;
         }
       }
+      pair[r] = pw[0] / pw[1];
+    }
     double h1 = 1e300, h2 = 1e300;
     for (int r = 0; r < reps; r++) {
       double a = hand_wall(n, o.seed, 1), b = hand_wall(n, o.seed, 2);
@@ -305,10 +320,10 @@ int main(int argc, char **argv) {
     loadavg(load, sizeof load);
     printf("SIR %7zu runs%s  1 thread: wall %.3f s, CPU %.3f s (system %.3f) | 2 threads: wall "
            "%.3f s, CPU %.3f s (system %.3f)\n                2 threads / 1 thread (wall) = "
-           "%.2fx (target >= 1.7); CPU 2/1 = %.2f; hand loop on 2 threads = %.2fx now (load "
-           "%s)\n",
-           n, cfg == 2 ? " (streaming)" : "", w[0], c[0], k[0], w[1], c[1], k[1], w[0] / w[1],
-           c[1] / c[0], h1 / h2, load);
+           "%.2fx (target >= 1.7), median of %d back-to-back pairs %.2fx; CPU 2/1 = %.2f; hand "
+           "loop on 2 threads = %.2fx now (load %s)\n",
+           n, cfg == 2 ? " (streaming)" : "", w[0], c[0], k[0], w[1], c[1], k[1], w[0] / w[1], reps,
+           median(pair, (size_t)reps), c[1] / c[0], h1 / h2, load);
   }
 
   tr_model *biz;
