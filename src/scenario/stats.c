@@ -255,8 +255,8 @@ static void hist_fit(tr_stats *s, size_t ci, double x) {
  * same in every path (bin_index), so that a value lands in the same bin whichever loop adds
  * it; x = hi lands in the last bin. */
 static size_t bin_of(const tr_stats *s, size_t ci, double x) {
-  size_t j = (size_t)((x - s->hlo[ci]) * s->hsc[ci]);
-  return j < s->nbins ? j : s->nbins - 1;
+  double t = (x - s->hlo[ci]) * s->hsc[ci], top = (double)(s->nbins - 1);
+  return t < top ? (size_t)t : s->nbins - 1; /* NaN (a range grown to infinity): the top */
 }
 
 /* The bins of n neighbouring cells for one run's values x, or -1 where x is outside the

@@ -309,6 +309,56 @@ static void test_moments_offset(void **state) {
   }
 }
 
+/* stats-12: extreme values in streaming mode (a range that must grow to the whole line of
+ * doubles, subnormals, infinities, a cell without a finite value until late): no undefined
+ * behaviour (the suite runs under UBSan), exact counts, min and max, and percentiles within
+ * [min, max]; 1 and 2 threads' sets agree. */
+static void test_extremes(void **state) {
+  (void)state;
+  enum { CELLS = 3, RUNS = 5000, CAP = 10 };
+  static double rows[RUNS * CELLS];
+  tr_rng r;
+  tr_rng_seed(&r, 12);
+  for (int i = 0; i < RUNS; i++) {
+    double u = tr_rng_uniform(&r);
+    rows[i * CELLS + 0] = i % 7 == 0 ? 1e308 : i % 11 == 0 ? -1e308 : u;
+    rows[i * CELLS + 1] = i % 13 == 0 ? INFINITY : i % 5 == 0 ? 4.9e-324 : -u * 1e-300;
+    rows[i * CELLS + 2] = i < 4200 ? NAN : u; /* nothing finite before the first epochs */
+  }
+  tr_summary want[CELLS];
+  for (size_t T = 1; T <= 2; T++) {
+    tr_stats *st;
+    assert_int_equal(tr_stats_new(&st, CELLS, CAP, 64, NULL), TR_OK);
+    assert_int_equal(tr_stats_set_threads(st, T), TR_OK);
+    for (size_t at = 0; at < RUNS;) {
+      size_t n = tr_stats_round_size(st, RUNS - at, 192);
+      assert_int_equal(tr_stats_round_begin(st, n), TR_OK);
+      for (size_t j = 0; j < tr_stats_round_chunks(st); j++) {
+        size_t off, nr;
+        tr_stats_round_chunk_runs(st, j, &off, &nr);
+        assert_int_equal(tr_stats_round_chunk(st, j, &rows[(at + off) * CELLS], j % T), TR_OK);
+      }
+      assert_int_equal(tr_stats_round_end(st), TR_OK);
+      at += n;
+    }
+    for (size_t c = 0; c < CELLS; c++) {
+      tr_summary s;
+      assert_int_equal(tr_stats_summary(st, c, &s), TR_OK);
+      assert_false(s.exact);
+      for (int k = 0; k < TR_STATS_NPCT; k++)
+        assert_true(s.pct[k] >= s.min && s.pct[k] <= s.max);
+      if (T == 1)
+        want[c] = s;
+      else
+        assert_memory_equal(&s, &want[c], sizeof s);
+    }
+    tr_stats_free(st);
+  }
+  assert_true(want[0].min == -1e308 && want[0].max == 1e308 && want[0].n == RUNS);
+  assert_true(want[1].max == 4.9e-324 && want[1].nonfinite == (RUNS + 12) / 13);
+  assert_true(want[2].n == RUNS - 4200 && want[2].nonfinite == 4200);
+}
+
 /* stats-3: beyond the cap the histogram estimate stays within its documented bound of the
  * exact order statistic, the range grows both ways, and memory no longer grows. */
 static void test_streaming(void **state) {
@@ -484,6 +534,7 @@ int main(void) {
       cmocka_unit_test(test_rounds),
       cmocka_unit_test(test_exact_by_buckets),
       cmocka_unit_test(test_moments_offset),
+      cmocka_unit_test(test_extremes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
