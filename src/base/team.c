@@ -37,6 +37,15 @@ struct tr_team {
   _Atomic int quit;
 };
 
+/* One turn of a spin loop: the x86 PAUSE hint tells the core (and, in a virtual machine, the
+ * hypervisor) that this thread only waits, so that a sibling hardware thread doing the real
+ * work gets the execution units, and a spinning vCPU can be descheduled. */
+static inline void cpu_relax(void) {
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+  __builtin_ia32_pause();
+#endif
+}
+
 static long elapsed_ns(const struct timespec *t0) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -49,15 +58,19 @@ static void spin_while_u64(const _Atomic uint64_t *v, uint64_t old, const _Atomi
   clock_gettime(CLOCK_MONOTONIC, &t0);
   for (unsigned i = 1; atomic_load_explicit(v, memory_order_acquire) == old &&
                        !atomic_load_explicit(quit, memory_order_relaxed);
-       i++)
+       i++) {
+    cpu_relax();
     if (i % 256 == 0 && elapsed_ns(&t0) > SPIN_NS) return;
+  }
 }
 
 static void spin_until_size(const _Atomic size_t *v, size_t want) {
   struct timespec t0;
   clock_gettime(CLOCK_MONOTONIC, &t0);
-  for (unsigned i = 1; atomic_load_explicit(v, memory_order_acquire) < want; i++)
+  for (unsigned i = 1; atomic_load_explicit(v, memory_order_acquire) < want; i++) {
+    cpu_relax();
     if (i % 256 == 0 && elapsed_ns(&t0) > SPIN_NS) return;
+  }
 }
 
 /* Claim and run tasks of the current job until none is left (called with mu held). */
