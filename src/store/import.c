@@ -3,9 +3,10 @@
  *
  * Per observation: INSERT ... ON CONFLICT DO NOTHING; when that changed nothing the row
  * exists, and an UPDATE guarded by "value or source differs" either changes it (the history
- * trigger keeps the old value) or leaves it alone. A fresh import thus costs one statement
- * per observation. Duplicates inside the file are caught before the database, in a hash set
- * of (KPI, period) keys, so that the first occurrence wins and the others are reported. */
+ * trigger keeps the old value) or leaves it alone. The inserts go BATCH_ROWS to a statement
+ * (see write_queue), so a fresh import costs one statement per BATCH_ROWS observations.
+ * Duplicates inside the file are caught before the database, in a set of (KPI, period)
+ * keys, so that the first occurrence wins and the others are reported. */
 #include "store/store.h"
 
 #include "base/arena.h"
@@ -277,10 +278,21 @@ typedef struct pending_obs {
   double value;
 } pending_obs;
 
+/* An observation waiting in the write queue; its texts are in importer.qtext. */
+typedef struct batch_row {
+  const char *kpi, *period, *source; /* source NULL: none */
+  int kpi_len, period_len, source_len;
+  double value;
+} batch_row;
+
+#define BATCH_ROWS 32                        /* rows per INSERT statement */
+#define ROW_TEXT (KPI_MAX + 16 + SOURCE_MAX) /* bytes of text of one queued row, at most */
+
 /* An interning table: distinct strings in first-seen order, with a map to their index. */
 typedef struct interned {
-  tr_map index; /* string -> (index + 1) */
-  char **names; /* in im->keys */
+  tr_map index;   /* string -> (index + 1) */
+  char **names;   /* in im->keys */
+  uint32_t *lens; /* strlen of each name */
   size_t n, cap;
 } interned;
 
@@ -295,7 +307,12 @@ typedef struct importer {
   tr_import_report *rep;
   tr_error *err;
   tr_csv *csv;
-  sqlite3_stmt *ins, *upd;
+  sqlite3_stmt *ins, *upd; /* one row */
+  sqlite3_stmt *many;      /* INSERT of BATCH_ROWS rows */
+  batch_row queue[BATCH_ROWS];
+  size_t nqueued;
+  char *qtext; /* BATCH_ROWS * ROW_TEXT bytes */
+  size_t qlen;
   long import_id;
   int period_kind;      /* TR_PERIOD_* of the file, 0 until the first valid date */
   long period_line;     /* where that form was first seen */
@@ -306,6 +323,7 @@ typedef struct importer {
   tr_arena keys;           /* the wide header's names */
   int has_source;          /* long: a fourth column */
   char **cols;             /* wide: KPI per column (NULL = ignored), col 0 unused */
+  size_t *col_lens;        /* wide: strlen of cols[i] */
   size_t ncols;
   int row_bad; /* the current row has a problem */
   tr_sha256 sha;
@@ -350,8 +368,9 @@ static size_t trimmed(const tr_csv *c, size_t i, char *buf, size_t cap) {
   return n < cap ? n : (size_t)-1;
 }
 
-/* Check a period field; 1 when valid (also against the file's form). */
-static int check_period(importer *im, size_t i, char *period) {
+/* Check a period field; 1 when valid (also against the file's form), with the text in
+ * period[16] and its length in *len. */
+static int check_period(importer *im, size_t i, char *period, size_t *len) {
   long line = tr_csv_field_line(im->csv, i), col = tr_csv_field_col(im->csv, i);
   char raw[64];
   size_t n = trimmed(im->csv, i, raw, sizeof raw);
@@ -374,6 +393,7 @@ static int check_period(importer *im, size_t i, char *period) {
     im->period_line = line;
   }
   memcpy(period, raw, n + 1);
+  *len = n;
   return 1;
 }
 
@@ -435,33 +455,108 @@ static int first_sighting(importer *im, const char *key, size_t n, uint64_t h, l
   return rc;
 }
 
-/* Write one observation (see the file comment). */
-static int upsert(importer *im, const char *kpi, size_t kpi_len, const char *period, double value,
-                  const char *source, size_t source_len) {
-  sqlite3_stmt *sts[2] = {im->ins, im->upd};
-  for (int k = 0; k < 2; k++) {
-    sqlite3_stmt *st = sts[k];
-    sqlite3_bind_text(st, 1, kpi, (int)kpi_len, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, period, -1, SQLITE_STATIC);
-    sqlite3_bind_double(st, 3, value);
-    if (source && source_len)
-      sqlite3_bind_text(st, 4, source, (int)source_len, SQLITE_STATIC);
-    else
-      sqlite3_bind_null(st, 4);
-    sqlite3_bind_int64(st, 5, im->import_id);
-    int step = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE) return tr_store_db_error(im->s->db, im->path, "importing", im->err);
-    if (sqlite3_changes(im->s->db) > 0) {
-      if (k == 0)
-        im->rep->inserted++;
-      else
-        im->rep->updated++;
-      return TR_OK;
-    }
+/* ---- writing ---------------------------------------------------------------------------
+ * Valid observations are queued and written BATCH_ROWS at a time: one INSERT of many rows
+ * costs far less than as many one-row statements, each of which pays its own start, its own
+ * statement journal (the foreign key check could abort it) and its own halt. The batch's
+ * INSERT ... ON CONFLICT DO NOTHING adds the new observations; when it added fewer rows than
+ * it holds, some keys were stored already, and every row of the batch then goes through the
+ * UPDATE guarded by "value or source differs": a no-op for the rows just added (same value
+ * and source), a change kept in the history by the trigger for the others. The updates run
+ * in queue order, as the row-by-row upsert ran them, so the history and its ids are the
+ * same. A last, partial batch is written row by row (INSERT, then UPDATE when it changed
+ * nothing). */
+
+/* Bind one observation to parameters base .. base + 3 (KPI, period, value, source) of st. */
+static void bind_obs(sqlite3_stmt *st, int base, const batch_row *r) {
+  sqlite3_bind_text(st, base, r->kpi, r->kpi_len, SQLITE_STATIC);
+  sqlite3_bind_text(st, base + 1, r->period, r->period_len, SQLITE_STATIC);
+  sqlite3_bind_double(st, base + 2, r->value);
+  if (r->source)
+    sqlite3_bind_text(st, base + 3, r->source, r->source_len, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(st, base + 3);
+}
+
+/* Run st (bound); the number of rows it changed, or -1 after an error (set in im->err). */
+static int run_stmt(importer *im, sqlite3_stmt *st) {
+  int step = sqlite3_step(st);
+  sqlite3_reset(st);
+  if (step != SQLITE_DONE) {
+    tr_store_db_error(im->s->db, im->path, "importing", im->err);
+    return -1;
   }
-  im->rep->unchanged++;
+  return sqlite3_changes(im->s->db);
+}
+
+/* Write one observation by itself: INSERT, or UPDATE when the key is stored already. */
+static int upsert_one(importer *im, const batch_row *r) {
+  bind_obs(im->ins, 1, r);
+  int c = run_stmt(im, im->ins);
+  if (c > 0) {
+    im->rep->inserted++;
+    return TR_OK;
+  }
+  if (c == 0) {
+    bind_obs(im->upd, 1, r);
+    c = run_stmt(im, im->upd);
+  }
+  if (c < 0) return TR_ERR_DB;
+  if (c > 0)
+    im->rep->updated++;
+  else
+    im->rep->unchanged++;
   return TR_OK;
+}
+
+/* Write the queued observations and empty the queue. */
+static int write_queue(importer *im) {
+  size_t n = im->nqueued;
+  im->nqueued = 0;
+  im->qlen = 0;
+  if (n < BATCH_ROWS) {
+    for (size_t i = 0; i < n; i++) {
+      int rc = upsert_one(im, &im->queue[i]);
+      if (rc) return rc;
+    }
+    return TR_OK;
+  }
+  for (size_t i = 0; i < n; i++)
+    bind_obs(im->many, 2 + 4 * (int)i, &im->queue[i]);
+  int added = run_stmt(im, im->many);
+  if (added < 0) return TR_ERR_DB;
+  im->rep->inserted += added;
+  if (added == BATCH_ROWS) return TR_OK;
+  long changed = 0;
+  for (size_t i = 0; i < n; i++) {
+    bind_obs(im->upd, 1, &im->queue[i]);
+    int c = run_stmt(im, im->upd);
+    if (c < 0) return TR_ERR_DB;
+    changed += c;
+  }
+  im->rep->updated += changed;
+  im->rep->unchanged += BATCH_ROWS - added - changed;
+  return TR_OK;
+}
+
+/* Queue an observation (see write_queue): KPI[0..kn), period[0..pn), source[0..sn) or none
+ * when sn is 0. The texts are copied. */
+static int queue_obs(importer *im, const char *kpi, size_t kn, const char *period, size_t pn,
+                     double value, const char *source, size_t sn) {
+  batch_row *r = &im->queue[im->nqueued++];
+  char *t = im->qtext + im->qlen; /* room: every text is within its limit (ROW_TEXT) */
+  memcpy(t, kpi, kn);
+  memcpy(t + kn, period, pn);
+  if (sn) memcpy(t + kn + pn, source, sn);
+  im->qlen += kn + pn + sn;
+  r->kpi = t;
+  r->kpi_len = (int)kn;
+  r->period = t + kn;
+  r->period_len = (int)pn;
+  r->source = sn ? t + kn + pn : NULL;
+  r->source_len = (int)sn;
+  r->value = value;
+  return im->nqueued == BATCH_ROWS ? write_queue(im) : TR_OK;
 }
 
 /* header = ("date" / "period") "," "kpi" "," "value" ["," "source"] */
@@ -497,6 +592,9 @@ static uint32_t intern(importer *im, interned *t, const char *s, size_t n) {
     char **names = tr_realloc(t->names, cap * sizeof *names);
     if (!names) return UINT32_MAX;
     t->names = names;
+    uint32_t *lens = tr_realloc(t->lens, cap * sizeof *lens);
+    if (!lens) return UINT32_MAX;
+    t->lens = lens;
     t->cap = cap;
   }
   char *copy = tr_arena_strndup(&im->keys, s, n);
@@ -504,12 +602,14 @@ static uint32_t intern(importer *im, interned *t, const char *s, size_t n) {
       tr_map_put(&t->index, copy, (void *)(uintptr_t)(t->n + 1)) != TR_OK)
     return UINT32_MAX;
   t->names[t->n] = copy;
+  t->lens[t->n] = (uint32_t)n;
   return (uint32_t)t->n++;
 }
 
 static void interned_free(interned *t) {
   tr_map_free(&t->index);
   tr_free(t->names);
+  tr_free(t->lens);
 }
 
 /* A valid period as a number that sorts like the text: YYYYMMDD (DD = 00 for YYYY-MM). */
@@ -537,6 +637,23 @@ static int defer(importer *im, const char *kpi, size_t kn, const char *period, d
   o->value = value;
   im->npending++;
   return TR_OK;
+}
+
+/* The text of a period code (YYYY-MM-DD, or YYYY-MM when DD = 00) in out[10]; its length. */
+static size_t period_text(uint32_t code, char *out) {
+  uint32_t y = code / 10000, m = code / 100 % 100, d = code % 100;
+  out[0] = (char)('0' + y / 1000);
+  out[1] = (char)('0' + y / 100 % 10);
+  out[2] = (char)('0' + y / 10 % 10);
+  out[3] = (char)('0' + y % 10);
+  out[4] = '-';
+  out[5] = (char)('0' + m / 10);
+  out[6] = (char)('0' + m % 10);
+  if (!d) return 7;
+  out[7] = '-';
+  out[8] = (char)('0' + d / 10);
+  out[9] = (char)('0' + d % 10);
+  return 10;
 }
 
 static int order_cmp(const void *a, const void *b) {
@@ -575,15 +692,12 @@ static int flush_pending(importer *im) {
   qsort(im->pending, im->npending, sizeof *im->pending, order_cmp);
   for (size_t i = 0; i < im->npending; i++) {
     const pending_obs *o = &im->pending[i];
-    uint32_t code = (uint32_t)o->order;
-    char period[16];
-    if (code % 100)
-      snprintf(period, sizeof period, "%04u-%02u-%02u", code / 10000, code / 100 % 100, code % 100);
-    else
-      snprintf(period, sizeof period, "%04u-%02u", code / 10000, code / 100 % 100);
-    const char *kpi = im->names.names[o->kpi];
-    const char *src = o->source == UINT32_MAX ? NULL : im->sources.names[o->source];
-    int rc = upsert(im, kpi, strlen(kpi), period, o->value, src, src ? strlen(src) : 0);
+    char period[10];
+    size_t pn = period_text((uint32_t)o->order, period);
+    uint32_t src = o->source;
+    int rc = queue_obs(im, im->names.names[o->kpi], im->names.lens[o->kpi], period, pn, o->value,
+                       src == UINT32_MAX ? NULL : im->sources.names[src],
+                       src == UINT32_MAX ? 0 : im->sources.lens[src]);
     if (rc) return rc;
   }
   return TR_OK;
@@ -594,14 +708,14 @@ static int long_row(importer *im) {
   const tr_csv *c = im->csv;
   char period[16], kpi[KPI_MAX + 1];
   double value = 0;
-  int ok = check_period(im, 0, period);
+  size_t pn = 0;
+  int ok = check_period(im, 0, period, &pn);
   size_t kn = trimmed(c, 1, kpi, sizeof kpi);
   ok &= check_kpi(im, kpi, kn, tr_csv_field_line(c, 1), tr_csv_field_col(c, 1));
   char key[KPI_MAX + 20];
   size_t klen = 0;
   uint64_t h = 0;
   if (ok) {
-    size_t pn = strlen(period);
     memcpy(key, kpi, kn);
     key[kn] = '\x1f';
     memcpy(key + kn + 1, period, pn);
@@ -639,7 +753,7 @@ static int long_row(importer *im) {
             first);
     return TR_OK;
   }
-  if (!im->seen.unsorted) return upsert(im, kpi, kn, period, value, src, slen);
+  if (!im->seen.unsorted) return queue_obs(im, kpi, kn, period, pn, value, src, slen);
   return defer(im, kpi, kn, period, value, src, slen);
 }
 
@@ -662,7 +776,8 @@ static int wide_header(importer *im) {
                           "format");
   }
   im->cols = tr_arena_calloc(&im->keys, n, sizeof *im->cols);
-  if (!im->cols) return nomem(im);
+  im->col_lens = tr_arena_calloc(&im->keys, n, sizeof *im->col_lens);
+  if (!im->cols || !im->col_lens) return nomem(im);
   im->ncols = n;
   tr_map names;
   tr_map_init(&names);
@@ -677,6 +792,7 @@ static int wide_header(importer *im) {
       problem(im, 1, col, "KPI column '%s' appears twice; this one is ignored", f);
     } else if (check_kpi(im, f, len, 1, col)) {
       im->cols[i] = tr_arena_strdup(&im->keys, f);
+      im->col_lens[i] = len;
       if (!im->cols[i] || tr_map_put(&names, im->cols[i], im->cols[i]) != TR_OK) rc = nomem(im);
       continue;
     }
@@ -691,7 +807,8 @@ static int wide_header(importer *im) {
 static int wide_row(importer *im) {
   const tr_csv *c = im->csv;
   char period[16];
-  int ok = check_period(im, 0, period);
+  size_t pn = 0;
+  int ok = check_period(im, 0, period, &pn);
   for (size_t i = 1; i < im->ncols; i++) {
     if (!im->cols[i]) continue;
     char raw[4];
@@ -701,7 +818,6 @@ static int wide_row(importer *im) {
   }
   if (!ok) return TR_OK;
   long first = 0;
-  size_t pn = strlen(period);
   uint32_t off;
   int fresh = first_sighting(im, period, pn, 0, &first, &off);
   if (fresh < 0) return fresh;
@@ -715,21 +831,33 @@ static int wide_row(importer *im) {
     if (trimmed(c, i, raw, sizeof raw) == 0) continue;
     double v = 0;
     tr_store_parse_value(raw, &v, msg, sizeof msg); /* valid: checked above */
-    int rc = upsert(im, im->cols[i], strlen(im->cols[i]), period, v, NULL, 0);
+    int rc = queue_obs(im, im->cols[i], im->col_lens[i], period, pn, v, NULL, 0);
     if (rc) return rc;
   }
   return TR_OK;
 }
 
+/* Prepare the statements (the import's id bound once) and the queue; log the import. */
 static int prepare(importer *im) {
   static const char *const ins = "INSERT INTO observations (kpi, period, value, source, import_id) "
                                  "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (kpi, period) DO NOTHING";
   static const char *const upd =
       "UPDATE observations SET value = ?3, source = ?4, import_id = ?5 "
       "WHERE kpi = ?1 AND period = ?2 AND (value IS NOT ?3 OR source IS NOT ?4)";
+  /* the same INSERT for BATCH_ROWS rows: row i binds ?(2 + 4i) .. ?(5 + 4i), all share ?1 */
+  char many[64 + BATCH_ROWS * 40 + 64];
+  int len = snprintf(many, sizeof many,
+                     "INSERT INTO observations (kpi, period, value, source, import_id) VALUES ");
+  for (int i = 0; i < BATCH_ROWS; i++)
+    len += snprintf(many + len, sizeof many - (size_t)len, "%s(?%d, ?%d, ?%d, ?%d, ?1)",
+                    i ? ", " : "", 2 + 4 * i, 3 + 4 * i, 4 + 4 * i, 5 + 4 * i);
+  snprintf(many + len, sizeof many - (size_t)len, " ON CONFLICT (kpi, period) DO NOTHING");
+  im->qtext = tr_malloc(BATCH_ROWS * ROW_TEXT);
+  if (!im->qtext) return nomem(im);
   sqlite3 *db = im->s->db;
   if (sqlite3_prepare_v2(db, ins, -1, &im->ins, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(db, upd, -1, &im->upd, NULL) != SQLITE_OK)
+      sqlite3_prepare_v2(db, upd, -1, &im->upd, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, many, -1, &im->many, NULL) != SQLITE_OK)
     return tr_store_db_error(db, im->path, "preparing the import", im->err);
   if (sqlite3_exec(db,
                    "INSERT INTO imports (file, sha256, format, imported_at, rows_read, "
@@ -738,6 +866,9 @@ static int prepare(importer *im) {
                    NULL, NULL, NULL) != SQLITE_OK)
     return tr_store_db_error(db, im->path, "starting the import log entry", im->err);
   im->import_id = (long)sqlite3_last_insert_rowid(db);
+  sqlite3_bind_int64(im->ins, 5, im->import_id);
+  sqlite3_bind_int64(im->upd, 5, im->import_id);
+  sqlite3_bind_int64(im->many, 1, im->import_id);
   return TR_OK;
 }
 
@@ -877,7 +1008,9 @@ int tr_store_import_csv(tr_store *s, const char *path, tr_kpi_format format, uns
   }
   if (!rc) rc = prepare(&im);
   if (!rc) rc = read_all(&im);
+  if (!rc) rc = write_queue(&im); /* the rows of the sorted start come before the sorted rest */
   if (!rc) rc = flush_pending(&im);
+  if (!rc) rc = write_queue(&im);
   tr_sha256_hex(&im.sha, report->sha256);
   tr_progress_finish(im.progress);
   if (!rc && ferror(f)) rc = tr_error_set(err, TR_ERR_IO, path, 0, 0, "read error");
@@ -891,6 +1024,7 @@ int tr_store_import_csv(tr_store *s, const char *path, tr_kpi_format format, uns
   if (keep) rc = finish_log(&im);
   sqlite3_finalize(im.ins);
   sqlite3_finalize(im.upd);
+  sqlite3_finalize(im.many);
   if (in_txn) {
     if (keep && !rc) {
       if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
@@ -909,6 +1043,7 @@ int tr_store_import_csv(tr_store *s, const char *path, tr_kpi_format format, uns
   tr_map_free(&im.known_set);
   keyset_free(&im.seen);
   tr_free(im.pending);
+  tr_free(im.qtext);
   interned_free(&im.names);
   interned_free(&im.sources);
   tr_arena_release(&im.keys);
