@@ -94,72 +94,37 @@ const char *tr_store_parse_value(const char *s, double *out, char *msg, size_t c
 }
 
 /* ---- the set of keys seen in a file -------------------------------------------------------
- * One lookup per row of a million-row file, so two layers:
- *  - a sorted run: while keys arrive in strictly ascending byte order (a file sorted by KPI
- *    then period, as `kpi export` writes it; a wide file sorted by date) no key can repeat,
- *    so they are only appended — no hashing, no random memory access;
- *  - from the first key out of order on, keys go to a hash table (16-byte slots: 64-bit
- *    hash, key offset, line; open addressing, at most half full), and every lookup also
- *    binary-searches the run.
- * The keys live back to back in one buffer; strings are compared whenever hashes match, so
- * the answer is exact. */
+ * One lookup per row of a million-row file. A key is a number: the KPI's index among the
+ * file's distinct KPI names (importer.names) << 32 | the period's code (period_code), or the
+ * period code alone in a wide file. Two layers:
+ *  - a sorted run: while keys arrive in strictly ascending order (a file sorted by KPI then
+ *    period, as `kpi export` writes it; a wide file sorted by date) no key can repeat, so
+ *    they are only appended — no hashing, no random memory access;
+ *  - from the first key out of order on, the run moves into a hash table (16-byte slots:
+ *    key, line; open addressing, at most half full) and every later key goes there. */
 
 typedef struct key_slot {
-  uint64_t hash; /* 0 = empty */
-  uint32_t off;  /* the key's offset in keyset.text */
+  uint64_t key;  /* 0 = empty (no key is 0: a period code is at least 10000100) */
   uint32_t line; /* where it was first seen */
 } key_slot;
 
-typedef struct key_ref {
-  uint32_t off; /* offset in keyset.text */
-  uint32_t line;
-} key_ref;
-
 typedef struct keyset {
-  key_ref *run; /* the sorted run, ascending */
+  key_slot *run; /* the sorted run, in arrival order */
   size_t nrun, runcap;
-  int unsorted; /* a key arrived out of order: later keys go to the table */
+  int unsorted; /* a key arrived out of order: the table holds every key */
   key_slot *slots;
   size_t cap, count; /* cap: power of two or 0 */
-  char *text;        /* the keys, each NUL-terminated */
-  size_t len, tcap;
 } keyset;
 
-static uint64_t key_hash(const char *k, size_t n) {
-  uint64_t h = 14695981039346656037ull; /* FNV-1a, 64-bit */
-  for (size_t i = 0; i < n; i++) {
-    h ^= (unsigned char)k[i];
-    h *= 1099511628211ull;
-  }
-  /* FNV's low bits, which pick the slot, mix poorly for keys that differ only near their
-   * end ("k12\x1f2024-01-02"); a murmur3-style finaliser spreads every bit */
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdull;
-  h ^= h >> 33;
-  return h ? h : 1;
-}
-
-/* Order of a stored key and key[0..n) (which holds no NUL): <0, 0, >0 like strcmp. */
-static int key_cmp(const char *stored, const char *key, size_t n) {
-  int c = strncmp(stored, key, n); /* compares as unsigned char */
-  return c ? c : stored[n] != '\0';
-}
-
-static int keyset_grow(keyset *ks) {
-  size_t cap = ks->cap ? ks->cap * 2 : 1024;
-  key_slot *slots = tr_calloc(cap, sizeof *slots);
-  if (!slots) return TR_ERR_NOMEM;
-  for (size_t i = 0; i < ks->cap; i++) {
-    if (!ks->slots[i].hash) continue;
-    size_t j = (size_t)ks->slots[i].hash & (cap - 1);
-    while (slots[j].hash)
-      j = (j + 1) & (cap - 1);
-    slots[j] = ks->slots[i];
-  }
-  tr_free(ks->slots);
-  ks->slots = slots;
-  ks->cap = cap;
-  return TR_OK;
+/* The slot hash of a key: a 64-bit mix (murmur3's finaliser) so that keys differing only in
+ * the low bits of the period or in the KPI index spread over the table. */
+static uint64_t key_hash(uint64_t k) {
+  k ^= k >> 33;
+  k *= 0xff51afd7ed558ccdull;
+  k ^= k >> 33;
+  k *= 0xc4ceb9fe1a85ec53ull;
+  k ^= k >> 33;
+  return k;
 }
 
 /* Start loading the slot of hash h into the cache: the table is far larger than the cache,
@@ -174,93 +139,80 @@ static void keyset_prefetch(const keyset *ks, uint64_t h) {
 #endif
 }
 
-/* Copy key[0..n) into the text buffer; its offset in *off. */
-static int store_key(keyset *ks, const char *key, size_t n, uint32_t *off) {
-  if (ks->len + n + 1 > UINT32_MAX) return TR_ERR_LIMIT;
-  if (ks->len + n + 1 > ks->tcap) {
-    size_t cap = ks->tcap ? ks->tcap * 2 : 65536;
-    while (cap < ks->len + n + 1)
-      cap *= 2;
-    char *t = tr_realloc(ks->text, cap);
-    if (!t) return TR_ERR_NOMEM;
-    ks->text = t;
-    ks->tcap = cap;
+/* The slot of key in the table (hash h): its own, or the empty one where it belongs. */
+static key_slot *table_slot(const keyset *ks, uint64_t key, uint64_t h) {
+  size_t j = (size_t)h & (ks->cap - 1);
+  while (ks->slots[j].key && ks->slots[j].key != key)
+    j = (j + 1) & (ks->cap - 1);
+  return &ks->slots[j];
+}
+
+/* Make room in the table for `more` keys beyond its count. */
+static int keyset_reserve(keyset *ks, size_t more) {
+  size_t cap = ks->cap ? ks->cap : 1024;
+  while ((ks->count + more) * 2 > cap)
+    cap *= 2;
+  if (cap == ks->cap) return TR_OK;
+  key_slot *old = ks->slots;
+  size_t ocap = ks->cap;
+  ks->slots = tr_calloc(cap, sizeof *ks->slots);
+  if (!ks->slots) {
+    ks->slots = old;
+    return TR_ERR_NOMEM;
   }
-  memcpy(ks->text + ks->len, key, n);
-  ks->text[ks->len + n] = '\0';
-  *off = (uint32_t)ks->len;
-  ks->len += n + 1;
+  ks->cap = cap;
+  for (size_t i = 0; i < ocap; i++)
+    if (old[i].key) *table_slot(ks, old[i].key, key_hash(old[i].key)) = old[i];
+  tr_free(old);
   return TR_OK;
 }
 
-/* Binary search of the run; the line of key[0..n) or 0 when absent. */
-static long run_find(const keyset *ks, const char *key, size_t n) {
-  size_t lo = 0, hi = ks->nrun;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    int c = key_cmp(ks->text + ks->run[mid].off, key, n);
-    if (c == 0) return ks->run[mid].line;
-    if (c < 0)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return 0;
-}
-
-/* Add key[0..n) (no NUL inside), first seen on `line` (>= 1); h is its key_hash or 0 when
- * not computed yet. Returns 1 when new (*off = where the copy is in ks->text), 0 when
- * present (*first = its line), or TR_ERR_NOMEM / TR_ERR_LIMIT (over 4 GiB of keys). */
-static int keyset_add(keyset *ks, const char *key, size_t n, uint64_t h, long line, long *first,
-                      uint32_t *off_out) {
+/* Add key, first seen on `line` (>= 1). `ascending`: the key is above the run's last (the
+ * caller compares, since the order is that of the KPI names); h: its key_hash when the run
+ * has ended, else unused. Returns 1 when new, 0 when present (*first = its line), or
+ * TR_ERR_NOMEM. */
+static int keyset_add(keyset *ks, uint64_t key, int ascending, uint64_t h, long line, long *first) {
   uint32_t ln = line > (long)UINT32_MAX ? UINT32_MAX : (uint32_t)line;
-  uint32_t off;
-  int rc;
   if (!ks->unsorted) {
-    if (ks->nrun == 0 || key_cmp(ks->text + ks->run[ks->nrun - 1].off, key, n) < 0) {
+    if (ks->nrun == 0 || ascending) {
       if (ks->nrun == ks->runcap) {
         size_t cap = ks->runcap ? ks->runcap * 2 : 4096;
-        key_ref *r = tr_realloc(ks->run, cap * sizeof *r);
+        key_slot *r = tr_realloc(ks->run, cap * sizeof *r);
         if (!r) return TR_ERR_NOMEM;
         ks->run = r;
         ks->runcap = cap;
       }
-      if ((rc = store_key(ks, key, n, &off)) != TR_OK) return rc;
-      ks->run[ks->nrun].off = off;
+      ks->run[ks->nrun].key = key;
       ks->run[ks->nrun].line = ln;
       ks->nrun++;
-      *off_out = off;
       return 1;
     }
+    /* the run ends: its keys (distinct) move into the table */
+    if (keyset_reserve(ks, ks->nrun + 1)) return TR_ERR_NOMEM;
+    for (size_t i = 0; i < ks->nrun; i++)
+      *table_slot(ks, ks->run[i].key, key_hash(ks->run[i].key)) = ks->run[i];
+    ks->count = ks->nrun;
+    tr_free(ks->run);
+    ks->run = NULL;
+    ks->nrun = ks->runcap = 0;
     ks->unsorted = 1;
+    h = key_hash(key);
   }
-  long in_run = run_find(ks, key, n);
-  if (in_run) {
-    *first = in_run;
+  if ((ks->count + 1) * 2 > ks->cap && keyset_reserve(ks, 1)) return TR_ERR_NOMEM;
+  key_slot *slot = table_slot(ks, key, h);
+  if (slot->key) {
+    *first = slot->line;
     return 0;
   }
-  if (!h) h = key_hash(key, n);
-  if ((ks->count + 1) * 2 > ks->cap && keyset_grow(ks)) return TR_ERR_NOMEM;
-  size_t j = (size_t)h & (ks->cap - 1);
-  for (; ks->slots[j].hash; j = (j + 1) & (ks->cap - 1)) {
-    if (ks->slots[j].hash == h && key_cmp(ks->text + ks->slots[j].off, key, n) == 0) {
-      *first = ks->slots[j].line;
-      return 0;
-    }
-  }
-  if ((rc = store_key(ks, key, n, &off)) != TR_OK) return rc;
-  ks->slots[j].hash = h;
-  ks->slots[j].off = off;
-  ks->slots[j].line = ln;
+  slot->key = key;
+  slot->line = ln;
   ks->count++;
-  *off_out = off;
   return 1;
 }
 
 static void keyset_free(keyset *ks) {
   tr_free(ks->run);
   tr_free(ks->slots);
-  tr_free(ks->text);
 }
 
 /* ---- the importer ------------------------------------------------------------------------ */
@@ -294,6 +246,7 @@ typedef struct interned {
   char **names;   /* in im->keys */
   uint32_t *lens; /* strlen of each name */
   size_t n, cap;
+  uint32_t last; /* the index last returned (rows often repeat a name) */
 } interned;
 
 typedef struct importer {
@@ -316,7 +269,7 @@ typedef struct importer {
   long import_id;
   int period_kind;      /* TR_PERIOD_* of the file, 0 until the first valid date */
   long period_line;     /* where that form was first seen */
-  keyset seen;          /* "KPI\x1fperiod" (long) or period (wide) -> first line */
+  keyset seen;          /* (KPI, period) (long) or period (wide) -> first line */
   pending_obs *pending; /* long files out of order: observations to write at the end */
   size_t npending, pendcap;
   interned names, sources; /* of the pending observations */
@@ -443,16 +396,11 @@ static int nomem(importer *im) {
                       "out of memory importing");
 }
 
-/* Register key[0..n) as seen on this row: 1 when new, 0 when already seen (*first = the
- * earlier line), or an error status (set in im->err). */
-static int first_sighting(importer *im, const char *key, size_t n, uint64_t h, long *first,
-                          uint32_t *off) {
-  int rc = keyset_add(&im->seen, key, n, h, tr_csv_line(im->csv), first, off);
-  if (rc == TR_ERR_NOMEM) return nomem(im);
-  if (rc == TR_ERR_LIMIT)
-    return tr_error_set(im->err, TR_ERR_LIMIT, im->path, (int)tr_csv_line(im->csv), 0,
-                        "too many distinct observations in one file");
-  return rc;
+/* Register key as seen on this row (see keyset_add): 1 when new, 0 when already seen
+ * (*first = the earlier line), or an error status (set in im->err). */
+static int first_sighting(importer *im, uint64_t key, int ascending, uint64_t h, long *first) {
+  int rc = keyset_add(&im->seen, key, ascending, h, tr_csv_line(im->csv), first);
+  return rc == TR_ERR_NOMEM ? nomem(im) : rc;
 }
 
 /* ---- writing ---------------------------------------------------------------------------
@@ -579,14 +527,16 @@ static int long_header(importer *im) {
                       n > 2 ? "; for one column per KPI use the wide format" : "");
 }
 
-/* The index of s[0..n) in t, adding it when new; UINT32_MAX when out of memory. */
+/* The index of s[0..n) (no NUL inside) in t, adding it when new; UINT32_MAX when out of
+ * memory. */
 static uint32_t intern(importer *im, interned *t, const char *s, size_t n) {
+  if (t->n && t->lens[t->last] == n && memcmp(t->names[t->last], s, n) == 0) return t->last;
   char buf[SOURCE_MAX + 1];
   memcpy(buf, s, n);
   buf[n] = '\0';
   int found = 0;
   void *v = tr_map_get(&t->index, buf, &found);
-  if (found) return (uint32_t)((uintptr_t)v - 1);
+  if (found) return t->last = (uint32_t)((uintptr_t)v - 1);
   if (t->n == t->cap) {
     size_t cap = t->cap ? t->cap * 2 : 64;
     char **names = tr_realloc(t->names, cap * sizeof *names);
@@ -603,7 +553,7 @@ static uint32_t intern(importer *im, interned *t, const char *s, size_t n) {
     return UINT32_MAX;
   t->names[t->n] = copy;
   t->lens[t->n] = (uint32_t)n;
-  return (uint32_t)t->n++;
+  return t->last = (uint32_t)t->n++;
 }
 
 static void interned_free(interned *t) {
@@ -618,9 +568,10 @@ static uint32_t period_code(const char *p) {
   return p[7] ? v + (uint32_t)digits(p + 8, 2) : v;
 }
 
-/* Keep an observation for the sorted write at the end (see pending_obs). */
-static int defer(importer *im, const char *kpi, size_t kn, const char *period, double value,
-                 const char *src, size_t slen) {
+/* Keep an observation for the sorted write at the end (see pending_obs): KPI number kpi,
+ * period code, source[0..slen) or none when slen is 0. */
+static int defer(importer *im, uint32_t kpi, uint32_t period, double value, const char *src,
+                 size_t slen) {
   if (im->npending == im->pendcap) {
     size_t cap = im->pendcap ? im->pendcap * 2 : 4096;
     pending_obs *p = tr_realloc(im->pending, cap * sizeof *p);
@@ -629,14 +580,25 @@ static int defer(importer *im, const char *kpi, size_t kn, const char *period, d
     im->pendcap = cap;
   }
   pending_obs *o = &im->pending[im->npending];
-  o->kpi = intern(im, &im->names, kpi, kn);
-  o->source = src && slen ? intern(im, &im->sources, src, slen) : UINT32_MAX - 1;
-  if (o->kpi == UINT32_MAX || o->source == UINT32_MAX) return nomem(im);
-  if (o->source == UINT32_MAX - 1) o->source = UINT32_MAX; /* no source */
-  o->order = period_code(period);
+  o->kpi = kpi;
+  o->source = UINT32_MAX; /* none */
+  if (slen && (o->source = intern(im, &im->sources, src, slen)) == UINT32_MAX) return nomem(im);
+  o->order = period;
   o->value = value;
   im->npending++;
   return TR_OK;
+}
+
+/* Whether (KPI number kpi, period code) comes after the last key of the sorted run, in the
+ * byte order of "KPI\x1fperiod" (KPI names have no control characters, so that is the
+ * order of the names, then of the periods). */
+static int after_run(const importer *im, uint32_t kpi, uint32_t period) {
+  const keyset *ks = &im->seen;
+  if (ks->nrun == 0) return 1;
+  uint64_t last = ks->run[ks->nrun - 1].key;
+  uint32_t lk = (uint32_t)(last >> 32), lp = (uint32_t)last;
+  if (lk == kpi) return period > lp;
+  return strcmp(im->names.names[lk], im->names.names[kpi]) < 0;
 }
 
 /* The text of a period code (YYYY-MM-DD, or YYYY-MM when DD = 00) in out[10]; its length. */
@@ -712,16 +674,15 @@ static int long_row(importer *im) {
   int ok = check_period(im, 0, period, &pn);
   size_t kn = trimmed(c, 1, kpi, sizeof kpi);
   ok &= check_kpi(im, kpi, kn, tr_csv_field_line(c, 1), tr_csv_field_col(c, 1));
-  char key[KPI_MAX + 20];
-  size_t klen = 0;
-  uint64_t h = 0;
+  uint32_t kid = 0, code = 0;
+  uint64_t key = 0, h = 0;
   if (ok) {
-    memcpy(key, kpi, kn);
-    key[kn] = '\x1f';
-    memcpy(key + kn + 1, period, pn);
-    klen = kn + 1 + pn;
+    kid = intern(im, &im->names, kpi, kn);
+    if (kid == UINT32_MAX) return nomem(im);
+    code = period_code(period);
+    key = (uint64_t)kid << 32 | code;
     if (im->seen.unsorted) {
-      h = key_hash(key, klen);
+      h = key_hash(key);
       keyset_prefetch(&im->seen, h); /* fetched while the value is parsed */
     }
   }
@@ -745,8 +706,7 @@ static int long_row(importer *im) {
   }
   if (!ok) return TR_OK;
   long first = 0;
-  uint32_t off = 0;
-  int fresh = first_sighting(im, key, klen, h, &first, &off);
+  int fresh = first_sighting(im, key, !im->seen.unsorted && after_run(im, kid, code), h, &first);
   if (fresh < 0) return fresh;
   if (!fresh) {
     problem(im, tr_csv_line(c), 1, "duplicate: KPI '%s' for %s is already on line %ld", kpi, period,
@@ -754,7 +714,7 @@ static int long_row(importer *im) {
     return TR_OK;
   }
   if (!im->seen.unsorted) return queue_obs(im, kpi, kn, period, pn, value, src, slen);
-  return defer(im, kpi, kn, period, value, src, slen);
+  return defer(im, kid, code, value, src, slen);
 }
 
 /* header = ("date" / "period") 1*("," kpi) */
@@ -818,8 +778,9 @@ static int wide_row(importer *im) {
   }
   if (!ok) return TR_OK;
   long first = 0;
-  uint32_t off;
-  int fresh = first_sighting(im, period, pn, 0, &first, &off);
+  uint64_t code = period_code(period),
+           last = im->seen.nrun ? im->seen.run[im->seen.nrun - 1].key : 0;
+  int fresh = first_sighting(im, code, code > last, im->seen.unsorted ? key_hash(code) : 0, &first);
   if (fresh < 0) return fresh;
   if (!fresh) {
     problem(im, tr_csv_line(c), 1, "duplicate: date %s is already on line %ld", period, first);
