@@ -210,3 +210,23 @@ same "after kill -9: integrity ok, import all or nothing, earlier import untouch
 check_output "after kill -9 the import runs to completion" "300000 rows, rejected 0" \
   imp big.csv -w wk
 same "after kill -9: every row present once" 300002 "$(k "SELECT count(*) FROM observations")"
+
+# a shuffled file gives the store a sorted one gives: the same rows of big.csv in another
+# order (by value, then date), plus a repeated row, into a new workspace; the export equals
+# that of the sorted import (wt) and the repeat is reported with the line of its first row
+mkdir wsh
+{
+  head -1 big.csv
+  tail -n +2 big.csv | sort -t, -k3,3 -k1,1
+  echo "2000-01-05,b7,1,gen"
+} >shuffled.csv
+first=$(grep -n '^2000-01-05,b7,' shuffled.csv | head -1 | cut -d: -f1)
+check_output "shuffled file with a repeat: the repeat is reported with its first line" \
+  "^shuffled.csv:300002:1: duplicate: KPI 'b7' for 2000-01-05 is already on line $first$" \
+  imp shuffled.csv -w wsh
+"$TR" kpi export -w wt >sorted.export
+"$TR" kpi export -w wsh >shuffled.export
+check_status "shuffled and sorted imports export the same observations" 0 \
+  cmp sorted.export shuffled.export
+same "shuffled import: every row once" 300000 "$(sqlite3 wsh/tightrope.db \
+  "SELECT count(*) FROM observations")"

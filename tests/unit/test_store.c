@@ -669,6 +669,118 @@ static void test_list_and_export_round_trip(void **state) {
   tr_free(after);
 }
 
+/* ---- shuffled files -------------------------------------------------------------------- */
+
+/* Row r of a KPI file in (KPI, period) order: 40 KPIs of 25 months for r < 1000, then new
+ * KPIs. Generation 1 changes the value of every 4th row and the source of every 7th. */
+static void sorted_row(tr_sb *sb, int r, int gen) {
+  int m = r % 25;
+  const char *src = r % 3 == 0 ? "" : "crm";
+  double v = r * 0.5;
+  if (gen == 1 && r % 4 == 0) v += 1;
+  if (gen == 1 && r % 7 == 0) src = "erp";
+  tr_sb_printf(sb, "%04d-%02d,k%02d,%.17g,%s\n", 2020 + m / 12, m % 12 + 1, r / 25, v, src);
+}
+
+/* The rows 0 .. n-1 sorted, or shuffled (row i of the file is row (i * 7919 + 13) mod n, a
+ * permutation as 7919 is a prime that divides neither 1000 nor 1050); generation 1 then
+ * repeats every 100th row with another value (duplicates, rejected). */
+static char *kpi_file(int n, int gen, int shuffled) {
+  tr_sb sb = TR_SB_INIT;
+  tr_sb_append(&sb, "date,kpi,value,source\n");
+  for (int i = 0; i < n; i++)
+    sorted_row(&sb, shuffled ? (int)(((long)i * 7919 + 13) % n) : i, gen);
+  for (int r = 0; gen == 1 && r < n; r += 100) {
+    int m = r % 25;
+    tr_sb_printf(&sb, "%04d-%02d,k%02d,-1,dup\n", 2020 + m / 12, m % 12 + 1, r / 25);
+  }
+  assert_true(tr_sb_ok(&sb));
+  return tr_sb_take(&sb);
+}
+
+/* Everything an import leaves in the store, history in key order (the order in which the
+ * rows were written may differ), and the export. */
+static char *store_state(fx *f) {
+  tr_sb sb = TR_SB_INIT;
+  char *obs = dump(f, NULL, NULL);
+  tr_sb_append(&sb, obs);
+  tr_free(obs);
+  sqlite3_stmt *st = NULL;
+  assert_int_equal(sqlite3_prepare_v2(f->s->db,
+                                      "SELECT kpi, period, value, ifnull(source, '-'), import_id, "
+                                      "replaced_by FROM observation_history ORDER BY kpi, period",
+                                      -1, &st, NULL),
+                   SQLITE_OK);
+  while (sqlite3_step(st) == SQLITE_ROW)
+    tr_sb_printf(&sb, "\n%s %s %.17g %s %lld->%lld", sqlite3_column_text(st, 0),
+                 sqlite3_column_text(st, 1), sqlite3_column_double(st, 2),
+                 sqlite3_column_text(st, 3), sqlite3_column_int64(st, 4),
+                 sqlite3_column_int64(st, 5));
+  sqlite3_finalize(st);
+  char path[256];
+  snprintf(path, sizeof path, "%s/state.csv", f->dir);
+  FILE *o = fopen(path, "w+");
+  assert_non_null(o);
+  assert_int_equal(tr_store_export_csv(f->s, o, &f->err), TR_OK);
+  rewind(o);
+  char buf[4096];
+  size_t got;
+  tr_sb_append(&sb, "\n");
+  while ((got = fread(buf, 1, sizeof buf - 1, o)) > 0) {
+    buf[got] = '\0';
+    tr_sb_append(&sb, buf);
+  }
+  fclose(o);
+  assert_true(tr_sb_ok(&sb));
+  return tr_sb_take(&sb);
+}
+
+/* A shuffled file gives the store a sorted one gives (observations, import ids, history,
+ * export), with the same counts, through both the many-row INSERT and the row-by-row tail
+ * (1000 and 1050 rows are not multiples of the batch), for a fresh import and for an update
+ * that mixes new, changed, unchanged and duplicate rows. */
+static void test_shuffled_like_sorted(void **state) {
+  fx *f = *state;
+  char *got[2];
+  for (int shuffled = 0; shuffled < 2; shuffled++) {
+    tr_import_report rep;
+    tr_sb out;
+    char *v1 = kpi_file(1000, 0, shuffled), *v2 = kpi_file(1050, 1, shuffled);
+    assert_int_equal(import(f, "v1.csv", v1, TR_KPI_LONG, 0, NULL, &rep, NULL), TR_OK);
+    assert_int_equal(rep.inserted, 1000);
+    assert_int_equal(rep.rows_rejected, 0);
+    assert_int_equal(import(f, "v2.csv", v2, TR_KPI_LONG, 0, NULL, &rep, &out), TR_OK);
+    /* changed: r % 4 == 0 (250 rows) or r % 7 == 0 (143), both for 36 */
+    assert_int_equal(rep.inserted, 50);
+    assert_int_equal(rep.updated, 250 + 143 - 36);
+    assert_int_equal(rep.unchanged, 1000 - (250 + 143 - 36));
+    assert_int_equal(rep.rows_rejected, 11);
+    /* the first duplicate names the line of row 0 in this file */
+    int line0 = 2;
+    while (shuffled && ((long)(line0 - 2) * 7919 + 13) % 1050 != 0)
+      line0++;
+    char want[160];
+    snprintf(want, sizeof want,
+             "v2.csv:1052:1: duplicate: KPI 'k00' for 2020-01 is already on line %d\n", line0);
+    assert_int_equal(strncmp(tr_sb_str(&out), want, strlen(want)), 0);
+    tr_sb_free(&out);
+    tr_free(v1);
+    tr_free(v2);
+    assert_int_equal(count_rows(f, "observation_history"), 250 + 143 - 36);
+    got[shuffled] = store_state(f);
+    tr_store_close(f->s);
+    f->s = NULL;
+    unlink(f->db);
+  }
+  assert_string_equal(got[0], got[1]);
+  /* and the values are the right ones: row 0 changed value and source in import 2 */
+  assert_non_null(strstr(got[0], "k00 2020-01 1 erp 2;k00 2020-02 0.5 crm 1;"));
+  assert_non_null(strstr(got[0], "\nk00 2020-01 0 - 1->2\n"));
+  assert_non_null(strstr(got[0], "\n2020-01,k00,1,erp\n"));
+  tr_free(got[0]);
+  tr_free(got[1]);
+}
+
 /* Every allocation of ours fails in turn (SQLite's own memory is not injected): the import
  * reports TR_ERR_NOMEM and leaves the store untouched, until it has enough and succeeds. */
 static void test_alloc_failure(void **state) {
@@ -705,6 +817,37 @@ static void test_alloc_failure(void **state) {
     tr_alloc_fail_after(0, 0);
     assert_null(s);
   }
+}
+
+/* The same for a shuffled file with duplicates: the key table, the deferred rows, their
+ * sort and the write queue all fail cleanly. */
+static void test_alloc_failure_shuffled(void **state) {
+  fx *f = *state;
+  char path[256];
+  char *text = kpi_file(1050, 1, 1);
+  write_file(f, "s.csv", text, path, sizeof path);
+  tr_free(text);
+  open_store(f);
+  int done = 0;
+  long failures = 0;
+  for (long n = 1; n < 1000 && !done; n++) {
+    tr_import_report rep = {0};
+    tr_alloc_fail_after(n, 1);
+    int rc = tr_store_import_csv(f->s, path, TR_KPI_LONG, 0, NULL, &rep, &f->err);
+    tr_alloc_fail_after(0, 0);
+    if (rc == TR_OK) {
+      assert_int_equal(rep.inserted, 1050);
+      assert_int_equal(rep.rows_rejected, 11);
+      done = 1;
+    } else {
+      assert_int_equal(rc, TR_ERR_NOMEM);
+      assert_int_equal(count_rows(f, "observations"), 0);
+      assert_int_equal(count_rows(f, "imports"), 0);
+      failures++;
+    }
+  }
+  assert_true(done);
+  assert_true(failures > 10); /* every stage had its turn */
 }
 
 /* ---- validators ------------------------------------------------------------------------- */
@@ -777,12 +920,14 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_import_wide, setup, teardown),
       cmocka_unit_test_setup_teardown(test_validation_messages, setup, teardown),
       cmocka_unit_test_setup_teardown(test_duplicates_sorted_and_not, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_shuffled_like_sorted, setup, teardown),
       cmocka_unit_test_setup_teardown(test_nul_bytes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_file_level_errors, setup, teardown),
       cmocka_unit_test_setup_teardown(test_strict_and_dry_run, setup, teardown),
       cmocka_unit_test_setup_teardown(test_idempotent_and_history, setup, teardown),
       cmocka_unit_test_setup_teardown(test_list_and_export_round_trip, setup, teardown),
       cmocka_unit_test_setup_teardown(test_alloc_failure, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_alloc_failure_shuffled, setup, teardown),
       cmocka_unit_test(test_periods),
       cmocka_unit_test(test_values),
       cmocka_unit_test(test_sha256),
