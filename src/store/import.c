@@ -224,7 +224,7 @@ static void keyset_free(keyset *ks) {
  * change the result. KPI names and sources are interned (few distinct ones, many rows) and
  * periods packed into a number, so sorting and writing touch only this compact array. */
 typedef struct pending_obs {
-  uint64_t order;  /* rank of the KPI name << 32 | period code; set before sorting */
+  uint64_t order;  /* the period code; before sorting, the sort key (see flush_pending) */
   uint32_t kpi;    /* index into importer.names */
   uint32_t source; /* index into importer.sources, or UINT32_MAX for none */
   double value;
@@ -618,25 +618,60 @@ static size_t period_text(uint32_t code, char *out) {
   return 10;
 }
 
-static int order_cmp(const void *a, const void *b) {
-  uint64_t x = ((const pending_obs *)a)->order, y = ((const pending_obs *)b)->order;
-  return x < y ? -1 : x > y;
-}
-
 static int name_cmp(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Write the deferred observations in (KPI, period) order, the b-tree's. */
+/* Number of bits needed to write v. */
+static unsigned bit_width(uint64_t v) {
+  unsigned n = 0;
+  for (; v; v >>= 1)
+    n++;
+  return n;
+}
+
+/* Sort a[0..n) by order, keys below 2^bits: least significant digit first, with digits of at
+ * most 11 bits (a 16 KiB histogram) and as few passes as that allows; a pass in which every
+ * key has the same digit is skipped. tmp has room for n. Stable, n + 2048 steps a pass,
+ * where qsort would take n log2 n comparisons through a function pointer. */
+static void radix_sort(pending_obs *a, pending_obs *tmp, size_t n, unsigned bits) {
+  unsigned passes = (bits + 10) / 11, width = passes ? (bits + passes - 1) / passes : 0;
+  pending_obs *from = a, *to = tmp;
+  for (unsigned shift = 0; shift < bits; shift += width) {
+    size_t count[1u << 11] = {0};
+    uint64_t mask = ((uint64_t)1 << width) - 1;
+    for (size_t i = 0; i < n; i++)
+      count[from[i].order >> shift & mask]++;
+    if (count[from[0].order >> shift & mask] == n) continue;
+    size_t sum = 0;
+    for (size_t d = 0; d <= mask; d++) {
+      size_t c = count[d];
+      count[d] = sum;
+      sum += c;
+    }
+    for (size_t i = 0; i < n; i++)
+      to[count[from[i].order >> shift & mask]++] = from[i];
+    pending_obs *t = from;
+    from = to;
+    to = t;
+  }
+  if (from != a) memcpy(a, from, n * sizeof *a);
+}
+
+/* Write the deferred observations in (KPI, period) order, the b-tree's. The sort key is
+ * rank of the KPI name << pbits | (period code - the smallest), pbits the width of the
+ * span of period codes: as few bits as the file needs, so few radix passes. */
 static int flush_pending(importer *im) {
-  if (im->npending == 0) return TR_OK; /* (qsort must not see a NULL array) */
+  if (im->npending == 0) return TR_OK;
   /* rank of each KPI name in byte order, through a sorted copy of the name pointers */
-  size_t nk = im->names.n;
+  size_t nk = im->names.n, n = im->npending;
   char **sorted = tr_malloc(nk * sizeof *sorted);
   uint32_t *rank = tr_malloc(nk * sizeof *rank);
-  if (!sorted || !rank) {
+  pending_obs *tmp = tr_malloc(n * sizeof *tmp);
+  if (!sorted || !rank || !tmp) {
     tr_free(sorted);
     tr_free(rank);
+    tr_free(tmp);
     return nomem(im);
   }
   memcpy(sorted, im->names.names, nk * sizeof *sorted);
@@ -645,17 +680,26 @@ static int flush_pending(importer *im) {
     void *v = tr_map_get(&im->names.index, sorted[r], NULL);
     rank[(uintptr_t)v - 1] = (uint32_t)r;
   }
-  for (size_t i = 0; i < im->npending; i++) {
-    pending_obs *o = &im->pending[i];
-    o->order = (uint64_t)rank[o->kpi] << 32 | (o->order & 0xffffffffu);
+  uint64_t lo = im->pending[0].order, hi = lo;
+  for (size_t i = 1; i < n; i++) {
+    uint64_t c = im->pending[i].order;
+    lo = c < lo ? c : lo;
+    hi = c > hi ? c : hi;
   }
+  unsigned pbits = bit_width(hi - lo);
+  for (size_t i = 0; i < n; i++) {
+    pending_obs *o = &im->pending[i];
+    o->order = (uint64_t)rank[o->kpi] << pbits | (o->order - lo);
+  }
+  radix_sort(im->pending, tmp, n, pbits + bit_width(nk - 1));
   tr_free(sorted);
   tr_free(rank);
-  qsort(im->pending, im->npending, sizeof *im->pending, order_cmp);
-  for (size_t i = 0; i < im->npending; i++) {
+  tr_free(tmp);
+  uint64_t pmask = ((uint64_t)1 << pbits) - 1;
+  for (size_t i = 0; i < n; i++) {
     const pending_obs *o = &im->pending[i];
     char period[10];
-    size_t pn = period_text((uint32_t)o->order, period);
+    size_t pn = period_text((uint32_t)((o->order & pmask) + lo), period);
     uint32_t src = o->source;
     int rc = queue_obs(im, im->names.names[o->kpi], im->names.lens[o->kpi], period, pn, o->value,
                        src == UINT32_MAX ? NULL : im->sources.names[src],
