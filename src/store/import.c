@@ -60,8 +60,57 @@ const char *tr_store_check_period(const char *s, int *kind) {
   return NULL;
 }
 
+/* The value of a plain decimal s = [+-] digits [. digits] [(e|E) [+-] digits] (at least one
+ * mantissa digit) in *out when it is exactly what strtod gives and cheap to get: at most 19
+ * significant digits forming an integer m <= 2^53, and a power of ten 10^k with |k| <= 22.
+ * Both are then exact doubles, and one multiplication or division rounds once, correctly,
+ * as strtod does (Clinger's fast path). Returns 0 for anything else: strtod decides. */
+static int fast_decimal(const char *s, double *out) {
+  static const double pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  const char *p = s;
+  int neg = *p == '-';
+  if (*p == '-' || *p == '+') p++;
+  uint64_t m = 0;
+  int digits = 0, sig = 0, scale = 0; /* scale: digits after the point */
+  for (; *p >= '0' && *p <= '9'; p++, digits++) {
+    if (m == 0 && *p == '0') continue; /* leading zeros are not significant */
+    if (++sig > 19) return 0;
+    m = m * 10 + (uint64_t)(*p - '0');
+  }
+  if (*p == '.') {
+    for (p++; *p >= '0' && *p <= '9'; p++, digits++, scale++) {
+      if (m == 0 && *p == '0') continue;
+      if (++sig > 19) return 0;
+      m = m * 10 + (uint64_t)(*p - '0');
+    }
+  }
+  if (digits == 0) return 0;
+  int e = 0;
+  if (*p == 'e' || *p == 'E') {
+    p++;
+    int eneg = *p == '-';
+    if (*p == '-' || *p == '+') p++;
+    if (*p < '0' || *p > '9') return 0;
+    for (; *p >= '0' && *p <= '9'; p++) {
+      if (e > 1000) return 0;
+      e = e * 10 + (*p - '0');
+    }
+    if (eneg) e = -e;
+  }
+  if (*p || m > ((uint64_t)1 << 53)) return 0;
+  int k = e - scale;
+  if (k < -22 || k > 22) return 0;
+  double v = (double)m;
+  v = k < 0 ? v / pow10[-k] : v * pow10[k];
+  *out = neg ? -v : v;
+  return 1;
+}
+
 const char *tr_store_parse_value(const char *s, double *out, char *msg, size_t cap) {
   if (!*s) return snprintf(msg, cap, "empty value"), msg;
+  if (fast_decimal(s, out)) return NULL; /* the common case; the same value as below */
   if (strchr(s, '%')) {
     snprintf(msg, cap, "value '%.40s' has a percent sign; write the number (12 or 0.12)", s);
     return msg;

@@ -883,6 +883,59 @@ static void test_values(void **state) {
     if (!tr_store_parse_value(bad[i], &v, msg, sizeof msg)) fail_msg("'%s' accepted", bad[i]);
 }
 
+/* Values are exactly what strtod gives, bit for bit, whatever path the parser takes: short
+ * and long mantissas, leading zeros, points anywhere, exponents small and large, signs. */
+static void test_values_like_strtod(void **state) {
+  (void)state;
+  static const char *const fixed[] = {"0",
+                                      "-0",
+                                      "+0.0",
+                                      "0.1",
+                                      "6440.9",
+                                      "1e22",
+                                      "1e23",
+                                      "1e-22",
+                                      "1e-23",
+                                      "9007199254740993",
+                                      "9007199254740992",
+                                      "0.30000000000000004",
+                                      "123456789012345678",
+                                      "1234567890123456789",
+                                      "12345678901234567890",
+                                      "5e-324",
+                                      "1.7976931348623157e308",
+                                      "00000000000000000000001.5",
+                                      "1.",
+                                      ".5",
+                                      "-.5e+2",
+                                      "2.2250738585072014e-308"};
+  char msg[160], text[64];
+  uint64_t x = 88172645463325252ull; /* xorshift64 */
+  for (int i = 0; i < 200000; i++) {
+    if (i < (int)(sizeof fixed / sizeof fixed[0])) {
+      snprintf(text, sizeof text, "%s", fixed[i]);
+    } else {
+      size_t n = 0;
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      if (x % 4 == 0) text[n++] = x % 8 == 0 ? '-' : '+';
+      int len = (int)((x >> 8) % 24) + 1, point = (int)((x >> 16) % (uint64_t)(len + 2));
+      for (int d = 0; d < len; d++) {
+        if (d == point) text[n++] = '.';
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        text[n++] = (char)('0' + (d < 3 && x % 3 == 0 ? 0 : (int)(x % 10)));
+      }
+      if ((x >> 20) % 3 == 0)
+        n += (size_t)snprintf(text + n, sizeof text - n, "e%d", (int)((x >> 24) % 61) - 30);
+      text[n] = '\0';
+    }
+    double got = -1, want = strtod(text, NULL);
+    const char *why = tr_store_parse_value(text, &got, msg, sizeof msg);
+    if (why) fail_msg("'%s' rejected: %s", text, why);
+    if (memcmp(&got, &want, sizeof got) != 0)
+      fail_msg("'%s': %.17g, strtod gives %.17g", text, got, want);
+  }
+}
+
 static void test_sha256(void **state) {
   (void)state;
   tr_sha256 s;
@@ -930,6 +983,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_alloc_failure_shuffled, setup, teardown),
       cmocka_unit_test(test_periods),
       cmocka_unit_test(test_values),
+      cmocka_unit_test(test_values_like_strtod),
       cmocka_unit_test(test_sha256),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
