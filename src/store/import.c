@@ -145,28 +145,35 @@ const char *tr_store_parse_value(const char *s, double *out, char *msg, size_t c
 /* ---- the set of keys seen in a file -------------------------------------------------------
  * One lookup per row of a million-row file. A key is a number: the KPI's index among the
  * file's distinct KPI names (importer.names) << 32 | the period's code (period_code), or the
- * period code alone in a wide file. Two layers:
- *  - a sorted run: while keys arrive in strictly ascending order (a file sorted by KPI then
- *    period, as `kpi export` writes it; a wide file sorted by date) no key can repeat, so
- *    they are only appended — no hashing, no random memory access;
- *  - from the first key out of order on, the run moves into a hash table (16-byte slots:
- *    key, line; open addressing, at most half full) and every later key goes there. */
+ * period code alone in a wide file. The keys are kept in arrival order, with their lines;
+ *  - while they arrive in strictly ascending order (a file sorted by KPI then period, as
+ *    `kpi export` writes it; a wide file sorted by date) no key can repeat, so they are only
+ *    appended — no hashing, no random memory access;
+ *  - from the first key out of order on, a hash table indexes them all: 8-byte slots (the
+ *    hash's high half as a tag, the key's position), open addressing, at most half full.
+ *    Only a matching tag leads to the key itself, so a new key costs one random access into
+ *    a table half the size of one holding the keys. */
+
+typedef struct key_entry {
+  uint64_t key;
+  uint32_t line; /* where it was first seen */
+} key_entry;
 
 typedef struct key_slot {
-  uint64_t key;  /* 0 = empty (no key is 0: a period code is at least 10000100) */
-  uint32_t line; /* where it was first seen */
+  uint32_t tag; /* high half of the key's hash */
+  uint32_t ref; /* 1 + the key's index in keyset.keys; 0 = empty */
 } key_slot;
 
 typedef struct keyset {
-  key_slot *run; /* the sorted run, in arrival order */
-  size_t nrun, runcap;
-  int unsorted; /* a key arrived out of order: the table holds every key */
+  key_entry *keys; /* in arrival order */
+  size_t n, kcap;
+  int unsorted; /* a key arrived out of order: the table indexes every key */
   key_slot *slots;
-  size_t cap, count; /* cap: power of two or 0 */
+  size_t cap; /* power of two or 0 */
 } keyset;
 
-/* The slot hash of a key: a 64-bit mix (murmur3's finaliser) so that keys differing only in
- * the low bits of the period or in the KPI index spread over the table. */
+/* The hash of a key: a 64-bit mix (murmur3's finaliser) so that keys differing only in the
+ * low bits of the period or in the KPI index spread over the table. */
 static uint64_t key_hash(uint64_t k) {
   k ^= k >> 33;
   k *= 0xff51afd7ed558ccdull;
@@ -188,79 +195,74 @@ static void keyset_prefetch(const keyset *ks, uint64_t h) {
 #endif
 }
 
-/* The slot of key in the table (hash h): its own, or the empty one where it belongs. */
+/* The slot of key (hash h) in the table: its own, or the empty one where it belongs. */
 static key_slot *table_slot(const keyset *ks, uint64_t key, uint64_t h) {
+  uint32_t tag = (uint32_t)(h >> 32);
   size_t j = (size_t)h & (ks->cap - 1);
-  while (ks->slots[j].key && ks->slots[j].key != key)
-    j = (j + 1) & (ks->cap - 1);
+  for (; ks->slots[j].ref; j = (j + 1) & (ks->cap - 1))
+    if (ks->slots[j].tag == tag && ks->keys[ks->slots[j].ref - 1].key == key) break;
   return &ks->slots[j];
 }
 
-/* Make room in the table for `more` keys beyond its count. */
-static int keyset_reserve(keyset *ks, size_t more) {
+/* Index keys[0..n) in a table of at least twice n + 1 slots. */
+static int keyset_rebuild(keyset *ks) {
   size_t cap = ks->cap ? ks->cap : 1024;
-  while ((ks->count + more) * 2 > cap)
+  while ((ks->n + 1) * 2 > cap)
     cap *= 2;
-  if (cap == ks->cap) return TR_OK;
-  key_slot *old = ks->slots;
-  size_t ocap = ks->cap;
-  ks->slots = tr_calloc(cap, sizeof *ks->slots);
-  if (!ks->slots) {
-    ks->slots = old;
-    return TR_ERR_NOMEM;
-  }
+  key_slot *slots = tr_calloc(cap, sizeof *slots);
+  if (!slots) return TR_ERR_NOMEM;
+  tr_free(ks->slots);
+  ks->slots = slots;
   ks->cap = cap;
-  for (size_t i = 0; i < ocap; i++)
-    if (old[i].key) *table_slot(ks, old[i].key, key_hash(old[i].key)) = old[i];
-  tr_free(old);
+  for (size_t i = 0; i < ks->n; i++) {
+    uint64_t h = key_hash(ks->keys[i].key);
+    key_slot *slot = table_slot(ks, ks->keys[i].key, h);
+    slot->tag = (uint32_t)(h >> 32);
+    slot->ref = (uint32_t)(i + 1);
+  }
   return TR_OK;
 }
 
-/* Add key, first seen on `line` (>= 1). `ascending`: the key is above the run's last (the
- * caller compares, since the order is that of the KPI names); h: its key_hash when the run
- * has ended, else unused. Returns 1 when new, 0 when present (*first = its line), or
- * TR_ERR_NOMEM. */
+/* Add key, first seen on `line` (>= 1). `ascending`: the key is above the last one (the
+ * caller compares, since the order is that of the KPI names); h: its key_hash once the run
+ * has ended, else unused. Returns 1 when new, 0 when present (*first = its line),
+ * TR_ERR_NOMEM, or TR_ERR_LIMIT past 4 billion keys. */
 static int keyset_add(keyset *ks, uint64_t key, int ascending, uint64_t h, long line, long *first) {
-  uint32_t ln = line > (long)UINT32_MAX ? UINT32_MAX : (uint32_t)line;
-  if (!ks->unsorted) {
-    if (ks->nrun == 0 || ascending) {
-      if (ks->nrun == ks->runcap) {
-        size_t cap = ks->runcap ? ks->runcap * 2 : 4096;
-        key_slot *r = tr_realloc(ks->run, cap * sizeof *r);
-        if (!r) return TR_ERR_NOMEM;
-        ks->run = r;
-        ks->runcap = cap;
-      }
-      ks->run[ks->nrun].key = key;
-      ks->run[ks->nrun].line = ln;
-      ks->nrun++;
-      return 1;
-    }
-    /* the run ends: its keys (distinct) move into the table */
-    if (keyset_reserve(ks, ks->nrun + 1)) return TR_ERR_NOMEM;
-    for (size_t i = 0; i < ks->nrun; i++)
-      *table_slot(ks, ks->run[i].key, key_hash(ks->run[i].key)) = ks->run[i];
-    ks->count = ks->nrun;
-    tr_free(ks->run);
-    ks->run = NULL;
-    ks->nrun = ks->runcap = 0;
+  if (!ks->unsorted && ks->n && !ascending) {
+    /* the run ends: from now on the table indexes every key */
+    if (keyset_rebuild(ks)) return TR_ERR_NOMEM;
     ks->unsorted = 1;
     h = key_hash(key);
   }
-  if ((ks->count + 1) * 2 > ks->cap && keyset_reserve(ks, 1)) return TR_ERR_NOMEM;
-  key_slot *slot = table_slot(ks, key, h);
-  if (slot->key) {
-    *first = slot->line;
-    return 0;
+  key_slot *slot = NULL;
+  if (ks->unsorted) {
+    if ((ks->n + 1) * 2 > ks->cap && keyset_rebuild(ks)) return TR_ERR_NOMEM;
+    slot = table_slot(ks, key, h);
+    if (slot->ref) {
+      *first = ks->keys[slot->ref - 1].line;
+      return 0;
+    }
   }
-  slot->key = key;
-  slot->line = ln;
-  ks->count++;
+  if (ks->n >= UINT32_MAX - 1) return TR_ERR_LIMIT;
+  if (ks->n == ks->kcap) {
+    size_t cap = ks->kcap ? ks->kcap * 2 : 4096;
+    key_entry *k = tr_realloc(ks->keys, cap * sizeof *k);
+    if (!k) return TR_ERR_NOMEM;
+    ks->keys = k;
+    ks->kcap = cap;
+  }
+  ks->keys[ks->n].key = key;
+  ks->keys[ks->n].line = line > (long)UINT32_MAX ? UINT32_MAX : (uint32_t)line;
+  ks->n++;
+  if (slot) {
+    slot->tag = (uint32_t)(h >> 32);
+    slot->ref = (uint32_t)ks->n;
+  }
   return 1;
 }
 
 static void keyset_free(keyset *ks) {
-  tr_free(ks->run);
+  tr_free(ks->keys);
   tr_free(ks->slots);
 }
 
@@ -449,6 +451,9 @@ static int nomem(importer *im) {
  * (*first = the earlier line), or an error status (set in im->err). */
 static int first_sighting(importer *im, uint64_t key, int ascending, uint64_t h, long *first) {
   int rc = keyset_add(&im->seen, key, ascending, h, tr_csv_line(im->csv), first);
+  if (rc == TR_ERR_LIMIT)
+    return tr_error_set(im->err, TR_ERR_LIMIT, im->path, (int)tr_csv_line(im->csv), 0,
+                        "too many distinct observations in one file");
   return rc == TR_ERR_NOMEM ? nomem(im) : rc;
 }
 
@@ -643,8 +648,8 @@ static int defer(importer *im, uint32_t kpi, uint32_t period, double value, cons
  * order of the names, then of the periods). */
 static int after_run(const importer *im, uint32_t kpi, uint32_t period) {
   const keyset *ks = &im->seen;
-  if (ks->nrun == 0) return 1;
-  uint64_t last = ks->run[ks->nrun - 1].key;
+  if (ks->n == 0) return 1;
+  uint64_t last = ks->keys[ks->n - 1].key;
   uint32_t lk = (uint32_t)(last >> 32), lp = (uint32_t)last;
   if (lk == kpi) return period > lp;
   return strcmp(im->names.names[lk], im->names.names[kpi]) < 0;
@@ -871,8 +876,7 @@ static int wide_row(importer *im) {
   }
   if (!ok) return TR_OK;
   long first = 0;
-  uint64_t code = period_code(period),
-           last = im->seen.nrun ? im->seen.run[im->seen.nrun - 1].key : 0;
+  uint64_t code = period_code(period), last = im->seen.n ? im->seen.keys[im->seen.n - 1].key : 0;
   int fresh = first_sighting(im, code, code > last, im->seen.unsorted ? key_hash(code) : 0, &first);
   if (fresh < 0) return fresh;
   if (!fresh) {
