@@ -379,9 +379,12 @@ static int check_period(importer *im, size_t i, char *period, size_t *len) {
   char raw[64];
   size_t n = trimmed(im->csv, i, raw, sizeof raw);
   int kind = 0;
-  const char *why = n == 0                                ? "empty date"
-                    : n != (size_t)-1 && strlen(raw) != n ? "it contains a NUL byte"
-                                                          : tr_store_check_period(raw, &kind);
+  /* A field too long for raw is no date, whatever its first 63 bytes (they may be one, with
+   * NUL bytes after it). */
+  const char *why = n == 0             ? "empty date"
+                    : n == (size_t)-1  ? "too long for a date"
+                    : strlen(raw) != n ? "it contains a NUL byte"
+                                       : tr_store_check_period(raw, &kind);
   if (why) {
     problem(im, line, col, "bad date '%s'%s: %s", raw, n == (size_t)-1 ? "..." : "", why);
     return 0;

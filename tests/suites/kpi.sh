@@ -54,6 +54,16 @@ same "old value kept in history" "110.0 1 2" \
 } >bad.csv
 check_output "bad month reported at line 3 col 1" "^bad.csv:3:1: bad date '2024-13'" \
   imp bad.csv -w ws --dry-run
+# a date padded with NUL bytes past 63 characters (found by fuzz_csv): rejected, not read as
+# the date it starts with
+{
+  echo "date,mrr"
+  printf '2025-02'
+  head -c 70 /dev/zero
+  echo ",41"
+} >nul.csv
+check_output "an over-long date field is rejected with its position" \
+  "^nul.csv:2:1: bad date '2025-02'\.\.\.: too long for a date" imp nul.csv -w ws --dry-run --format wide
 check_output "percent value reported at its column" \
   "^bad.csv:4:13: value '12%' has a percent sign" imp bad.csv -w ws --dry-run
 check_output "thousands separator reported" "^bad.csv:5:13: value '1,234.5' has a comma" \
