@@ -441,9 +441,10 @@ static int run_pass(mc_round *r, size_t tid, size_t off, size_t nl, double *out)
   return rc;
 }
 
-/* Task t: its runs, pass by pass, into the exact storage (or the thread's own rows when
- * streaming, or for a last pass with fewer runs than lanes), then its chunks into the
- * statistics with the thread's histograms, then what the ordered work needs. */
+/* Task t: its runs, pass by pass, where the statistics keep them (the exact storage, or the
+ * rows the thread's histograms wait for; a last exact pass with fewer runs than lanes goes
+ * through the thread's own rows), then what the ordered work needs, then its chunks into the
+ * statistics with the thread's histograms. */
 static void run_task(void *ctx, size_t t, size_t tid) {
   mc_round *r = ctx;
   tr_mc *mc = r->mc;

@@ -85,10 +85,10 @@ size_t tr_stats_bins_for_memory(size_t bytes, size_t cells) {
 
 int tr_stats_new(tr_stats **out, size_t cells, size_t exact_cap, size_t bins, tr_error *err) {
   *out = NULL;
-  if (cells == 0 || exact_cap == 0 || bins < 16 || bins % 4 != 0)
+  if (cells == 0 || exact_cap == 0 || bins < 16 || bins % 2 != 0)
     return tr_error_set(err, TR_ERR_INVALID, NULL, 0, 0,
-                        "statistics need cells >= 1, an exact cap >= 1 and a bin count >= 16 "
-                        "that is a multiple of 4 (got %zu, %zu, %zu)",
+                        "statistics need cells >= 1, an exact cap >= 1 and an even bin count "
+                        ">= 16 (got %zu, %zu, %zu)",
                         cells, exact_cap, bins);
   tr_stats *s = tr_calloc(1, sizeof *s);
   if (s) {
@@ -200,19 +200,34 @@ int tr_stats_is_exact(const tr_stats *s) {
  * The runs are cut into EPOCHS of TR_STATS_EPOCH runs (counted from the first; also at the
  * exact cap). During an epoch the ranges do not change: each thread adds the values inside
  * them to its own histograms and keeps the others aside; at the epoch's end each cell's range
- * is widened (for the least, then the greatest of the values kept aside, in every set alike)
- * and those values are added. Which values were binned against which range then depends only
+ * is widened towards the least and the greatest of the values kept aside (in every set
+ * alike) and those values are added. Which values were binned against which range then depends only
  * on their run numbers, never on the threads, and the sets, over the same ranges, add up. */
 
-/* Double the range [*lo, *lo + *w] towards x until x fits, doing the same to the nb bins of
- * every set at cell offset off; pairs of bins merge exactly. */
+/* One doubling of the range [*lo, *lo + *w] towards x: -1 when it grew down (to
+ * [lo - w, lo + w]), 1 when up (to [lo, lo + 2 w]), 0 when x fits already. */
+static int widen_step(double x, double *lo, double *w) {
+  if (!(x < *lo || x > *lo + *w)) return 0;
+  int down = x < *lo;
+  if (down) *lo -= *w;
+  *w *= 2;
+  return down ? -1 : 1;
+}
+
+/* The range a histogram not started yet starts with at x: 1e-6 of |x| (or of 1) around it. */
+static void range_start(double x, double *lo, double *w) {
+  *w = (fabs(x) > 0 ? fabs(x) : 1.0) * 1e-6;
+  *lo = x - 0.5 * *w;
+}
+
+/* Widen cell ci's range towards x until x fits, doing the same to its bins in every set;
+ * pairs of bins merge exactly. */
 static void hist_expand(tr_stats *s, size_t ci, double x) {
   size_t nb = s->nbins, half = nb / 2;
-  while (x < s->lo[ci] || x > s->lo[ci] + s->width[ci]) {
-    int down = x < s->lo[ci];
+  for (int dir; (dir = widen_step(x, &s->lo[ci], &s->width[ci])) != 0;)
     for (size_t k = 0; k < s->nsets; k++) {
       uint32_t *b = &s->hs[k].bins[ci * nb];
-      if (down) { /* new range [lo - width, lo + width]: old bin i lands in new bin half + i/2 */
+      if (dir < 0) { /* new range [lo - width, lo + width]: old bin i lands in new bin half + i/2 */
         for (size_t i = half; i-- > 0;)
           b[half + i] = b[2 * i] + b[2 * i + 1];
         memset(b, 0, half * sizeof *b);
@@ -222,9 +237,6 @@ static void hist_expand(tr_stats *s, size_t ci, double x) {
         memset(&b[half], 0, (nb - half) * sizeof *b);
       }
     }
-    if (down) s->lo[ci] -= s->width[ci];
-    s->width[ci] *= 2;
-  }
 }
 
 /* Copy cell ci's range into the arrays the hot loops read. */
@@ -242,11 +254,7 @@ static void hist_sync(tr_stats *s, size_t ci) {
 
 /* Start cell ci's histograms at x (when not started) and widen them until x fits. */
 static void hist_fit(tr_stats *s, size_t ci, double x) {
-  if (s->width[ci] == 0) {
-    double e = (fabs(x) > 0 ? fabs(x) : 1.0) * 1e-6;
-    s->lo[ci] = x - 0.5 * e;
-    s->width[ci] = e;
-  }
+  if (s->width[ci] == 0) range_start(x, &s->lo[ci], &s->width[ci]);
   hist_expand(s, ci, x);
   hist_sync(s, ci);
 }
@@ -374,15 +382,11 @@ static int flush_set(const tr_stats *s, hset *h) {
 /* The width cell ci's range would have after hist_fit to x, then to y. */
 static double widened(const tr_stats *s, size_t ci, double x, double y) {
   double lo = s->lo[ci], w = s->width[ci];
-  if (w == 0) {
-    w = (fabs(x) > 0 ? fabs(x) : 1.0) * 1e-6;
-    lo = x - 0.5 * w;
-  }
-  for (int k = 0; k < 2; k++, x = y)
-    while (x < lo || x > lo + w) {
-      if (x < lo) lo -= w;
-      w *= 2;
-    }
+  if (w == 0) range_start(x, &lo, &w);
+  while (widen_step(x, &lo, &w))
+    ;
+  while (widen_step(y, &lo, &w))
+    ;
   return w;
 }
 
@@ -528,13 +532,6 @@ static int merge_sets(tr_stats *s) {
 
 /* ---- chunks and rounds --------------------------------------------------------------------- */
 
-/* acc[c] += x[c] - x[c]: 0 for finite x, NaN for NaN and infinities (never folded away
- * without -ffast-math); element-wise, so it vectorises. */
-static TR_ALWAYS_INLINE void nan_probe(size_t n, const double *restrict x, double *restrict acc) {
-  for (size_t c = 0; c < n; c++)
-    acc[c] += x[c] - x[c];
-}
-
 /* One row of n cells into a chunk's sums: of the distances d to row 0 (x0) and of their
  * squares, min and max, and the NaN probe (v - v is 0 exactly for finite v). */
 static TR_ALWAYS_INLINE void row_sums(size_t n, const double *restrict x, const double *restrict x0,
@@ -622,8 +619,7 @@ static void chunk_slow(tr_stats *s, size_t j, const double *rows, size_t nr) {
 }
 
 size_t tr_stats_round_max(const tr_stats *s) {
-  if (s->streaming) return (size_t)(TR_STATS_EPOCH - s->runs % TR_STATS_EPOCH);
-  if (s->runs == s->cap) /* the switch comes first */
+  if (s->streaming || s->runs == s->cap) /* at the cap, the switch comes first */
     return (size_t)(TR_STATS_EPOCH - s->runs % TR_STATS_EPOCH);
   return s->cap - (size_t)s->runs;
 }
@@ -736,30 +732,35 @@ int tr_stats_round_chunk(tr_stats *s, size_t j, const double *rows, size_t set) 
   return TR_OK;
 }
 
-/* Totals += chunk j (Chan et al.'s pairwise update), cell by cell in run order. */
+/* Chan et al.'s pairwise update of a total (na values, *mean, *m2) with a part (nb values,
+ * mean bm, sum of squared deviations b2). */
+static TR_ALWAYS_INLINE void chan_add(double *mean, double *m2, double na, double nb, double bm,
+                                      double b2) {
+  double n = na + nb, d = bm - *mean;
+  *mean += d * (nb / n);
+  *m2 += b2 + d * d * (na * nb / n);
+}
+
+/* Totals += chunk j, cell by cell, when every value of the chunk was finite. */
 TR_VECTOR_CLONES static void combine_fast(tr_stats *s, size_t j, size_t nr) {
   size_t cells = s->cells, o = j * cells;
   const double *bm = &s->pmean[o], *b2 = &s->pm2[o], *bl = &s->pmn[o], *bh = &s->pmx[o];
-  double nb = (double)nr;
   for (size_t c = 0; c < cells; c++) {
-    double na = (double)s->n[c], n = na + nb, d = bm[c] - s->mean[c];
-    s->mean[c] += d * (nb / n);
-    s->m2[c] += b2[c] + d * d * (na * nb / n);
+    chan_add(&s->mean[c], &s->m2[c], (double)s->n[c], (double)nr, bm[c], b2[c]);
     s->mn[c] = bl[c] < s->mn[c] ? bl[c] : s->mn[c];
     s->mx[c] = bh[c] > s->mx[c] ? bh[c] : s->mx[c];
     s->n[c] += nr;
   }
 }
 
+/* The same with each cell's own count of finite values (pn). */
 static void combine_slow(tr_stats *s, size_t j, size_t nr) {
   size_t cells = s->cells, o = j * cells;
   for (size_t c = 0; c < cells; c++) {
     uint32_t k = s->pn[o + c];
     s->nonfinite[c] += nr - k;
     if (k == 0) continue;
-    double na = (double)s->n[c], nb = (double)k, n = na + nb, d = s->pmean[o + c] - s->mean[c];
-    s->mean[c] += d * (nb / n);
-    s->m2[c] += s->pm2[o + c] + d * d * (na * nb / n);
+    chan_add(&s->mean[c], &s->m2[c], (double)s->n[c], (double)k, s->pmean[o + c], s->pm2[o + c]);
     if (s->pmn[o + c] < s->mn[c]) s->mn[c] = s->pmn[o + c];
     if (s->pmx[o + c] > s->mx[c]) s->mx[c] = s->pmx[o + c];
     s->n[c] += k;

@@ -64,7 +64,7 @@ size_t tr_stats_cap_for_memory(size_t bytes, size_t cells);
 size_t tr_stats_bins_for_memory(size_t bytes, size_t cells);
 
 /* A new accumulator for `cells` cells, exact up to `exact_cap` runs (>= 1), then streaming
- * with `bins` bins per cell (a multiple of 4, >= 16; see tr_stats_bins_for_memory).
+ * with `bins` bins per cell (even, >= 16; see tr_stats_bins_for_memory).
  * TR_ERR_INVALID for bad sizes, TR_ERR_NOMEM. */
 int tr_stats_new(tr_stats **out, size_t cells, size_t exact_cap, size_t bins, tr_error *err);
 
