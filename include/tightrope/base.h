@@ -92,6 +92,8 @@ void *tr_malloc(size_t size);
 void *tr_calloc(size_t n, size_t size);
 void *tr_realloc(void *ptr, size_t size);
 void tr_free(void *ptr);
+/* `size` bytes at a multiple of `align` (a power of two), freed with tr_free. */
+void *tr_alloc_aligned(size_t align, size_t size);
 char *tr_strdup(const char *s);
 
 /* Failure injection (per thread): make the N-th allocation from now fail (n >= 1), and every
@@ -99,6 +101,10 @@ char *tr_strdup(const char *s);
  * made by this thread since the last call to tr_alloc_fail_after(). */
 void tr_alloc_fail_after(long n, int sticky);
 long tr_alloc_count(void);
+/* Count one allocation made without tr_realloc (a block handed out from a cache), and say
+ * whether injection makes it fail (1) or not (0), so that the N-th allocation is the same
+ * one whether or not a cache served it. */
+int tr_alloc_tick(void);
 
 #ifdef __cplusplus
 }

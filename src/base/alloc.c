@@ -19,11 +19,22 @@ long tr_alloc_count(void) {
   return alloc_count;
 }
 
+int tr_alloc_tick(void) {
+  alloc_count++;
+  return fail_at && (alloc_count == fail_at || (fail_sticky && alloc_count > fail_at));
+}
+
 void *tr_realloc(void *ptr, size_t size) {
   if (size == 0) size = 1;
-  alloc_count++;
-  if (fail_at && (alloc_count == fail_at || (fail_sticky && alloc_count > fail_at))) return NULL;
+  if (tr_alloc_tick()) return NULL;
   return realloc(ptr, size);
+}
+
+void *tr_alloc_aligned(size_t align, size_t size) {
+  if (size == 0) size = 1;
+  size = (size + align - 1) / align * align; /* aligned_alloc wants a multiple */
+  if (tr_alloc_tick()) return NULL;
+  return aligned_alloc(align, size);
 }
 
 void *tr_malloc(size_t size) {

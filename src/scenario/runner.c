@@ -398,7 +398,7 @@ typedef struct mc_round {
   const tr_sampler *smp;
   tr_sim_opts sim_opts; /* lanes = batch */
   tr_sim **sims;        /* one per thread */
-  double **own;         /* per thread: own_rows runs of series (streaming, or a last pass) */
+  double **own;         /* per thread: own_rows runs of series, in its cache (exact mode) */
   size_t own_rows;
   size_t first, nr, batch, group, ntasks;
   double *inputs;   /* nr × k */
@@ -441,33 +441,29 @@ static int run_pass(mc_round *r, size_t tid, size_t off, size_t nl, double *out)
   return rc;
 }
 
-/* Task t: its runs, pass by pass, where the statistics keep them (the exact storage, or the
- * rows the thread's histograms wait for; a last exact pass with fewer runs than lanes goes
- * through the thread's own rows), then what the ordered work needs, then its chunks into the
- * statistics with the thread's histograms. */
+/* Task t: its runs, pass by pass, into rows in the thread's cache (its own rows in exact
+ * mode, copied out to the kept values as the chunks are added; in streaming mode the rows its
+ * histograms wait for), then what the ordered work needs, then its chunks into the statistics
+ * with the thread's histograms. */
 static void run_task(void *ctx, size_t t, size_t tid) {
   mc_round *r = ctx;
   tr_mc *mc = r->mc;
   tr_stats *st = mc->stats;
   size_t nt = mc->n_times, per = mc->n_track * nt, off, n, j0 = t * r->group;
   task_runs(r, t, &off, &n);
-  int exact = tr_stats_is_exact(st);
-  /* Streaming: every pass writes all its lanes where the statistics want the rows. Exact: the
-   * rows after the task's belong to other tasks, so a last pass with fewer runs than lanes
-   * goes through the thread's own rows. */
-  double *rows =
-      tr_stats_rows_dest(st, j0, exact ? n : (n + r->batch - 1) / r->batch * r->batch, tid);
+  /* Every pass writes all its lanes: room for n runs rounded up to whole passes. */
+  double *rows = tr_stats_is_exact(st)
+                     ? r->own[tid]
+                     : tr_stats_rows_dest(st, j0, (n + r->batch - 1) / r->batch * r->batch, tid);
   int rc = rows ? TR_OK : tr_error_set(&r->err[t], TR_ERR_NOMEM, NULL, 0, 0, "out of memory");
   r->hazard[t * HAZARD_MAX] = '\0';
   for (size_t p = 0; rc == TR_OK && p < n; p += r->batch) {
     size_t nl = n - p < r->batch ? n - p : r->batch;
-    double *out = exact && nl < r->batch ? r->own[tid] : &rows[p * per];
-    rc = run_pass(r, tid, off + p, nl, out);
+    rc = run_pass(r, tid, off + p, nl, &rows[p * per]);
     if (rc != TR_OK) {
       tr_error_copy(&r->err[t], tr_sim_error(r->sims[tid]));
       break;
     }
-    if (out != &rows[p * per]) memcpy(&rows[p * per], out, nl * per * sizeof *out);
     const char *w = tr_sim_warning(r->sims[tid]);
     if (w && !r->hazard[t * HAZARD_MAX]) {
       snprintf(&r->hazard[t * HAZARD_MAX], HAZARD_MAX, "%s", w);

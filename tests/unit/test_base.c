@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "base/arena.h"
+#include "base/bulk.h"
 #include "base/hashmap.h"
 #include "base/strbuf.h"
 #include "base/text.h"
@@ -16,6 +17,48 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* bulk-1: the last block freed is kept (the larger of two), handed to the next request it
+ * fits, counted as an allocation either way, and kept through an injected failure. */
+static void test_bulk_reuse(void **state) {
+  (void)state;
+  tr_bulk_release();
+  assert_int_equal(tr_bulk_kept(), 0);
+  size_t got_a, got_b, got_c;
+  char *a = tr_bulk_alloc(TR_BULK_MIN + 1, &got_a);
+  assert_non_null(a);
+  assert_true(got_a >= TR_BULK_MIN + 1 && got_a % ((size_t)2 << 20) == 0);
+  assert_true((uintptr_t)a % ((size_t)2 << 20) == 0);
+  memset(a, 7, got_a);
+  char *b = tr_bulk_alloc(TR_BULK_MIN, &got_b); /* nothing kept yet: a new one */
+  assert_non_null(b);
+  assert_true(b != a);
+  tr_bulk_free(a, got_a);
+  assert_int_equal(tr_bulk_kept(), got_a);
+  tr_bulk_free(b, got_b); /* smaller: freed, the larger stays */
+  assert_int_equal(tr_bulk_kept(), got_a);
+
+  tr_alloc_fail_after(1, 0); /* a reused block counts as an allocation, and can fail */
+  assert_null(tr_bulk_alloc(100, &got_c));
+  assert_int_equal(tr_alloc_count(), 1);
+  tr_alloc_fail_after(0, 0);
+  assert_int_equal(tr_bulk_kept(), got_a);
+
+  char *c = tr_bulk_alloc(100, &got_c); /* fits: the kept one, whole */
+  assert_ptr_equal(c, a);
+  assert_int_equal(got_c, got_a);
+  assert_int_equal(tr_bulk_kept(), 0);
+  assert_int_equal(c[got_c - 1], 7); /* contents are what they were */
+  tr_bulk_free(c, got_c);
+  tr_bulk_release();
+  assert_int_equal(tr_bulk_kept(), 0);
+
+  char *d = tr_bulk_alloc(100, &got_c); /* small and nothing kept: plain malloc, not kept */
+  assert_non_null(d);
+  tr_bulk_free(d, got_c);
+  assert_int_equal(tr_bulk_kept(), 0);
+  tr_bulk_free(NULL, 0);
+}
 
 static void test_status_messages(void **state) {
   (void)state;
@@ -249,6 +292,7 @@ int main(void) {
       cmocka_unit_test(test_read_file),
       cmocka_unit_test(test_hashmap),
       cmocka_unit_test(test_closest),
+      cmocka_unit_test(test_bulk_reuse),
       cmocka_unit_test(test_canon_ident),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
