@@ -2,7 +2,8 @@
  * Monte Carlo benchmark (DESIGN §6: every figure against a baseline measured in the same run):
  *  - every timed run is tr_mc_run on a fresh study, made and freed outside the timed part, as
  *    the server runs studies one after another (one run each; the large block of a study's
- *    exact values is reused by the next, bulk.h); and SIR once more as the first study of a
+ *    exact values is reused by the next, and freed heap is kept, as the tightrope program
+ *    keeps it: bulk.h); and SIR once more as the first study of a
  *    fresh process, as a one-off CLI run makes it, 1 thread against 2;
  *  - SIR with two uncertain rates, at RUNS and 10 x RUNS runs: runs/s of the batched runner
  *    (64 lanes per VM pass) against the same runner one lane at a time, and against a
@@ -277,6 +278,7 @@ static long child_run(const tr_model *m, size_t runs, int threads, size_t exact_
 }
 
 int main(int argc, char **argv) {
+  tr_bulk_keep_heap(); /* as the tightrope program does (src/cli/main.c) */
   size_t runs = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 10000;
   if (runs == 0) runs = 10000;
   tr_error err;

@@ -5,6 +5,9 @@
 #include "tightrope/base.h"
 
 #include <pthread.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <stdint.h>
 #include <sys/mman.h>
 
@@ -65,6 +68,13 @@ void tr_bulk_release(void) {
   kept_bytes = 0;
   pthread_mutex_unlock(&kept_mu);
   tr_free(p);
+}
+
+void tr_bulk_keep_heap(void) {
+#if defined(__GLIBC__)
+  (void)mallopt(M_MMAP_THRESHOLD, 32 << 20); /* blocks below 32 MiB come from the heap */
+  (void)mallopt(M_TRIM_THRESHOLD, 64 << 20); /* and up to 64 MiB freed at its top stays */
+#endif
 }
 
 size_t tr_bulk_kept(void) {

@@ -4,6 +4,7 @@
  */
 #include "cli/cli.h"
 
+#include "base/bulk.h"
 #include "base/text.h"
 #include "cli/commands.h"
 
@@ -73,6 +74,7 @@ static int cmd_help(const tr_cli_cmd *cmd, int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+  tr_bulk_keep_heap(); /* a server runs study after study: keep freed memory for the next */
   if (argc < 2) {
     print_overview(stderr);
     return TR_EXIT_USAGE;

@@ -311,6 +311,7 @@ static TR_ALWAYS_INLINE int add_tile(const tr_stats *s, hset *h, size_t t0, cons
     b[k] = &h->bins[(t0 + k) * nb];
   if (neg >= 0) {
     for (size_t r = 0; r < np; r++)
+#pragma GCC unroll 8
       for (size_t k = 0; k < TILE; k++)
         b[k][idx[r * TILE + k]]++;
     return TR_OK;
