@@ -23,6 +23,12 @@ typedef struct tr_server_options {
   int port;              /* TCP port, default 8700; 0 picks a free port (see tr_server_port) */
   int threads;           /* worker threads in the pool, default 4 */
   size_t max_body;       /* request body limit in bytes, default 8 MiB */
+  /* The Monte Carlo work one request may ask for: the runs of GET /api/assess?runs=N (its
+   * default, 200, is lowered to this when larger) and of POST /api/scenarios, default 100,000;
+   * the runs of a scenarios request answered directly ("wait": true), default 10,000 (a
+   * request is held to both). Requests over a limit get a 400 naming it. */
+  size_t max_runs;
+  size_t max_wait_runs;
 } tr_server_options;
 
 /* Defaults for every field. */
@@ -30,7 +36,8 @@ void tr_server_options_init(tr_server_options *o);
 
 /* Start serving. Creates the workspace token on first start (WORKSPACE/.tightrope/token, mode
  * 0600); *created_token is set to the new token (to print once) or NULL when it existed.
- * Errors: TR_ERR_IO (cannot bind, cannot write the token), TR_ERR_INVALID (bad address). */
+ * Errors: TR_ERR_IO (cannot bind, cannot write the token), TR_ERR_INVALID (bad address, a run
+ * limit of 0). */
 int tr_server_start(const tr_server_options *o, tr_server **out, const char **created_token,
                     tr_error *err);
 
