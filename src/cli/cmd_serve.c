@@ -12,6 +12,7 @@ const tr_cli_opt tr_cmd_serve_opts[] = {
     {"bind", 'b', "ADDR", "IPv4 address to listen on (default 127.0.0.1; others need the token)"},
     {"port", 'p', "PORT", "TCP port (default 8700; 0 picks a free one)"},
     {"threads", 't', "N", "worker threads (default 4)"},
+    {"max-runs", 0, "N", "Monte Carlo runs one API request may ask for (default 100000)"},
     {NULL, 0, NULL, NULL}};
 
 int tr_cmd_serve(const tr_cli_cmd *cmd, int argc, char **argv) {
@@ -35,6 +36,11 @@ int tr_cmd_serve(const tr_cli_cmd *cmd, int argc, char **argv) {
       if (!tr_cli_parse_long(cmd, "threads", p.value, &v)) return TR_EXIT_USAGE;
       if (v < 1 || v > 256) return tr_cli_usage_error(cmd, "--threads: must be 1..256");
       o.threads = (int)v;
+      break;
+    case 3:
+      if (!tr_cli_parse_long(cmd, "max-runs", p.value, &v)) return TR_EXIT_USAGE;
+      if (v < 1) return tr_cli_usage_error(cmd, "--max-runs: must be at least 1 (got %ld)", v);
+      o.max_runs = (size_t)v;
       break;
     }
   }

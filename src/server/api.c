@@ -13,6 +13,7 @@
 #include "strategy/spc.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <microhttpd.h>
 #include <stdio.h>
@@ -385,18 +386,20 @@ static long mtime_of(const char *path) {
 }
 
 void tr_api_assess(tr_http_req *req, tr_http_resp *resp) {
+  tr_server *srv = req->srv;
   const char *rs = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "runs");
-  long runs = 200;
+  /* ?runs=N, at most the server's limit; the default, 200, is lowered to the limit. */
+  long max_runs = srv->opt.max_runs > LONG_MAX ? LONG_MAX : (long)srv->opt.max_runs;
+  long runs = max_runs < 200 ? max_runs : 200;
   if (rs) {
     char *end;
     errno = 0;
     runs = strtol(rs, &end, 10);
-    if (*end || errno || runs < 1 || runs > 100000) {
-      tr_http_error(resp, 400, "runs must be a whole number in 1..100000");
+    if (*end || errno || runs < 1 || runs > max_runs) {
+      tr_http_error(resp, 400, "runs must be a whole number in 1..%ld", max_runs);
       return;
     }
   }
-  tr_server *srv = req->srv;
   char db[1100], plan[1100], model[1100];
   snprintf(plan, sizeof plan, "%s/plan.yaml", srv->workspace);
   snprintf(model, sizeof model, "%s/model.xmile", srv->workspace);

@@ -2,7 +2,8 @@
  * POST /api/scenarios: a Monte Carlo study of the workspace — the plan's uncertainty, a named
  * scenario's overrides and shocks, optional lever settings — as a job (202 {"id"}) or, with
  * "wait": true and at most 10,000 runs, answered directly (the Levers page re-runs 1,000 runs
- * on every slider move). The result is the JSON of `tightrope scenarios --format json`.
+ * on every slider move). The result is the JSON of `tightrope scenarios --format json`. The
+ * run limits are the server's options (tr_server_options.max_runs, max_wait_runs).
  */
 #include "server/api.h"
 
@@ -14,9 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define MAX_RUNS 100000
-#define MAX_WAIT_RUNS 10000
 
 typedef struct study {
   tr_workspace *ws;
@@ -79,10 +77,12 @@ static study *prepare(tr_http_req *req, tr_http_resp *resp, int *wait) {
   const cJSON *vars = cJSON_GetObjectItemCaseSensitive(j, "vars");
   const cJSON *levers = cJSON_GetObjectItemCaseSensitive(j, "levers");
   const cJSON *w = cJSON_GetObjectItemCaseSensitive(j, "wait");
-  double nruns = runs ? runs->valuedouble : 1000;
-  if ((runs && !cJSON_IsNumber(runs)) || !(nruns >= 1 && nruns <= MAX_RUNS) ||
+  const size_t max_runs = req->srv->opt.max_runs, max_wait = req->srv->opt.max_wait_runs;
+  /* The default, 1,000 runs, is lowered to the limits when they are smaller. */
+  double nruns = runs ? runs->valuedouble : fmin(1000, (double)max_runs);
+  if ((runs && !cJSON_IsNumber(runs)) || !(nruns >= 1 && nruns <= (double)max_runs) ||
       nruns != floor(nruns)) {
-    tr_http_error(resp, 400, "runs must be a whole number in 1..%d", MAX_RUNS);
+    tr_http_error(resp, 400, "runs must be a whole number in 1..%zu", max_runs);
     return NULL;
   }
   if ((seed && (!cJSON_IsNumber(seed) || seed->valuedouble < 0 ||
@@ -95,8 +95,9 @@ static study *prepare(tr_http_req *req, tr_http_resp *resp, int *wait) {
     return NULL;
   }
   *wait = w && cJSON_IsTrue(w);
-  if (*wait && nruns > MAX_WAIT_RUNS) {
-    tr_http_error(resp, 400, "wait is for at most %d runs; submit a job for more", MAX_WAIT_RUNS);
+  if (*wait && !runs) nruns = fmin(nruns, (double)max_wait);
+  if (*wait && nruns > (double)max_wait) {
+    tr_http_error(resp, 400, "wait is for at most %zu runs; submit a job for more", max_wait);
     return NULL;
   }
   study *s = tr_calloc(1, sizeof *s);

@@ -35,6 +35,8 @@ void tr_server_options_init(tr_server_options *o) {
   o->port = 8700;
   o->threads = 4;
   o->max_body = 8u << 20;
+  o->max_runs = 100000;
+  o->max_wait_runs = 10000;
 }
 
 int tr_http_token_equal(const char *a, const char *b) {
@@ -375,6 +377,10 @@ int tr_server_start(const tr_server_options *o, tr_server **out, const char **cr
   if (o->port < 0 || o->port > 65535 || inet_pton(AF_INET, o->bind, &addr.sin_addr) != 1) {
     tr_server_stop(s);
     return tr_error_set(err, TR_ERR_INVALID, NULL, 0, 0, "invalid address %s:%d", o->bind, o->port);
+  }
+  if (o->max_runs < 1 || o->max_wait_runs < 1) {
+    tr_server_stop(s);
+    return tr_error_set(err, TR_ERR_INVALID, NULL, 0, 0, "the run limits must be at least 1");
   }
   s->loopback = (ntohl(addr.sin_addr.s_addr) >> 24) == 127;
 

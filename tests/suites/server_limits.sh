@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The run limits of `tightrope serve` (--max-runs, tr_server_options.max_runs and
+# max_wait_runs): with the defaults the routes refuse what they always refused, word for word;
+# with --max-runs N a request over N gets a 400 naming N, and the routes' default run counts
+# are lowered to N.
+. "$(dirname "$0")/../lib.sh"
+tmp=$(mktemp -d)
+ws=$tmp/ws
+"$TR" init --sector saas "$ws" >/dev/null || { not_ok "init"; exit 1; }
+trap 'serve_stop; rm -rf "$tmp"' EXIT
+H="X-Tightrope-Token: $(cat "$ws/.tightrope/token" 2>/dev/null)"
+
+req() { # METHOD PATH WANT [curl args] — checks the status, keeps the body in $tmp/body
+  local m=$1 p=$2 want=$3; shift 3
+  local got
+  got=$(curl -s -o "$tmp/body" -w '%{http_code}' -X "$m" "$@" "$base$p")
+  if [ "$got" = "$want" ]; then ok "$m $p → $want"; else not_ok "$m $p → $got (wanted $want)"; head -c 300 "$tmp/body" | sed 's/^/# /'; echo; fi
+}
+has() { grep -q -- "$1" "$tmp/body" && ok "$2" || { not_ok "$2"; head -c 300 "$tmp/body" | sed 's/^/# /'; echo; }; }
+
+check_status "--max-runs 0 is a usage error" 2 "$TR" serve "$ws" --port 0 --max-runs 0
+check_status "--max-runs abc is a usage error" 2 "$TR" serve "$ws" --port 0 --max-runs abc
+check_output "--help lists --max-runs" "--max-runs N" "$TR" serve --help
+
+# The defaults: 100,000 runs, 10,000 answered at once.
+serve_start "$ws" || exit 1
+H="X-Tightrope-Token: $(cat "$ws/.tightrope/token")"
+req POST /api/scenarios 400 -H "$H" -d '{"runs":100001}'
+has '"message":"runs must be a whole number in 1..100000"' "default limit named"
+req POST /api/scenarios 400 -H "$H" -d '{"runs":10001,"wait":true}'
+has '"message":"wait is for at most 10000 runs; submit a job for more"' "default wait limit named"
+req GET '/api/assess?runs=100001' 400
+has '"message":"runs must be a whole number in 1..100000"' "default assess limit named"
+serve_stop
+
+# --max-runs 50: both routes hold to 50 runs, and their defaults come down to it.
+serve_start "$ws" --max-runs 50 || exit 1
+req POST /api/scenarios 400 -H "$H" -d '{"runs":51}'
+has '"message":"runs must be a whole number in 1..50"' "the lowered limit is named"
+req POST /api/scenarios 400 -H "$H" -d '{"runs":51,"wait":true}'
+req POST /api/scenarios 200 -H "$H" -d '{"runs":50,"wait":true,"vars":["cash"]}'
+has '"runs":50,' "a request of exactly the limit runs"
+req POST /api/scenarios 200 -H "$H" -d '{"wait":true,"vars":["cash"]}'
+has '"runs":50,' "the default 1000 runs are lowered to the limit"
+req GET '/api/assess?runs=51' 400
+has '"message":"runs must be a whole number in 1..50"' "assess names the lowered limit"
+req GET '/api/assess' 200
+has '"runs":50,' "assess's default 200 runs are lowered to the limit"
+req GET '/api/assess?runs=7' 200
+has '"runs":7,' "assess runs what it is asked within the limit"
+serve_stop
