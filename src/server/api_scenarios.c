@@ -94,6 +94,12 @@ static study *prepare(tr_http_req *req, tr_http_resp *resp, int *wait) {
                   "string, vars?: [names], levers?: {id: share}, wait?: bool}");
     return NULL;
   }
+  /* Past 2^53 a JSON number no longer holds every whole number (and past 2^64 it would not
+   * convert to a seed at all). */
+  if (seed && seed->valuedouble > 9007199254740992.0) {
+    tr_http_error(resp, 400, "seed must be at most 9007199254740992 (2^53)");
+    return NULL;
+  }
   *wait = w && cJSON_IsTrue(w);
   if (*wait && !runs) nruns = fmin(nruns, (double)max_wait);
   if (*wait && nruns > (double)max_wait) {

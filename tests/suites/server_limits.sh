@@ -31,6 +31,11 @@ req POST /api/scenarios 400 -H "$H" -d '{"runs":10001,"wait":true}'
 has '"message":"wait is for at most 10000 runs; submit a job for more"' "default wait limit named"
 req GET '/api/assess?runs=100001' 400
 has '"message":"runs must be a whole number in 1..100000"' "default assess limit named"
+# A seed past 2^53 is not a whole number JSON can carry (past 2^64 not even a seed).
+req POST /api/scenarios 400 -H "$H" -d '{"seed":1e300,"runs":2,"wait":true}'
+has '"message":"seed must be at most 9007199254740992 (2^53)"' "a huge seed is refused"
+req POST /api/scenarios 200 -H "$H" -d '{"seed":9007199254740992,"runs":2,"wait":true,"vars":["cash"]}'
+has '"runs":2,' "the largest seed runs"
 serve_stop
 
 # --max-runs 50: both routes hold to 50 runs, and their defaults come down to it.
