@@ -201,6 +201,10 @@ void tr_api_scenarios(tr_http_req *req, tr_http_resp *resp) {
     return;
   }
   long id = tr_jobs_start(req->srv->jobs, "scenarios", job_main, s, study_free);
+  if (id == TR_ERR_LIMIT) {
+    tr_http_error(resp, 429, "too many jobs queued or running; wait for one to end or cancel one");
+    return;
+  }
   if (id < 0) {
     tr_http_error(resp, 500, "cannot start the job: %s", tr_strerror((int)id));
     return;

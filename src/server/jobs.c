@@ -1,8 +1,9 @@
 /*
  * Jobs: long computations (Monte Carlo, assess) run off the request threads, with an id,
  * progress and cancel, so the UI never blocks. Each job has its own thread; at most
- * `max_running` compute at once, the rest wait queued. Finished jobs are kept (newest 64) so
- * their results can be fetched.
+ * `max_running` compute at once, the rest wait queued, at most JOBS_PENDING in all (each holds
+ * a thread and its prepared computation, so a client cannot pile them up without bound).
+ * Finished jobs are kept (newest 64) so their results can be fetched.
  */
 #include "server/server_impl.h"
 
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #define JOBS_KEEP 64
+#define JOBS_PENDING 64 /* queued or running at once */
 
 enum { JOB_QUEUED, JOB_RUNNING, JOB_DONE, JOB_FAILED, JOB_CANCELLED };
 static const char *const state_names[] = {"queued", "running", "done", "failed", "cancelled"};
@@ -158,6 +160,15 @@ long tr_jobs_start(tr_jobs *j, const char *kind, tr_job_fn fn, void *ctx,
   atomic_init(&job->progress_ppm, 0u);
   atomic_init(&job->cancel, 0);
   pthread_mutex_lock(&j->lock);
+  int pending = 0;
+  for (const tr_job *o = j->head; o; o = o->next)
+    pending += o->state == JOB_QUEUED || o->state == JOB_RUNNING;
+  if (pending >= JOBS_PENDING) {
+    pthread_mutex_unlock(&j->lock);
+    if (free_ctx) free_ctx(ctx);
+    tr_free(job);
+    return TR_ERR_LIMIT;
+  }
   job->id = j->next_id++;
   job->state = JOB_QUEUED;
   if (pthread_create(&job->thread, NULL, job_main, job) != 0) {

@@ -100,7 +100,9 @@ typedef struct tr_job tr_job;
 typedef cJSON *(*tr_job_fn)(void *ctx, tr_job *job);
 tr_jobs *tr_jobs_new(int max_running);
 void tr_jobs_free(tr_jobs *j); /* cancels and joins everything; NULL is a no-op */
-/* Start a job; returns its id (> 0) or a negative status. ctx is freed with free_ctx. */
+/* Start a job; returns its id (> 0) or a negative status: TR_ERR_LIMIT when 64 jobs are
+ * already queued or running, TR_ERR_NOMEM, TR_ERR_INTERNAL. On failure ctx is freed with
+ * free_ctx. */
 long tr_jobs_start(tr_jobs *j, const char *kind, tr_job_fn fn, void *ctx, void (*free_ctx)(void *));
 /* JSON view of a job: id, kind, state (queued|running|done|failed|cancelled), progress 0..1,
  * and the result when done. NULL when no such job. */

@@ -36,6 +36,24 @@ req POST /api/scenarios 400 -H "$H" -d '{"seed":1e300,"runs":2,"wait":true}'
 has '"message":"seed must be at most 9007199254740992 (2^53)"' "a huge seed is refused"
 req POST /api/scenarios 200 -H "$H" -d '{"seed":9007199254740992,"runs":2,"wait":true,"vars":["cash"]}'
 has '"runs":2,' "the largest seed runs"
+
+# At most 64 jobs queued or running (each holds a thread and its prepared study): the 65th
+# gets a 429, and cancelling them makes room again.
+n202=0
+for _ in $(seq 64); do
+  code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "$H" -d '{"runs":100000,"vars":["cash"]}' "$base/api/scenarios")
+  [ "$code" = 202 ] && n202=$((n202 + 1))
+done
+[ "$n202" = 64 ] && ok "64 jobs start" || not_ok "only $n202 of 64 jobs started"
+req POST /api/scenarios 429 -H "$H" -d '{"runs":10,"vars":["cash"]}'
+has '"message":"too many jobs queued or running; wait for one to end or cancel one"' "the 65th job is refused"
+for id in $(seq 1 64); do curl -s -o /dev/null -X DELETE -H "$H" "$base/api/jobs/$id"; done
+for _ in $(seq 200); do
+  curl -s "$base/api/jobs" | grep -q '"state":"\(queued\|running\)"' || break
+  sleep 0.1
+done
+req POST /api/scenarios 202 -H "$H" -d '{"runs":10,"vars":["cash"]}'
+has '"id":65' "once cancelled, there is room for a job again"
 serve_stop
 
 # --max-runs 50: both routes hold to 50 runs, and their defaults come down to it.
