@@ -387,7 +387,7 @@ static long mtime_of(const char *path) {
 
 void tr_api_assess(tr_http_req *req, tr_http_resp *resp) {
   tr_server *srv = req->srv;
-  const char *rs = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "runs");
+  const char *rs = tr_http_query(req, "runs");
   /* ?runs=N, at most the server's limit; the default, 200, is lowered to the limit. */
   long max_runs = srv->opt.max_runs > LONG_MAX ? LONG_MAX : (long)srv->opt.max_runs;
   long runs = max_runs < 200 ? max_runs : 200;

@@ -161,7 +161,7 @@ static void on_problem(void *ud, const tr_error *problem) {
  * import`: bad rows are reported with their line, good rows imported in one transaction. */
 void tr_api_kpi_upload(tr_http_req *req, tr_http_resp *resp) {
   static atomic_long counter;
-  const char *fmt = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "format");
+  const char *fmt = tr_http_query(req, "format");
   if (fmt && strcmp(fmt, "long") && strcmp(fmt, "wide")) {
     tr_http_error(resp, 400, "format must be long or wide");
     return;

@@ -13,10 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A query-string argument, NULL when absent (or when there is no connection: unit tests and
- * the fuzzer drive handlers without one). */
+/* A query-string argument, NULL when absent. */
 static const char *query(tr_http_req *req, const char *name) {
-  return req->conn ? MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name) : NULL;
+  return tr_http_query(req, name);
 }
 
 /* The HTTP status of a failed analysis: the server's trouble is 500, the input's 422. */

@@ -9,6 +9,7 @@
 #include "tightrope/base.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
@@ -178,6 +179,49 @@ static int path_is_safe(const char *p) {
   return 1;
 }
 
+/* Decode %XX escapes and '+' (a space) in place, as libmicrohttpd decodes query arguments. */
+static char *unescape(char *s) {
+  char *w = s;
+  for (const char *r = s; *r; r++) {
+    if (*r == '%' && isxdigit((unsigned char)r[1]) && isxdigit((unsigned char)r[2])) {
+      char hex[3] = {r[1], r[2], '\0'};
+      *w++ = (char)strtol(hex, NULL, 16);
+      r += 2;
+    } else {
+      *w++ = *r == '+' ? ' ' : *r;
+    }
+  }
+  *w = '\0';
+  return s;
+}
+
+/* Split a query ("a=1&b&c=%20") in place into at most 16 names and values (NULL for a name
+ * without '='); returns their count, -1 when there are more. */
+static int parse_query(char *q, const char **names, const char **values) {
+  int n = 0;
+  while (q) {
+    char *amp = strchr(q, '&');
+    if (amp) *amp++ = '\0';
+    if (*q) {
+      if (n == 16) return -1;
+      char *eq = strchr(q, '=');
+      if (eq) *eq++ = '\0';
+      names[n] = unescape(q);
+      values[n] = eq ? unescape(eq) : NULL;
+      n++;
+    }
+    q = amp;
+  }
+  return n;
+}
+
+const char *tr_http_query(const tr_http_req *req, const char *name) {
+  if (req->conn) return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+  for (int i = 0; i < req->nquery; i++)
+    if (!strcmp(req->qname[i], name)) return req->qvalue[i];
+  return NULL;
+}
+
 /* Set out->resp to a JSON error (as send_error does, without the socket). */
 static int result_error(tr_http_result *out, int status, const char *allow, const char *fmt, ...) {
   char msg[512];
@@ -195,6 +239,22 @@ int tr_http_handle(tr_server *srv, const char *method, const char *url, const ch
                    tr_http_result *out) {
   memset(out, 0, sizeof *out);
   out->resp.status = 200;
+  /* A query (only without libmicrohttpd, which takes it off the URL): the path is what comes
+   * before it. */
+  char qbuf[2048];
+  const char *qname[16], *qvalue[16];
+  int nquery = 0;
+  const char *qmark = strchr(url, '?');
+  if (qmark) {
+    size_t len = strlen(url), at = (size_t)(qmark - url);
+    if (len >= sizeof qbuf)
+      return result_error(out, 414, NULL, "URL longer than %zu bytes", sizeof qbuf - 1);
+    memcpy(qbuf, url, len + 1);
+    qbuf[at] = '\0';
+    nquery = parse_query(qbuf + at + 1, qname, qvalue);
+    if (nquery < 0) return result_error(out, 414, NULL, "more than 16 query arguments");
+    url = qbuf;
+  }
   if (!path_is_safe(url)) return result_error(out, 400, NULL, "invalid path");
   int is_read = !strcmp(method, "GET") || !strcmp(method, "HEAD");
   if (!strcmp(method, "OPTIONS"))
@@ -241,6 +301,9 @@ int tr_http_handle(tr_server *srv, const char *method, const char *url, const ch
     req.body = body;
     req.body_len = body_len;
     req.conn = conn;
+    memcpy(req.qname, qname, sizeof qname);
+    memcpy(req.qvalue, qvalue, sizeof qvalue);
+    req.nquery = nquery;
     if (rt->flags & TR_ROUTE_JSON_BODY) {
       const char *end = NULL;
       req.json = cJSON_ParseWithLengthOpts(req.body, req.body_len, &end, 0);

@@ -38,7 +38,16 @@ typedef struct tr_http_req {
   size_t body_len;
   cJSON *json; /* the parsed body for routes that take JSON, else NULL */
   struct MHD_Connection *conn;
+  /* The arguments of the URL's query when tr_http_handle was given one (no connection: the
+   * fuzzer, tests): names and %-decoded values, in order. Read them with tr_http_query. */
+  const char *qname[16], *qvalue[16];
+  int nquery;
 } tr_http_req;
+
+/* The query argument `name` of a request: from its connection when it has one (libmicrohttpd
+ * parsed and decoded it), else from the query of the URL tr_http_handle was given; the first
+ * when repeated, NULL when absent. */
+const char *tr_http_query(const tr_http_req *req, const char *name);
 
 /* What a handler produces: a status and a JSON document (owned), or raw bytes. */
 typedef struct tr_http_resp {
@@ -74,8 +83,10 @@ typedef struct tr_http_result {
 /* Handle one request without touching the socket: path checks, authentication (`token` is
  * the X-Tightrope-Token header's value, NULL when absent), routing, JSON body parsing and the
  * route's handler. `body` is NUL-terminated at body_len; `conn` is passed on to handlers and
- * may be NULL. Returns the HTTP status; the caller sends out->resp (and so frees it). Lets the
- * fuzzer and unit tests drive the request logic with no daemon. */
+ * may be NULL. `url` may end in a query ("?runs=20&x=y", at most 16 arguments in 2 KiB, else
+ * 414), read by tr_http_query when conn is NULL (libmicrohttpd's URLs never carry one).
+ * Returns the HTTP status; the caller sends out->resp (and so frees it). Lets the fuzzer and
+ * unit tests drive the request logic with no daemon. */
 int tr_http_handle(tr_server *srv, const char *method, const char *url, const char *token,
                    const char *body, size_t body_len, struct MHD_Connection *conn,
                    tr_http_result *out);

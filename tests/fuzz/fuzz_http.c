@@ -7,9 +7,10 @@
  *     LF
  *     body
  * An "X-Tightrope-Token: @" header stands for the right token (so the fuzzer reaches the
- * handlers behind authentication). The URL is cut at '?' as libmicrohttpd does. Bit 0 of
- * the last byte picks a loopback or a public bind. Every response is a status in 200..599
- * with a JSON body or an asset; nothing leaks.
+ * handlers behind authentication). The URL keeps its query ("?runs=20"): tr_http_handle
+ * reads it when there is no connection, so the handlers' query arguments are fuzzed too. Bit
+ * 0 of the last byte picks a loopback or a public bind. Every response is a status in
+ * 200..599 with a JSON body or an asset; nothing leaks.
  *
  * The compute-bound routes (GET /api/assess, POST /api/scenarios) are fuzzed too: the server
  * is started with a run limit of FUZZ_MAX_RUNS, so the most work one request may ask for is a
@@ -151,8 +152,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char *method = dup_range(p, sp);
   const char *u = sp + 1, *ue = memchr(u, ' ', (size_t)(eol - u));
   if (!ue) ue = eol;
-  const char *q = memchr(u, '?', (size_t)(ue - u));
-  char *url = dup_range(u, q ? q : ue);
+  char *url = dup_range(u, ue);
 
   /* headers: only the token one matters to the handler logic */
   char *token = NULL;
