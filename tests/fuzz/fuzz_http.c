@@ -9,13 +9,15 @@
  * An "X-Tightrope-Token: @" header stands for the right token (so the fuzzer reaches the
  * handlers behind authentication). The URL keeps its query ("?runs=20"): tr_http_handle
  * reads it when there is no connection, so the handlers' query arguments are fuzzed too. Bit
- * 0 of the last byte picks a loopback or a public bind. Every response is a status in
- * 200..599 with a JSON body or an asset; nothing leaks.
+ * 0 of the last byte picks a loopback or a public bind; bit 1 cancels a job the request
+ * started as soon as it has started. Every response is a status in 200..599 with a JSON body
+ * or an asset; nothing leaks.
  *
  * The compute-bound routes (GET /api/assess, POST /api/scenarios) are fuzzed too: the server
  * is started with a run limit of FUZZ_MAX_RUNS, so the most work one request may ask for is a
- * few milliseconds under the sanitizers, and requests over it exercise the limit checks. A
- * request that starts a job is waited for until the job ends, so jobs never pile up.
+ * few milliseconds under the sanitizers, and requests over it exercise the limit checks; no
+ * result may hold more runs. A request that starts a job is waited for until the job ends,
+ * so jobs never pile up.
  */
 #include "fuzz.h"
 
@@ -119,23 +121,38 @@ static tr_server *server(void) {
   return g_srv;
 }
 
+/* The run limit holds: a Monte Carlo result — of POST /api/scenarios ("runs"), of GET
+ * /api/assess ("runs" of each scenario) — has at most FUZZ_MAX_RUNS runs. */
+static void check_runs(const cJSON *o) {
+  const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "runs");
+  if (cJSON_IsNumber(r) && r->valuedouble > FUZZ_MAX_RUNS) abort();
+  const cJSON *sc = cJSON_GetObjectItemCaseSensitive(o, "scenarios");
+  for (const cJSON *e = cJSON_IsArray(sc) ? sc->child : NULL; e; e = e->next) {
+    r = cJSON_GetObjectItemCaseSensitive(e, "runs");
+    if (cJSON_IsNumber(r) && r->valuedouble > FUZZ_MAX_RUNS) abort();
+  }
+}
+
 /* Wait until the job a 202 answer names ({"id": N, ...}: a Monte Carlo job started, or one
- * cancelled) has ended. A job of at most FUZZ_MAX_RUNS runs that has not ended in 20 s hangs:
- * abort. */
-static void wait_job(tr_server *srv, const cJSON *json) {
+ * cancelled) has ended, cancelling it first when `cancel` is set; check a result it left. A
+ * job of at most FUZZ_MAX_RUNS runs that has not ended in 20 s hangs: abort. */
+static void wait_job(tr_server *srv, const cJSON *json, int cancel) {
   const cJSON *id = cJSON_GetObjectItemCaseSensitive(json, "id");
   if (!cJSON_IsNumber(id)) abort(); /* every 202 of the API names its job */
+  long n = (long)id->valuedouble;
+  if (cancel && tr_jobs_cancel(srv->jobs, n) != TR_OK) abort();
   for (int i = 0; i < 200000; i++) {
-    cJSON *d = tr_jobs_describe(srv->jobs, (long)id->valuedouble, 0);
+    cJSON *d = tr_jobs_describe(srv->jobs, n, 1);
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(d, "state");
     if (!cJSON_IsString(st)) abort();
     int busy = !strcmp(st->valuestring, "queued") || !strcmp(st->valuestring, "running");
+    if (!busy) check_runs(cJSON_GetObjectItemCaseSensitive(d, "result"));
     cJSON_Delete(d);
     if (!busy) return;
     struct timespec ts = {0, 100000L};
     nanosleep(&ts, NULL);
   }
-  fprintf(stderr, "fuzz_http: job %g has not ended in 20 s\n", id->valuedouble);
+  fprintf(stderr, "fuzz_http: job %ld has not ended in 20 s\n", n);
   abort();
 }
 
@@ -181,7 +198,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   tr_http_result out;
   int status = tr_http_handle(srv, method, url, token, body, (size_t)(end - p), NULL, &out);
   if (status < 200 || status > 599 || status != (out.asset ? 200 : out.resp.status)) abort();
-  if (status == 202) wait_job(srv, out.resp.json);
+  if (status == 200) check_runs(out.resp.json);
+  if (status == 202) wait_job(srv, out.resp.json, size > 0 && (data[size - 1] & 2));
   if (out.resp.json) {
     char *text = cJSON_PrintUnformatted(out.resp.json);
     if (text) cJSON_free(text);
