@@ -64,10 +64,11 @@ static void test_bulk_reuse(void **state) {
 /* bulk-2: after tr_bulk_keep_heap, 8 MiB freed and allocated again costs no fresh pages
  * (without it glibc unmaps the block and the second one faults in 2,048 zeroed pages). Not
  * under a sanitizer, whose allocator replaces glibc's. */
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define SANITIZED_MALLOC 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer) ||                         \
+    __has_feature(thread_sanitizer)
 #define SANITIZED_MALLOC 1
 #endif
 #endif
