@@ -2,6 +2,7 @@
  * (STYLE rule 14; after SQLite's test_malloc.c). */
 #include "tightrope/base.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,8 +33,8 @@ void *tr_realloc(void *ptr, size_t size) {
 
 void *tr_alloc_aligned(size_t align, size_t size) {
   if (size == 0) size = 1;
+  if (tr_alloc_tick() || size > SIZE_MAX - align) return NULL;
   size = (size + align - 1) / align * align; /* aligned_alloc wants a multiple */
-  if (tr_alloc_tick()) return NULL;
   return aligned_alloc(align, size);
 }
 

@@ -36,8 +36,8 @@ void *tr_bulk_alloc(size_t bytes, size_t *got) {
     *got = bytes ? bytes : 1;
     return tr_malloc(*got);
   }
-  *got = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
-  p = tr_alloc_aligned(HUGE_PAGE, *got);
+  p = tr_alloc_aligned(HUGE_PAGE, bytes);
+  *got = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE; /* its size (when p is not NULL) */
 #ifdef MADV_HUGEPAGE
   if (p) (void)madvise(p, *got, MADV_HUGEPAGE);
 #endif

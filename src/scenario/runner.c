@@ -835,13 +835,9 @@ int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
   size_t round_limit = rr;
   while (rc == TR_OK && mc->done < opts->runs && !mc->converged) {
     if (tr_stats_stream_due(mc->stats) && (rc = go_streaming(mc, tm, T)) != TR_OK) break;
-    /* The next round: at most rr runs, ending at a chunk boundary (stats.h), and with a
-     * convergence rule at the next multiple of UNTIL_EVERY runs, where it is checked. */
-    size_t limit = rr;
-    if (mc->has_until)
-      limit = UNTIL_EVERY - mc->done % UNTIL_EVERY;
-    else if (limit > round_limit)
-      limit = round_limit;
+    /* The next round: at most round_limit runs, ending at a chunk boundary (stats.h), and with
+     * a convergence rule at the next multiple of UNTIL_EVERY runs, where it is checked. */
+    size_t limit = mc->has_until ? UNTIL_EVERY - mc->done % UNTIL_EVERY : round_limit;
     size_t nr = tr_stats_round_size(mc->stats, opts->runs - mc->done, limit);
     if (tr_stats_round_begin(mc->stats, nr) != TR_OK) {
       rc = tr_error_set(&mc->err, TR_ERR_NOMEM, NULL, 0, 0, "out of memory");

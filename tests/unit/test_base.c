@@ -59,6 +59,8 @@ static void test_bulk_reuse(void **state) {
   tr_bulk_free(d, got_c);
   assert_int_equal(tr_bulk_kept(), 0);
   tr_bulk_free(NULL, 0);
+  assert_null(tr_bulk_alloc(SIZE_MAX - 5, &got_c)); /* rounding up would wrap around */
+  assert_null(tr_alloc_aligned(4096, SIZE_MAX - 10));
 }
 
 /* bulk-2: after tr_bulk_keep_heap, 8 MiB freed and allocated again costs no fresh pages
