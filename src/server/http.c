@@ -239,12 +239,12 @@ int tr_http_handle(tr_server *srv, const char *method, const char *url, const ch
                    tr_http_result *out) {
   memset(out, 0, sizeof *out);
   out->resp.status = 200;
-  /* A query (only without libmicrohttpd, which takes it off the URL): the path is what comes
-   * before it. */
+  /* Without a connection the URL may carry its query: the path is what comes before it.
+   * (libmicrohttpd takes the query off, and a '?' in its URL is a decoded %3F of the path.) */
   char qbuf[2048];
   const char *qname[16], *qvalue[16];
   int nquery = 0;
-  const char *qmark = strchr(url, '?');
+  const char *qmark = conn ? NULL : strchr(url, '?');
   if (qmark) {
     size_t len = strlen(url), at = (size_t)(qmark - url);
     if (len >= sizeof qbuf)

@@ -83,8 +83,9 @@ typedef struct tr_http_result {
 /* Handle one request without touching the socket: path checks, authentication (`token` is
  * the X-Tightrope-Token header's value, NULL when absent), routing, JSON body parsing and the
  * route's handler. `body` is NUL-terminated at body_len; `conn` is passed on to handlers and
- * may be NULL. `url` may end in a query ("?runs=20&x=y", at most 16 arguments in 2 KiB, else
- * 414), read by tr_http_query when conn is NULL (libmicrohttpd's URLs never carry one).
+ * may be NULL. When conn is NULL, `url` may end in a query ("?runs=20&x=y", at most 16
+ * arguments in 2 KiB, else 414), which tr_http_query then reads (libmicrohttpd's URLs carry
+ * none: a '?' in them is a decoded %3F of the path).
  * Returns the HTTP status; the caller sends out->resp (and so frees it). Lets the fuzzer and
  * unit tests drive the request logic with no daemon. */
 int tr_http_handle(tr_server *srv, const char *method, const char *url, const char *token,
