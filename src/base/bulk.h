@@ -26,7 +26,8 @@
  * It counts as one allocation for failure injection (tr_alloc_fail_after), reused or not. */
 void *tr_bulk_alloc(size_t bytes, size_t *got);
 
-/* Give back a block from tr_bulk_alloc with the size it reported (NULL is a no-op). */
+/* Give back a block from tr_bulk_alloc with the size it reported (NULL is a no-op), to be
+ * kept. tr_free(p) returns it to the system instead. */
 void tr_bulk_free(void *p, size_t bytes);
 
 /* Free the kept block, if any: at exit, or when memory matters more than the next study. */

@@ -700,9 +700,12 @@ static int prepare(tr_mc *mc, const tr_mc_opts *opts, tr_sim_opts *so) {
  * 10,000-run SIR study 5 rounds and lost about 5% of its time there). A round is cut shorter
  * when it would keep more than ROUND_ORD_BYTES of what the ordered work reads, and halved
  * when one takes longer than ROUND_SECONDS, so that progress and Ctrl-C stay prompt on slow
- * models. How runs are grouped into rounds does not change the results. */
+ * models. A round is also cut so that its chunks' partial moments (36 bytes per cell and
+ * chunk) stay under ROUND_PART_BYTES. How runs are grouped into rounds does not change the
+ * results. */
 #define ROUND_TASKS 64
 #define ROUND_ORD_BYTES ((size_t)16 << 20)
+#define ROUND_PART_BYTES ((size_t)8 << 20)
 #define ROUND_SECONDS 0.25
 
 static double now_seconds(void) {
@@ -801,6 +804,9 @@ int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
   size_t ord_max = mc->n_ev * nt + (mc->sens_cap ? mc->n_watch : 0);
   if (ord_max && rr > ROUND_ORD_BYTES / (ord_max * sizeof(double)))
     rr = ROUND_ORD_BYTES / (ord_max * sizeof(double)) / task_runs_max * task_runs_max;
+  size_t part = per * (4 * sizeof(double) + sizeof(uint32_t)); /* per chunk (stats.c) */
+  if (rr / TR_STATS_CHUNK > ROUND_PART_BYTES / part)
+    rr = ROUND_PART_BYTES / part * TR_STATS_CHUNK / task_runs_max * task_runs_max;
   if (rr < rr_min) rr = rr_min;
   if (mc->has_until && rr > UNTIL_EVERY) rr = UNTIL_EVERY;
   char **nm = tr_malloc((mc->k ? mc->k : 1) * sizeof *nm);

@@ -491,7 +491,9 @@ TR_VECTOR_CLONES void tr_stats_stream_cells(tr_stats *s, size_t c0, size_t c1) {
 
 /* Last step: the kept values go; from now on every run feeds the histograms. */
 void tr_stats_stream_end(tr_stats *s) {
-  tr_bulk_free(s->vals, s->vbytes);
+  /* Back to the system, not kept: the histograms now take their room (kept, the block added
+   * its size to the peak memory of a study that streams). */
+  tr_free(s->vals);
   s->vals = NULL;
   s->vbytes = 0;
   s->vcap = 0;

@@ -268,6 +268,18 @@ static void test_reused_exact_block(void **state) {
     tr_mc_free(c);
     o.runs = 14999; /* an odd last chunk: 23 runs x 33 cells */
   }
+  /* A study that outgrows its exact storage gives the block back to the system when it
+   * switches to streaming, rather than keep it beside its histograms. */
+  tr_bulk_release();
+  tr_mc *d = study(m);
+  assert_int_equal(tr_mc_until(d, "mean(level) +-0.0001% @99%"), TR_OK); /* no pilot */
+  o.runs = 30000;
+  o.exact_bytes = (size_t)6 << 20; /* 23,831 runs kept, in a block of 6 MiB */
+  char *js = run_json(d, &o);
+  assert_non_null(strstr(js, "\"percentiles_exact\": false"));
+  assert_int_equal(tr_bulk_kept(), 0);
+  free(js);
+  tr_mc_free(d);
   tr_bulk_release();
   free(ja);
   tr_model_free(m);
