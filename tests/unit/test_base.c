@@ -289,6 +289,29 @@ static void test_closest(void **state) {
   const char *amb[] = {"supply shock", "demand shock"};
   assert_null(tr_closest("shock", amb, 2)); /* two candidates contain it: no guess */
   assert_null(tr_closest("ck", amb, 2));
+
+  /* A hostile name of 10,000 bytes against 100 names of 100: none is within reach, and none
+   * is compared (each comparison of names over 63 bytes allocates a row: none here). */
+  char *big = malloc(10001), *cand = malloc(100 * 101);
+  const char *cands[100];
+  assert_non_null(big);
+  assert_non_null(cand);
+  memset(big, 'a', 10000);
+  big[10000] = '\0';
+  for (int i = 0; i < 100; i++) {
+    memset(&cand[i * 101], 'a' + i % 26, 100);
+    cand[i * 101 + 100] = '\0';
+    cands[i] = &cand[i * 101];
+  }
+  tr_alloc_fail_after(0, 0); /* resets the count */
+  assert_null(tr_closest(big, cands, 100));
+  assert_int_equal(tr_alloc_count(), 0);
+  /* a long name one edit away from a long candidate is still found */
+  big[99] = '\0';
+  big[7] = 'q'; /* 99 bytes: two edits from cands[0], 100 'a's; from the others, 99 or 100 */
+  assert_ptr_equal(tr_closest(big, cands, 100), cands[0]);
+  free(big);
+  free(cand);
 }
 
 static void test_canon_ident(void **state) {
