@@ -288,9 +288,16 @@ static int iman_conover(tr_sampler *s, tr_error *err) {
   for (size_t i = 0; i < k; i++)
     cp[i * k + i] = 1;
   if ((rc = tr_corr_nearest(cp, k, EIG_FLOOR, NULL, err)) != TR_OK) goto done;
-  if (tr_cholesky(e, k, q) != TR_OK || tr_cholesky(cp, k, p) != TR_OK) {
-    rc = tr_error_set(err, TR_ERR_INVALID, NULL, 0, 0, "too few runs (%zu) to correlate %zu inputs",
-                      n, k);
+  if (tr_cholesky(cp, k, p) != TR_OK) { /* the nearest matrix has eigenvalues >= EIG_FLOOR */
+    rc = tr_error_set(err, TR_ERR_INTERNAL, NULL, 0, 0,
+                      "the repaired correlation matrix of %zu "
+                      "inputs has no Cholesky factor",
+                      k);
+    goto done;
+  }
+  if (tr_cholesky(e, k, q) != TR_OK) { /* n <= k scores cannot span k directions */
+    snprintf(s->warning, sizeof s->warning,
+             "too few runs (%zu) to correlate %zu inputs: inputs are not correlated", n, k);
     goto done;
   }
   /* Row-wise t = P Q^-1 m: the scores de-correlated, then given the target correlation. */

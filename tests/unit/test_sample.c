@@ -224,6 +224,18 @@ static void test_sampler_repair_and_errors(void **state) {
                    TR_ERR_INVALID);
   assert_null(s);
   tr_sampler_free(NULL);
+
+  /* Fewer runs than it takes to correlate the inputs: as with fewer than 3, a warning and
+   * uncorrelated inputs (it was an error for 3 <= runs <= inputs only). */
+  const double c3[9] = {1, 0.5, 0.2, 0.5, 1, 0.1, 0.2, 0.1, 1};
+  for (size_t n = 1; n <= 3; n++) { /* n centred scores span at most n - 1 < 3 directions */
+    assert_int_equal(tr_sampler_new(&s, d, 3, n, TR_SAMPLING_MC, 5, c3, NULL, &err), TR_OK);
+    assert_non_null(strstr(tr_sampler_warning(s), "inputs are not correlated"));
+    tr_sampler_free(s);
+  }
+  assert_int_equal(tr_sampler_new(&s, d, 3, 40, TR_SAMPLING_MC, 5, c3, NULL, &err), TR_OK);
+  assert_string_equal(tr_sampler_warning(s), "");
+  tr_sampler_free(s);
 }
 
 /* sample-6: MC rows are the distribution quantiles of successive uniforms of stream (seed, i),
