@@ -11,6 +11,7 @@
 #include "base/text.h"
 #include "strategy/plan_mc.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,13 @@ static cJSON *run_study(study *s, tr_progress *prog, char *msg, size_t cap) {
   cJSON *o = rc ? NULL : cJSON_ParseWithLength(text, len);
   free(text); /* open_memstream's buffer comes from malloc */
   if (!o) snprintf(msg, cap, "%s", rc ? tr_error_text(tr_mc_error(s->mc)) : "out of memory");
+  /* The seed as its exact digits: cJSON prints a double with 15 significant digits whenever
+   * that reads back within a relative 2e-16, so 9007199254740991 came back as
+   * 9.00719925474099e+15, a different seed for whoever re-runs with it. */
+  char digits[32];
+  snprintf(digits, sizeof digits, "%" PRIu64, s->opts.seed);
+  cJSON *raw = o ? cJSON_CreateRaw(digits) : NULL;
+  if (raw && !cJSON_ReplaceItemInObjectCaseSensitive(o, "seed", raw)) cJSON_Delete(raw);
   return o;
 }
 

@@ -36,6 +36,9 @@ req POST /api/scenarios 400 -H "$H" -d '{"seed":1e300,"runs":2,"wait":true}'
 has '"message":"seed must be at most 9007199254740992 (2^53)"' "a huge seed is refused"
 req POST /api/scenarios 200 -H "$H" -d '{"seed":9007199254740992,"runs":2,"wait":true,"vars":["cash"]}'
 has '"runs":2,' "the largest seed runs"
+has '"seed":9007199254740992,' "the largest seed comes back digit for digit"
+req POST /api/scenarios 200 -H "$H" -d '{"seed":1234567890123457,"runs":2,"wait":true,"vars":["cash"]}'
+has '"seed":1234567890123457,' "a 16-digit seed comes back exact"
 
 # At most 64 jobs queued or running (each holds a thread and its prepared study): the 65th
 # gets a 429, and cancelling them makes room again.
