@@ -104,8 +104,10 @@ $(BUILD)/bench/%: bench/%.c $(LIB)
 # Fuzzing (tests/fuzz/). Each tests/fuzz/fuzz_<target>.c is linked with tests/fuzz/replay.c
 # into $(BUILD)/fuzz-replay/ (built by `all`, run by tests/suites/fuzz_regress.sh over the
 # committed corpora, no clang needed). `make fuzz FUZZ_SECONDS=N` builds the library and every
-# target with clang's libFuzzer + ASan + UBSan in build/fuzz/ and runs each N seconds.
+# target with clang's libFuzzer + ASan + UBSan in build/fuzz/ and runs each N seconds;
+# FUZZ_TARGETS="fuzz_http fuzz_csv" picks some.
 FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_TARGETS ?= $(FUZZ_SRC:tests/fuzz/%.c=%)
 FUZZ_REPLAYS := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz-replay/%)
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
@@ -120,7 +122,8 @@ $(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(L
 fuzz:
 	$(MAKE) BUILD=build/fuzz CC=$(FUZZ_CC) WARN=-std=c11 OPT="-O1 -g -fno-omit-frame-pointer" \
 	  SAN="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" build/fuzz/libtightrope.a
-	@set -e; for src in $(FUZZ_SRC); do t=$$(basename $$src .c); \
+	@set -e; for t in $(FUZZ_TARGETS); do src=tests/fuzz/$$t.c; \
+	  [ -f $$src ] || { echo "no fuzz target $$t (tests/fuzz/$$t.c)"; exit 2; }; \
 	  $(FUZZ_CC) $(CPPFLAGS) -std=c11 -O1 -g -fsanitize=fuzzer $(FUZZ_SAN) $(PKG_CFLAGS) $$src \
 	    build/fuzz/libtightrope.a $(LDLIBS) -o build/fuzz/$$t; \
 	  mkdir -p build/fuzz/corpus/$$t; \
