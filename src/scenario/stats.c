@@ -1030,26 +1030,32 @@ static int summary_head(const tr_stats *s, size_t ci, tr_summary *out) {
   return 1;
 }
 
-/* Buckets of the exact percentile search (bucket_ranks). */
+/* Buckets of the exact percentile search (bucket_ranks): about one per PCT_PER values, from
+ * 16 to PCT_BINS. Below PCT_MIN values a selection over all of them is as quick. */
 #define PCT_BINS 512
+#define PCT_PER 8
+#define PCT_MIN 64
 
 /* The order statistics ks[0..nk) (ascending) of v[0..k), all in [mn, mx] with mn < mx, into
  * val[0..nk), in two passes instead of selections over the whole array: the values are
- * counted in PCT_BINS buckets of equal width (a bucket holds only values greater than those
+ * counted in buckets of equal width (a bucket holds only values greater than those
  * of every bucket before it, so the bucket of each rank is known from the counts), then the
  * values of the few buckets that hold a wanted rank are copied to `scratch` (k doubles) and
  * the ranks selected there. */
 static void bucket_ranks(const double *v, size_t k, double mn, double mx, const size_t *ks,
                          size_t nk, double *scratch, double *val) {
-  size_t cnt[PCT_BINS] = {0}, start[PCT_BINS + 1], off[PCT_BINS];
-  unsigned char need[PCT_BINS] = {0};
-  double sc = (double)PCT_BINS / (mx - mn);
+  size_t cnt[PCT_BINS], start[PCT_BINS + 1], off[PCT_BINS];
+  unsigned char need[PCT_BINS];
+  size_t nb = k / PCT_PER < 16 ? 16 : k / PCT_PER > PCT_BINS ? PCT_BINS : k / PCT_PER;
+  memset(cnt, 0, nb * sizeof *cnt);
+  memset(need, 0, nb);
+  double sc = (double)nb / (mx - mn);
   for (size_t i = 0; i < k; i++) {
     size_t b = (size_t)((v[i] - mn) * sc);
-    cnt[b < PCT_BINS ? b : PCT_BINS - 1]++;
+    cnt[b < nb ? b : nb - 1]++;
   }
   start[0] = 0;
-  for (size_t b = 0; b < PCT_BINS; b++)
+  for (size_t b = 0; b < nb; b++)
     start[b + 1] = start[b] + cnt[b];
   size_t bk[2 * TR_STATS_NPCT], b = 0, tot = 0;
   for (size_t i = 0; i < nk; i++) {
@@ -1058,16 +1064,16 @@ static void bucket_ranks(const double *v, size_t k, double mn, double mx, const 
     bk[i] = b;
     need[b] = 1;
   }
-  for (size_t j = 0; j < PCT_BINS; j++)
+  for (size_t j = 0; j < nb; j++)
     if (need[j]) {
       off[j] = tot;
       tot += cnt[j];
     }
   size_t fill[PCT_BINS];
-  memcpy(fill, off, sizeof fill);
+  memcpy(fill, off, nb * sizeof *fill);
   for (size_t i = 0; i < k; i++) {
     size_t j = (size_t)((v[i] - mn) * sc);
-    j = j < PCT_BINS ? j : PCT_BINS - 1;
+    j = j < nb ? j : nb - 1;
     if (need[j]) scratch[fill[j]++] = v[i];
   }
   for (size_t i = 0; i < nk;) { /* the ranks of one bucket at a time */
@@ -1096,7 +1102,7 @@ static void exact_pcts(double *v, size_t k, tr_summary *out, double *scratch) {
       if (nk == 0 || ks[nk - 1] < r) ks[nk++] = r; /* ascending: the percentiles are */
   }
   double span = out->max - out->min;
-  if (scratch && k >= 8 * PCT_BINS && span > 0 && isfinite(span)) {
+  if (scratch && k >= PCT_MIN && span > 0 && isfinite(span)) {
     bucket_ranks(v, k, out->min, out->max, ks, nk, scratch, val);
   } else {
     multiselect(v, 0, k - 1, ks, nk);
