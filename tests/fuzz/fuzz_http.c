@@ -124,6 +124,13 @@ static tr_server *server(void) {
 /* The run limit holds: a Monte Carlo result — of POST /api/scenarios ("runs"), of GET
  * /api/assess ("runs" of each scenario) — has at most FUZZ_MAX_RUNS runs. */
 static void check_runs(const cJSON *o) {
+  if (cJSON_IsRaw(o)) { /* a study's JSON as written (api_scenarios.c): it must parse */
+    cJSON *p = cJSON_Parse(o->valuestring);
+    if (!p) abort();
+    check_runs(p);
+    cJSON_Delete(p);
+    return;
+  }
   const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "runs");
   if (cJSON_IsNumber(r) && r->valuedouble > FUZZ_MAX_RUNS) abort();
   const cJSON *sc = cJSON_GetObjectItemCaseSensitive(o, "scenarios");

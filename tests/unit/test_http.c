@@ -161,8 +161,12 @@ static void test_scenarios_limit(void **state) {
   static const char dflt[] = "{\"wait\": true, \"vars\": [\"cash\"]}";
   assert_int_equal(
       tr_http_handle(g_srv, "POST", "/api/scenarios", tok, dflt, sizeof dflt - 1, NULL, &out), 200);
-  const cJSON *runs = cJSON_GetObjectItemCaseSensitive(out.resp.json, "runs");
+  assert_true(cJSON_IsRaw(out.resp.json)); /* the study's JSON as written, made compact */
+  cJSON *study = cJSON_Parse(out.resp.json->valuestring);
+  const cJSON *runs = cJSON_GetObjectItemCaseSensitive(study, "runs");
   assert_true(cJSON_IsNumber(runs) && runs->valuedouble == 16);
+  assert_null(strchr(out.resp.json->valuestring, '\n'));
+  cJSON_Delete(study);
   release(&out);
 }
 
