@@ -248,13 +248,16 @@ static int find_scenario(const tr_cli_cmd *cmd, const tr_plan *plan, const char 
                             nn ? "" : " (the plan declares no scenarios)");
 }
 
-/* The plan's uncertainty and the scenario's overrides, declared on mc (strategy/plan_mc.h,
- * shared with the server). */
+/* The plan's uncertainty and the scenario's overrides, declared on mc, then the constants
+ * bound to the plan's levers set at their current shares (strategy/plan_mc.h, shared with
+ * the server, which does the same: the study of a workspace is of its plan as it stands, as
+ * in `assess` and on the dashboard). */
 static int apply_plan(const tr_cli_cmd *cmd, tr_mc *mc, const tr_plan *plan,
-                      const tr_scenario *scen) {
+                      const tr_scenario *scen, const tr_model *m) {
   tr_error err;
   tr_error_clear(&err);
   int rc = tr_plan_mc_apply(mc, plan, scen, &err);
+  if (rc == TR_OK) rc = tr_plan_mc_levers(mc, plan, m, NULL, &err);
   return rc != TR_OK ? report(cmd, rc, &err) : TR_EXIT_OK;
 }
 
@@ -284,7 +287,7 @@ static int study(const tr_cli_cmd *cmd, sc_args *a, tr_model *m, const tr_plan *
   int rc = tr_mc_new(m, &mc, &err);
   if (rc != TR_OK) return report(cmd, rc, &err);
   int x = TR_EXIT_OK;
-  if (plan) x = apply_plan(cmd, mc, plan, scen);
+  if (plan) x = apply_plan(cmd, mc, plan, scen, m);
   for (int i = 0; x == TR_EXIT_OK && i < a->n_vary; i++)
     if ((rc = tr_mc_vary_spec(mc, a->vary[i])) != TR_OK) x = report(cmd, rc, tr_mc_error(mc));
   for (int i = 0; x == TR_EXIT_OK && i < a->n_corr; i++)

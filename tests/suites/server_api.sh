@@ -36,6 +36,19 @@ grep -q "current: 0.5" "$ws/plan.yaml" && ok "lever saved into plan.yaml" || not
 "$TR" assess "$ws" --runs 5 >/dev/null && ok "the edited plan still loads" || not_ok "edited plan broken"
 
 req POST /api/scenarios 200 -H "$H" -d '{"runs":200,"vars":["cash"],"wait":true}'; has '"p95":\[' "Monte Carlo bands"; has '"event":"cash < 0"' "distress event"
+# The answer is the CLI's JSON of the same study less whitespace: every number the same.
+"$TR" scenarios "$ws" --runs 200 --vars cash --sampling lhs --event "cash < 0" -q --format json \
+  -o "$tmp/cli.json"
+if python3 -c '
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+a.pop("model"); b.pop("model")
+[print("# differs:", k, str(a[k])[:150], "/", str(b[k])[:150]) for k in a if a[k] != b[k]]
+sys.exit(a != b)' "$tmp/body" "$tmp/cli.json"; then
+  ok "scenarios answer = tightrope scenarios --format json, number for number"
+else
+  not_ok "scenarios answer differs from tightrope scenarios --format json"
+fi
 req POST /api/scenarios 202 -H "$H" -d '{"runs":300,"vars":["revenue"],"scenario":"economic downturn"}'; has '"id":' "a job id"
 job=$(grep -o '"id":[0-9]*' "$tmp/body" | head -1 | cut -d: -f2)
 for _ in $(seq 600); do curl -s "$base/api/jobs/$job" | grep -q '"state":"done"' && break; sleep 0.1; done
