@@ -37,3 +37,13 @@ serve_stop() {
   [ -n "${serve_pid:-}" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
   serve_pid=
 }
+
+# req METHOD PATH WANT [curl args] — a request to the server of serve_start: checks the status
+# and keeps the body in $tmp/body (the suite sets tmp). has PATTERN DESC — the body matches.
+req() {
+  local m=$1 p=$2 want=$3; shift 3
+  local got
+  got=$(curl -s -o "$tmp/body" -w '%{http_code}' -X "$m" "$@" "$base$p")
+  if [ "$got" = "$want" ]; then ok "$m $p → $want"; else not_ok "$m $p → $got (wanted $want)"; head -c 300 "$tmp/body" | sed 's/^/# /'; echo; fi
+}
+has() { grep -q -- "$1" "$tmp/body" && ok "$2" || { not_ok "$2"; head -c 300 "$tmp/body" | sed 's/^/# /'; echo; }; }

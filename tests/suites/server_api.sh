@@ -10,13 +10,6 @@ serve_start "$ws" || exit 1
 tok=$(cat "$ws/.tightrope/token")
 H="X-Tightrope-Token: $tok"
 
-req() { # METHOD PATH WANT [curl args] — checks the status, keeps the body in $tmp/body
-  local m=$1 p=$2 want=$3; shift 3
-  local got
-  got=$(curl -s -o "$tmp/body" -w '%{http_code}' -X "$m" "$@" "$base$p")
-  if [ "$got" = "$want" ]; then ok "$m $p → $want"; else not_ok "$m $p → $got (wanted $want)"; head -c 300 "$tmp/body" | sed 's/^/# /'; echo; fi
-}
-has() { grep -q -- "$1" "$tmp/body" && ok "$2" || { not_ok "$2"; head -c 300 "$tmp/body" | sed 's/^/# /'; echo; }; }
 
 req GET /api/workspace 200; has '"sector":"saas"' "workspace names the sector"
 req GET /api/plan 200; has '"tensions":\[{"id":' "plan lists tensions"; has '"lever":{' "plan has levers"

@@ -10,13 +10,6 @@ ws=$tmp/ws
 trap 'serve_stop; rm -rf "$tmp"' EXIT
 H="X-Tightrope-Token: $(cat "$ws/.tightrope/token" 2>/dev/null)"
 
-req() { # METHOD PATH WANT [curl args] — checks the status, keeps the body in $tmp/body
-  local m=$1 p=$2 want=$3; shift 3
-  local got
-  got=$(curl -s -o "$tmp/body" -w '%{http_code}' -X "$m" "$@" "$base$p")
-  if [ "$got" = "$want" ]; then ok "$m $p → $want"; else not_ok "$m $p → $got (wanted $want)"; head -c 300 "$tmp/body" | sed 's/^/# /'; echo; fi
-}
-has() { grep -q -- "$1" "$tmp/body" && ok "$2" || { not_ok "$2"; head -c 300 "$tmp/body" | sed 's/^/# /'; echo; }; }
 
 check_status "--max-runs 0 is a usage error" 2 "$TR" serve "$ws" --port 0 --max-runs 0
 check_status "--max-runs abc is a usage error" 2 "$TR" serve "$ws" --port 0 --max-runs abc
