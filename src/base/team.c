@@ -31,8 +31,8 @@ struct tr_team {
   _Atomic uint64_t job; /* counts jobs: a worker waits for the next */
   tr_team_fn fn;
   void *ctx;
-  tr_team_own_fn own;         /* each thread's own part of the job, or NULL */
-  size_t ntasks, next, total; /* total: tasks + one own part per thread */
+  tr_team_own_fn own;      /* each thread's own part of the job, or NULL */
+  size_t next, end, total; /* tasks [next, end) unclaimed; total: tasks + own parts */
   _Atomic size_t finished;
   _Atomic int quit;
 };
@@ -73,10 +73,16 @@ static void spin_until_size(const _Atomic size_t *v, size_t want) {
   }
 }
 
+/* TWO_ENDS: the calling thread claims tasks from the first, the workers from the last. Tasks
+ * next to each other usually touch memory next to each other (a Monte Carlo round's chunks
+ * write consecutive runs), so the caller and the workers then work in different places until
+ * they meet: in a new process, two threads faulting in the same fresh 2 MiB page wait for
+ * each other. */
+
 /* Claim and run tasks of the current job until none is left (called with mu held). */
 static void work(tr_team *t, size_t tid) {
-  while (t->next < t->ntasks) {
-    size_t task = t->next++;
+  while (t->next < t->end) {
+    size_t task = tid == 0 ? t->next++ : --t->end; /* see TWO_ENDS */
     pthread_mutex_unlock(&t->mu);
     t->fn(t->ctx, task, tid);
     pthread_mutex_lock(&t->mu);
@@ -178,7 +184,7 @@ void tr_team_run_own(tr_team *t, tr_team_fn fn, void *ctx, size_t ntasks, tr_tea
   t->fn = fn;
   t->ctx = ctx;
   t->own = own;
-  t->ntasks = ntasks;
+  t->end = ntasks;
   t->total = ntasks + (own ? t->n + 1 : 0);
   t->next = 0;
   atomic_store(&t->finished, 0);

@@ -1,6 +1,7 @@
 /*
  * A team of threads for data-parallel jobs: the calling thread and `threads - 1` workers run
- * the tasks of one job (task 0 .. n - 1, claimed in turn) and tr_team_run returns when every
+ * the tasks of one job (task 0 .. n - 1: the caller claims them from the first, the workers
+ * from the last, so that they work on different memory) and tr_team_run returns when every
  * task has finished, so the caller may then read everything the tasks wrote. The thread id
  * given to a task (0 = the caller) lets it use per-thread scratch without locks. Jobs follow
  * each other quickly (a Monte Carlo round is two jobs a few milliseconds long), so idle threads
