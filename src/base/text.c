@@ -65,7 +65,7 @@ const char *tr_closest(const char *name, const char *const *candidates, size_t n
   /* A shortened name ("downturn" for "economic downturn"): the one candidate containing it. */
   const char *only = NULL;
   for (size_t i = 0; i < n; i++) {
-    if (!contains_ci(candidates[i], name)) continue;
+    if (strlen(candidates[i]) < ln || !contains_ci(candidates[i], name)) continue;
     if (only) return NULL; /* ambiguous */
     only = candidates[i];
   }

@@ -276,10 +276,6 @@ int tr_api_apply_settings(const tr_workspace *ws, tr_sim *sim, const cJSON *leve
       tr_http_error(resp, 422, "set '%s': expected a number", it->string);
       return -1;
     }
-    if (strlen(it->string) > TR_API_SUGGEST_MAX && tr_model_find(ws->model, it->string) < 0) {
-      tr_http_error(resp, 422, "set: unknown variable '%s'", it->string);
-      return -1;
-    }
     if (tr_sim_set_const(sim, it->string, -1, it->valuedouble)) {
       tr_http_error(resp, 422, "set: %s", tr_sim_error(sim)->msg);
       return -1;
@@ -301,9 +297,7 @@ long tr_api_pick_vars(const tr_model *m, const cJSON *vars, size_t *out, size_t 
     for (const cJSON *v = vars->child; v; v = v->next) {
       long i = cJSON_IsString(v) ? tr_model_find(m, v->valuestring) : -1;
       if (i < 0) {
-        const char *best = cJSON_IsString(v) && strlen(v->valuestring) <= TR_API_SUGGEST_MAX
-                               ? tr_model_suggest(m, v->valuestring)
-                               : NULL;
+        const char *best = cJSON_IsString(v) ? tr_model_suggest(m, v->valuestring) : NULL;
         tr_http_error(resp, 422, "unknown variable %s%s%s%s",
                       cJSON_IsString(v) ? v->valuestring : "(not a string)",
                       best ? " (did you mean '" : "", best ? best : "", best ? "'?)" : "");

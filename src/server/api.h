@@ -6,11 +6,6 @@
 #include "server/server_impl.h"
 #include "store/workspace.h"
 
-/* A "did you mean" is the edit distance from a name to every candidate, which costs the
- * name's length times theirs: names longer than this (no model, plan or scenario name is) get
- * none, so a request naming a variable with megabytes costs no seconds of CPU. */
-#define TR_API_SUGGEST_MAX 256
-
 /* Open the server's workspace, or set a 404/422/500 JSON error and return NULL. */
 tr_workspace *tr_api_open_ws(tr_http_req *req, tr_http_resp *resp);
 /* A JSON number, or null for NaN and infinities (JSON has neither). */

@@ -13,11 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A query-string argument, NULL when absent. */
-static const char *query(tr_http_req *req, const char *name) {
-  return tr_http_query(req, name);
-}
-
 /* The HTTP status of a failed analysis: the server's trouble is 500, the input's 422. */
 static int status_of(int rc) {
   switch (rc) {
@@ -35,7 +30,7 @@ static int status_of(int rc) {
 /* GET /api/scorecard[?at=TIME|end]: the scorecard from the latest observations, or from one
  * run of the model with the plan's levers at TIME. */
 void tr_api_scorecard(tr_http_req *req, tr_http_resp *resp) {
-  const char *at = query(req, "at");
+  const char *at = tr_http_query(req, "at");
   double when = INFINITY;
   if (at && strcmp(at, "end") != 0) {
     char *end;
@@ -70,15 +65,15 @@ void tr_api_scorecard(tr_http_req *req, tr_http_resp *resp) {
 /* Monitoring options from the query string; 0, or -1 with a 400 response set. */
 static int alert_opts(tr_http_req *req, tr_http_resp *resp, tr_monitor_opts *o) {
   tr_monitor_opts_init(o);
-  o->since = query(req, "since");
-  const char *rules = query(req, "rules");
+  o->since = tr_http_query(req, "since");
+  const char *rules = tr_http_query(req, "rules");
   const char *best = NULL;
   if (rules && !tr_monitor_parse_rules(rules, &o->rules, &best)) {
     tr_http_error(resp, 400, "rules: '%s' is not western-electric, nelson or anhoj%s%s%s", rules,
                   best ? " (did you mean '" : "", best ? best : "", best ? "'?)" : "");
     return -1;
   }
-  const char *b = query(req, "baseline");
+  const char *b = tr_http_query(req, "baseline");
   if (b) {
     char *end;
     errno = 0;
@@ -89,7 +84,7 @@ static int alert_opts(tr_http_req *req, tr_http_resp *resp, tr_monitor_opts *o) 
     }
     o->baseline = (size_t)n;
   }
-  const char *all = query(req, "all");
+  const char *all = tr_http_query(req, "all");
   if (all) {
     if (!strcmp(all, "1") || !strcmp(all, "true"))
       o->all = 1;

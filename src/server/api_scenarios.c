@@ -151,9 +151,7 @@ static study *prepare(tr_http_req *req, tr_http_resp *resp, int *wait) {
     size_t nn = 0;
     for (size_t i = 0; i < plan->n_scenarios && nn < 256; i++)
       names[nn++] = plan->scenarios[i].name;
-    const char *best = strlen(name->valuestring) <= TR_API_SUGGEST_MAX
-                           ? tr_closest(name->valuestring, names, nn)
-                           : NULL;
+    const char *best = tr_closest(name->valuestring, names, nn);
     tr_http_error(resp, 422, "no scenario '%s' in the plan%s%s%s", name->valuestring,
                   best ? " (did you mean '" : "", best ? best : "", best ? "'?)" : "");
     goto fail;
