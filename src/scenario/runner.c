@@ -708,6 +708,14 @@ static int prepare(tr_mc *mc, const tr_mc_opts *opts, tr_sim_opts *so) {
 #define ROUND_PART_BYTES ((size_t)8 << 20)
 #define ROUND_SECONDS 0.25
 
+/* rr runs, or fewer so that `unit` bytes per `unit_runs` runs fit in `budget`: whole tasks of
+ * task_runs runs. */
+static size_t runs_within(size_t rr, size_t budget, size_t unit, size_t unit_runs,
+                          size_t task_runs) {
+  size_t fit = unit ? budget / unit * unit_runs : rr;
+  return rr > fit ? fit / task_runs * task_runs : rr;
+}
+
 static double now_seconds(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -802,11 +810,9 @@ int tr_mc_run(tr_mc *mc, const tr_mc_opts *opts, volatile sig_atomic_t *stop,
   r.own_rows = (task_runs_max + batch - 1) / batch * batch;
   size_t rr = task_runs_max * T * ROUND_TASKS, rr_min = task_runs_max * T;
   size_t ord_max = mc->n_ev * nt + (mc->sens_cap ? mc->n_watch : 0);
-  if (ord_max && rr > ROUND_ORD_BYTES / (ord_max * sizeof(double)))
-    rr = ROUND_ORD_BYTES / (ord_max * sizeof(double)) / task_runs_max * task_runs_max;
-  size_t part = per * (4 * sizeof(double) + sizeof(uint32_t)); /* per chunk (stats.c) */
-  if (rr / TR_STATS_CHUNK > ROUND_PART_BYTES / part)
-    rr = ROUND_PART_BYTES / part * TR_STATS_CHUNK / task_runs_max * task_runs_max;
+  rr = runs_within(rr, ROUND_ORD_BYTES, ord_max * sizeof(double), 1, task_runs_max);
+  rr = runs_within(rr, ROUND_PART_BYTES, tr_stats_chunk_bytes(mc->stats), TR_STATS_CHUNK,
+                   task_runs_max);
   if (rr < rr_min) rr = rr_min;
   if (mc->has_until && rr > UNTIL_EVERY) rr = UNTIL_EVERY;
   char **nm = tr_malloc((mc->k ? mc->k : 1) * sizeof *nm);

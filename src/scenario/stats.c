@@ -616,6 +616,10 @@ static void chunk_slow(tr_stats *s, size_t j, const double *rows, size_t nr) {
   }
 }
 
+size_t tr_stats_chunk_bytes(const tr_stats *s) {
+  return s->cells * (4 * sizeof(double) + sizeof(uint32_t)) + 1; /* pmean..pmx, pn, pslow */
+}
+
 size_t tr_stats_round_max(const tr_stats *s) {
   if (s->streaming || s->runs == s->cap) /* at the cap, the switch comes first */
     return (size_t)(TR_STATS_EPOCH - s->runs % TR_STATS_EPOCH);

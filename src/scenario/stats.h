@@ -119,6 +119,8 @@ int tr_stats_add_rows(tr_stats *s, const double *rows, size_t nrows);
 int tr_stats_set_threads(tr_stats *s, size_t n);
 size_t tr_stats_round_max(const tr_stats *s);
 size_t tr_stats_round_size(const tr_stats *s, size_t left, size_t limit);
+/* Bytes a round keeps per chunk (its partial moments), for sizing rounds. */
+size_t tr_stats_chunk_bytes(const tr_stats *s);
 int tr_stats_stream_due(const tr_stats *s);
 int tr_stats_stream_begin(tr_stats *s);
 void tr_stats_stream_cells(tr_stats *s, size_t c0, size_t c1);
