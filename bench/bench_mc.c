@@ -100,7 +100,19 @@ typedef struct study_spec {
   const char *const *vary, *const *vars;
 } study_spec;
 
-/* One tr_mc_run on a fresh study, as the CLI and the server run one: the study is made and
+/* The SIR study: its uncertain rates (as the hand loop draws them) and its outputs. */
+static const char *const sir_vary[] = {"beta=uniform(0.2, 0.4)", "gamma=uniform(0.05, 0.15)", NULL};
+static const char *const sir_vars[] = {"S", "I", "R", NULL};
+
+static tr_model *load_sir(void) {
+  tr_error err;
+  tr_model *m;
+  if (tr_model_load_buffer(sir_xmile, sizeof sir_xmile - 1, "sir.xmile", &m, &err) != TR_OK)
+    die("SIR model", &err);
+  return m;
+}
+
+/* One tr_mc_run on a fresh study, as the server runs one after another: the study is made and
  * freed outside the timed part, so that a run is not charged with freeing the results of the
  * one before. Wall seconds; the process CPU and system CPU seconds in *cpu and *sys. */
 static double time_fresh(const study_spec *sp, const tr_mc_opts *o, double *cpu, double *sys) {
@@ -241,16 +253,10 @@ static void sir_report(size_t runs, double tb, double tl, double th) {
          runs, (double)runs / tb, (double)runs / tl, tl / tb, (double)runs / th, tb / th);
 }
 
-/* Peak RSS (KiB) of a child process that runs `runs` runs of the SIR study. */
 /* The child's side of child_run: argv = {prog, "--child", runs, threads, exact_bytes}. */
 static int child_main(char **argv) {
-  tr_error err;
-  tr_model *m;
-  if (tr_model_load_buffer(sir_xmile, sizeof sir_xmile - 1, "sir.xmile", &m, &err) != TR_OK)
-    return 1;
-  static const char *const vary[] = {"beta=uniform(0.2, 0.4)", "gamma=uniform(0.05, 0.15)", NULL};
-  static const char *const vars[] = {"S", "I", "R", NULL};
-  tr_mc *mc = study(m, vary, vars);
+  tr_model *m = load_sir();
+  tr_mc *mc = study(m, sir_vary, sir_vars);
   tr_mc_opts o = tr_mc_default_opts();
   o.runs = (size_t)strtoul(argv[2], NULL, 10);
   o.threads = atoi(argv[3]);
@@ -325,12 +331,8 @@ int main(int argc, char **argv) {
   size_t runs = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 10000;
   if (runs == 0) runs = 10000;
   tr_error err;
-  tr_model *sir;
-  if (tr_model_load_buffer(sir_xmile, sizeof sir_xmile - 1, "sir.xmile", &sir, &err) != TR_OK)
-    die("SIR model", &err);
-  static const char *const vary[] = {"beta=uniform(0.2, 0.4)", "gamma=uniform(0.05, 0.15)", NULL};
-  static const char *const vars[] = {"S", "I", "R", NULL};
-  const study_spec sir_spec = {sir, vary, vars};
+  tr_model *sir = load_sir();
+  const study_spec sir_spec = {sir, sir_vary, sir_vars};
   char load[64];
   loadavg(load, sizeof load);
   printf("bench_mc: %zu and %zu runs; process CPU time, best of each; load average %s, "

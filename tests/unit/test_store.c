@@ -781,8 +781,30 @@ static void test_shuffled_like_sorted(void **state) {
   tr_free(got[1]);
 }
 
-/* Every allocation of ours fails in turn (SQLite's own memory is not injected): the import
- * reports TR_ERR_NOMEM and leaves the store untouched, until it has enough and succeeds. */
+/* Import `path` with our n-th allocation failing, and every later one, for n = 1, 2, ...
+ * (SQLite's own memory is not injected): each failure must be TR_ERR_NOMEM with the store
+ * untouched, until the import has enough and succeeds, within `tries`. The report of the
+ * success; *failures: how many failed before it. */
+static tr_import_report import_until_ok(fx *f, const char *path, const char *const *known,
+                                        long tries, long *failures) {
+  *failures = 0;
+  for (long n = 1; n < tries; n++) {
+    tr_import_report rep = {0};
+    tr_alloc_fail_after(n, 1);
+    int rc = tr_store_import_csv(f->s, path, TR_KPI_LONG, 0, known, &rep, &f->err);
+    tr_alloc_fail_after(0, 0);
+    if (rc == TR_OK) return rep;
+    assert_int_equal(rc, TR_ERR_NOMEM);
+    assert_int_equal(count_rows(f, "observations"), 0);
+    assert_int_equal(count_rows(f, "imports"), 0);
+    ++*failures;
+  }
+  fail_msg("the import did not succeed within %ld allocations", tries);
+  return (tr_import_report){0};
+}
+
+/* Every allocation of ours fails in turn: the import reports TR_ERR_NOMEM and leaves the
+ * store untouched, until it has enough and succeeds. */
 static void test_alloc_failure(void **state) {
   fx *f = *state;
   char path[256];
@@ -791,22 +813,9 @@ static void test_alloc_failure(void **state) {
              path, sizeof path);
   open_store(f);
   const char *known[] = {"mrr", "churn", "x", NULL};
-  int done = 0;
-  for (long n = 1; n < 200 && !done; n++) {
-    tr_import_report rep = {0};
-    tr_alloc_fail_after(n, 1);
-    int rc = tr_store_import_csv(f->s, path, TR_KPI_LONG, 0, known, &rep, &f->err);
-    tr_alloc_fail_after(0, 0);
-    if (rc == TR_OK) {
-      assert_int_equal(rep.inserted, 3);
-      done = 1;
-    } else {
-      assert_int_equal(rc, TR_ERR_NOMEM);
-      assert_int_equal(count_rows(f, "observations"), 0);
-      assert_int_equal(count_rows(f, "imports"), 0);
-    }
-  }
-  assert_true(done);
+  long failures;
+  tr_import_report rep = import_until_ok(f, path, known, 200, &failures);
+  assert_int_equal(rep.inserted, 3);
   tr_store_close(f->s);
   f->s = NULL;
   /* opening fails cleanly too */
@@ -828,25 +837,10 @@ static void test_alloc_failure_shuffled(void **state) {
   write_file(f, "s.csv", text, path, sizeof path);
   tr_free(text);
   open_store(f);
-  int done = 0;
-  long failures = 0;
-  for (long n = 1; n < 1000 && !done; n++) {
-    tr_import_report rep = {0};
-    tr_alloc_fail_after(n, 1);
-    int rc = tr_store_import_csv(f->s, path, TR_KPI_LONG, 0, NULL, &rep, &f->err);
-    tr_alloc_fail_after(0, 0);
-    if (rc == TR_OK) {
-      assert_int_equal(rep.inserted, 1050);
-      assert_int_equal(rep.rows_rejected, 11);
-      done = 1;
-    } else {
-      assert_int_equal(rc, TR_ERR_NOMEM);
-      assert_int_equal(count_rows(f, "observations"), 0);
-      assert_int_equal(count_rows(f, "imports"), 0);
-      failures++;
-    }
-  }
-  assert_true(done);
+  long failures;
+  tr_import_report rep = import_until_ok(f, path, NULL, 1000, &failures);
+  assert_int_equal(rep.inserted, 1050);
+  assert_int_equal(rep.rows_rejected, 11);
   assert_true(failures > 10); /* every stage had its turn */
 }
 
